@@ -1,0 +1,113 @@
+//! Records as the phone creates them (the id is made on the phone), and their status.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::lang::Lang;
+
+/// A filled-in form, exactly as the phone submits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordEnvelope {
+    /// UUIDv7 made on the phone when the user started the record.
+    pub id: Uuid,
+    pub form_key: String,
+    pub form_version: u32,
+    /// The residential group the record is about.
+    pub group_id: i64,
+    /// The phone's clock when the user submitted, RFC 3339; informational only.
+    pub created_at: String,
+    pub data: Map<String, Value>,
+}
+
+impl RecordEnvelope {
+    /// SHA-256 over the parts of a record the user chose, in a canonical JSON encoding
+    /// (object keys sorted), so "same id, same content" can be told from a conflicting edit.
+    pub fn content_hash(&self) -> String {
+        let canonical = serde_json::json!({
+            "form_key": self.form_key,
+            "form_version": self.form_version,
+            "group_id": self.group_id,
+            "data": self.data,
+        });
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+/// Where a record is on its way through the ward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Stored on the server, not yet looked at.
+    Received,
+    /// A supervisor or officer is dealing with it.
+    InProgress,
+    Resolved,
+    /// Sent back to its author to be corrected.
+    Returned,
+}
+
+impl RecordStatus {
+    pub const ALL: [RecordStatus; 4] =
+        [RecordStatus::Received, RecordStatus::InProgress, RecordStatus::Resolved, RecordStatus::Returned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Received => "received",
+            RecordStatus::InProgress => "in_progress",
+            RecordStatus::Resolved => "resolved",
+            RecordStatus::Returned => "returned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (RecordStatus::Received, Lang::Vi) => "Đã tiếp nhận",
+            (RecordStatus::Received, Lang::En) => "Received",
+            (RecordStatus::InProgress, Lang::Vi) => "Đang xử lý",
+            (RecordStatus::InProgress, Lang::En) => "Being handled",
+            (RecordStatus::Resolved, Lang::Vi) => "Đã giải quyết",
+            (RecordStatus::Resolved, Lang::En) => "Resolved",
+            (RecordStatus::Returned, Lang::Vi) => "Trả lại để sửa",
+            (RecordStatus::Returned, Lang::En) => "Returned for correction",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(data: Value) -> RecordEnvelope {
+        RecordEnvelope {
+            id: Uuid::nil(),
+            form_key: "neighborhood_report".into(),
+            form_version: 1,
+            group_id: 7,
+            created_at: "2026-11-25T14:00:00Z".into(),
+            data: data.as_object().unwrap().clone(),
+        }
+    }
+
+    #[test]
+    fn content_hash_ignores_key_order_and_client_clock_but_not_content() {
+        let a = record(json!({"a": 1, "b": "x"}));
+        let mut b = record(json!({"b": "x", "a": 1}));
+        b.created_at = "2030-01-01T00:00:00Z".into();
+        assert_eq!(a.content_hash(), b.content_hash());
+        assert_ne!(a.content_hash(), record(json!({"a": 2, "b": "x"})).content_hash());
+    }
+
+    #[test]
+    fn status_round_trips_through_its_name() {
+        for st in RecordStatus::ALL {
+            assert_eq!(RecordStatus::parse(st.as_str()), Some(st));
+        }
+    }
+}
