@@ -18,7 +18,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Supervisor, Role::Officer, Role::GroupLeader];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Supervisor,
+        Role::Officer,
+        Role::GroupLeader,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

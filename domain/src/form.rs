@@ -99,7 +99,10 @@ impl FormDef {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         };
         if !is_key(&self.key) {
-            return Err(format!("form key {:?} must be lowercase letters, digits and _", self.key));
+            return Err(format!(
+                "form key {:?} must be lowercase letters, digits and _",
+                self.key
+            ));
         }
         if self.version == 0 {
             return Err("form version starts at 1".into());
@@ -110,7 +113,10 @@ impl FormDef {
         let mut seen = std::collections::HashSet::new();
         for f in &self.fields {
             if !is_key(&f.key) {
-                return Err(format!("field key {:?} must be lowercase letters, digits and _", f.key));
+                return Err(format!(
+                    "field key {:?} must be lowercase letters, digits and _",
+                    f.key
+                ));
             }
             if !seen.insert(f.key.as_str()) {
                 return Err(format!("field key {:?} is used twice", f.key));
@@ -124,7 +130,11 @@ impl FormDef {
                     return Err(format!("field {:?} repeats choice {:?}", f.key, c.value));
                 }
             }
-            if let FieldKind::Integer { min: Some(lo), max: Some(hi) } = f.kind {
+            if let FieldKind::Integer {
+                min: Some(lo),
+                max: Some(hi),
+            } = f.kind
+            {
                 if lo > hi {
                     return Err(format!("field {:?} has min greater than max", f.key));
                 }

@@ -58,7 +58,10 @@ pub struct Text {
 
 impl Text {
     pub fn new(vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Text { vi: vi.into(), en: en.into() }
+        Text {
+            vi: vi.into(),
+            en: en.into(),
+        }
     }
 
     pub fn get(&self, lang: Lang) -> &str {
@@ -75,8 +78,14 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_preferred_supported_language() {
-        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,vi;q=0.8"), Lang::En);
-        assert_eq!(Lang::from_accept_language("fr-FR, vi;q=0.5, en;q=0.4"), Lang::Vi);
+        assert_eq!(
+            Lang::from_accept_language("en-US,en;q=0.9,vi;q=0.8"),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr-FR, vi;q=0.5, en;q=0.4"),
+            Lang::Vi
+        );
         assert_eq!(Lang::from_accept_language("de"), Lang::Vi);
         assert_eq!(Lang::from_accept_language(""), Lang::Vi);
     }

@@ -3,19 +3,19 @@
 //! Everything here compiles for wasm32 (the phone) and native (the server), so a form is validated
 //! by the same code on both sides and the wire format cannot drift between them.
 
-/// Languages of the interface and localized text.
-pub mod lang;
-/// Form definitions: versioned, typed fields, localized labels.
-pub mod form;
-/// Validation of a record's data against its form definition.
-pub mod validate;
-/// Records as the phone creates them, and their review status.
-pub mod record;
-/// The sync protocol: push with per-record results, pull by a server cursor.
-pub mod sync;
 /// Sign-in, the caller's identity, places, and the one JSON error body.
 pub mod api;
 /// Text folding for diacritic-insensitive search of Vietnamese names.
 pub mod fold;
+/// Form definitions: versioned, typed fields, localized labels.
+pub mod form;
+/// Languages of the interface and localized text.
+pub mod lang;
+/// Records as the phone creates them, and their review status.
+pub mod record;
+/// The sync protocol: push with per-record results, pull by a server cursor.
+pub mod sync;
+/// Validation of a record's data against its form definition.
+pub mod validate;
 
 pub use lang::{Lang, Text};

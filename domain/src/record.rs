@@ -49,8 +49,12 @@ pub enum RecordStatus {
 }
 
 impl RecordStatus {
-    pub const ALL: [RecordStatus; 4] =
-        [RecordStatus::Received, RecordStatus::InProgress, RecordStatus::Resolved, RecordStatus::Returned];
+    pub const ALL: [RecordStatus; 4] = [
+        RecordStatus::Received,
+        RecordStatus::InProgress,
+        RecordStatus::Resolved,
+        RecordStatus::Returned,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -101,7 +105,10 @@ mod tests {
         let mut b = record(json!({"b": "x", "a": 1}));
         b.created_at = "2030-01-01T00:00:00Z".into();
         assert_eq!(a.content_hash(), b.content_hash());
-        assert_ne!(a.content_hash(), record(json!({"a": 2, "b": "x"})).content_hash());
+        assert_ne!(
+            a.content_hash(),
+            record(json!({"a": 2, "b": "x"})).content_hash()
+        );
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub enum PushOutcome {
     /// The server has this id with different content; the new content was recorded, not applied.
     Conflict { message: String },
     /// Not stored; the phone keeps it for the user to correct.
-    Rejected { message: String, errors: Vec<FieldError> },
+    Rejected {
+        message: String,
+        errors: Vec<FieldError>,
+    },
 }
 
 impl PushOutcome {

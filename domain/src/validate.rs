@@ -62,7 +62,11 @@ pub struct FieldError {
 impl FieldError {
     pub fn new(field: impl Into<String>, violation: Violation, lang: Lang) -> Self {
         let message = violation.message(lang);
-        FieldError { field: field.into(), violation, message }
+        FieldError {
+            field: field.into(),
+            violation,
+            message,
+        }
     }
 }
 
@@ -82,15 +86,21 @@ pub fn is_local_date_time(s: &str) -> bool {
     }
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
         let part = s.get(r)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let sep_ok = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':';
     if !sep_ok || (b.len() == 19 && b[16] != b':') {
         return false;
     }
-    let (Some(y), Some(m), Some(d), Some(hh), Some(mm)) =
-        (digits(0..4), digits(5..7), digits(8..10), digits(11..13), digits(14..16))
-    else {
+    let (Some(y), Some(m), Some(d), Some(hh), Some(mm)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+    ) else {
         return false;
     };
     let ss_ok = b.len() == 16 || digits(17..19).is_some_and(|ss| ss < 60);
@@ -148,10 +158,13 @@ fn check_value(kind: &FieldKind, value: &Value) -> Option<Violation> {
             if let Some(lo) = min.filter(|lo| n < *lo) {
                 return Some(Violation::TooSmall { min: lo });
             }
-            max.filter(|hi| n > *hi).map(|hi| Violation::TooLarge { max: hi })
+            max.filter(|hi| n > *hi)
+                .map(|hi| Violation::TooLarge { max: hi })
         }
         FieldKind::SingleChoice { choices } => {
-            let ok = value.as_str().is_some_and(|s| choices.iter().any(|c| c.value == s));
+            let ok = value
+                .as_str()
+                .is_some_and(|s| choices.iter().any(|c| c.value == s));
             (!ok).then_some(Violation::NotAChoice)
         }
         FieldKind::DateTime => {
@@ -168,7 +181,10 @@ mod tests {
     use serde_json::json;
 
     fn report() -> FormDef {
-        FormDef::builtin().into_iter().find(|f| f.key == crate::form::NEIGHBORHOOD_REPORT).unwrap()
+        FormDef::builtin()
+            .into_iter()
+            .find(|f| f.key == crate::form::NEIGHBORHOOD_REPORT)
+            .unwrap()
     }
 
     fn valid() -> Map<String, Value> {
@@ -199,7 +215,10 @@ mod tests {
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["location", "description"]);
         assert_eq!(errors[0].message, "Vui lòng điền mục này.");
-        assert_eq!(validate(&report(), &data, Lang::En)[0].message, "Please fill in this field.");
+        assert_eq!(
+            validate(&report(), &data, Lang::En)[0].message,
+            "Please fill in this field."
+        );
     }
 
     #[test]
@@ -207,12 +226,24 @@ mod tests {
         let cases = [
             ("category", json!("aliens"), Violation::NotAChoice),
             ("urgency", json!(3), Violation::NotAChoice),
-            ("occurred_at", json!("2026-02-30T10:00"), Violation::BadDateTime),
+            (
+                "occurred_at",
+                json!("2026-02-30T10:00"),
+                Violation::BadDateTime,
+            ),
             ("occurred_at", json!("25/11/2026"), Violation::BadDateTime),
-            ("location", json!("x".repeat(201)), Violation::TooLong { max: 200 }),
+            (
+                "location",
+                json!("x".repeat(201)),
+                Violation::TooLong { max: 200 },
+            ),
             ("location", json!(12), Violation::NotText),
             ("people_involved", json!(-1), Violation::TooSmall { min: 0 }),
-            ("people_involved", json!(1001), Violation::TooLarge { max: 1000 }),
+            (
+                "people_involved",
+                json!(1001),
+                Violation::TooLarge { max: 1000 },
+            ),
             ("people_involved", json!("nhiều"), Violation::NotAnInteger),
             ("people_involved", json!(1.5), Violation::NotAnInteger),
             ("weather", json!("rain"), Violation::UnknownField),
@@ -222,7 +253,10 @@ mod tests {
             data.insert(field.into(), value.clone());
             let errors = validate(&report(), &data, Lang::En);
             assert_eq!(errors.len(), 1, "{field}={value}: {errors:?}");
-            assert_eq!((errors[0].field.as_str(), &errors[0].violation), (field, &violation));
+            assert_eq!(
+                (errors[0].field.as_str(), &errors[0].violation),
+                (field, &violation)
+            );
         }
     }
 

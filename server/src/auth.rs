@@ -1,0 +1,154 @@
+//! Passwords (Argon2id), sessions (random tokens, stored only as SHA-256) and the [`Caller`]
+//! extractor that every route but sign-in uses.
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine;
+use domain::api::{Me, Place, Role};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::error::AppError;
+use crate::AppState;
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A new session token: 32 random bytes, base64url. Only its hash is stored.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The signed-in user making the request, with their role and place.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub ward_id: Option<i64>,
+    pub group_id: Option<i64>,
+}
+
+impl Caller {
+    /// Whether this caller may file a record about residential group `group` of ward `ward`.
+    pub fn may_file_for(&self, ward: i64, group: i64) -> bool {
+        match self.role {
+            Role::GroupLeader => self.group_id == Some(group),
+            Role::Officer | Role::Supervisor => self.ward_id == Some(ward),
+            Role::Admin => false,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AppError::Unauthenticated)?;
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.display_name, u.role, u.ward_id, u.group_id, \
+                    s.expires_at, s.revoked_at, u.active \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+        let expires_at: i64 = row.get(6);
+        let revoked_at: Option<i64> = row.get(7);
+        let active: i64 = row.get(8);
+        if revoked_at.is_some() || expires_at <= crate::now_ms() || active == 0 {
+            return Err(AppError::SessionExpired);
+        }
+        let role: String = row.get(3);
+        Ok(Caller {
+            user_id: row.get(0),
+            username: row.get(1),
+            display_name: row.get(2),
+            role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?,
+            ward_id: row.get(4),
+            group_id: row.get(5),
+        })
+    }
+}
+
+/// The caller's identity with the names of their places, as the app shows it.
+pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
+    let ward = match caller.ward_id {
+        Some(id) => sqlx::query("SELECT id, name FROM wards WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?
+            .map(|r| Place {
+                id: r.get(0),
+                name: r.get(1),
+            }),
+        None => None,
+    };
+    let groups: Vec<Place> = match (caller.role, caller.ward_id, caller.group_id) {
+        (Role::GroupLeader, _, Some(group)) => {
+            sqlx::query("SELECT id, name FROM residential_groups WHERE id = $1")
+                .bind(group)
+                .fetch_all(&db.pool)
+                .await?
+        }
+        (Role::Officer | Role::Supervisor, Some(ward), _) => {
+            sqlx::query("SELECT id, name FROM residential_groups WHERE ward_id = $1 ORDER BY id")
+                .bind(ward)
+                .fetch_all(&db.pool)
+                .await?
+        }
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .map(|r| Place {
+        id: r.get(0),
+        name: r.get(1),
+    })
+    .collect();
+    let group = caller
+        .group_id
+        .and_then(|g| groups.iter().find(|p| p.id == g).cloned());
+    Ok(Me {
+        user_id: caller.user_id,
+        username: caller.username.clone(),
+        display_name: caller.display_name.clone(),
+        role: caller.role,
+        ward,
+        group,
+        groups,
+    })
+}

@@ -1,0 +1,48 @@
+//! Configuration, from flags or the environment (see `.env.sample`).
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "wardbook",
+    version,
+    about = "Wardbook: the ward police field notebook server"
+)]
+pub struct Config {
+    /// `sqlite://data/wardbook.db` (embedded, the default) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/wardbook.db"
+    )]
+    pub database_url: String,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "WARDBOOK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Directory of the built app (index.html, sw.js, assets/).
+    #[arg(long, env = "WARDBOOK_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+    /// Load the demo wards, groups and accounts (idempotent).
+    #[arg(long, env = "WARDBOOK_DEMO")]
+    pub demo: bool,
+    /// How long a sign-in lasts, in hours. Officers work offline for days; default 30 days.
+    #[arg(long, env = "WARDBOOK_SESSION_HOURS", default_value_t = 720)]
+    pub session_hours: i64,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "WARDBOOK_MAX_BODY", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// A configuration for tests: the given database, port 0, no static files.
+    pub fn for_tests(database_url: &str) -> Self {
+        Config {
+            database_url: database_url.to_owned(),
+            listen: "127.0.0.1:0".into(),
+            static_dir: PathBuf::from("dist"),
+            demo: true,
+            session_hours: 720,
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}

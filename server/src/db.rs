@@ -1,0 +1,194 @@
+//! The database behind an `AnyPool`: SQLite (embedded, WAL, durable commits) or PostgreSQL,
+//! chosen by the URL. Queries are written once in the SQL both understand, with `$n` parameters.
+
+use std::str::FromStr;
+
+use anyhow::Context;
+use domain::form::FormDef;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, Row};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            (Backend::Sqlite, sqlite_url(url)?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:, got {url:?}");
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            // SQLite takes one writer at a time; a few readers beside it are plenty.
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers work beside the writer; FULL makes a commit durable
+                        // before the server acknowledges it (sync rule 4).
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("database migration failed")?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Publishes each built-in form version the database does not have yet.
+    pub async fn publish_builtin_forms(&self) -> anyhow::Result<()> {
+        for form in FormDef::builtin() {
+            self.publish_form(&form).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a form version; an existing (key, version) is left as it is (versions are immutable).
+    /// Returns whether it was new.
+    pub async fn publish_form(&self, form: &FormDef) -> anyhow::Result<bool> {
+        form.check().map_err(anyhow::Error::msg)?;
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM forms WHERE form_key = $1 AND version = $2")
+            .bind(&form.key)
+            .bind(i64::from(form.version))
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if exists {
+            return Ok(false);
+        }
+        let seq = next_seq(&mut tx, 1).await?;
+        sqlx::query(
+            "INSERT INTO forms (form_key, version, definition, published_at, seq) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&form.key)
+        .bind(i64::from(form.version))
+        .bind(serde_json::to_string(form)?)
+        .bind(crate::now_ms())
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            None,
+            "form.publish",
+            "form",
+            &format!("{}@{}", form.key, form.version),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn form(&self, key: &str, version: u32) -> sqlx::Result<Option<FormDef>> {
+        let row = sqlx::query("SELECT definition FROM forms WHERE form_key = $1 AND version = $2")
+            .bind(key)
+            .bind(i64::from(version))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()))
+    }
+}
+
+/// Reserves `n` consecutive change numbers and returns the first. The counter row stays locked
+/// until the transaction ends, so changes become visible in sequence order (pull cursors never
+/// skip a change that commits late).
+pub async fn next_seq(conn: &mut sqlx::AnyConnection, n: i64) -> sqlx::Result<i64> {
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value",
+    )
+    .bind(n)
+    .fetch_one(conn)
+    .await?;
+    Ok(last - n + 1)
+}
+
+/// Appends to the audit trail, inside the caller's transaction.
+pub async fn audit(
+    conn: &mut sqlx::AnyConnection,
+    actor: Option<i64>,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(crate::now_ms())
+    .bind(actor)
+    .bind(action)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes sure the SQLite file's directory exists and the file is created on first start.
+fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    if path != ":memory:" {
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+    }
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    Ok(format!("sqlite://{path}?{}", params.join("&")))
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,196 @@
+//! One error type for every route. Each becomes the JSON [`ErrorBody`] with the right status, in
+//! the caller's language; a 5xx says nothing internal to the caller and logs the details.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::api::ErrorBody;
+use domain::validate::FieldError;
+use domain::Lang;
+
+tokio::task_local! {
+    /// The language of the request being answered, set by [`language_scope`].
+    static LANG: Lang;
+}
+
+/// The caller's language: `Accept-Language`, Vietnamese when absent or unsupported.
+pub fn request_lang() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+/// Middleware: answers every error of the request in the caller's language.
+pub async fn language_scope(req: Request, next: Next) -> Response {
+    let lang = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default();
+    LANG.scope(lang, next.run(req)).await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("session expired or revoked")]
+    SessionExpired,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("request too large")]
+    TooLarge,
+    #[error("batch too large")]
+    BatchTooLarge { max: usize },
+    #[error("invalid input")]
+    Validation {
+        message: Option<String>,
+        fields: Vec<FieldError>,
+    },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated | AppError::SessionExpired | AppError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::TooLarge | AppError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::SessionExpired => "session_expired",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::TooLarge => "too_large",
+            AppError::BatchTooLarge { .. } => "batch_too_large",
+            AppError::Validation { .. } => "validation",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        let vi = lang == Lang::Vi;
+        match self {
+            AppError::BadRequest(detail) if vi => format!("Yêu cầu không hợp lệ: {detail}"),
+            AppError::BadRequest(detail) => format!("The request is not valid: {detail}"),
+            AppError::Unauthenticated if vi => "Bạn cần đăng nhập.".into(),
+            AppError::Unauthenticated => "Please sign in.".into(),
+            AppError::SessionExpired if vi => {
+                "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại; dữ liệu chưa gửi vẫn được giữ."
+                    .into()
+            }
+            AppError::SessionExpired => {
+                "Your sign-in has expired. Please sign in again; unsent records are kept.".into()
+            }
+            AppError::BadCredentials if vi => "Sai tên đăng nhập hoặc mật khẩu.".into(),
+            AppError::BadCredentials => "Wrong username or password.".into(),
+            AppError::Forbidden if vi => "Bạn không có quyền làm việc này.".into(),
+            AppError::Forbidden => "You are not allowed to do this.".into(),
+            AppError::NotFound if vi => "Không tìm thấy.".into(),
+            AppError::NotFound => "Not found.".into(),
+            AppError::TooLarge if vi => "Dữ liệu gửi lên quá lớn.".into(),
+            AppError::TooLarge => "The request is too large.".into(),
+            AppError::BatchTooLarge { max } if vi => format!("Mỗi lần gửi tối đa {max} hồ sơ."),
+            AppError::BatchTooLarge { max } => format!("At most {max} records per push."),
+            AppError::Validation {
+                message: Some(m), ..
+            } => m.clone(),
+            AppError::Validation { message: None, .. } if vi => "Có mục chưa hợp lệ.".into(),
+            AppError::Validation { message: None, .. } => "Some fields are not valid.".into(),
+            AppError::UnsupportedMediaType if vi => "Dữ liệu phải ở dạng JSON.".into(),
+            AppError::UnsupportedMediaType => "The body must be JSON.".into(),
+            AppError::Internal(_) if vi => "Máy chủ gặp lỗi. Hãy thử lại sau.".into(),
+            AppError::Internal(_) => "The server had a problem. Please try again later.".into(),
+        }
+    }
+
+    pub fn body(&self, lang: Lang) -> ErrorBody {
+        let fields = match self {
+            AppError::Validation { fields, .. } => fields.clone(),
+            _ => Vec::new(),
+        };
+        ErrorBody {
+            code: self.code().into(),
+            message: self.message(lang),
+            fields,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let status = self.status();
+        (status, axum::Json(self.body(request_lang()))).into_response()
+    }
+}
+
+/// `Json` whose rejections answer with [`ErrorBody`] like every other error.
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(AppJson(v)),
+            Err(rejection) => Err(match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,
+                // Well-formed JSON of the wrong shape: the body text names the place.
+                StatusCode::UNPROCESSABLE_ENTITY => AppError::Validation {
+                    message: Some(match request_lang() {
+                        Lang::Vi => format!("Dữ liệu sai kiểu: {}", rejection.body_text()),
+                        Lang::En => format!("Wrong data types: {}", rejection.body_text()),
+                    }),
+                    fields: Vec::new(),
+                },
+                _ => AppError::BadRequest(rejection.body_text()),
+            }),
+        }
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

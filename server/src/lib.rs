@@ -1,0 +1,120 @@
+//! The Wardbook server: an axum application over SQLite or PostgreSQL.
+
+/// Sign-in, sessions and the authenticated caller.
+pub mod auth;
+/// Configuration from flags and the environment.
+pub mod config;
+/// The database: connection, migrations and the queries every route shares.
+pub mod db;
+/// The demo wards, groups and accounts.
+pub mod demo;
+/// The one error type and its JSON body, in the caller's language.
+pub mod error;
+/// HTTP routes, one module per area.
+pub mod routes;
+/// Logging.
+pub mod telemetry;
+/// Static files of the app, caching rules and security headers.
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use db::Db;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+/// A built server bound to its listener, so tests can bind port 0 and read the port back.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        db.publish_builtin_forms().await?;
+        if config.demo {
+            demo::load(&db).await?;
+        }
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+        };
+        let router = routes::router(state.clone());
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(%addr, "wardbook listening");
+        println!("Wardbook is running: http://{addr}/");
+        if self.state.config.demo {
+            demo::print_accounts();
+        }
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+        self.state.db.close().await;
+        tracing::info!("wardbook stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c()
+            .await
+            .expect("install Ctrl-C handler");
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler")
+            .recv()
+            .await;
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Milliseconds since the Unix epoch, the one time format stored.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,146 @@
+//! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/me`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::api::{LoginRequest, LoginResponse, Me};
+use sqlx::Row;
+
+use crate::auth::{hash_password, new_token, token_hash, verify_password, Caller};
+use crate::db::audit;
+use crate::error::{AppError, AppJson, AppResult};
+use crate::{now_ms, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppJson(req): AppJson<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    let username = req.username.trim().to_lowercase();
+    if username.is_empty() || username.len() > 100 || req.password.len() > 1000 {
+        return Err(AppError::BadCredentials);
+    }
+    let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
+        .bind(&username)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    // Unknown users cost the same hashing time as known ones, so timing does not tell them apart.
+    let (user_id, hash, active) = match row {
+        Some(r) => (
+            r.get::<i64, _>(0),
+            r.get::<String, _>(1),
+            r.get::<i64, _>(2),
+        ),
+        None => (0, dummy_hash().to_owned(), 0),
+    };
+    let password = req.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(anyhow::Error::from)?;
+    if !ok || active == 0 {
+        return Err(AppError::BadCredentials);
+    }
+    let token = new_token();
+    let now = now_ms();
+    let expires_at = now + state.config.session_hours * 3_600_000;
+    let agent: String = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(now)
+    .bind(expires_at)
+    .bind(agent)
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        Some(user_id),
+        "session.create",
+        "user",
+        &user_id.to_string(),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    let caller = caller_by_id(&state, user_id).await?;
+    let me = crate::auth::me(&state.db, &caller).await?;
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        me,
+    }))
+}
+
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("not a real password").expect("hashing works"))
+}
+
+async fn caller_by_id(state: &AppState, user_id: i64) -> AppResult<Caller> {
+    let r = sqlx::query(
+        "SELECT username, display_name, role, ward_id, group_id FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let role: String = r.get(2);
+    Ok(Caller {
+        user_id,
+        username: r.get(0),
+        display_name: r.get(1),
+        role: domain::api::Role::parse(&role)
+            .ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?,
+        ward_id: r.get(3),
+        group_id: r.get(4),
+    })
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> AppResult<StatusCode> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(AppError::Unauthenticated)?;
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+        .bind(now_ms())
+        .bind(token_hash(token.trim()))
+        .execute(&mut *tx)
+        .await?;
+    audit(
+        &mut tx,
+        Some(caller.user_id),
+        "session.revoke",
+        "user",
+        &caller.user_id.to_string(),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Me>> {
+    Ok(Json(crate::auth::me(&state.db, &caller).await?))
+}

@@ -1,0 +1,39 @@
+//! All HTTP routes, merged in one place; grouped by who calls them.
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+
+use crate::AppState;
+
+/// Sign-in and the caller's identity (everyone).
+pub mod auth;
+/// Records for supervisors and their readers (ward staff).
+pub mod records;
+/// Push and pull between phone and server (phones).
+pub mod sync;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .merge(auth::router())
+        .merge(sync::router())
+        .merge(records::router())
+        .fallback(|| async { crate::error::AppError::NotFound })
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
+    let router = Router::new()
+        .nest("/api", api)
+        .merge(crate::web::static_files(&state.config.static_dir))
+        .layer(axum::middleware::from_fn(crate::error::language_scope))
+        .with_state(state);
+    crate::web::wrap(router)
+}
+
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> crate::error::AppResult<axum::Json<serde_json::Value>> {
+    sqlx::query("SELECT 1").execute(&state.db.pool).await?;
+    Ok(axum::Json(
+        serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
+    ))
+}

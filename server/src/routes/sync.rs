@@ -1,0 +1,402 @@
+//! `POST /api/sync/push` and `GET /api/sync/pull`: the phone's only way in and out.
+//!
+//! Push is idempotent: records are keyed by the id the phone made, a replay of stored content
+//! answers `duplicate`, different content under a stored id is recorded as a conflict and never
+//! applied. The answer is sent only after the transaction has committed.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::api::Role;
+use domain::form::FormDef;
+use domain::record::{RecordEnvelope, RecordStatus};
+use domain::sync::{
+    Change, PullQuery, PullResponse, PushOutcome, PushRequest, PushResponse, PushResult,
+    RecordState, MAX_PULL_PAGE, MAX_PUSH_BATCH,
+};
+use domain::validate::validate;
+use domain::Lang;
+use sqlx::Row;
+
+use crate::auth::Caller;
+use crate::db::next_seq;
+use crate::error::{request_lang, AppError, AppJson, AppResult};
+use crate::{now_ms, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sync/push", post(push))
+        .route("/sync/pull", get(pull))
+}
+
+/// A stored record's identity, to tell a replay from a conflicting edit.
+struct Stored {
+    content_hash: String,
+    author_id: i64,
+}
+
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn stored(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[String],
+) -> sqlx::Result<HashMap<String, Stored>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT id, content_hash, author_id FROM records WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                r.get(0),
+                Stored {
+                    content_hash: r.get(1),
+                    author_id: r.get(2),
+                },
+            )
+        })
+        .collect())
+}
+
+fn conflict_message(lang: Lang) -> String {
+    match lang {
+        Lang::Vi => "Máy chủ đã có hồ sơ này với nội dung khác. Cán bộ phụ trách sẽ xem xét.".into(),
+        Lang::En => "The server already has this record with different content. A supervisor will review it.".into(),
+    }
+}
+
+fn rejected(message: String) -> PushOutcome {
+    PushOutcome::Rejected {
+        message,
+        errors: Vec::new(),
+    }
+}
+
+/// What a caller may file: which groups (and their ward), which forms.
+struct Permissions {
+    groups: HashMap<i64, i64>,
+    role: Role,
+}
+
+async fn permissions(state: &AppState, caller: &Caller) -> sqlx::Result<Permissions> {
+    let rows = match (caller.role, caller.ward_id, caller.group_id) {
+        (Role::GroupLeader, _, Some(g)) => {
+            sqlx::query("SELECT id, ward_id FROM residential_groups WHERE id = $1")
+                .bind(g)
+                .fetch_all(&state.db.pool)
+                .await?
+        }
+        (Role::Officer | Role::Supervisor, Some(w), _) => {
+            sqlx::query("SELECT id, ward_id FROM residential_groups WHERE ward_id = $1")
+                .bind(w)
+                .fetch_all(&state.db.pool)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    let groups = rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+    Ok(Permissions {
+        groups,
+        role: caller.role,
+    })
+}
+
+async fn push(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(req): AppJson<PushRequest>,
+) -> AppResult<Json<PushResponse>> {
+    if req.records.len() > MAX_PUSH_BATCH {
+        return Err(AppError::BatchTooLarge {
+            max: MAX_PUSH_BATCH,
+        });
+    }
+    let lang = request_lang();
+    let records = req.records;
+    let hashes: Vec<String> = records.iter().map(RecordEnvelope::content_hash).collect();
+    let ids: Vec<String> = records.iter().map(|r| r.id.to_string()).collect();
+    let mut outcomes: Vec<Option<PushOutcome>> = vec![None; records.len()];
+
+    let perms = permissions(&state, &caller).await?;
+    let mut forms: HashMap<(String, u32), Option<FormDef>> = HashMap::new();
+    let mut conn = state.db.pool.acquire().await?;
+    let already = stored(&mut conn, &ids).await?;
+    drop(conn);
+
+    // Decide what can be stored before opening the write transaction, so it stays short.
+    let mut first_of: HashMap<&str, usize> = HashMap::new();
+    let mut fresh: Vec<usize> = Vec::new();
+    for (i, rec) in records.iter().enumerate() {
+        let known = already
+            .get(&ids[i])
+            .map(|s| (s.content_hash.as_str(), s.author_id))
+            .or_else(|| {
+                first_of
+                    .get(ids[i].as_str())
+                    .map(|&j| (hashes[j].as_str(), caller.user_id))
+            });
+        if let Some((hash, author)) = known {
+            outcomes[i] = Some(if hash == hashes[i] && author == caller.user_id {
+                PushOutcome::Duplicate
+            } else {
+                PushOutcome::Conflict {
+                    message: conflict_message(lang),
+                }
+            });
+            continue;
+        }
+        first_of.insert(&ids[i], i);
+        let key = (rec.form_key.clone(), rec.form_version);
+        if !forms.contains_key(&key) {
+            let form = state.db.form(&rec.form_key, rec.form_version).await?;
+            forms.insert(key.clone(), form);
+        }
+        let Some(form) = &forms[&key] else {
+            outcomes[i] = Some(rejected(match lang {
+                Lang::Vi => format!(
+                    "Máy chủ không có biểu mẫu {} phiên bản {}.",
+                    rec.form_key, rec.form_version
+                ),
+                Lang::En => format!(
+                    "The server has no form {} version {}.",
+                    rec.form_key, rec.form_version
+                ),
+            }));
+            continue;
+        };
+        if !form.filed_by.contains(&perms.role) {
+            outcomes[i] = Some(rejected(match lang {
+                Lang::Vi => "Tài khoản của bạn không được gửi loại hồ sơ này.".into(),
+                Lang::En => "Your account may not file this kind of record.".into(),
+            }));
+            continue;
+        }
+        if !perms.groups.contains_key(&rec.group_id) {
+            outcomes[i] = Some(rejected(match lang {
+                Lang::Vi => "Bạn không phụ trách tổ dân phố này.".into(),
+                Lang::En => "You are not responsible for this residential group.".into(),
+            }));
+            continue;
+        }
+        let errors = validate(form, &rec.data, lang);
+        if !errors.is_empty() {
+            let message = match lang {
+                Lang::Vi => "Hồ sơ có mục chưa hợp lệ; hãy sửa rồi gửi lại.".into(),
+                Lang::En => "Some fields are not valid; correct them and send again.".into(),
+            };
+            outcomes[i] = Some(PushOutcome::Rejected { message, errors });
+            continue;
+        }
+        fresh.push(i);
+    }
+
+    let conflicts: Vec<usize> = (0..records.len())
+        .filter(|&i| matches!(outcomes[i], Some(PushOutcome::Conflict { .. })))
+        .collect();
+    if !fresh.is_empty() || !conflicts.is_empty() {
+        let now = now_ms();
+        let mut tx = state.db.pool.begin().await?;
+        let mut inserted: HashSet<String> = HashSet::new();
+        if !fresh.is_empty() {
+            let base = next_seq(&mut tx, fresh.len() as i64).await?;
+            const COLS: usize = 13;
+            let rows: Vec<String> = (0..fresh.len())
+                .map(|k| format!("({})", placeholders(k * COLS + 1, COLS)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO records (id, form_key, form_version, ward_id, group_id, author_id, data, \
+                 content_hash, status, client_created_at, received_at, updated_at, seq) VALUES {} \
+                 ON CONFLICT (id) DO NOTHING RETURNING id",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (k, &i) in fresh.iter().enumerate() {
+                let rec = &records[i];
+                q = q
+                    .bind(&ids[i])
+                    .bind(&rec.form_key)
+                    .bind(i64::from(rec.form_version))
+                    .bind(perms.groups[&rec.group_id])
+                    .bind(rec.group_id)
+                    .bind(caller.user_id)
+                    .bind(serde_json::to_string(&rec.data).map_err(anyhow::Error::from)?)
+                    .bind(&hashes[i])
+                    .bind(RecordStatus::Received.as_str())
+                    .bind(rec.created_at.chars().take(40).collect::<String>())
+                    .bind(now)
+                    .bind(now)
+                    .bind(base + k as i64);
+            }
+            inserted = q
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect();
+            // Another push of the same id may have committed since we looked.
+            let raced: Vec<String> = fresh
+                .iter()
+                .filter(|&&i| !inserted.contains(&ids[i]))
+                .map(|&i| ids[i].clone())
+                .collect();
+            let now_stored = stored(&mut tx, &raced).await?;
+            for &i in &fresh {
+                outcomes[i] = Some(if inserted.contains(&ids[i]) {
+                    PushOutcome::Accepted
+                } else {
+                    match now_stored.get(&ids[i]) {
+                        Some(s) if s.content_hash == hashes[i] && s.author_id == caller.user_id => {
+                            PushOutcome::Duplicate
+                        }
+                        _ => PushOutcome::Conflict {
+                            message: conflict_message(lang),
+                        },
+                    }
+                });
+            }
+            if !inserted.is_empty() {
+                let accepted: Vec<&String> = fresh
+                    .iter()
+                    .map(|&i| &ids[i])
+                    .filter(|id| inserted.contains(*id))
+                    .collect();
+                let rows: Vec<String> = (0..accepted.len())
+                    .map(|k| {
+                        format!(
+                            "({}, 'record.create', 'record')",
+                            placeholders(k * 3 + 1, 3)
+                        )
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO audit_log (at, actor_id, entity_id, action, entity) VALUES {}",
+                    rows.join(", ")
+                );
+                let mut q = sqlx::query(&sql);
+                for id in accepted {
+                    q = q.bind(now).bind(caller.user_id).bind(id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        for i in (0..records.len()).filter(|i| {
+            matches!(outcomes[*i], Some(PushOutcome::Conflict { .. }))
+                && !inserted.contains(&ids[*i])
+        }) {
+            sqlx::query(
+                "INSERT INTO record_conflicts (record_id, author_id, data, content_hash, received_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (record_id, content_hash) DO NOTHING",
+            )
+            .bind(&ids[i])
+            .bind(caller.user_id)
+            .bind(serde_json::to_string(&records[i].data).map_err(anyhow::Error::from)?)
+            .bind(&hashes[i])
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Sync rule 4: nothing is acknowledged before this returns.
+        tx.commit().await?;
+    }
+
+    let results = records
+        .iter()
+        .zip(outcomes)
+        .map(|(rec, outcome)| PushResult {
+            id: rec.id,
+            outcome: outcome.expect("every record has an outcome"),
+        })
+        .collect();
+    Ok(Json(PushResponse { results }))
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<PullQuery>,
+) -> AppResult<Json<PullResponse>> {
+    let limit = i64::from(query.limit.unwrap_or(MAX_PULL_PAGE).clamp(1, MAX_PULL_PAGE));
+    // Everything up to the counter's committed value is committed (see `next_seq`).
+    let snapshot: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'seq'")
+        .fetch_one(&state.db.pool)
+        .await?;
+    if query.cursor > snapshot || query.cursor < 0 {
+        return Ok(Json(PullResponse {
+            changes: Vec::new(),
+            cursor: 0,
+            more: false,
+            reset: true,
+        }));
+    }
+    let forms = sqlx::query(
+        "SELECT definition, seq FROM forms WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(query.cursor)
+    .bind(snapshot)
+    .bind(limit + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let records = sqlx::query(
+        "SELECT id, form_key, form_version, status, updated_at, status_note, seq FROM records \
+         WHERE author_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+    )
+    .bind(caller.user_id)
+    .bind(query.cursor)
+    .bind(snapshot)
+    .bind(limit + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+
+    let mut changes: Vec<(i64, Change)> = Vec::with_capacity(forms.len() + records.len());
+    for r in forms {
+        let form: FormDef =
+            serde_json::from_str(&r.get::<String, _>(0)).map_err(anyhow::Error::from)?;
+        changes.push((r.get(1), Change::Form { form }));
+    }
+    for r in records {
+        let id: String = r.get(0);
+        let status: String = r.get(3);
+        changes.push((
+            r.get(6),
+            Change::Record(RecordState {
+                id: id.parse().map_err(anyhow::Error::from)?,
+                form_key: r.get(1),
+                form_version: u32::try_from(r.get::<i64, _>(2)).map_err(anyhow::Error::from)?,
+                status: RecordStatus::parse(&status)
+                    .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
+                updated_at: r.get(4),
+                note: r.get(5),
+            }),
+        ));
+    }
+    changes.sort_by_key(|(seq, _)| *seq);
+    let more = changes.len() as i64 > limit;
+    changes.truncate(limit as usize);
+    let cursor = if more {
+        changes.last().map(|(s, _)| *s).unwrap_or(query.cursor)
+    } else {
+        snapshot
+    };
+    Ok(Json(PullResponse {
+        changes: changes.into_iter().map(|(_, c)| c).collect(),
+        cursor,
+        more,
+        reset: false,
+    }))
+}

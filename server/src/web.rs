@@ -1,0 +1,80 @@
+//! The built app as static files, with the caching the service worker relies on, compression,
+//! and the security headers every response carries.
+
+use std::path::Path;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::AppState;
+
+/// The app needs WebAssembly compilation ('wasm-unsafe-eval'), never general `eval`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; \
+     manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Serves `dir`; unknown paths get `index.html`, so the app's own routes survive a reload.
+pub fn static_files(dir: &Path) -> Router<AppState> {
+    let index = ServeFile::new(dir.join("index.html"));
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    Router::new()
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn(cache_control))
+}
+
+/// Hashed assets never change, so they are cached for a year; everything else (index.html,
+/// sw.js, the manifest) is revalidated so a new build reaches phones at their next start.
+async fn cache_control(req: Request, next: Next) -> Response {
+    let immutable = req.uri().path().starts_with("/assets/");
+    let mut res = next.run(req).await;
+    let value = if immutable && res.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    res
+}
+
+/// API answers are personal and must never be cached by the browser or a proxy.
+async fn api_no_store(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    if api {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Compression and security headers around the whole router.
+pub fn wrap(router: Router) -> Router {
+    let hdr = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    router
+        .layer(axum::middleware::from_fn(api_no_store))
+        .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(hdr("content-security-policy", CONTENT_SECURITY_POLICY))
+        .layer(hdr("x-content-type-options", "nosniff"))
+        .layer(hdr("referrer-policy", "no-referrer"))
+        .layer(hdr("x-frame-options", "DENY"))
+        .layer(hdr(
+            "permissions-policy",
+            "camera=(self), geolocation=(self), microphone=()",
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
