@@ -1,0 +1,111 @@
+//! Calls to the Wardbook server. Every failure is one of a few kinds the app reacts to.
+
+use domain::api::{ErrorBody, LoginRequest, LoginResponse, RecordDetail, RecordSummary};
+use domain::sync::{PullResponse, PushRequest, PushResponse};
+use domain::Lang;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// No answer: no network, or the server is down.
+    Offline,
+    /// The token is missing, expired or revoked; sign in again.
+    Unauthorized(String),
+    /// The server answered with an error for a person to read.
+    Server { status: u16, body: ErrorBody },
+}
+
+impl ApiError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ApiError::Offline => crate::i18n::Msg::Offline.text(lang).to_owned(),
+            ApiError::Unauthorized(m) => m.clone(),
+            ApiError::Server { body, .. } => body.message.clone(),
+        }
+    }
+}
+
+fn with_headers(req: RequestBuilder, token: Option<&str>, lang: Lang) -> RequestBuilder {
+    let req = req.header("Accept-Language", lang.code());
+    match token {
+        Some(t) => req.header("Authorization", &format!("Bearer {t}")),
+        None => req,
+    }
+}
+
+async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
+    let res = res.map_err(|_| ApiError::Offline)?;
+    let status = res.status();
+    if (200..300).contains(&status) {
+        return res.json::<T>().await.map_err(|_| ApiError::Offline);
+    }
+    // A proxy or a half-dead server may answer without our error body.
+    let body = res.json::<ErrorBody>().await.unwrap_or_else(|_| ErrorBody {
+        code: "http".into(),
+        message: format!("HTTP {status}"),
+        fields: Vec::new(),
+    });
+    if status == 401 {
+        return Err(ApiError::Unauthorized(body.message));
+    }
+    if status == 502 || status == 503 || status == 504 {
+        return Err(ApiError::Offline);
+    }
+    Err(ApiError::Server { status, body })
+}
+
+pub async fn login(req: &LoginRequest, lang: Lang) -> Result<LoginResponse, ApiError> {
+    let builder = with_headers(Request::post("/api/auth/login"), None, lang);
+    let res = builder
+        .json(req)
+        .map_err(|_| ApiError::Offline)?
+        .send()
+        .await;
+    read(res).await
+}
+
+pub async fn logout(token: &str, lang: Lang) {
+    let _ = with_headers(Request::post("/api/auth/logout"), Some(token), lang)
+        .send()
+        .await;
+}
+
+pub async fn push(token: &str, req: &PushRequest, lang: Lang) -> Result<PushResponse, ApiError> {
+    let builder = with_headers(Request::post("/api/sync/push"), Some(token), lang);
+    let res = builder
+        .json(req)
+        .map_err(|_| ApiError::Offline)?
+        .send()
+        .await;
+    read(res).await
+}
+
+pub async fn pull(token: &str, cursor: i64, lang: Lang) -> Result<PullResponse, ApiError> {
+    let url = format!("/api/sync/pull?cursor={cursor}");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn ward_records(token: &str, lang: Lang) -> Result<Vec<RecordSummary>, ApiError> {
+    read(
+        with_headers(Request::get("/api/records?limit=100"), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn record_detail(token: &str, id: &str, lang: Lang) -> Result<RecordDetail, ApiError> {
+    let url = format!("/api/records/{id}");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}

@@ -1,0 +1,85 @@
+//! Small browser capabilities. Failures become warnings, never panics.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A UUIDv7 for a new record: made on the phone, sorts by creation time (sync rule 1).
+pub fn new_id() -> uuid::Uuid {
+    let ms = js_sys::Date::now();
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        (ms / 1000.0) as u64,
+        ((ms % 1000.0) * 1e6) as u32,
+    );
+    uuid::Uuid::new_v7(ts)
+}
+
+/// `performance.mark(name)`, for the start-up benchmark.
+pub fn mark(name: &str) {
+    if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = perf.mark(name);
+    }
+}
+
+/// Asks the browser not to evict our data under storage pressure (sync rule 12).
+pub fn request_persistence() {
+    let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) else {
+        return;
+    };
+    if let Ok(promise) = storage.persist() {
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                leptos::logging::warn!("storage.persist failed: {e:?}");
+            }
+        });
+    }
+}
+
+/// Bytes used and available for this site, when the browser says.
+pub async fn storage_estimate() -> Option<(f64, f64)> {
+    let storage = web_sys::window()?.navigator().storage();
+    let est = wasm_bindgen_futures::JsFuture::from(storage.estimate().ok()?)
+        .await
+        .ok()?;
+    let est: web_sys::StorageEstimate = est.unchecked_into();
+    Some((est.get_usage()?, est.get_quota()?))
+}
+
+/// Calls `callback` when `boot.js` reports that a new build is installed and waiting.
+pub fn on_update_ready(callback: impl Fn() + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let ready = js_sys::Reflect::get(&window, &"wardbookUpdateReady".into())
+        .ok()
+        .is_some_and(|v| v.is_truthy());
+    if ready {
+        callback();
+    }
+    let cb = Closure::<dyn Fn()>::new(callback);
+    let _ = window.add_event_listener_with_callback("wardbook-update", cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
+/// Activates the waiting build; the page reloads when it takes over.
+pub fn apply_update() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    match js_sys::Reflect::get(&window, &"wardbookApplyUpdate".into())
+        .map(|f| f.dyn_into::<js_sys::Function>())
+    {
+        Ok(Ok(f)) => {
+            let _ = f.call0(&JsValue::NULL);
+        }
+        _ => {
+            let _ = window.location().reload();
+        }
+    }
+}
+
+pub fn confirm(message: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(message).ok())
+        .unwrap_or(false)
+}

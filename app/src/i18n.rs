@@ -1,0 +1,129 @@
+//! Every string the app shows, in Vietnamese (default) and English, in one catalogue.
+//! A message missing in one language does not compile.
+
+use domain::Lang;
+
+macro_rules! catalogue {
+    ($($name:ident => $vi:literal, $en:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Msg { $($name,)* }
+
+        impl Msg {
+            pub const ALL: &'static [Msg] = &[$(Msg::$name,)*];
+
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Msg::$name, Lang::Vi) => $vi, (Msg::$name, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    AppName => "Sổ tay Công an phường", "Ward notebook";
+    SignIn => "Đăng nhập", "Sign in";
+    SignOut => "Đăng xuất", "Sign out";
+    Username => "Tên đăng nhập", "Username";
+    Password => "Mật khẩu", "Password";
+    SigningIn => "Đang đăng nhập…", "Signing in…";
+    SignInNeedsNetwork => "Lần đăng nhập đầu cần có mạng. Hãy thử lại khi có sóng.", "The first sign-in needs a network. Try again when you have signal.";
+    OtherUserHasUnsent => "Máy này còn hồ sơ chưa gửi của tài khoản khác. Người đó cần đăng nhập để gửi trước.", "This phone still has unsent records of another account. That person must sign in and send them first.";
+    ConfirmSignOutUnsent => "Còn hồ sơ chưa gửi. Nếu đăng xuất, các hồ sơ này sẽ bị xóa khỏi máy. Vẫn đăng xuất?", "Some records are not sent yet. Signing out deletes them from this phone. Sign out anyway?";
+    Language => "Ngôn ngữ", "Language";
+    NewReport => "Tin báo / phản ánh mới", "New neighborhood report";
+    MyRecords => "Hồ sơ của tôi", "My records";
+    WardRecords => "Hồ sơ của phường", "Ward records";
+    Drafts => "Bản nháp", "Drafts";
+    NoRecords => "Chưa có hồ sơ nào.", "No records yet.";
+    Waiting => "Đang chờ gửi", "Waiting to send";
+    LastSync => "Gửi thành công lần cuối", "Last successful sync";
+    Never => "chưa lần nào", "never";
+    OldestWaiting => "Hồ sơ chờ lâu nhất", "Oldest waiting";
+    SyncNow => "Gửi ngay", "Sync now";
+    Syncing => "Đang đồng bộ…", "Syncing…";
+    Offline => "Không có mạng — hồ sơ được giữ an toàn trên máy và sẽ tự gửi khi có mạng.", "No network — records are kept safe on this phone and will be sent automatically.";
+    SessionExpired => "Phiên đăng nhập đã hết hạn. Đăng nhập lại để tiếp tục gửi; hồ sơ chưa gửi vẫn được giữ.", "Your sign-in has expired. Sign in again to keep sending; unsent records are kept.";
+    ServerProblem => "Máy chủ đang gặp lỗi, sẽ thử lại sau.", "The server has a problem; will try again later.";
+    Submit => "Gửi", "Submit";
+    SaveDraftHint => "Mọi thay đổi được lưu ngay trên máy.", "Every change is saved on this phone as you type.";
+    Discard => "Xóa bản nháp", "Discard draft";
+    ConfirmDiscard => "Xóa bản nháp này?", "Discard this draft?";
+    Back => "Quay lại", "Back";
+    Required => "bắt buộc", "required";
+    FixErrors => "Hãy sửa các mục được đánh dấu.", "Please correct the marked fields.";
+    Submitted => "Đã lưu vào hàng chờ gửi.", "Saved to the outbox.";
+    ResidentialGroup => "Tổ dân phố", "Residential group";
+    Choose => "— Chọn —", "— Choose —";
+    Yes => "Có", "Yes";
+    No => "Không", "No";
+    StatusOutbox => "Chờ gửi", "Waiting to send";
+    StatusRejected => "Bị từ chối — cần sửa", "Rejected — needs correction";
+    StatusConflict => "Xung đột — đang chờ xem xét", "Conflict — awaiting review";
+    StatusSynced => "Đã gửi", "Sent";
+    Edit => "Sửa", "Edit";
+    FormMissing => "Chưa tải được biểu mẫu. Hãy kết nối mạng một lần để tải.", "The form is not downloaded yet. Connect once to download it.";
+    UpdateReady => "Có phiên bản mới của ứng dụng.", "A new version of the app is ready.";
+    UpdateNow => "Cập nhật", "Update";
+    Loading => "Đang tải…", "Loading…";
+    LoadFailed => "Không tải được. Kiểm tra mạng rồi thử lại.", "Could not load. Check the network and try again.";
+    Author => "Người gửi", "Filed by";
+    ReceivedAt => "Nhận lúc", "Received";
+    Status => "Trạng thái", "Status";
+    Ward => "Phường", "Ward";
+    NotFound => "Không tìm thấy.", "Not found.";
+    Home => "Trang chính", "Home";
+    Records => "hồ sơ", "records";
+    StorageUse => "Dung lượng đã dùng", "Storage used";
+    RoleAdmin => "Quản trị", "Administrator";
+    RoleSupervisor => "Lãnh đạo Công an phường", "Ward police supervisor";
+    RoleOfficer => "Cán bộ Công an phường", "Ward police officer";
+    RoleGroupLeader => "Tổ trưởng tổ dân phố", "Residential group leader";
+    Note => "Ghi chú", "Note";
+}
+
+pub fn role_label(role: domain::api::Role) -> Msg {
+    use domain::api::Role;
+    match role {
+        Role::Admin => Msg::RoleAdmin,
+        Role::Supervisor => Msg::RoleSupervisor,
+        Role::Officer => Msg::RoleOfficer,
+        Role::GroupLeader => Msg::RoleGroupLeader,
+    }
+}
+
+/// `dd/mm/yyyy HH:MM` in the phone's local time (Asia/Ho_Chi_Minh on Vietnamese phones).
+pub fn format_ms(ms: f64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    format!(
+        "{:02}/{:02}/{} {:02}:{:02}",
+        d.get_date(),
+        d.get_month() + 1,
+        d.get_full_year(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
+/// A `YYYY-MM-DDTHH:MM` form value shown as `dd/mm/yyyy HH:MM`.
+pub fn format_local_date_time(v: &str) -> String {
+    match (v.get(0..4), v.get(5..7), v.get(8..10), v.get(11..16)) {
+        (Some(y), Some(m), Some(d), Some(hm)) => format!("{d}/{m}/{y} {hm}"),
+        _ => v.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_message_is_empty_or_left_untranslated_by_accident() {
+        for m in Msg::ALL {
+            assert!(
+                !m.text(Lang::Vi).is_empty() && !m.text(Lang::En).is_empty(),
+                "{m:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Home: a big button for a new report, the user's drafts and records with their status.
+
+use domain::api::Role;
+use domain::form::{FieldKind, FormDef};
+use domain::Lang;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use serde_json::{Map, Value};
+
+use crate::browser;
+use crate::i18n::{format_ms, role_label, Msg};
+use crate::state::{use_app, use_sync};
+use crate::store::{self, LocalRecord, LocalState};
+
+/// "Trộm cắp — Ngõ 5": the first choice and the first short text of a record.
+pub fn headline(form: Option<&FormDef>, data: Option<&Map<String, Value>>, lang: Lang) -> String {
+    let (Some(form), Some(data)) = (form, data) else {
+        return form
+            .map(|f| f.title.get(lang).to_owned())
+            .unwrap_or_default();
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for f in &form.fields {
+        match &f.kind {
+            FieldKind::SingleChoice { choices } if parts.is_empty() => {
+                if let Some(c) = data
+                    .get(&f.key)
+                    .and_then(Value::as_str)
+                    .and_then(|v| choices.iter().find(|c| c.value == v))
+                {
+                    parts.push(c.label.get(lang).to_owned());
+                }
+            }
+            FieldKind::Text { .. } => {
+                if let Some(t) = data
+                    .get(&f.key)
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                {
+                    parts.push(t.chars().take(60).collect());
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    if parts.is_empty() {
+        form.title.get(lang).to_owned()
+    } else {
+        parts.join(" — ")
+    }
+}
+
+fn state_label(r: &LocalRecord, lang: Lang) -> String {
+    match r.state {
+        LocalState::Outbox => Msg::StatusOutbox.text(lang).to_owned(),
+        LocalState::Rejected => Msg::StatusRejected.text(lang).to_owned(),
+        LocalState::Conflict => Msg::StatusConflict.text(lang).to_owned(),
+        LocalState::Synced => r
+            .status
+            .map(|s| s.label(lang))
+            .unwrap_or(Msg::StatusSynced.text(lang))
+            .to_owned(),
+    }
+}
+
+#[component]
+pub fn Home() -> impl IntoView {
+    let state = use_app();
+    let status = use_sync();
+    let navigate = use_navigate();
+    let data = LocalResource::new(move || {
+        status.records_version.track();
+        async move {
+            let mut records = store::records().await.unwrap_or_default();
+            records.sort_by(|a, b| b.submitted_at.total_cmp(&a.submitted_at));
+            let mut drafts = store::drafts().await.unwrap_or_default();
+            drafts.sort_by(|a, b| b.updated_at.total_cmp(&a.updated_at));
+            let forms = store::forms().await.unwrap_or_default();
+            (records, drafts, forms)
+        }
+    });
+    let me = move || state.session.get().map(|s| s.me);
+    let new_report = move |_| {
+        let id = browser::new_id();
+        navigate(&format!("/report/{id}"), Default::default());
+    };
+
+    view! {
+        <div class="home">
+            {move || me().map(|me| view! {
+                <p class="who">
+                    <strong>{me.display_name.clone()}</strong>" · "{state.t(role_label(me.role))}
+                    {me.group.clone().map(|g| format!(" · {}", g.name))}
+                    {me.ward.clone().map(|w| format!(" · {} {}", state.t(Msg::Ward), w.name))}
+                </p>
+            })}
+            <Show when=move || me().is_some_and(|m| matches!(m.role, Role::GroupLeader | Role::Officer | Role::Supervisor))>
+                <button class="btn primary block big" data-testid="new-report" on:click=new_report.clone()>
+                    {move || state.t(Msg::NewReport)}
+                </button>
+            </Show>
+            <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Supervisor | Role::Officer))>
+                <a class="btn block" href="/ward">{move || state.t(Msg::WardRecords)}</a>
+            </Show>
+            <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
+                {move || data.get().map(|(records, drafts, forms)| {
+                    let lang = state.lang.get();
+                    let find = |key: &str, v: u32| forms.iter().find(|f| f.key == key && f.version == v).cloned();
+                    view! {
+                        <Show when={let n = drafts.len(); move || n > 0}>
+                            <h2>{state.t(Msg::Drafts)}</h2>
+                        </Show>
+                        <ul class="list drafts">
+                            {drafts.iter().map(|d| {
+                                let form = find(&d.form_key, d.form_version);
+                                view! {
+                                    <li><a class="row" href=format!("/report/{}", d.id)>
+                                        <span class="title">{headline(form.as_ref(), Some(&d.data), lang)}</span>
+                                        <span class="meta">{format_ms(d.updated_at)}</span>
+                                    </a></li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <h2>{state.t(Msg::MyRecords)}</h2>
+                        {records.is_empty().then(|| view! { <p class="empty">{state.t(Msg::NoRecords)}</p> })}
+                        <ul class="list records" data-testid="my-records">
+                            {records.iter().map(|r| {
+                                let form = find(&r.form_key, r.form_version);
+                                let editable = r.state == LocalState::Rejected;
+                                let class = format!("row state-{:?}", r.state).to_lowercase();
+                                view! {
+                                    <li class=class data-id=r.id.clone()>
+                                        <div class="title">{headline(form.as_ref(), r.data.as_ref(), lang)}</div>
+                                        <div class="meta">
+                                            <span class="badge">{state_label(r, lang)}</span>
+                                            " "{format_ms(r.submitted_at)}
+                                        </div>
+                                        {r.message.clone().map(|m| view! { <p class="error">{m}</p> })}
+                                        <ul class="field-errors">
+                                            {r.errors.iter().map(|e| {
+                                                let label = form.as_ref().and_then(|f| f.field(&e.field)).map(|f| f.label.get(lang).to_owned()).unwrap_or_else(|| e.field.clone());
+                                                view! { <li>{label}": "{e.violation.message(lang)}</li> }
+                                            }).collect_view()}
+                                        </ul>
+                                        {r.status_note.clone().map(|n| view! { <p class="note">{state.t(Msg::Note)}": "{n}</p> })}
+                                        {editable.then(|| view! { <a class="btn small" href=format!("/report/{}", r.id)>{state.t(Msg::Edit)}</a> })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }
+                })}
+            </Suspense>
+            <StorageUse/>
+        </div>
+    }
+}
+
+#[component]
+fn StorageUse() -> impl IntoView {
+    let state = use_app();
+    let estimate = LocalResource::new(browser::storage_estimate);
+    view! {
+        <p class="storage">
+            {move || estimate.get().flatten().map(|(used, quota)| format!(
+                "{}: {:.1} MB / {:.0} MB", state.t(Msg::StorageUse), used / 1e6, quota / 1e6
+            ))}
+        </p>
+    }
+}

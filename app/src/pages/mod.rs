@@ -1,0 +1,10 @@
+//! Routed pages, one per file.
+
+/// Home: sync state, new report, drafts and the user's records.
+pub mod home;
+/// Sign-in.
+pub mod login;
+/// Filling in a form.
+pub mod report;
+/// The ward's synced records, for supervisors and officers.
+pub mod ward;

@@ -1,0 +1,120 @@
+//! The ward's synced records, read from the server, for supervisors and officers.
+
+use domain::form::FieldKind;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde_json::Value;
+
+use crate::api;
+use crate::i18n::{format_local_date_time, format_ms, Msg};
+use crate::state::use_app;
+use crate::store;
+
+#[component]
+pub fn WardRecords() -> impl IntoView {
+    let state = use_app();
+    let token = move || {
+        state
+            .session
+            .get_untracked()
+            .map(|s| s.token)
+            .unwrap_or_default()
+    };
+    let list = LocalResource::new(move || {
+        let lang = state.lang.get();
+        async move { api::ward_records(&token(), lang).await }
+    });
+    view! {
+        <div class="ward">
+            <a class="back" href="/">"← "{move || state.t(Msg::Home)}</a>
+            <h1>{move || state.t(Msg::WardRecords)}</h1>
+            <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
+                {move || list.get().map(|res| match res {
+                    Ok(rows) if rows.is_empty() => view! { <p class="empty">{state.t(Msg::NoRecords)}</p> }.into_any(),
+                    Ok(rows) => view! {
+                        <table class="records-table" data-testid="ward-records">
+                            <thead><tr>
+                                <th>{state.t(Msg::ReceivedAt)}</th>
+                                <th>{state.t(Msg::ResidentialGroup)}</th>
+                                <th>{state.t(Msg::Records)}</th>
+                                <th>{state.t(Msg::Author)}</th>
+                                <th>{state.t(Msg::Status)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| view! {
+                                    <tr data-id=r.id.to_string()>
+                                        <td>{format_ms(r.received_at as f64)}</td>
+                                        <td>{r.group.name}</td>
+                                        <td><a href=format!("/ward/{}", r.id)>{r.headline}</a></td>
+                                        <td>{r.author}</td>
+                                        <td>{r.status.label(state.lang.get_untracked())}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="notice error">{state.t(Msg::LoadFailed)}" "{e.message(state.lang.get_untracked())}</p> }.into_any(),
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+pub fn WardRecord() -> impl IntoView {
+    let state = use_app();
+    let params = use_params_map();
+    let detail = LocalResource::new(move || {
+        let id = params.with(|p| p.get("id").unwrap_or_default());
+        let lang = state.lang.get();
+        let token = state
+            .session
+            .get_untracked()
+            .map(|s| s.token)
+            .unwrap_or_default();
+        async move {
+            let detail = api::record_detail(&token, &id, lang).await?;
+            let form = store::form(&detail.summary.form_key, detail.summary.form_version)
+                .await
+                .ok()
+                .flatten();
+            Ok::<_, api::ApiError>((detail, form))
+        }
+    });
+    view! {
+        <div class="ward-record">
+            <a class="back" href="/ward">"← "{move || state.t(Msg::WardRecords)}</a>
+            <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
+                {move || detail.get().map(|res| {
+                    let lang = state.lang.get_untracked();
+                    match res {
+                        Ok((d, form)) => view! {
+                            <article class="card" data-testid="record-detail">
+                                <h1>{form.as_ref().map(|f| f.title.get(lang).to_owned()).unwrap_or(d.summary.form_key.clone())}</h1>
+                                <dl>
+                                    <dt>{state.t(Msg::Status)}</dt><dd>{d.summary.status.label(lang)}</dd>
+                                    <dt>{state.t(Msg::Ward)}</dt><dd>{d.ward.name.clone()}</dd>
+                                    <dt>{state.t(Msg::ResidentialGroup)}</dt><dd>{d.summary.group.name.clone()}</dd>
+                                    <dt>{state.t(Msg::Author)}</dt><dd>{d.summary.author.clone()}</dd>
+                                    <dt>{state.t(Msg::ReceivedAt)}</dt><dd>{format_ms(d.summary.received_at as f64)}</dd>
+                                    {form.iter().flat_map(|f| f.fields.iter()).filter_map(|field| {
+                                        let v = d.data.get(&field.key)?;
+                                        let shown = match (&field.kind, v) {
+                                            (FieldKind::SingleChoice { choices }, Value::String(s)) => choices.iter().find(|c| &c.value == s).map(|c| c.label.get(lang).to_owned()).unwrap_or(s.clone()),
+                                            (FieldKind::DateTime, Value::String(s)) => format_local_date_time(s),
+                                            (FieldKind::YesNo, Value::Bool(b)) => if *b { Msg::Yes.text(lang).to_owned() } else { Msg::No.text(lang).to_owned() },
+                                            (_, Value::String(s)) => s.clone(),
+                                            (_, other) => other.to_string(),
+                                        };
+                                        Some(view! { <dt>{field.label.get(lang).to_owned()}</dt><dd class="value">{shown}</dd> })
+                                    }).collect_view()}
+                                </dl>
+                            </article>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice error">{e.message(lang)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}

@@ -1,0 +1,69 @@
+//! State every page reads: language, session, and whether an app update is ready.
+
+use domain::Lang;
+use leptos::prelude::*;
+
+use crate::i18n::Msg;
+use crate::store::Session;
+
+const LANG_KEY: &str = "wardbook.lang";
+
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub lang: RwSignal<Lang>,
+    /// `None` until IndexedDB has been read, then `Some(None)` when nobody is signed in.
+    pub session: RwSignal<Option<Session>>,
+    pub session_loaded: RwSignal<bool>,
+    pub update_ready: RwSignal<bool>,
+}
+
+impl AppState {
+    pub fn new() -> Self {
+        AppState {
+            lang: RwSignal::new(stored_lang()),
+            session: RwSignal::new(None),
+            session_loaded: RwSignal::new(false),
+            update_ready: RwSignal::new(false),
+        }
+    }
+
+    /// A reactive translator: `t(Msg::SignIn)` follows the language switch.
+    pub fn t(&self, msg: Msg) -> &'static str {
+        msg.text(self.lang.get())
+    }
+
+    pub fn set_lang(&self, lang: Lang) {
+        self.lang.set(lang);
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(LANG_KEY, lang.code());
+        }
+        if let Some(doc) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = doc.set_attribute("lang", lang.code());
+        }
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn stored_lang() -> Lang {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(LANG_KEY).ok().flatten())
+        .and_then(|code| Lang::from_code(&code))
+        .unwrap_or_default()
+}
+
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}
+
+pub fn use_sync() -> crate::sync::SyncStatus {
+    expect_context::<crate::sync::SyncStatus>()
+}

@@ -1,0 +1,536 @@
+//! The phone's IndexedDB: session, cached forms, drafts, the user's records and the outbox.
+//!
+//! Every operation that must be all-or-nothing (submit = record + outbox entry; a pulled page =
+//! its data + the new cursor; a push result = outbox removal + record state) runs in one
+//! transaction, with nothing but IndexedDB requests awaited while it is open.
+
+use std::cell::RefCell;
+
+use domain::api::Me;
+use domain::form::FormDef;
+use domain::record::{RecordEnvelope, RecordStatus};
+use domain::sync::{Change, PushOutcome};
+use domain::validate::FieldError;
+use indexed_db_futures::database::{Database, VersionChangeEvent};
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub const DB_NAME: &str = "wardbook";
+const DB_VERSION: u32 = 1;
+
+const META: &str = "meta";
+const FORMS: &str = "forms";
+const DRAFTS: &str = "drafts";
+const RECORDS: &str = "records";
+const OUTBOX: &str = "outbox";
+const ALL_STORES: [&str; 5] = [META, FORMS, DRAFTS, RECORDS, OUTBOX];
+
+pub type StoreResult<T> = Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// A signed-in user, kept so the app opens offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: f64,
+    pub me: Me,
+}
+
+/// A form being filled in; saved on every keystroke.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: String,
+    pub form_key: String,
+    pub form_version: u32,
+    pub group_id: i64,
+    pub data: Map<String, Value>,
+    pub updated_at: f64,
+}
+
+/// Where one of the user's records is, as far as this phone knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalState {
+    /// In the outbox, not yet acknowledged by the server.
+    Outbox,
+    /// The server holds it.
+    Synced,
+    /// The server refused it; the user must correct it.
+    Rejected,
+    /// The server holds different content under this id.
+    Conflict,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalRecord {
+    pub id: String,
+    pub form_key: String,
+    pub form_version: u32,
+    pub group_id: i64,
+    /// Absent for records filed on another device (known only by their status).
+    pub data: Option<Map<String, Value>>,
+    pub state: LocalState,
+    pub status: Option<RecordStatus>,
+    pub status_note: Option<String>,
+    /// Why the server refused it, field by field.
+    #[serde(default)]
+    pub errors: Vec<FieldError>,
+    pub message: Option<String>,
+    /// When the user submitted it (phone clock, ms).
+    pub submitted_at: f64,
+    pub updated_at: f64,
+}
+
+thread_local! {
+    static DB: RefCell<Option<Database>> = const { RefCell::new(None) };
+}
+
+async fn open() -> StoreResult<Database> {
+    Database::open(DB_NAME)
+        .with_version(DB_VERSION)
+        .with_on_upgrade_needed(|ev: VersionChangeEvent, db: Database| {
+            if ev.old_version() < 1.0 {
+                for store in ALL_STORES {
+                    db.create_object_store(store).build()?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(err)
+}
+
+/// The one open connection, opened on first use.
+pub async fn db() -> StoreResult<Database> {
+    if let Some(db) = DB.with(|c| c.borrow().clone()) {
+        return Ok(db);
+    }
+    let db = open().await?;
+    DB.with(|c| *c.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+async fn get_meta<T: serde::de::DeserializeOwned>(key: &str) -> StoreResult<Option<T>> {
+    let db = db().await?;
+    let tx = db.transaction(META).build().map_err(err)?;
+    let store = tx.object_store(META).map_err(err)?;
+    store
+        .get(key.to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)
+}
+
+async fn get_all<T: serde::de::DeserializeOwned>(name: &str) -> StoreResult<Vec<T>> {
+    let db = db().await?;
+    let tx = db.transaction(name).build().map_err(err)?;
+    let store = tx.object_store(name).map_err(err)?;
+    let iter = store
+        .get_all::<T>()
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    iter.collect::<Result<Vec<_>, _>>().map_err(err)
+}
+
+async fn get_one<T: serde::de::DeserializeOwned>(name: &str, key: &str) -> StoreResult<Option<T>> {
+    let db = db().await?;
+    let tx = db.transaction(name).build().map_err(err)?;
+    let store = tx.object_store(name).map_err(err)?;
+    store
+        .get(key.to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)
+}
+
+// ---- session -----------------------------------------------------------------------------
+
+pub async fn session() -> StoreResult<Option<Session>> {
+    get_meta("session").await
+}
+
+/// Saves a new sign-in. The outbox is kept: records wait for their author, whose new token
+/// sends them (sync rule 8).
+pub async fn save_session(session: &Session) -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction(META)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let store = tx.object_store(META).map_err(err)?;
+    store
+        .put(session)
+        .with_key("session".to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    store
+        .put(&session.me.username)
+        .with_key("owner".to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    drop(store);
+    tx.commit().await.map_err(err)
+}
+
+/// Whose records this phone holds (the last user who signed in).
+pub async fn owner() -> StoreResult<Option<String>> {
+    get_meta("owner").await
+}
+
+/// Forgets the token but keeps everything else: used when the server says the session ended.
+pub async fn forget_token() -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction(META)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let store = tx.object_store(META).map_err(err)?;
+    store.delete("session".to_owned()).await.map_err(err)?;
+    drop(store);
+    tx.commit().await.map_err(err)
+}
+
+/// Signing out on a shared phone: nothing of this user stays readable. Forms stay (they are not
+/// personal) but the cursor goes, so the next user pulls their own view.
+pub async fn wipe_user_data() -> StoreResult<()> {
+    let db = db().await?;
+    let stores = [META, DRAFTS, RECORDS, OUTBOX];
+    let tx = db
+        .transaction(stores)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    for name in stores {
+        tx.object_store(name)
+            .map_err(err)?
+            .clear()
+            .map_err(err)?
+            .await
+            .map_err(err)?;
+    }
+    tx.commit().await.map_err(err)
+}
+
+// ---- forms -------------------------------------------------------------------------------
+
+fn form_id(key: &str, version: u32) -> String {
+    format!("{key}@{version:08}")
+}
+
+pub async fn forms() -> StoreResult<Vec<FormDef>> {
+    get_all(FORMS).await
+}
+
+pub async fn form(key: &str, version: u32) -> StoreResult<Option<FormDef>> {
+    get_one(FORMS, &form_id(key, version)).await
+}
+
+/// The newest cached version of a form.
+pub async fn latest_form(key: &str) -> StoreResult<Option<FormDef>> {
+    Ok(forms()
+        .await?
+        .into_iter()
+        .filter(|f| f.key == key)
+        .max_by_key(|f| f.version))
+}
+
+// ---- drafts ------------------------------------------------------------------------------
+
+pub async fn drafts() -> StoreResult<Vec<Draft>> {
+    get_all(DRAFTS).await
+}
+
+pub async fn draft(id: &str) -> StoreResult<Option<Draft>> {
+    get_one(DRAFTS, id).await
+}
+
+pub async fn save_draft(draft: &Draft) -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction(DRAFTS)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let store = tx.object_store(DRAFTS).map_err(err)?;
+    store
+        .put(draft)
+        .with_key(draft.id.clone())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    drop(store);
+    tx.commit().await.map_err(err)
+}
+
+pub async fn delete_draft(id: &str) -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction(DRAFTS)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    tx.object_store(DRAFTS)
+        .map_err(err)?
+        .delete(id.to_owned())
+        .await
+        .map_err(err)?;
+    tx.commit().await.map_err(err)
+}
+
+// ---- records and the outbox ---------------------------------------------------------------
+
+pub async fn records() -> StoreResult<Vec<LocalRecord>> {
+    get_all(RECORDS).await
+}
+
+pub async fn record(id: &str) -> StoreResult<Option<LocalRecord>> {
+    get_one(RECORDS, id).await
+}
+
+/// Outbox entries in id order; ids are UUIDv7, so that is the order they were made.
+pub async fn outbox(limit: u32) -> StoreResult<Vec<RecordEnvelope>> {
+    let db = db().await?;
+    let tx = db.transaction(OUTBOX).build().map_err(err)?;
+    let store = tx.object_store(OUTBOX).map_err(err)?;
+    let iter = store
+        .get_all::<RecordEnvelope>()
+        .with_limit(limit)
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    iter.collect::<Result<Vec<_>, _>>().map_err(err)
+}
+
+pub async fn outbox_len() -> StoreResult<u32> {
+    let db = db().await?;
+    let tx = db.transaction(OUTBOX).build().map_err(err)?;
+    tx.object_store(OUTBOX)
+        .map_err(err)?
+        .count()
+        .await
+        .map_err(err)
+}
+
+/// Submits a record: the record, its outbox entry and the removal of its draft are one
+/// transaction (sync rule 2), so a crash leaves either all of it or none.
+pub async fn submit(envelope: &RecordEnvelope, now: f64) -> StoreResult<()> {
+    let id = envelope.id.to_string();
+    let record = LocalRecord {
+        id: id.clone(),
+        form_key: envelope.form_key.clone(),
+        form_version: envelope.form_version,
+        group_id: envelope.group_id,
+        data: Some(envelope.data.clone()),
+        state: LocalState::Outbox,
+        status: None,
+        status_note: None,
+        errors: Vec::new(),
+        message: None,
+        submitted_at: now,
+        updated_at: now,
+    };
+    let db = db().await?;
+    let tx = db
+        .transaction([RECORDS, OUTBOX, DRAFTS])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let records = tx.object_store(RECORDS).map_err(err)?;
+    let outbox = tx.object_store(OUTBOX).map_err(err)?;
+    let drafts = tx.object_store(DRAFTS).map_err(err)?;
+    records
+        .put(&record)
+        .with_key(id.clone())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    outbox
+        .put(envelope)
+        .with_key(id.clone())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    drafts.delete(id).await.map_err(err)?;
+    drop((records, outbox, drafts));
+    tx.commit().await.map_err(err)
+}
+
+/// Applies the server's answers to a push. An outbox entry is removed only here, after the
+/// server acknowledged it (sync rule 4); rejected and conflicting records leave the outbox but
+/// stay in the user's records with the reason, so they never block the ones behind them.
+pub async fn apply_push_results(results: &[(String, PushOutcome)], now: f64) -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction([RECORDS, OUTBOX])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let records = tx.object_store(RECORDS).map_err(err)?;
+    let outbox = tx.object_store(OUTBOX).map_err(err)?;
+    for (id, outcome) in results {
+        let existing: Option<LocalRecord> = records
+            .get(id.clone())
+            .serde()
+            .map_err(err)?
+            .await
+            .map_err(err)?;
+        let Some(mut rec) = existing else {
+            outbox.delete(id.clone()).await.map_err(err)?;
+            continue;
+        };
+        match outcome {
+            PushOutcome::Accepted | PushOutcome::Duplicate => {
+                rec.state = LocalState::Synced;
+                rec.status.get_or_insert(RecordStatus::Received);
+                rec.errors.clear();
+                rec.message = None;
+            }
+            PushOutcome::Rejected { message, errors } => {
+                rec.state = LocalState::Rejected;
+                rec.errors = errors.clone();
+                rec.message = Some(message.clone());
+            }
+            PushOutcome::Conflict { message } => {
+                rec.state = LocalState::Conflict;
+                rec.message = Some(message.clone());
+            }
+        }
+        rec.updated_at = now;
+        records
+            .put(&rec)
+            .with_key(id.clone())
+            .serde()
+            .map_err(err)?
+            .await
+            .map_err(err)?;
+        outbox.delete(id.clone()).await.map_err(err)?;
+    }
+    drop((records, outbox));
+    tx.commit().await.map_err(err)
+}
+
+pub async fn cursor() -> StoreResult<i64> {
+    Ok(get_meta::<i64>("cursor").await?.unwrap_or(0))
+}
+
+/// Stores a pulled page and its cursor in one transaction (sync rule 6).
+pub async fn apply_pull(changes: &[Change], cursor: i64, now: f64) -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction([FORMS, RECORDS, META])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let forms = tx.object_store(FORMS).map_err(err)?;
+    let records = tx.object_store(RECORDS).map_err(err)?;
+    let meta = tx.object_store(META).map_err(err)?;
+    for change in changes {
+        match change {
+            Change::Form { form } => {
+                forms
+                    .put(form)
+                    .with_key(form_id(&form.key, form.version))
+                    .serde()
+                    .map_err(err)?
+                    .await
+                    .map_err(err)?;
+            }
+            Change::Record(state) => {
+                let id = state.id.to_string();
+                let existing: Option<LocalRecord> = records
+                    .get(id.clone())
+                    .serde()
+                    .map_err(err)?
+                    .await
+                    .map_err(err)?;
+                let rec = match existing {
+                    // Never overwrite what still waits to be sent or corrected.
+                    Some(r) if r.state != LocalState::Synced => continue,
+                    Some(mut r) => {
+                        r.status = Some(state.status);
+                        r.status_note = state.note.clone();
+                        r.updated_at = state.updated_at as f64;
+                        r
+                    }
+                    None => LocalRecord {
+                        id: id.clone(),
+                        form_key: state.form_key.clone(),
+                        form_version: state.form_version,
+                        group_id: 0,
+                        data: None,
+                        state: LocalState::Synced,
+                        status: Some(state.status),
+                        status_note: state.note.clone(),
+                        errors: Vec::new(),
+                        message: None,
+                        submitted_at: state.updated_at as f64,
+                        updated_at: state.updated_at as f64,
+                    },
+                };
+                records
+                    .put(&rec)
+                    .with_key(id)
+                    .serde()
+                    .map_err(err)?
+                    .await
+                    .map_err(err)?;
+            }
+        }
+    }
+    meta.put(&cursor)
+        .with_key("cursor".to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    meta.put(&now)
+        .with_key("last_pull".to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    drop((forms, records, meta));
+    tx.commit().await.map_err(err)
+}
+
+pub async fn set_last_sync(now: f64) -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction(META)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let store = tx.object_store(META).map_err(err)?;
+    store
+        .put(&now)
+        .with_key("last_sync".to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    drop(store);
+    tx.commit().await.map_err(err)
+}
+
+pub async fn last_sync() -> StoreResult<Option<f64>> {
+    get_meta("last_sync").await
+}

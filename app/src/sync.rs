@@ -1,0 +1,219 @@
+//! The sync engine: pushes the outbox and pulls changes by itself — at start, when the network
+//! comes back, right after a save, on a timer, and on "sync now" — with capped exponential
+//! backoff and jitter after failures. An expired sign-in pauses it; nothing is discarded.
+
+use domain::sync::{PushRequest, MAX_PUSH_BATCH};
+use futures::channel::mpsc;
+use futures::{FutureExt, StreamExt};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::state::AppState;
+use crate::store;
+
+/// Time between syncs while all is well.
+const IDLE_MS: u32 = 60_000;
+const BACKOFF_BASE_MS: f64 = 2_000.0;
+const BACKOFF_CAP_MS: f64 = 300_000.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    Offline,
+    SessionExpired(String),
+    Server(String),
+}
+
+/// What the app shows about sync; all signals, so any view can read them.
+#[derive(Clone, Copy)]
+pub struct SyncStatus {
+    pub waiting: RwSignal<u32>,
+    pub oldest_waiting: RwSignal<Option<f64>>,
+    pub needs_fixing: RwSignal<u32>,
+    pub last_success: RwSignal<Option<f64>>,
+    pub running: RwSignal<bool>,
+    pub problem: RwSignal<Option<Problem>>,
+    /// Bumped after every change to local records, so lists re-read them.
+    pub records_version: RwSignal<u32>,
+    wake: StoredValue<mpsc::UnboundedSender<()>>,
+}
+
+impl SyncStatus {
+    /// Asks the engine to sync as soon as it can.
+    pub fn wake(&self) {
+        self.wake.with_value(|tx| {
+            let _ = tx.unbounded_send(());
+        });
+    }
+
+    /// Re-reads the counts shown to the user from IndexedDB.
+    pub async fn refresh_counts(&self) {
+        if let Ok(records) = store::records().await {
+            let waiting: Vec<_> = records
+                .iter()
+                .filter(|r| r.state == store::LocalState::Outbox)
+                .collect();
+            self.waiting.set(waiting.len() as u32);
+            self.oldest_waiting
+                .set(waiting.iter().map(|r| r.submitted_at).reduce(f64::min));
+            self.needs_fixing.set(
+                records
+                    .iter()
+                    .filter(|r| r.state == store::LocalState::Rejected)
+                    .count() as u32,
+            );
+        }
+        if let Ok(last) = store::last_sync().await {
+            self.last_success.set(last);
+        }
+        self.records_version.update(|v| *v += 1);
+    }
+}
+
+/// Starts the engine; call once.
+pub fn start(state: AppState) -> SyncStatus {
+    let (tx, rx) = mpsc::unbounded::<()>();
+    let status = SyncStatus {
+        waiting: RwSignal::new(0),
+        oldest_waiting: RwSignal::new(None),
+        needs_fixing: RwSignal::new(0),
+        last_success: RwSignal::new(None),
+        running: RwSignal::new(false),
+        problem: RwSignal::new(None),
+        records_version: RwSignal::new(0),
+        wake: StoredValue::new(tx),
+    };
+    listen_online(status);
+    leptos::task::spawn_local(run(state, status, rx));
+    status
+}
+
+fn listen_online(status: SyncStatus) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let cb = Closure::<dyn Fn()>::new(move || status.wake());
+    let _ = window.add_event_listener_with_callback("online", cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn backoff_ms(failures: u32) -> u32 {
+    let exp = BACKOFF_BASE_MS * 2f64.powi(failures.min(16) as i32);
+    let jitter = 0.5 + js_sys::Math::random();
+    (exp.min(BACKOFF_CAP_MS) * jitter) as u32
+}
+
+async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedReceiver<()>) {
+    status.refresh_counts().await;
+    let mut failures = 0u32;
+    loop {
+        let paused = matches!(
+            status.problem.get_untracked(),
+            Some(Problem::SessionExpired(_))
+        );
+        if !paused {
+            match sync_once(&state, &status).await {
+                Ok(()) => {
+                    failures = 0;
+                    status.problem.set(None);
+                }
+                Err(ApiError::Unauthorized(msg)) => {
+                    status.problem.set(Some(Problem::SessionExpired(msg)));
+                }
+                Err(ApiError::Offline) => {
+                    failures += 1;
+                    status.problem.set(Some(Problem::Offline));
+                }
+                Err(e @ ApiError::Server { .. }) => {
+                    failures += 1;
+                    status
+                        .problem
+                        .set(Some(Problem::Server(e.message(state.lang.get_untracked()))));
+                }
+            }
+            status.refresh_counts().await;
+        }
+        let delay = if failures == 0 {
+            IDLE_MS
+        } else {
+            backoff_ms(failures - 1)
+        };
+        let timer = gloo_timers::future::TimeoutFuture::new(delay).fuse();
+        futures::pin_mut!(timer);
+        futures::select! {
+            _ = wake.next() => {},
+            _ = timer => {},
+        }
+        // Several wakes in a row (save + online) make one sync.
+        while wake.try_recv().is_ok() {}
+    }
+}
+
+/// One round: push everything waiting, then pull until caught up. Server data is applied only
+/// after our own uploads were acknowledged.
+async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError> {
+    let Some(session) = state.session.get_untracked() else {
+        return Ok(());
+    };
+    let lang = state.lang.get_untracked();
+    status.running.set(true);
+    let result = async {
+        loop {
+            let batch = store::outbox(MAX_PUSH_BATCH as u32)
+                .await
+                .map_err(local_error)?;
+            if batch.is_empty() {
+                break;
+            }
+            let response = api::push(&session.token, &PushRequest { records: batch }, lang).await?;
+            let results: Vec<_> = response
+                .results
+                .into_iter()
+                .map(|r| (r.id.to_string(), r.outcome))
+                .collect();
+            store::apply_push_results(&results, now())
+                .await
+                .map_err(local_error)?;
+            status.refresh_counts().await;
+        }
+        let mut cursor = store::cursor().await.map_err(local_error)?;
+        loop {
+            let page = api::pull(&session.token, cursor, lang).await?;
+            if page.reset {
+                cursor = 0;
+                store::apply_pull(&[], 0, now())
+                    .await
+                    .map_err(local_error)?;
+                continue;
+            }
+            store::apply_pull(&page.changes, page.cursor, now())
+                .await
+                .map_err(local_error)?;
+            cursor = page.cursor;
+            if !page.more {
+                break;
+            }
+        }
+        store::set_last_sync(now()).await.map_err(local_error)?;
+        Ok(())
+    }
+    .await;
+    status.running.set(false);
+    result
+}
+
+fn local_error(e: String) -> ApiError {
+    leptos::logging::error!("local storage failed: {e}");
+    ApiError::Server {
+        status: 0,
+        body: domain::api::ErrorBody {
+            code: "storage".into(),
+            message: e,
+            fields: Vec::new(),
+        },
+    }
+}

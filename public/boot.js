@@ -1,0 +1,40 @@
+// Starts the app and keeps its service worker current. Hashed names are filled in by the build.
+import init from './__APP_JS__';
+
+function announceUpdate() {
+  window.wardbookUpdateReady = true;
+  window.dispatchEvent(new Event('wardbook-update'));
+}
+
+async function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  const reg = await navigator.serviceWorker.register('/sw.js');
+  // A new build installed while an old one controls the page: tell the user, let them choose.
+  if (reg.waiting && navigator.serviceWorker.controller) announceUpdate();
+  reg.addEventListener('updatefound', () => {
+    const worker = reg.installing;
+    if (!worker) return;
+    worker.addEventListener('statechange', () => {
+      if (worker.state === 'installed' && navigator.serviceWorker.controller) announceUpdate();
+    });
+  });
+  let reloading = false;
+  window.wardbookApplyUpdate = () => {
+    if (!reg.waiting) {
+      location.reload();
+      return;
+    }
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (reloading) return;
+      reloading = true;
+      location.reload();
+    });
+    reg.waiting.postMessage('skip-waiting');
+  };
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') reg.update().catch(() => {});
+  });
+}
+
+init({ module_or_path: new URL('./__APP_WASM__', import.meta.url) });
+registerServiceWorker().catch((e) => console.warn('service worker not registered', e));

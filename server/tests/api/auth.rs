@@ -1,0 +1,184 @@
+use domain::api::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{expect_error, spawn_app, PASSWORD};
+
+#[tokio::test]
+async fn a_group_leader_signs_in_and_learns_their_role_ward_and_group() {
+    let app = spawn_app().await;
+    let login = app.login_full("totruong").await;
+    assert!(login.token.len() >= 40, "a long random token");
+    let me = login.me;
+    assert_eq!(me.username, "totruong");
+    assert_eq!(me.display_name, "Bà Phạm Thị Lan");
+    assert_eq!(me.role, Role::GroupLeader);
+    assert_eq!(me.ward.expect("a ward").name, "Nhật Tân");
+    let group = me.group.expect("a group");
+    assert_eq!(group.name, "Tổ dân phố số 1");
+    // A group leader files only for their own group.
+    assert_eq!(me.groups, vec![group]);
+}
+
+#[tokio::test]
+async fn an_officer_signs_in_and_may_file_for_every_group_of_their_ward() {
+    let app = spawn_app().await;
+    let me = app.login_full("canbo").await.me;
+    assert_eq!(me.role, Role::Officer);
+    assert_eq!(me.ward.unwrap().name, "Nhật Tân");
+    assert_eq!(me.group, None);
+    let names: Vec<_> = me.groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Tổ dân phố số 1",
+            "Tổ dân phố số 2",
+            "Tổ dân phố số 3",
+            "Tổ dân phố số 4"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_supervisor_of_another_ward_sees_that_ward() {
+    let app = spawn_app().await;
+    let me = app.login_full("truongxuanla").await.me;
+    assert_eq!(me.role, Role::Supervisor);
+    assert_eq!(me.ward.unwrap().name, "Xuân La");
+    let nhat_tan = app.login_full("canbo").await.me.groups;
+    assert!(
+        me.groups.iter().all(|g| !nhat_tan.contains(g)),
+        "Xuân La's groups are not Nhật Tân's"
+    );
+}
+
+#[tokio::test]
+async fn the_username_is_case_and_space_insensitive() {
+    let app = spawn_app().await;
+    let resp = app.login_response("  TOTRUONG ", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let login: domain::api::LoginResponse = resp.json().await.unwrap();
+    assert_eq!(login.me.username, "totruong");
+}
+
+#[tokio::test]
+async fn a_sign_in_lasts_thirty_days() {
+    let app = spawn_app().await;
+    let before = server::now_ms();
+    let login = app.login_full("canbo").await;
+    let thirty_days = 720 * 3_600_000;
+    assert!(
+        (before + thirty_days..=server::now_ms() + thirty_days).contains(&login.expires_at),
+        "expires_at {} is not 30 days after now {before}",
+        login.expires_at
+    );
+}
+
+#[tokio::test]
+async fn a_token_identifies_its_user() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let hoa = app.login("canbo").await;
+    assert_eq!(app.me(&lan).await.username, "totruong");
+    assert_eq!(app.me(&hoa).await.username, "canbo");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_in_vietnamese_by_default() {
+    let app = spawn_app().await;
+    let resp = app.login_response("totruong", "wardbook-demo!").await;
+    let err = expect_error(resp, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+    assert_eq!(err.message, "Sai tên đăng nhập hoặc mật khẩu.");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_in_english_when_the_caller_asks() {
+    let app = spawn_app().await;
+    let resp = app
+        .request(Method::POST, "/api/auth/login", None)
+        .header("accept-language", "en-US,en;q=0.9")
+        .json(&json!({ "username": "totruong", "password": "nope" }))
+        .send()
+        .await
+        .unwrap();
+    let err = expect_error(resp, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+    assert_eq!(err.message, "Wrong username or password.");
+}
+
+#[tokio::test]
+async fn an_unknown_user_is_refused_exactly_like_a_wrong_password() {
+    let app = spawn_app().await;
+    let unknown = app.login_response("nobody", PASSWORD).await;
+    let unknown = expect_error(unknown, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+    let wrong = app.login_response("canbo", "guess").await;
+    let wrong = expect_error(wrong, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+    assert_eq!(unknown, wrong, "the answer does not tell who exists");
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_must_sign_in() {
+    let app = spawn_app().await;
+    for path in ["/api/me", "/api/records", "/api/sync/pull?cursor=0"] {
+        let resp = app.request(Method::GET, path, None).send().await.unwrap();
+        let err = expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+        assert_eq!(err.message, "Bạn cần đăng nhập.", "{path}");
+    }
+    let resp = app
+        .request(Method::POST, "/api/sync/push", None)
+        .json(&json!({ "records": [] }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn a_garbage_token_must_sign_in() {
+    let app = spawn_app().await;
+    let resp = app
+        .get("garbage-token-that-was-never-issued", "/api/me")
+        .await;
+    expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    // Not a bearer token at all.
+    let resp = app
+        .request(Method::GET, "/api/me", None)
+        .header("authorization", "Basic dG90cnVvbmc6d2FyZGJvb2stZGVtbw==")
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn after_logout_the_token_has_expired_but_other_sign_ins_continue() {
+    let app = spawn_app().await;
+    let phone = app.login("totruong").await;
+    let tablet = app.login("totruong").await;
+    assert_eq!(app.me(&phone).await.username, "totruong");
+
+    let resp = app
+        .request(Method::POST, "/api/auth/logout", Some(&phone))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    let resp = app.get(&phone, "/api/me").await;
+    let err = expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
+    assert!(err.message.contains("đăng nhập lại"), "{}", err.message);
+    let resp = app
+        .request(Method::GET, "/api/sync/pull?cursor=0", Some(&phone))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let err = expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
+    assert!(
+        err.message.contains("unsent records are kept"),
+        "{}",
+        err.message
+    );
+
+    // Signing out one phone leaves the user's other sign-in working.
+    assert_eq!(app.me(&tablet).await.username, "totruong");
+}

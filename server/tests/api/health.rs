@@ -1,0 +1,84 @@
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use domain::api::{ErrorBody, LoginResponse, Me};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::helpers::{spawn_app, PASSWORD};
+
+#[tokio::test]
+async fn health_answers_ok_with_the_server_version() {
+    let app = spawn_app().await;
+    let resp = app.client.get(app.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn api_answers_are_never_cached_and_carry_the_security_headers() {
+    let app = spawn_app().await;
+    let resp = app.client.get(app.url("/api/health")).send().await.unwrap();
+    let h = resp.headers();
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(!csp.contains("'unsafe-eval'"), "{csp}");
+}
+
+async fn body_json<T: serde::de::DeserializeOwned>(resp: axum::response::Response) -> T {
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)))
+}
+
+/// The router alone, without a listener: what a load balancer's health check and a signed-in
+/// phone get, straight through `tower::ServiceExt::oneshot`.
+#[tokio::test]
+async fn the_router_answers_in_process_without_a_listener() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .router()
+        .oneshot(Request::get("/api/health").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let health: Value = body_json(resp).await;
+    assert_eq!(health["status"], "ok");
+
+    let login = Request::post("/api/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "username": "canbo", "password": PASSWORD }).to_string(),
+        ))
+        .unwrap();
+    let resp = app.router().oneshot(login).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let login: LoginResponse = body_json(resp).await;
+
+    let me = Request::get("/api/me")
+        .header(header::AUTHORIZATION, format!("Bearer {}", login.token))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.router().oneshot(me).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let me: Me = body_json(resp).await;
+    assert_eq!(me.username, "canbo");
+
+    // The same router refuses the caller whose token it does not know.
+    let stranger = Request::get("/api/me")
+        .header(header::AUTHORIZATION, "Bearer not-a-token")
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.router().oneshot(stranger).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let err: ErrorBody = body_json(resp).await;
+    assert_eq!(err.code, "unauthenticated");
+    assert_eq!(err.message, "Please sign in.");
+}

@@ -1,0 +1,6 @@
+mod auth;
+mod errors;
+mod health;
+mod helpers;
+mod records;
+mod sync;

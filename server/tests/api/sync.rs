@@ -1,0 +1,658 @@
+use std::collections::HashSet;
+
+use domain::form::NEIGHBORHOOD_REPORT;
+use domain::record::RecordStatus;
+use domain::sync::{Change, PushOutcome, MAX_PUSH_BATCH};
+use domain::validate::Violation;
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{
+    expect_error, is_accepted, is_duplicate, own_group, push_outcomes, spawn_app, valid_report,
+    TestApp,
+};
+
+/// The ids of the caller's records in a pull, in order.
+fn record_ids(changes: &[Change]) -> Vec<Uuid> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Record(r) => Some(r.id),
+            Change::Form { .. } => None,
+        })
+        .collect()
+}
+
+/// How many times `id` is in the supervisor's list.
+async fn times_listed(app: &TestApp, supervisor: &str, id: Uuid) -> usize {
+    app.records(supervisor)
+        .await
+        .iter()
+        .filter(|r| r.id == id)
+        .count()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Push
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_valid_report_is_accepted_and_stored_once() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+
+    let outcomes = app.push_ok(&lan, vec![report.clone()]).await;
+    assert_eq!(outcomes, [PushOutcome::Accepted]);
+    assert!(
+        outcomes[0].is_settled(),
+        "the phone may drop its outbox entry"
+    );
+
+    assert_eq!(app.stored_count(report.id).await, 1);
+    assert_eq!(times_listed(&app, &boss, report.id).await, 1);
+    let stored = app.record(&boss, report.id).await;
+    assert_eq!(stored.data, report.data);
+    assert_eq!(stored.summary.status, RecordStatus::Received);
+    assert_eq!(stored.summary.author, "Bà Phạm Thị Lan");
+    assert_eq!(stored.client_created_at, report.created_at);
+}
+
+#[tokio::test]
+async fn an_empty_push_is_answered_with_no_results() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    assert_eq!(app.push_ok(&lan, vec![]).await, []);
+}
+
+#[tokio::test]
+async fn replaying_a_push_answers_duplicate_for_every_record_every_time() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let batch: Vec<_> = (0..3).map(|_| valid_report(group)).collect();
+
+    let first = app.push_ok(&lan, batch.clone()).await;
+    assert!(first.iter().all(is_accepted), "{first:?}");
+
+    for replay in 0..3 {
+        let again = app.push_ok(&lan, batch.clone()).await;
+        assert!(again.iter().all(is_duplicate), "replay {replay}: {again:?}");
+    }
+    // Replays arriving at the same moment (a flaky network retrying).
+    let (a, b, c, d) = tokio::join!(
+        app.push(&lan, batch.clone()),
+        app.push(&lan, batch.clone()),
+        app.push(&lan, batch.clone()),
+        app.push(&lan, batch.clone()),
+    );
+    for resp in [a, b, c, d] {
+        let outcomes = push_outcomes(&batch, resp).await;
+        assert!(outcomes.iter().all(is_duplicate), "{outcomes:?}");
+    }
+
+    for r in &batch {
+        assert_eq!(times_listed(&app, &boss, r.id).await, 1);
+        assert_eq!(app.stored_count(r.id).await, 1);
+    }
+    assert_eq!(app.records(&boss).await.len(), batch.len());
+}
+
+#[tokio::test]
+async fn concurrent_first_deliveries_store_each_record_exactly_once() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let batch: Vec<_> = (0..5).map(|_| valid_report(group)).collect();
+
+    let (a, b, c, d) = tokio::join!(
+        app.push(&lan, batch.clone()),
+        app.push(&lan, batch.clone()),
+        app.push(&lan, batch.clone()),
+        app.push(&lan, batch.clone()),
+    );
+    let mut all = Vec::new();
+    for resp in [a, b, c, d] {
+        all.push(push_outcomes(&batch, resp).await);
+    }
+    for (k, r) in batch.iter().enumerate() {
+        let accepted = all.iter().filter(|o| is_accepted(&o[k])).count();
+        let duplicate = all.iter().filter(|o| is_duplicate(&o[k])).count();
+        assert_eq!(
+            (accepted, duplicate),
+            (1, 3),
+            "record {k}: {:?}",
+            all.iter().map(|o| &o[k]).collect::<Vec<_>>()
+        );
+        assert_eq!(times_listed(&app, &boss, r.id).await, 1);
+    }
+    assert_eq!(app.total_records().await, batch.len() as i64);
+}
+
+#[tokio::test]
+async fn the_same_id_with_different_content_is_a_conflict_and_changes_nothing() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let original = valid_report(own_group(&app, &lan).await);
+    assert_eq!(
+        app.push_ok(&lan, vec![original.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+
+    let mut edited = original.clone();
+    edited
+        .data
+        .insert("description".into(), json!("Đã tìm thấy xe, không mất gì."));
+    let outcomes = app.push_ok(&lan, vec![edited.clone()]).await;
+    match &outcomes[0] {
+        PushOutcome::Conflict { message } => {
+            assert!(message.contains("nội dung khác"), "{message}")
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert!(!outcomes[0].is_settled(), "the phone keeps the edit");
+
+    // Replayed, it is still a conflict, never applied.
+    let outcomes = app.push_ok(&lan, vec![edited.clone()]).await;
+    assert!(matches!(outcomes[0], PushOutcome::Conflict { .. }));
+
+    let stored = app.record(&boss, original.id).await;
+    assert_eq!(stored.data, original.data, "the stored record is unchanged");
+    assert_eq!(times_listed(&app, &boss, original.id).await, 1);
+    // The original content is still recognised as what the server has.
+    assert_eq!(
+        app.push_ok(&lan, vec![original.clone()]).await,
+        [PushOutcome::Duplicate]
+    );
+
+    // The conflicting content is recorded once for a supervisor, not lost.
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT data FROM record_conflicts WHERE record_id = $1")
+            .bind(original.id.to_string())
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].contains("Đã tìm thấy xe"), "{}", kept[0]);
+}
+
+#[tokio::test]
+async fn a_conflict_is_explained_in_english_to_an_english_phone() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let original = valid_report(own_group(&app, &lan).await);
+    app.push_ok(&lan, vec![original.clone()]).await;
+    let mut edited = original.clone();
+    edited.data.insert("people_involved".into(), json!(2));
+    let outcomes = push_outcomes(
+        std::slice::from_ref(&edited),
+        app.push_in(&lan, vec![edited.clone()], "en").await,
+    )
+    .await;
+    match &outcomes[0] {
+        PushOutcome::Conflict { message } => {
+            assert!(message.contains("different content"), "{message}")
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn another_user_cannot_claim_a_stored_record_id() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let hoa = app.login("canbo").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+    app.push_ok(&lan, vec![report.clone()]).await;
+
+    // The officer may file for that group, but the id is the group leader's record.
+    let outcomes = app.push_ok(&hoa, vec![report.clone()]).await;
+    assert!(
+        matches!(outcomes[0], PushOutcome::Conflict { .. }),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        app.record(&boss, report.id).await.summary.author,
+        "Bà Phạm Thị Lan"
+    );
+    assert!(record_ids(&app.pull(&hoa, 0).await.changes).is_empty());
+}
+
+#[tokio::test]
+async fn the_same_id_twice_in_one_batch_is_stored_once() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+    let mut edited = report.clone();
+    edited.data.insert("urgency".into(), json!("emergency"));
+    let outcomes = app
+        .push_ok(&lan, vec![report.clone(), report.clone(), edited])
+        .await;
+    assert!(is_accepted(&outcomes[0]), "{outcomes:?}");
+    assert!(is_duplicate(&outcomes[1]), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[2], PushOutcome::Conflict { .. }),
+        "{outcomes:?}"
+    );
+    assert_eq!(app.stored_count(report.id).await, 1);
+}
+
+#[tokio::test]
+async fn one_invalid_record_is_rejected_with_reasons_and_does_not_block_the_others() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let first = valid_report(group);
+    let mut bad = valid_report(group);
+    bad.data.remove("location");
+    bad.data.insert("people_involved".into(), json!(-3));
+    let last = valid_report(group);
+
+    let outcomes = app
+        .push_ok(&lan, vec![first.clone(), bad.clone(), last.clone()])
+        .await;
+    assert!(is_accepted(&outcomes[0]), "{outcomes:?}");
+    assert!(is_accepted(&outcomes[2]), "{outcomes:?}");
+    let PushOutcome::Rejected { message, errors } = &outcomes[1] else {
+        panic!("expected the middle record rejected: {outcomes:?}");
+    };
+    assert!(
+        !outcomes[1].is_settled(),
+        "a rejected record stays on the phone"
+    );
+    assert_eq!(message, "Hồ sơ có mục chưa hợp lệ; hãy sửa rồi gửi lại.");
+    let reasons: Vec<_> = errors
+        .iter()
+        .map(|e| (e.field.as_str(), &e.violation, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("location", &Violation::Required, "Vui lòng điền mục này."),
+            (
+                "people_involved",
+                &Violation::TooSmall { min: 0 },
+                "Không được nhỏ hơn 0."
+            ),
+        ]
+    );
+
+    let listed: HashSet<Uuid> = app.records(&boss).await.iter().map(|r| r.id).collect();
+    assert_eq!(listed, HashSet::from([first.id, last.id]));
+    assert_eq!(app.stored_count(bad.id).await, 0);
+
+    // Corrected on the phone and sent again under the same id, it is accepted.
+    let mut fixed = bad.clone();
+    fixed
+        .data
+        .insert("location".into(), json!("Ngõ 12 Nhật Tân"));
+    fixed.data.insert("people_involved".into(), json!(3));
+    assert_eq!(
+        app.push_ok(&lan, vec![fixed]).await,
+        [PushOutcome::Accepted]
+    );
+    assert_eq!(times_listed(&app, &boss, bad.id).await, 1);
+}
+
+#[tokio::test]
+async fn field_reasons_come_in_the_callers_language() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let mut bad = valid_report(own_group(&app, &lan).await);
+    bad.data.insert("category".into(), json!("aliens"));
+    bad.data.insert("weather".into(), json!("mưa"));
+    let outcomes = push_outcomes(
+        std::slice::from_ref(&bad),
+        app.push_in(&lan, vec![bad.clone()], "en").await,
+    )
+    .await;
+    let PushOutcome::Rejected { message, errors } = &outcomes[0] else {
+        panic!("expected a rejection: {outcomes:?}");
+    };
+    assert_eq!(
+        message,
+        "Some fields are not valid; correct them and send again."
+    );
+    let reasons: Vec<_> = errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("weather", "This field is not part of the form."),
+            ("category", "Please pick one of the listed options."),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_form_or_form_version_is_rejected_with_a_message() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    let mut unknown_form = valid_report(group);
+    unknown_form.form_key = "lost_dog".into();
+    let mut unknown_version = valid_report(group);
+    unknown_version.form_version = 99;
+
+    let outcomes = app
+        .push_ok(&lan, vec![unknown_form.clone(), unknown_version.clone()])
+        .await;
+    let messages: Vec<&str> = outcomes
+        .iter()
+        .map(|o| match o {
+            PushOutcome::Rejected { message, .. } => message.as_str(),
+            other => panic!("expected a rejection, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "Máy chủ không có biểu mẫu lost_dog phiên bản 1.",
+            "Máy chủ không có biểu mẫu neighborhood_report phiên bản 99.",
+        ]
+    );
+    assert_eq!(app.total_records().await, 0);
+
+    let outcomes = push_outcomes(
+        std::slice::from_ref(&unknown_version),
+        app.push_in(&lan, vec![unknown_version.clone()], "en").await,
+    )
+    .await;
+    assert!(
+        matches!(&outcomes[0], PushOutcome::Rejected { message, .. }
+            if message == "The server has no form neighborhood_report version 99."),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_group_leader_cannot_file_for_another_group() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let hoa = app.login("canbo").await;
+    let groups = app.ward_groups(&hoa).await;
+    let own = own_group(&app, &lan).await;
+    let other = *groups.iter().find(|&&g| g != own).unwrap();
+
+    let elsewhere = valid_report(other);
+    let nowhere = valid_report(987_654);
+    let outcomes = app
+        .push_ok(&lan, vec![elsewhere.clone(), nowhere.clone()])
+        .await;
+    for o in &outcomes {
+        assert!(
+            matches!(o, PushOutcome::Rejected { message, .. }
+                if message == "Bạn không phụ trách tổ dân phố này."),
+            "{outcomes:?}"
+        );
+    }
+    assert_eq!(app.total_records().await, 0);
+
+    // The ward's officer may file for that same group.
+    assert_eq!(
+        app.push_ok(&hoa, vec![valid_report(other)]).await,
+        [PushOutcome::Accepted]
+    );
+}
+
+#[tokio::test]
+async fn a_supervisor_may_not_file_neighborhood_reports() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let group = app.ward_groups(&boss).await[0];
+    let report = valid_report(group);
+    let outcomes = app.push_ok(&boss, vec![report]).await;
+    assert!(
+        matches!(&outcomes[0], PushOutcome::Rejected { message, .. }
+            if message == "Tài khoản của bạn không được gửi loại hồ sơ này."),
+        "{outcomes:?}"
+    );
+    assert_eq!(app.total_records().await, 0);
+}
+
+#[tokio::test]
+async fn a_batch_of_the_maximum_size_is_accepted() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    let batch: Vec<_> = (0..MAX_PUSH_BATCH).map(|_| valid_report(group)).collect();
+    let outcomes = app.push_ok(&lan, batch).await;
+    assert!(outcomes.iter().all(is_accepted));
+    assert_eq!(app.total_records().await, MAX_PUSH_BATCH as i64);
+}
+
+#[tokio::test]
+async fn a_batch_over_the_maximum_is_refused_whole() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let batch: Vec<_> = (0..=MAX_PUSH_BATCH).map(|_| valid_report(group)).collect();
+
+    let resp = app.push(&lan, batch).await;
+    let err = expect_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large").await;
+    assert_eq!(
+        err.message,
+        format!("Mỗi lần gửi tối đa {MAX_PUSH_BATCH} hồ sơ.")
+    );
+
+    assert!(app.records(&boss).await.is_empty());
+    assert_eq!(app.total_records().await, 0);
+    assert!(record_ids(&app.pull(&lan, 0).await.changes).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pull
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn pulling_from_zero_gives_the_form_then_my_records() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    let batch: Vec<_> = (0..2).map(|_| valid_report(group)).collect();
+    app.push_ok(&lan, batch.clone()).await;
+
+    let page = app.pull(&lan, 0).await;
+    assert!(!page.reset);
+    assert!(!page.more);
+    assert!(page.cursor > 0);
+    assert_eq!(page.changes.len(), 3, "{:?}", page.changes);
+    match &page.changes[0] {
+        Change::Form { form } => {
+            assert_eq!((form.key.as_str(), form.version), (NEIGHBORHOOD_REPORT, 1));
+            assert!(!form.fields.is_empty());
+        }
+        other => panic!("the form comes first, got {other:?}"),
+    }
+    for (change, sent) in page.changes[1..].iter().zip(&batch) {
+        let Change::Record(state) = change else {
+            panic!("expected a record state, got {change:?}");
+        };
+        assert_eq!(state.id, sent.id);
+        assert_eq!(state.form_key, NEIGHBORHOOD_REPORT);
+        assert_eq!(state.status, RecordStatus::Received);
+        assert_eq!(state.note, None);
+    }
+
+    // Nothing new since: an empty page, the cursor unchanged.
+    let again = app.pull(&lan, page.cursor).await;
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+    assert_eq!(again.cursor, page.cursor);
+    assert!(!again.more && !again.reset);
+}
+
+#[tokio::test]
+async fn paging_one_change_at_a_time_walks_every_change_once_in_order() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    for _ in 0..3 {
+        app.push_ok(&lan, vec![valid_report(group)]).await;
+    }
+    let whole = app.pull(&lan, 0).await;
+    assert_eq!(whole.changes.len(), 4);
+
+    let mut cursor = 0;
+    let mut walked = Vec::new();
+    let mut cursors = vec![cursor];
+    loop {
+        let page = app.pull_page(&lan, cursor, 1).await;
+        assert!(!page.reset);
+        assert!(page.changes.len() <= 1, "limit=1 gave {:?}", page.changes);
+        walked.extend(page.changes);
+        assert!(page.cursor >= cursor, "cursors never go back");
+        cursor = page.cursor;
+        cursors.push(cursor);
+        if !page.more {
+            break;
+        }
+        assert!(walked.len() <= whole.changes.len(), "paging does not end");
+    }
+    assert_eq!(walked, whole.changes, "each change once, in sequence order");
+    assert_eq!(cursor, whole.cursor);
+    assert!(
+        cursors.windows(2).take(4).all(|w| w[0] < w[1]),
+        "each page moves the cursor: {cursors:?}"
+    );
+    assert!(app.pull_page(&lan, cursor, 1).await.changes.is_empty());
+}
+
+#[tokio::test]
+async fn a_cursor_the_server_never_gave_asks_the_phone_to_reset() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let current = app.pull(&lan, 0).await.cursor;
+    for cursor in [current + 1, 1_000_000, -1] {
+        let page = app.pull(&lan, cursor).await;
+        assert!(page.reset, "cursor {cursor}");
+        assert!(page.changes.is_empty());
+        assert_eq!(page.cursor, 0);
+        assert!(!page.more);
+    }
+    assert!(!app.pull(&lan, current).await.reset);
+}
+
+#[tokio::test]
+async fn a_status_change_reaches_the_author_at_their_next_pull() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let report = valid_report(group);
+    let untouched = valid_report(group);
+    app.push_ok(&lan, vec![report.clone(), untouched.clone()])
+        .await;
+    let cursor = app.pull(&lan, 0).await.cursor;
+
+    let resp = app
+        .post_json(
+            &boss,
+            &format!("/api/records/{}/status", report.id),
+            &json!({ "status": "in_progress", "note": "  Đã cử cán bộ xuống xác minh.  " }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let page = app.pull(&lan, cursor).await;
+    assert!(page.cursor > cursor);
+    assert_eq!(
+        page.changes.len(),
+        1,
+        "only what changed: {:?}",
+        page.changes
+    );
+    let Change::Record(state) = &page.changes[0] else {
+        panic!("expected a record state: {:?}", page.changes);
+    };
+    assert_eq!(state.id, report.id);
+    assert_eq!(state.status, RecordStatus::InProgress);
+    assert_eq!(state.note.as_deref(), Some("Đã cử cán bộ xuống xác minh."));
+
+    // A phone pulling from scratch sees the new status too, and each record once.
+    let fresh = app.pull(&lan, 0).await;
+    let states: Vec<_> = fresh
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Record(r) => Some((r.id, r.status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (untouched.id, RecordStatus::Received),
+            (report.id, RecordStatus::InProgress)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn another_users_records_never_appear_in_my_pull() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let hoa = app.login("canbo").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let mine = valid_report(group);
+    let hers = valid_report(group);
+    app.push_ok(&lan, vec![mine.clone()]).await;
+    app.push_ok(&hoa, vec![hers.clone()]).await;
+
+    assert_eq!(record_ids(&app.pull(&lan, 0).await.changes), [mine.id]);
+    assert_eq!(record_ids(&app.pull(&hoa, 0).await.changes), [hers.id]);
+    // The supervisor reads records in the list, not through the phone's pull.
+    let page = app.pull(&boss, 0).await;
+    assert!(record_ids(&page.changes).is_empty(), "{:?}", page.changes);
+    assert_eq!(page.changes.len(), 1, "the form only");
+
+    // Not even when someone else's record changes.
+    let cursor = app.pull(&lan, 0).await.cursor;
+    let resp = app.set_status(&boss, hers.id, "resolved").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(app.pull(&lan, cursor).await.changes.is_empty());
+    assert_eq!(record_ids(&app.pull(&hoa, cursor).await.changes), [hers.id]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durability
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_accepted_record_and_a_sign_in_survive_a_restart() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+    assert_eq!(
+        app.push_ok(&lan, vec![report.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    let cursor = app.pull(&lan, 0).await.cursor;
+
+    let app = app.restart().await;
+
+    let stored = app.record(&boss, report.id).await;
+    assert_eq!(stored.data, report.data);
+    assert_eq!(
+        app.push_ok(&lan, vec![report.clone()]).await,
+        [PushOutcome::Duplicate],
+        "the restarted server still recognises the record"
+    );
+    // The phone's cursor stays valid: no reset, nothing new.
+    let page = app.pull(&lan, cursor).await;
+    assert!(!page.reset);
+    assert!(page.changes.is_empty(), "{:?}", page.changes);
+    // The restart loads the built-in form and the demo accounts again without duplicating them.
+    assert_eq!(app.pull(&lan, 0).await.changes.len(), 2);
+}

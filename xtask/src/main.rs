@@ -1,0 +1,88 @@
+//! `cargo xtask <task>`: Wardbook's build, run, test and benchmark orchestration.
+//!
+//! Tasks:
+//!   run            build everything, start Wardbook on SQLite with demo data, print the URL
+//!   build          build the app (size profile + wasm-opt) into dist/ and the server
+//!   test           the whole test suite (what CI runs)
+//!   bench <name>   ingest | size | startup
+
+mod bench;
+mod dist;
+mod test;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("build") => {
+            dist::build_app(&root)?;
+            cargo(&["build", "--release", "-p", "server"])
+        }
+        Some("dist") => dist::build_app(&root).map(drop),
+        Some("run") => run(&root, &args[1..]),
+        Some("test") => test::run(&root),
+        Some("bench") => bench::run(&root, args.get(1).map(String::as_str)),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <run|build|dist|test|bench ingest|bench size|bench startup>"
+            );
+            bail!("unknown task {:?}", args.first())
+        }
+    }
+}
+
+fn run(root: &std::path::Path, extra: &[String]) -> Result<()> {
+    dist::build_app(root)?;
+    cargo(&["build", "--release", "-p", "server"])?;
+    let mut cmd = Command::new(root.join("target/release/wardbook"));
+    cmd.arg("--demo").args(extra);
+    if std::env::var_os("DATABASE_URL").is_none() {
+        cmd.env("DATABASE_URL", "sqlite://data/wardbook.db");
+    }
+    println!("starting Wardbook (Ctrl-C to stop)…");
+    let status = cmd
+        .status()
+        .context("cannot start target/release/wardbook")?;
+    if !status.success() {
+        bail!("wardbook exited with {status}");
+    }
+    Ok(())
+}
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn sh(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+pub fn cargo(args: &[&str]) -> Result<()> {
+    sh(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args(args))
+}
+
+/// Runs a command and returns its stdout, or None when it cannot run or fails.
+pub fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}

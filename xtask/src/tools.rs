@@ -1,0 +1,94 @@
+//! Installs the tools the build needs when they are missing, from package registries only.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::{output, sh};
+
+/// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
+pub fn wasm_bindgen_version(root: &Path) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+pub fn ensure_wasm_target() -> Result<()> {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        println!("installing the wasm32-unknown-unknown target…");
+        sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+pub fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
+    let want = wasm_bindgen_version(root)?;
+    let have = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) != Some(want.as_str()) {
+        println!("installing wasm-bindgen-cli {want} (a few minutes, once)…");
+        // Not --locked: a locked dependency of the CLI is missing from the registry mirror.
+        sh(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want]))?;
+    }
+    Ok(())
+}
+
+/// npm's binaryen and playwright-core, pinned in package.json. Debian's wasm-opt (108)
+/// silently corrupts wasm-bindgen 0.2.130 output, so only npm's is used.
+pub fn ensure_node_tools(root: &Path) -> Result<()> {
+    let ok = root.join("node_modules/binaryen").exists()
+        && root.join("node_modules/playwright-core").exists();
+    if !ok {
+        println!("installing pinned JavaScript tools (binaryen, playwright-core) with npm…");
+        if output(Command::new("npm").arg("--version")).is_none() {
+            bail!(
+                "npm is missing: install Node.js 20 or newer (Debian: apt-get install nodejs npm)"
+            );
+        }
+        sh(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund"])
+            .current_dir(root))?;
+    }
+    let version = output(Command::new(wasm_opt(root)).arg("--version")).unwrap_or_default();
+    let n: u32 = version
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("cannot read wasm-opt's version from {version:?}"))?;
+    if n < 132 {
+        bail!("wasm-opt {n} is too old (it corrupts wasm-bindgen output); need 132 or newer");
+    }
+    Ok(())
+}
+
+pub fn wasm_opt(root: &Path) -> std::path::PathBuf {
+    root.join("node_modules/.bin/wasm-opt")
+}
+
+/// Debian's Chromium and ChromeDriver for the browser tests; installed when we may.
+pub fn ensure_chromium() -> Result<()> {
+    let have = |bin: &str| Path::new(bin).exists();
+    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    let root_user = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+    if !root_user {
+        bail!("Chromium is missing: run `sudo apt-get install -y chromium chromium-driver`, then try again");
+    }
+    println!("installing Debian's chromium and chromium-driver…");
+    sh(Command::new("apt-get")
+        .args(["install", "-y", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
