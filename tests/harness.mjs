@@ -1,0 +1,151 @@
+// Shared pieces of the end-to-end tests: the real server binary and real headless Chromium.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+export const BIN = process.env.WARDBOOK_BIN ?? path.join(root, 'target/debug/wardbook');
+export const DIST = process.env.WARDBOOK_DIST ?? path.join(root, 'dist');
+export const PASSWORD = 'wardbook-demo';
+export const PHONE = { width: 360, height: 800 };
+export const DESKTOP = { width: 1280, height: 800 };
+const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export function tempDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `wardbook-${prefix}-`));
+}
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** The real `wardbook` binary on a fixed port (the origin must survive restarts) and its own data. */
+export class Server {
+  constructor({ port, dataDir, staticDir = DIST }) {
+    this.port = port;
+    this.dataDir = dataDir;
+    this.staticDir = staticDir;
+    this.url = `http://127.0.0.1:${port}`;
+    this.child = null;
+  }
+
+  static async create(opts = {}) {
+    return new Server({ port: await freePort(), dataDir: tempDir('data'), ...opts });
+  }
+
+  async start() {
+    // Output goes to a file: a pipe held by a killed child could hang the test run.
+    const log = fs.openSync(path.join(this.dataDir, 'server.log'), 'a');
+    this.child = spawn(BIN, [
+      '--listen', `127.0.0.1:${this.port}`,
+      '--database-url', `sqlite://${this.dataDir}/wardbook.db`,
+      '--static-dir', this.staticDir,
+      '--demo',
+    ], { stdio: ['ignore', log, log], env: { ...process.env, RUST_LOG: 'warn' } });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`server exited: see ${this.dataDir}/server.log`);
+      try {
+        const res = await fetch(`${this.url}/api/health`);
+        if (res.ok) return this;
+      } catch { /* not up yet */ }
+      await sleep(100);
+    }
+    throw new Error('server did not start in 30 s');
+  }
+
+  /** SIGKILL: no graceful shutdown, exactly like a crash or a pulled plug. */
+  async kill() {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  async login(username) {
+    const res = await fetch(`${this.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: PASSWORD }),
+    });
+    if (!res.ok) throw new Error(`login ${username}: ${res.status}`);
+    return (await res.json()).token;
+  }
+
+  async api(token, pathname, init = {}) {
+    const res = await fetch(`${this.url}${pathname}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A browser with its own profile; relaunching with the same profile is "closing and reopening". */
+export async function launch(profileDir, viewport = PHONE) {
+  const mobile = viewport === PHONE;
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport,
+    isMobile: mobile,
+    hasTouch: mobile,
+    deviceScaleFactor: mobile ? 2 : 1,
+    locale: 'vi-VN',
+    timezoneId: 'Asia/Ho_Chi_Minh',
+  });
+}
+
+export async function page(context) {
+  return context.pages()[0] ?? context.newPage();
+}
+
+export async function signIn(p, url, username) {
+  await p.goto(url);
+  await p.getByLabel('Tên đăng nhập').fill(username);
+  await p.getByLabel('Mật khẩu').fill(PASSWORD);
+  await p.getByRole('button', { name: 'Đăng nhập' }).click();
+  await p.getByText('Đang chờ gửi').first().waitFor();
+}
+
+/** Waits until the service worker controls the page, so it can open with no server. */
+export async function waitForServiceWorker(p) {
+  await p.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+}
+
+export async function waitingCount(p) {
+  return Number(await p.getByTestId('waiting-count').textContent());
+}
+
+export async function waitForWaiting(p, n, timeout = 60_000) {
+  await p.waitForFunction((n) => document.querySelector('[data-testid=waiting-count]')?.textContent === String(n), n, { timeout });
+}
+
+/** Fills and submits a neighborhood report through the form, as a group leader would. */
+export async function fileReport(p, { location, description, category = 'Trộm cắp', urgency = 'Khẩn' }) {
+  await p.getByTestId('new-report').click();
+  await p.getByLabel(category).check();
+  await p.getByLabel(urgency, { exact: true }).check();
+  await p.getByLabel('Địa điểm').fill(location);
+  await p.getByLabel('Nội dung sự việc').fill(description);
+  await p.getByTestId('submit').click();
+  await p.getByTestId('new-report').waitFor();
+}
