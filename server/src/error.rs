@@ -1,8 +1,9 @@
 //! One error type for every route. Each becomes the JSON [`ErrorBody`] with the right status, in
 //! the caller's language; a 5xx says nothing internal to the caller and logs the details.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -186,6 +187,51 @@ where
                 _ => AppError::BadRequest(rejection.body_text()),
             }),
         }
+    }
+}
+
+/// A rejected path or query string: the caller's mistake, unless axum reports its own (5xx).
+fn url_rejection(status: StatusCode, text: String) -> AppError {
+    if status.is_server_error() {
+        AppError::Internal(anyhow::anyhow!(text))
+    } else {
+        AppError::BadRequest(text)
+    }
+}
+
+/// `Path` whose rejections answer with [`ErrorBody`] like every other error.
+pub struct AppPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppPath<T>
+where
+    axum::extract::Path<T>: FromRequestParts<S, Rejection = PathRejection>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| AppPath(v))
+            .map_err(|r| url_rejection(r.status(), r.body_text()))
+    }
+}
+
+/// `Query` whose rejections answer with [`ErrorBody`] like every other error.
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    axum::extract::Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| AppQuery(v))
+            .map_err(|r| url_rejection(r.status(), r.body_text()))
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::api::{Place, RecordDetail, RecordSummary, Role};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::{audit, next_seq};
-use crate::error::{request_lang, AppError, AppJson, AppResult};
+use crate::error::{request_lang, AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -140,7 +140,7 @@ async fn summary(
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    AppQuery(q): AppQuery<ListQuery>,
 ) -> AppResult<Json<Vec<RecordSummary>>> {
     let (cond, place) = scope(&caller)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
@@ -180,7 +180,7 @@ async fn fetch_scoped(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<RecordDetail>> {
     let row = fetch_scoped(&state, &caller, id).await?;
     let mut forms = FormCache {
@@ -221,7 +221,7 @@ struct StatusChange {
 async fn set_status(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
     AppJson(change): AppJson<StatusChange>,
 ) -> AppResult<Json<RecordSummary>> {
     if !matches!(caller.role, Role::Supervisor | Role::Officer) {

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::api::Role;
@@ -22,7 +22,7 @@ use sqlx::Row;
 
 use crate::auth::Caller;
 use crate::db::next_seq;
-use crate::error::{request_lang, AppError, AppJson, AppResult};
+use crate::error::{request_lang, AppError, AppJson, AppQuery, AppResult};
 use crate::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -329,7 +329,7 @@ async fn push(
 async fn pull(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<PullQuery>,
+    AppQuery(query): AppQuery<PullQuery>,
 ) -> AppResult<Json<PullResponse>> {
     let limit = i64::from(query.limit.unwrap_or(MAX_PULL_PAGE).clamp(1, MAX_PULL_PAGE));
     // Everything up to the counter's committed value is committed (see `next_seq`).
