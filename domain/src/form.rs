@@ -8,6 +8,7 @@ use crate::lang::Text;
 /// The key of the built-in neighborhood report form.
 pub const NEIGHBORHOOD_REPORT: &str = "neighborhood_report";
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FormDef {
     /// Stable identifier, lowercase ASCII with `_`.
@@ -22,6 +23,7 @@ pub struct FormDef {
     pub fields: Vec<FieldDef>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDef {
     pub key: String,
@@ -35,6 +37,7 @@ pub struct FieldDef {
 }
 
 /// What a field holds, with the constraints of that type.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FieldKind {
@@ -71,6 +74,7 @@ fn default_long_text_max() -> u32 {
     4000
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
     pub value: String,

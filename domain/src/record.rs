@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::lang::Lang;
 
 /// A filled-in form, exactly as the phone submits it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordEnvelope {
     /// UUIDv7 made on the phone when the user started the record.
@@ -18,6 +19,7 @@ pub struct RecordEnvelope {
     pub group_id: i64,
     /// The phone's clock when the user submitted, RFC 3339; informational only.
     pub created_at: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Map<String, Value>,
 }
 
@@ -36,6 +38,7 @@ impl RecordEnvelope {
 }
 
 /// Where a record is on its way through the ward.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {

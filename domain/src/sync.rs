@@ -13,17 +13,20 @@ pub const MAX_PUSH_BATCH: usize = 200;
 /// Most changes one pull page returns.
 pub const MAX_PULL_PAGE: u32 = 500;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
     pub records: Vec<RecordEnvelope>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {
     /// One result per pushed record, in the order pushed.
     pub results: Vec<PushResult>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushResult {
     pub id: Uuid,
@@ -31,6 +34,7 @@ pub struct PushResult {
     pub outcome: PushOutcome,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum PushOutcome {
@@ -54,6 +58,7 @@ impl PushOutcome {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullQuery {
     /// The cursor returned by the previous page; 0 for everything.
@@ -63,6 +68,7 @@ pub struct PullQuery {
     pub limit: Option<u32>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
     pub changes: Vec<Change>,
@@ -75,6 +81,7 @@ pub struct PullResponse {
     pub reset: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
@@ -84,6 +91,7 @@ pub enum Change {
     Record(RecordState),
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordState {
     pub id: Uuid,

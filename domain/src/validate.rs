@@ -8,6 +8,7 @@ use crate::form::{FieldKind, FormDef};
 use crate::lang::Lang;
 
 /// What is wrong with one field; the message is rendered in the reader's language.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Violation {
@@ -51,6 +52,7 @@ impl Violation {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,

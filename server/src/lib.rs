@@ -10,6 +10,8 @@ pub mod db;
 pub mod demo;
 /// The one error type and its JSON body, in the caller's language.
 pub mod error;
+/// The OpenAPI description served at `/api/openapi.json`.
+pub mod openapi;
 /// HTTP routes, one module per area.
 pub mod routes;
 /// Logging.

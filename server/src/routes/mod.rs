@@ -16,6 +16,10 @@ pub mod sync;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(health))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(crate::openapi::spec()) }),
+        )
         .merge(auth::router())
         .merge(sync::router())
         .merge(records::router())

@@ -211,11 +211,13 @@ async fn detail(
     }))
 }
 
-#[derive(Debug, Deserialize)]
-struct StatusChange {
-    status: RecordStatus,
+/// A supervisor or officer moving a record along.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct StatusChange {
+    pub status: RecordStatus,
+    /// Shown to the record's author; at most 1000 characters.
     #[serde(default)]
-    note: Option<String>,
+    pub note: Option<String>,
 }
 
 async fn set_status(

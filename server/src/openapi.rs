@@ -1,0 +1,100 @@
+//! The OpenAPI description of the HTTP API. The wire types' schemas come from `domain`; the
+//! operations are declared here, beside each other, so the whole API reads in one place.
+#![allow(dead_code)] // The functions below only carry `#[utoipa::path]` metadata.
+
+use domain::api::{ErrorBody, LoginRequest, LoginResponse, Me, RecordDetail, RecordSummary};
+use domain::sync::{PullResponse, PushRequest, PushResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::records::StatusChange;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
+    paths(health, login, logout, me, push, pull, list_records, record_detail, set_status),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn spec() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+#[utoipa::path(get, path = "/api/health", security(), responses((status = 200, description = "The server and its database answer")))]
+fn health() {}
+
+#[utoipa::path(post, path = "/api/auth/login", security(), request_body = LoginRequest, responses(
+    (status = 200, body = LoginResponse),
+    (status = 401, description = "Wrong username or password", body = ErrorBody),
+))]
+fn login() {}
+
+#[utoipa::path(post, path = "/api/auth/logout", responses((status = 204, description = "The session is revoked")))]
+fn logout() {}
+
+#[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+fn me() {}
+
+#[utoipa::path(post, path = "/api/sync/push", request_body = PushRequest, responses(
+    (status = 200, description = "One result per record: accepted, duplicate, conflict or rejected. Sent only after the commit.", body = PushResponse),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 413, description = "Body or batch too large", body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn push() {}
+
+#[utoipa::path(get, path = "/api/sync/pull", params(
+    ("cursor" = i64, Query, description = "The cursor of the previous page; 0 for everything"),
+    ("limit" = Option<u32>, Query, description = "At most this many changes (≤ 500)"),
+), responses((status = 200, body = PullResponse), (status = 401, body = ErrorBody)))]
+fn pull() {}
+
+#[utoipa::path(get, path = "/api/records", params(
+    ("before" = Option<i64>, Query, description = "Only records received before this time (ms since the epoch)"),
+    ("limit" = Option<i64>, Query, description = "At most this many (≤ 200)"),
+), responses((status = 200, body = Vec<RecordSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+fn list_records() {}
+
+#[utoipa::path(get, path = "/api/records/{id}", params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, body = RecordDetail), (status = 404, description = "No such record, or not yours to see", body = ErrorBody),
+))]
+fn record_detail() {}
+
+#[utoipa::path(post, path = "/api/records/{id}/status", params(("id" = uuid::Uuid, Path)), request_body = StatusChange, responses(
+    (status = 200, body = RecordSummary), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn set_status() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_described() {
+        let spec = super::spec();
+        let paths: Vec<&str> = spec.paths.paths.keys().map(String::as_str).collect();
+        for p in [
+            "/api/sync/push",
+            "/api/sync/pull",
+            "/api/auth/login",
+            "/api/records/{id}/status",
+        ] {
+            assert!(paths.contains(&p), "{p} missing from {paths:?}");
+        }
+        let json = serde_json::to_value(&spec).unwrap();
+        assert!(json["components"]["schemas"]["RecordEnvelope"].is_object());
+    }
+}
