@@ -11,7 +11,9 @@ pub const GROUPS_PER_WARD: usize = 4;
 pub const PASSWORD: &str = "wardbook-demo";
 
 /// (username, display name, role, ward index, group index within the ward)
-pub const ACCOUNTS: [(&str, &str, &str, Option<usize>, Option<usize>); 5] = [
+pub type DemoAccount = (&'static str, &'static str, &'static str, Option<usize>, Option<usize>);
+
+pub const ACCOUNTS: [DemoAccount; 5] = [
     ("admin", "Quản trị hệ thống", "admin", None, None),
     (
         "truongcong",
