@@ -149,3 +149,57 @@ export async function fileReport(p, { location, description, category = 'Trộm 
   await p.getByTestId('submit').click();
   await p.getByTestId('new-report').waitFor();
 }
+
+/**
+ * A plain HTTP proxy in front of the server, so a test can act on one exact request: the browser
+ * talks to the proxy (a fixed origin), the proxy to the server. `intercept(req, body, forward)`
+ * may take over a request; `forward()` sends it on and resolves with the server's full answer.
+ */
+export class Proxy {
+  constructor(target) {
+    this.target = target;
+    this.intercept = null;
+  }
+
+  async start() {
+    const http = await import('node:http');
+    this.server = http.createServer(async (req, res) => {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      const body = Buffer.concat(chunks);
+      const forward = () => new Promise((resolve, reject) => {
+        const up = http.request({
+          host: '127.0.0.1', port: this.target.port, method: req.method, path: req.url,
+          headers: { ...req.headers, 'accept-encoding': 'identity' },
+        }, (upRes) => {
+          const parts = [];
+          upRes.on('data', (c) => parts.push(c));
+          upRes.on('end', () => resolve({ status: upRes.statusCode, headers: upRes.headers, body: Buffer.concat(parts) }));
+        });
+        up.on('error', reject);
+        up.end(body);
+      });
+      const reply = (answer) => {
+        const headers = { ...answer.headers };
+        delete headers['transfer-encoding'];
+        res.writeHead(answer.status, headers);
+        res.end(answer.body);
+      };
+      try {
+        if (this.intercept && (await this.intercept(req, body, forward, res)) === 'handled') return;
+        reply(await forward());
+      } catch {
+        // The server is gone: the browser sees the connection drop, as it would without us.
+        res.socket?.destroy();
+      }
+    });
+    await new Promise((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${this.server.address().port}`;
+    return this;
+  }
+
+  async stop() {
+    this.server.closeAllConnections?.();
+    await new Promise((r) => this.server.close(r));
+  }
+}

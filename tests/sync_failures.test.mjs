@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Server, fileReport, launch, page, signIn, tempDir, waitForServiceWorker, waitForWaiting,
+  Proxy, Server, fileReport, launch, page, signIn, tempDir, waitForServiceWorker, waitForWaiting,
 } from './harness.mjs';
 
 async function wardRecords(server) {
@@ -15,27 +15,29 @@ async function wardRecords(server) {
 for (const when of ['before', 'after']) {
   test(`a server killed ${when} committing an in-flight push ends up holding the record exactly once`, async () => {
     const server = await (await Server.create()).start();
+    const proxy = await new Proxy(server).start();
     const phone = await launch(tempDir('phone'));
     try {
       const p = await page(phone);
-      await signIn(p, server.url, 'totruong');
+      await signIn(p, proxy.url, 'totruong');
       await waitForServiceWorker(p);
       let pushed = null;
-      await p.route('**/api/sync/push', async (route) => {
-        if (pushed) return route.continue();
-        pushed = JSON.parse(route.request().postData());
+      proxy.intercept = async (req, body, forward, res) => {
+        if (pushed || req.url !== '/api/sync/push') return 'forward';
+        pushed = JSON.parse(body.toString());
         if (when === 'after') {
           // The server commits and answers, then dies before the phone hears the answer.
-          const answer = await route.fetch();
-          assert.equal(answer.status(), 200);
+          const answer = await forward();
+          assert.equal(answer.status, 200);
         }
         await server.kill();
-        await route.abort('connectionreset').catch((e) => console.log('abort:', e.message));
-      });
+        res.socket.destroy();
+        return 'handled';
+      };
       await fileReport(p, { location: `Kiểm thử ${when}`, description: 'Đẩy dữ liệu bị ngắt giữa chừng.' });
       while (!pushed) await new Promise((r) => setTimeout(r, 50));
       assert.equal(pushed.records.length, 1);
-      await p.unroute('**/api/sync/push');
+      await p.waitForFunction(() => !document.querySelector('.syncbar button')?.disabled);
       assert.equal(Number(await p.getByTestId('waiting-count').textContent()), 1, 'the entry waits until acknowledged');
 
       await server.start();
@@ -53,6 +55,7 @@ for (const when of ['before', 'after']) {
       assert.equal((await wardRecords(server)).filter((r) => r.id === pushed.records[0].id).length, 1);
     } finally {
       await phone.close();
+      await proxy.stop();
       await server.kill();
     }
   });

@@ -5,6 +5,7 @@ use domain::sync::{PullResponse, PushRequest, PushResponse};
 use domain::Lang;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
@@ -34,18 +35,41 @@ fn with_headers(req: RequestBuilder, token: Option<&str>, lang: Lang) -> Request
     }
 }
 
+/// JSON goes through the browser's own parser and `serde_wasm_bindgen`, not `serde_json`:
+/// it keeps a second set of deserializers out of the phone's download.
+async fn decode<T: DeserializeOwned>(res: &Response) -> Option<T> {
+    let text = res.text().await.ok()?;
+    let value = js_sys::JSON::parse(&text).ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
+}
+
+fn encode<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, ApiError> {
+    let value = body
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|_| ApiError::Offline)?;
+    let text: String = js_sys::JSON::stringify(&value)
+        .map_err(|_| ApiError::Offline)?
+        .into();
+    builder
+        .header("Content-Type", "application/json")
+        .body(text)
+        .map_err(|_| ApiError::Offline)
+}
+
 async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
     let res = res.map_err(|_| ApiError::Offline)?;
     let status = res.status();
     if (200..300).contains(&status) {
-        return res.json::<T>().await.map_err(|_| ApiError::Offline);
+        return decode::<T>(&res).await.ok_or(ApiError::Offline);
     }
     // A proxy or a half-dead server may answer without our error body.
-    let body = res.json::<ErrorBody>().await.unwrap_or_else(|_| ErrorBody {
-        code: "http".into(),
-        message: format!("HTTP {status}"),
-        fields: Vec::new(),
-    });
+    let body = decode::<ErrorBody>(&res)
+        .await
+        .unwrap_or_else(|| ErrorBody {
+            code: "http".into(),
+            message: format!("HTTP {status}"),
+            fields: Vec::new(),
+        });
     if status == 401 {
         return Err(ApiError::Unauthorized(body.message));
     }
@@ -56,12 +80,12 @@ async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Re
 }
 
 pub async fn login(req: &LoginRequest, lang: Lang) -> Result<LoginResponse, ApiError> {
-    let builder = with_headers(Request::post("/api/auth/login"), None, lang);
-    let res = builder
-        .json(req)
-        .map_err(|_| ApiError::Offline)?
-        .send()
-        .await;
+    let res = encode(
+        with_headers(Request::post("/api/auth/login"), None, lang),
+        req,
+    )?
+    .send()
+    .await;
     read(res).await
 }
 
@@ -72,12 +96,12 @@ pub async fn logout(token: &str, lang: Lang) {
 }
 
 pub async fn push(token: &str, req: &PushRequest, lang: Lang) -> Result<PushResponse, ApiError> {
-    let builder = with_headers(Request::post("/api/sync/push"), Some(token), lang);
-    let res = builder
-        .json(req)
-        .map_err(|_| ApiError::Offline)?
-        .send()
-        .await;
+    let res = encode(
+        with_headers(Request::post("/api/sync/push"), Some(token), lang),
+        req,
+    )?
+    .send()
+    .await;
     read(res).await
 }
 

@@ -79,7 +79,7 @@ pub fn LangSwitch() -> impl IntoView {
                     class="lang-btn"
                     aria-pressed=move || (state.lang.get() == lang).to_string()
                     on:click=move |_| state.set_lang(lang)
-                >{lang.code().to_uppercase()}</button>
+                >{lang.code().to_ascii_uppercase()}</button>
             }).collect_view()}
         </div>
     }

@@ -113,17 +113,18 @@ pub fn format_local_date_time(v: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_message_is_empty_or_left_untranslated_by_accident() {
-        for m in Msg::ALL {
-            assert!(
-                !m.text(Lang::Vi).is_empty() && !m.text(Lang::En).is_empty(),
-                "{m:?}"
-            );
-        }
+/// A form value as text, for values that are not text already.
+pub fn show_value(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| n.to_string()),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(show_value).collect::<Vec<_>>().join(", "),
+        Value::Object(_) => "…".into(),
     }
 }

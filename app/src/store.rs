@@ -66,6 +66,17 @@ pub enum LocalState {
     Conflict,
 }
 
+impl LocalState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocalState::Outbox => "outbox",
+            LocalState::Synced => "synced",
+            LocalState::Rejected => "rejected",
+            LocalState::Conflict => "conflict",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalRecord {
     pub id: String,
@@ -305,6 +316,10 @@ pub async fn record(id: &str) -> StoreResult<Option<LocalRecord>> {
 
 /// Outbox entries in id order; ids are UUIDv7, so that is the order they were made.
 pub async fn outbox(limit: u32) -> StoreResult<Vec<RecordEnvelope>> {
+    // IndexedDB reads a limit of 0 as "no limit".
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let db = db().await?;
     let tx = db.transaction(OUTBOX).build().map_err(err)?;
     let store = tx.object_store(OUTBOX).map_err(err)?;
@@ -328,12 +343,9 @@ pub async fn outbox_len() -> StoreResult<u32> {
         .map_err(err)
 }
 
-/// Submits a record: the record, its outbox entry and the removal of its draft are one
-/// transaction (sync rule 2), so a crash leaves either all of it or none.
-pub async fn submit(envelope: &RecordEnvelope, now: f64) -> StoreResult<()> {
-    let id = envelope.id.to_string();
-    let record = LocalRecord {
-        id: id.clone(),
+fn local_record(envelope: &RecordEnvelope, now: f64) -> LocalRecord {
+    LocalRecord {
+        id: envelope.id.to_string(),
         form_key: envelope.form_key.clone(),
         form_version: envelope.form_version,
         group_id: envelope.group_id,
@@ -345,7 +357,14 @@ pub async fn submit(envelope: &RecordEnvelope, now: f64) -> StoreResult<()> {
         message: None,
         submitted_at: now,
         updated_at: now,
-    };
+    }
+}
+
+/// Submits a record: the record, its outbox entry and the removal of its draft are one
+/// transaction (sync rule 2), so a crash leaves either all of it or none.
+pub async fn submit(envelope: &RecordEnvelope, now: f64) -> StoreResult<()> {
+    let id = envelope.id.to_string();
+    let record = local_record(envelope, now);
     let db = db().await?;
     let tx = db
         .transaction([RECORDS, OUTBOX, DRAFTS])
@@ -393,9 +412,20 @@ pub async fn apply_push_results(results: &[(String, PushOutcome)], now: f64) -> 
             .map_err(err)?
             .await
             .map_err(err)?;
-        let Some(mut rec) = existing else {
-            outbox.delete(id.clone()).await.map_err(err)?;
-            continue;
+        let mut rec = match existing {
+            Some(rec) => rec,
+            None => {
+                // Only the outbox entry is left: rebuild the record from it, so a refused
+                // record's data is never dropped.
+                let entry: Option<RecordEnvelope> = outbox
+                    .get(id.clone())
+                    .serde()
+                    .map_err(err)?
+                    .await
+                    .map_err(err)?;
+                let Some(entry) = entry else { continue };
+                local_record(&entry, now)
+            }
         };
         match outcome {
             PushOutcome::Accepted | PushOutcome::Duplicate => {
@@ -464,7 +494,9 @@ pub async fn apply_pull(changes: &[Change], cursor: i64, now: f64) -> StoreResul
                     .map_err(err)?;
                 let rec = match existing {
                     // Never overwrite what still waits to be sent or corrected.
-                    Some(r) if r.state != LocalState::Synced => continue,
+                    Some(r) if matches!(r.state, LocalState::Outbox | LocalState::Rejected) => {
+                        continue
+                    }
                     Some(mut r) => {
                         r.status = Some(state.status);
                         r.status_note = state.note.clone();

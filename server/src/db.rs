@@ -1,7 +1,9 @@
 //! The database behind an `AnyPool`: SQLite (embedded, WAL, durable commits) or PostgreSQL,
 //! chosen by the URL. Queries are written once in the SQL both understand, with `$n` parameters.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use domain::form::FormDef;
@@ -18,6 +20,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Published form versions already read; a version never changes once published, so an
+    /// entry never goes stale. Versions not found are not remembered.
+    forms: Arc<Mutex<HashMap<(String, u32), Arc<FormDef>>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -37,6 +42,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             // SQLite takes one writer at a time; a few readers beside it are plenty.
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            // A SQLite connection is a file handle that cannot drop out from under us, so the
+            // ping on every checkout (a round trip to its worker thread) buys nothing there.
+            .test_before_acquire(backend != Backend::Sqlite)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -53,7 +61,11 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            forms: Arc::default(),
+        })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -119,12 +131,48 @@ impl Db {
     }
 
     pub async fn form(&self, key: &str, version: u32) -> sqlx::Result<Option<FormDef>> {
+        if let Some(form) = self.cached_form(key, version) {
+            return Ok(Some(FormDef::clone(&form)));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let form = self.form_on(&mut conn, key, version).await?;
+        Ok(form.map(|f| FormDef::clone(&f)))
+    }
+
+    /// A published form version, read on a connection the caller already holds.
+    pub async fn form_on(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        key: &str,
+        version: u32,
+    ) -> sqlx::Result<Option<Arc<FormDef>>> {
+        if let Some(form) = self.cached_form(key, version) {
+            return Ok(Some(form));
+        }
         let row = sqlx::query("SELECT definition FROM forms WHERE form_key = $1 AND version = $2")
             .bind(key)
             .bind(i64::from(version))
-            .fetch_optional(&self.pool)
+            .fetch_optional(conn)
             .await?;
-        Ok(row.and_then(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()))
+        let Some(form) =
+            row.and_then(|r| serde_json::from_str::<FormDef>(&r.get::<String, _>(0)).ok())
+        else {
+            return Ok(None);
+        };
+        let form = Arc::new(form);
+        self.forms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((key.to_owned(), version), Arc::clone(&form));
+        Ok(Some(form))
+    }
+
+    fn cached_form(&self, key: &str, version: u32) -> Option<Arc<FormDef>> {
+        self.forms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(key.to_owned(), version))
+            .cloned()
     }
 }
 

@@ -11,7 +11,13 @@ pub const GROUPS_PER_WARD: usize = 4;
 pub const PASSWORD: &str = "wardbook-demo";
 
 /// (username, display name, role, ward index, group index within the ward)
-pub type DemoAccount = (&'static str, &'static str, &'static str, Option<usize>, Option<usize>);
+pub type DemoAccount = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<usize>,
+    Option<usize>,
+);
 
 pub const ACCOUNTS: [DemoAccount; 5] = [
     ("admin", "Quản trị hệ thống", "admin", None, None),

@@ -1,15 +1,47 @@
 //! Benchmarks, each printing its figures.
+//!
+//! * `ingest`: one phone-like client pushes 100,000 neighborhood reports (about 600 bytes of
+//!   JSON each, Vietnamese text) in batches of 100 to a release server on SQLite with durable
+//!   commits, then checks they all came back through pull. Prints records/second and the
+//!   server's peak memory.
+//! * `size`: first-visit transfer of the app, raw and brotli.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, ensure, Context, Result};
+use serde_json::{json, Value};
 
-use crate::dist;
+use crate::{cargo, dist, sh};
 
-pub fn run(root: &Path, which: Option<&str>) -> Result<()> {
-    match which {
+const USAGE: &str = "usage: cargo xtask bench <ingest [--records N] [--batch N] | size>";
+
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("ingest") => {
+            let (mut records, mut batch) = (INGEST_RECORDS, INGEST_BATCH);
+            let mut rest = args[1..].iter();
+            while let Some(flag) = rest.next() {
+                let value = rest.next().and_then(|v| v.parse::<usize>().ok());
+                match (flag.as_str(), value) {
+                    ("--records", Some(n)) if n > 0 => records = n,
+                    ("--batch", Some(n)) if n > 0 => batch = n,
+                    _ => bail!("{USAGE}"),
+                }
+            }
+            ensure!(
+                records % batch == 0,
+                "--records must be a multiple of --batch"
+            );
+            ingest(root, records, batch)
+        }
         Some("size") => size(root),
-        _ => bail!("usage: cargo xtask bench <ingest|size|startup>"),
+        _ => bail!("{USAGE}"),
     }
 }
 
@@ -23,5 +55,427 @@ fn size(root: &Path) -> Result<()> {
     let raw: usize = first_visit.iter().map(|a| a.raw).sum();
     let br: usize = first_visit.iter().map(|a| a.brotli).sum();
     println!("\nfirst visit (index.html + JS + WASM + CSS): {:.1} KB raw, {:.1} KB brotli (target ≤ 250 KB brotli)", raw as f64 / 1024.0, br as f64 / 1024.0);
+    Ok(())
+}
+
+const INGEST_RECORDS: usize = 100_000;
+const INGEST_BATCH: usize = 100;
+const INGEST_RECORD_BYTES: usize = 600;
+const TARGET_RECORDS_PER_SEC: f64 = 60_000.0;
+const TARGET_PEAK_RSS_MB: f64 = 40.0;
+
+/// The server under test, stopped (and its scratch directory removed on success) when dropped.
+struct Server {
+    child: Child,
+    dir: PathBuf,
+    log: PathBuf,
+    base: String,
+    keep_dir: bool,
+}
+
+impl Server {
+    fn start(root: &Path) -> Result<Server> {
+        let dir = std::env::temp_dir().join(format!("wardbook-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let log = dir.join("wardbook.log");
+        let out = File::create(&log)?;
+        let child = Command::new(root.join("target/release/wardbook"))
+            .arg("--demo")
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", dir.join("bench.db").display()))
+            .arg("--static-dir")
+            .arg(dir.join("static"))
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .context("cannot start target/release/wardbook")?;
+        Ok(Server {
+            child,
+            dir,
+            log,
+            base: format!("http://127.0.0.1:{port}"),
+            keep_dir: true,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn wait_healthy(&mut self, agent: &ureq::Agent) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "wardbook exited with {status} before answering; see {}",
+                    self.log.display()
+                );
+            }
+            if let Ok(res) = agent.get(self.url("/api/health")).call() {
+                if res.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "wardbook did not answer /api/health within 60 s; see {}",
+                    self.log.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `VmHWM` (peak resident set) and `VmRSS` of the server, in kB.
+    fn memory_kb(&self) -> Result<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .context("cannot read the server's /proc status (Linux only)")?;
+        let field = |name: &str| -> Result<u64> {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .with_context(|| format!("no {name} in /proc/{}/status", self.child.id()))
+        };
+        Ok((field("VmHWM:")?, field("VmRSS:")?))
+    }
+
+    /// CPU time (user + system) the server has used so far.
+    fn cpu_time(&self) -> Result<Duration> {
+        cpu_time(&format!("/proc/{}/stat", self.child.id()))
+    }
+
+    /// SIGTERM, then waits for the graceful shutdown (which closes the database).
+    fn stop(&mut self) -> Result<()> {
+        if self.child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        sh(Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stdout(Stdio::null()))?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                ensure!(status.success(), "wardbook exited with {status} on SIGTERM");
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child.kill()?;
+        bail!("wardbook did not stop within 30 s of SIGTERM")
+    }
+}
+
+/// User + system CPU time from a `/proc/<pid>/stat` file (Linux; 100 ticks per second).
+fn cpu_time(stat: &str) -> Result<Duration> {
+    let stat = std::fs::read_to_string(stat).with_context(|| format!("cannot read {stat}"))?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    ensure!(ticks.len() == 2, "cannot parse {stat}");
+    Ok(Duration::from_millis((ticks[0] + ticks[1]) * 10))
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if self.keep_dir {
+            eprintln!("server log and database kept in {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so every run pushes the same kind of text.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+}
+
+const CATEGORIES: [&str; 10] = [
+    "theft",
+    "disturbance",
+    "drugs",
+    "fire_risk",
+    "traffic_accident",
+    "illegal_racing",
+    "new_residents",
+    "encroachment",
+    "noise",
+    "other",
+];
+const URGENCIES: [&str; 3] = ["normal", "urgent", "emergency"];
+const STREETS: [&str; 8] = [
+    "Âu Cơ",
+    "Nhật Chiêu",
+    "Lạc Long Quân",
+    "Xuân Diệu",
+    "Tô Ngọc Vân",
+    "Đặng Thai Mai",
+    "Quảng Khánh",
+    "Võng Thị",
+];
+const SENTENCES: [&str; 16] = [
+    "Khoảng mười giờ tối, nhiều thanh niên tụ tập trước cửa hàng tạp hóa và nói chuyện rất to.",
+    "Người dân phản ánh có xe máy lạ dựng trong ngõ suốt ba ngày, không rõ chủ sở hữu.",
+    "Một hộ gia đình để bình ga sát bếp than tổ ong, có nguy cơ cháy nổ cao.",
+    "Chị Nguyễn Thị Mai cho biết bị mất chiếc xe đạp điện màu xanh trước cổng nhà.",
+    "Có hai người thuê trọ mới đến nhưng chưa khai báo tạm trú với tổ dân phố.",
+    "Nhóm thanh niên đi xe máy nẹt pô, lạng lách trên đường ven hồ lúc nửa đêm.",
+    "Quán ăn lấn chiếm vỉa hè, người đi bộ phải đi xuống lòng đường rất nguy hiểm.",
+    "Tiếng hát karaoke kéo dài đến một giờ sáng làm ảnh hưởng giấc ngủ của hàng xóm.",
+    "Va chạm giữa xe máy và xe đạp ở ngã ba, một người bị xây xát nhẹ ở tay.",
+    "Phát hiện bơm kim tiêm vứt ở bãi đất trống cạnh nhà văn hóa tổ dân phố.",
+    "Hai gia đình xảy ra cự cãi vì tranh chấp lối đi chung, đã được hòa giải tạm thời.",
+    "Đường dây điện trước số nhà mười bảy bị chùng thấp, chạm vào mái tôn khi có gió.",
+    "Bác tổ trưởng đề nghị công an phường tăng cường tuần tra vào buổi tối cuối tuần.",
+    "Rác thải xây dựng đổ trộm ở đầu ngõ gây mất vệ sinh và cản trở giao thông.",
+    "Người bán hàng rong cho biết thấy đối tượng khả nghi dòm ngó các nhà để xe.",
+    "Cháu bé bị lạc đã được người dân đưa về nhà an toàn, gia đình cảm ơn tổ dân phố.",
+];
+
+/// One valid neighborhood report of about [`INGEST_RECORD_BYTES`] bytes of JSON, and its id.
+fn report(rng: &mut Rng, group_id: i64, n: usize) -> (String, String) {
+    let id = uuid::Uuid::now_v7().to_string();
+    let day = 1 + rng.below(28);
+    let hour = rng.below(24);
+    let minute = rng.below(60);
+    let mut record = json!({
+        "id": id,
+        "form_key": "neighborhood_report",
+        "form_version": 1,
+        "group_id": group_id,
+        "created_at": format!("2026-11-{day:02}T{hour:02}:{minute:02}:00Z"),
+        "data": {
+            "category": rng.pick(&CATEGORIES),
+            "urgency": rng.pick(&URGENCIES),
+            "occurred_at": format!("2026-11-{day:02}T{hour:02}:{minute:02}"),
+            "location": format!("Số {}, ngõ {}, đường {}", 1 + rng.below(200), 1 + rng.below(90), rng.pick(&STREETS)),
+            "description": "",
+            "people_involved": rng.below(20),
+            "reporter_phone": format!("09{:08}", rng.next() % 100_000_000),
+        },
+    });
+    let room = INGEST_RECORD_BYTES.saturating_sub(record.to_string().len());
+    let mut description = format!("Tin báo số {n}. ");
+    while description.len() < room {
+        description.push_str(rng.pick(&SENTENCES));
+        description.push(' ');
+    }
+    // Cut at a word boundary near the target, never inside a multi-byte letter.
+    let mut cut = room.min(description.len());
+    while !description.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let cut = description[..cut].rfind(' ').unwrap_or(cut);
+    description.truncate(cut);
+    record["data"]["description"] = Value::String(description);
+    (id, record.to_string())
+}
+
+/// Push throughput: 100,000 records in batches of 100 from one client, durable commits.
+fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
+    cargo(&["build", "--release", "-p", "server"])?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut server = Server::start(root)?;
+    server.wait_healthy(&agent)?;
+
+    let mut res = agent
+        .post(server.url("/api/auth/login"))
+        .send_json(json!({ "username": "totruong", "password": "wardbook-demo" }))?;
+    ensure!(
+        res.status().is_success(),
+        "sign-in as totruong failed: {} {}",
+        res.status(),
+        res.body_mut().read_to_string().unwrap_or_default()
+    );
+    let login: Value = res.body_mut().read_json()?;
+    let token = login["token"]
+        .as_str()
+        .context("sign-in answer has no token")?;
+    let bearer = format!("Bearer {token}");
+    let group_id = login["me"]["group"]["id"]
+        .as_i64()
+        .context("totruong has no residential group")?;
+
+    // Every request body is made before the clock starts: only the server's work is timed.
+    let mut rng = Rng(0x5EED_CAFE);
+    let mut ids = Vec::with_capacity(total);
+    let mut record_bytes = 0usize;
+    let bodies: Vec<String> = (0..total / batch)
+        .map(|b| {
+            let records: Vec<String> = (0..batch)
+                .map(|k| {
+                    let (id, r) = report(&mut rng, group_id, b * batch + k + 1);
+                    ids.push(id);
+                    record_bytes += r.len();
+                    r
+                })
+                .collect();
+            format!("{{\"records\":[{}]}}", records.join(","))
+        })
+        .collect();
+    let body_bytes: usize = bodies.iter().map(String::len).sum();
+    println!(
+        "\npushing {} records in batches of {batch} ({:.0} B of JSON per record on average, {:.1} MB in all)…",
+        ids.len(),
+        record_bytes as f64 / ids.len() as f64,
+        body_bytes as f64 / 1e6
+    );
+
+    // Answers are checked after the clock stops, so the client's JSON work is not timed either.
+    let mut latencies = Vec::with_capacity(bodies.len());
+    let mut answers = Vec::with_capacity(bodies.len());
+    let (server_cpu0, client_cpu0) = (server.cpu_time()?, cpu_time("/proc/self/stat")?);
+    let start = Instant::now();
+    for body in &bodies {
+        let t = Instant::now();
+        let mut res = agent
+            .post(server.url("/api/sync/push"))
+            .header("Authorization", &bearer)
+            .content_type("application/json")
+            .send(body)?;
+        let status = res.status();
+        let text = res.body_mut().read_to_string()?;
+        latencies.push(t.elapsed());
+        if !status.is_success() {
+            bail!("push {} answered {status}: {text}", answers.len());
+        }
+        answers.push(text);
+    }
+    let wall = start.elapsed();
+    let server_cpu = server.cpu_time()? - server_cpu0;
+    let client_cpu = cpu_time("/proc/self/stat")? - client_cpu0;
+
+    for (b, text) in answers.iter().enumerate() {
+        let answer: Value = serde_json::from_str(text)?;
+        let results = answer["results"]
+            .as_array()
+            .context("push answer has no results")?;
+        ensure!(
+            results.len() == batch,
+            "push {b}: {} results for {batch} records",
+            results.len()
+        );
+        for (k, r) in results.iter().enumerate() {
+            ensure!(
+                r["id"].as_str() == Some(ids[b * batch + k].as_str()),
+                "push {b}: result {k} is for another record: {r}"
+            );
+            ensure!(
+                r["outcome"] == "accepted",
+                "push {b}: record {k} was not accepted: {r}"
+            );
+        }
+    }
+
+    // Everything pushed must come back to its author through pull, each id once.
+    let mut pulled = HashSet::with_capacity(ids.len());
+    let mut cursor = 0i64;
+    loop {
+        let mut res = agent
+            .get(server.url(&format!("/api/sync/pull?cursor={cursor}&limit=500")))
+            .header("Authorization", &bearer)
+            .call()?;
+        ensure!(res.status().is_success(), "pull answered {}", res.status());
+        let page: Value = res.body_mut().read_json()?;
+        ensure!(page["reset"] != true, "pull asked for a reset");
+        for change in page["changes"].as_array().context("pull has no changes")? {
+            if change["kind"] == "record" {
+                let id = change["id"].as_str().context("pulled record without id")?;
+                ensure!(pulled.insert(id.to_owned()), "pull returned {id} twice");
+            }
+        }
+        cursor = page["cursor"].as_i64().context("pull has no cursor")?;
+        if page["more"] != true {
+            break;
+        }
+    }
+    ensure!(
+        pulled.len() == ids.len() && ids.iter().all(|id| pulled.contains(id)),
+        "pull returned {} records, {} pushed",
+        pulled.len(),
+        ids.len()
+    );
+
+    let (hwm_kb, rss_kb) = server.memory_kb()?;
+    server.stop()?;
+    let mut log = String::new();
+    File::open(&server.log)?.read_to_string(&mut log)?;
+    if log.contains("ERROR") || log.contains("panicked") {
+        bail!("the server logged errors; see {}", server.log.display());
+    }
+    server.keep_dir = false;
+
+    latencies.sort();
+    let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let rate = ids.len() as f64 / wall.as_secs_f64();
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    println!("ingest, one client, SQLite WAL + synchronous=FULL:");
+    println!(
+        "  records         {} (all accepted; all {} pulled back)",
+        ids.len(),
+        pulled.len()
+    );
+    println!("  wall time       {:.2} s", wall.as_secs_f64());
+    println!(
+        "  throughput      {rate:.0} records/s   (target ≥ {TARGET_RECORDS_PER_SEC:.0}: {})",
+        verdict(rate >= TARGET_RECORDS_PER_SEC)
+    );
+    println!(
+        "  per push of {batch}  p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(pct(50)),
+        ms(pct(90)),
+        ms(pct(99)),
+        ms(latencies[latencies.len() - 1])
+    );
+    println!(
+        "  CPU time        server {:.2} s ({:.1} µs per record), this client {:.2} s",
+        server_cpu.as_secs_f64(),
+        server_cpu.as_secs_f64() * 1e6 / ids.len() as f64,
+        client_cpu.as_secs_f64()
+    );
+    println!(
+        "  server peak RSS {:.1} MB (VmHWM; target ≤ {TARGET_PEAK_RSS_MB:.0} MB: {}), VmRSS {:.1} MB at the end",
+        mb(hwm_kb),
+        verdict(mb(hwm_kb) <= TARGET_PEAK_RSS_MB),
+        mb(rss_kb)
+    );
     Ok(())
 }

@@ -4,7 +4,7 @@
 //!   run            build everything, start Wardbook on SQLite with demo data, print the URL
 //!   build          build the app (size profile + wasm-opt) into dist/ and the server
 //!   test           the whole test suite (what CI runs)
-//!   bench <name>   ingest | size | startup
+//!   bench <name>   ingest (push throughput and server memory) | size (first-visit bytes)
 
 mod bench;
 mod dist;
@@ -28,11 +28,9 @@ fn main() -> Result<()> {
         Some("dist") => dist::build_app(&root).map(drop),
         Some("run") => run(&root, &args[1..]),
         Some("test") => test::run(&root),
-        Some("bench") => bench::run(&root, args.get(1).map(String::as_str)),
+        Some("bench") => bench::run(&root, &args[1..]),
         _ => {
-            eprintln!(
-                "usage: cargo xtask <run|build|dist|test|bench ingest|bench size|bench startup>"
-            );
+            eprintln!("usage: cargo xtask <run|build|dist|test|bench ingest|bench size>");
             bail!("unknown task {:?}", args.first())
         }
     }

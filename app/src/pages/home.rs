@@ -128,7 +128,7 @@ pub fn Home() -> impl IntoView {
                             {records.iter().map(|r| {
                                 let form = find(&r.form_key, r.form_version);
                                 let editable = r.state == LocalState::Rejected;
-                                let class = format!("row state-{:?}", r.state).to_lowercase();
+                                let class = format!("row state-{}", r.state.as_str());
                                 view! {
                                     <li class=class data-id=r.id.clone()>
                                         <div class="title">{headline(form.as_ref(), r.data.as_ref(), lang)}</div>
@@ -163,9 +163,11 @@ fn StorageUse() -> impl IntoView {
     let estimate = LocalResource::new(browser::storage_estimate);
     view! {
         <p class="storage">
-            {move || estimate.get().flatten().map(|(used, quota)| format!(
-                "{}: {:.1} MB / {:.0} MB", state.t(Msg::StorageUse), used / 1e6, quota / 1e6
-            ))}
+            {move || estimate.get().flatten().map(|(used, quota)| {
+                // Whole tenths of a megabyte, without pulling float formatting into the app.
+                let tenths = (used / 1e5).round() as u64;
+                format!("{}: {}.{} MB / {} MB", state.t(Msg::StorageUse), tenths / 10, tenths % 10, (quota / 1e6) as u64)
+            })}
         </p>
     }
 }

@@ -40,7 +40,7 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
     let submit = Action::new_local(move |_: &()| async move {
         let lang = state.lang.get_untracked();
         let req = LoginRequest {
-            username: username.get_untracked().trim().to_lowercase(),
+            username: username.get_untracked().trim().to_ascii_lowercase(),
             password: password.get_untracked(),
         };
         // Records waiting on this phone belong to whoever filed them; only they may send them.

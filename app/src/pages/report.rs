@@ -267,7 +267,7 @@ fn Field(
     let text_value = move || match value.get() {
         Value::String(s) => s,
         Value::Null => String::new(),
-        other => other.to_string(),
+        other => crate::i18n::show_value(&other),
     };
     let input = match field.kind.clone() {
         FieldKind::Text { max_len } => view! {

@@ -104,7 +104,7 @@ pub fn WardRecord() -> impl IntoView {
                                             (FieldKind::DateTime, Value::String(s)) => format_local_date_time(s),
                                             (FieldKind::YesNo, Value::Bool(b)) => if *b { Msg::Yes.text(lang).to_owned() } else { Msg::No.text(lang).to_owned() },
                                             (_, Value::String(s)) => s.clone(),
-                                            (_, other) => other.to_string(),
+                                            (_, other) => crate::i18n::show_value(other),
                                         };
                                         Some(view! { <dt>{field.label.get(lang).to_owned()}</dt><dd class="value">{shown}</dd> })
                                     }).collect_view()}

@@ -5,6 +5,7 @@
 //! applied. The answer is sent only after the transaction has committed.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -18,10 +19,10 @@ use domain::sync::{
 };
 use domain::validate::validate;
 use domain::Lang;
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 use crate::auth::Caller;
-use crate::db::next_seq;
+use crate::db::{next_seq, Backend};
 use crate::error::{request_lang, AppError, AppJson, AppQuery, AppResult};
 use crate::{now_ms, AppState};
 
@@ -37,15 +38,30 @@ struct Stored {
     author_id: i64,
 }
 
-fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `n` bind parameters, the first numbered `start`; every statement that uses them must take
+/// all its parameters from here, in order. PostgreSQL gets `$start, …`; SQLite gets plain `?`
+/// (numbered in order of appearance), because it looks each numbered parameter up by a linear
+/// scan, which makes binding a 100-record insert (1,300 parameters) quadratic.
+fn placeholders(backend: Backend, start: usize, n: usize) -> String {
+    let mut out = String::with_capacity(n * 6);
+    for i in start..start + n {
+        if i > start {
+            out.push_str(", ");
+        }
+        match backend {
+            Backend::Sqlite => out.push('?'),
+            Backend::Postgres => {
+                out.push('$');
+                out.push_str(&i.to_string());
+            }
+        }
+    }
+    out
 }
 
 async fn stored(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     ids: &[String],
 ) -> sqlx::Result<HashMap<String, Stored>> {
     if ids.is_empty() {
@@ -53,7 +69,7 @@ async fn stored(
     }
     let sql = format!(
         "SELECT id, content_hash, author_id FROM records WHERE id IN ({})",
-        placeholders(1, ids.len())
+        placeholders(backend, 1, ids.len())
     );
     let mut q = sqlx::query(&sql);
     for id in ids {
@@ -94,18 +110,18 @@ struct Permissions {
     role: Role,
 }
 
-async fn permissions(state: &AppState, caller: &Caller) -> sqlx::Result<Permissions> {
+async fn permissions(conn: &mut sqlx::AnyConnection, caller: &Caller) -> sqlx::Result<Permissions> {
     let rows = match (caller.role, caller.ward_id, caller.group_id) {
         (Role::GroupLeader, _, Some(g)) => {
             sqlx::query("SELECT id, ward_id FROM residential_groups WHERE id = $1")
                 .bind(g)
-                .fetch_all(&state.db.pool)
+                .fetch_all(conn)
                 .await?
         }
         (Role::Officer | Role::Supervisor, Some(w), _) => {
             sqlx::query("SELECT id, ward_id FROM residential_groups WHERE ward_id = $1")
                 .bind(w)
-                .fetch_all(&state.db.pool)
+                .fetch_all(conn)
                 .await?
         }
         _ => Vec::new(),
@@ -128,16 +144,18 @@ async fn push(
         });
     }
     let lang = request_lang();
+    let backend = state.db.backend;
     let records = req.records;
     let hashes: Vec<String> = records.iter().map(RecordEnvelope::content_hash).collect();
     let ids: Vec<String> = records.iter().map(|r| r.id.to_string()).collect();
     let mut outcomes: Vec<Option<PushOutcome>> = vec![None; records.len()];
 
-    let perms = permissions(&state, &caller).await?;
-    let mut forms: HashMap<(String, u32), Option<FormDef>> = HashMap::new();
+    // One connection for the whole push: every checkout and check-in is a round trip to the
+    // SQLite worker thread, and a second checkout while holding one could starve the pool.
     let mut conn = state.db.pool.acquire().await?;
-    let already = stored(&mut conn, &ids).await?;
-    drop(conn);
+    let perms = permissions(&mut conn, &caller).await?;
+    let mut forms: HashMap<(String, u32), Option<Arc<FormDef>>> = HashMap::new();
+    let already = stored(&mut conn, backend, &ids).await?;
 
     // Decide what can be stored before opening the write transaction, so it stays short.
     let mut first_of: HashMap<&str, usize> = HashMap::new();
@@ -164,7 +182,10 @@ async fn push(
         first_of.insert(&ids[i], i);
         let key = (rec.form_key.clone(), rec.form_version);
         if !forms.contains_key(&key) {
-            let form = state.db.form(&rec.form_key, rec.form_version).await?;
+            let form = state
+                .db
+                .form_on(&mut conn, &rec.form_key, rec.form_version)
+                .await?;
             forms.insert(key.clone(), form);
         }
         let Some(form) = &forms[&key] else {
@@ -211,13 +232,13 @@ async fn push(
         .collect();
     if !fresh.is_empty() || !conflicts.is_empty() {
         let now = now_ms();
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let mut inserted: HashSet<String> = HashSet::new();
         if !fresh.is_empty() {
             let base = next_seq(&mut tx, fresh.len() as i64).await?;
             const COLS: usize = 13;
             let rows: Vec<String> = (0..fresh.len())
-                .map(|k| format!("({})", placeholders(k * COLS + 1, COLS)))
+                .map(|k| format!("({})", placeholders(backend, k * COLS + 1, COLS)))
                 .collect();
             let sql = format!(
                 "INSERT INTO records (id, form_key, form_version, ward_id, group_id, author_id, data, \
@@ -255,7 +276,7 @@ async fn push(
                 .filter(|&&i| !inserted.contains(&ids[i]))
                 .map(|&i| ids[i].clone())
                 .collect();
-            let now_stored = stored(&mut tx, &raced).await?;
+            let now_stored = stored(&mut tx, backend, &raced).await?;
             for &i in &fresh {
                 outcomes[i] = Some(if inserted.contains(&ids[i]) {
                     PushOutcome::Accepted
@@ -280,7 +301,7 @@ async fn push(
                     .map(|k| {
                         format!(
                             "({}, 'record.create', 'record')",
-                            placeholders(k * 3 + 1, 3)
+                            placeholders(backend, k * 3 + 1, 3)
                         )
                     })
                     .collect();

@@ -1,0 +1,434 @@
+//! Browser tests of the IndexedDB store and the outbox (sync rules 2, 4, 6 and 8).
+//!
+//! Run with `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p app --target wasm32-unknown-unknown`.
+//! All tests share the one "wardbook" database of the test page and run one after another, so
+//! each starts by wiping the user's data. Cached forms survive a wipe by design, so the tests
+//! that store forms use a version number no other test uses.
+
+use app::browser::new_id;
+use app::i18n::Msg;
+use app::store::{self, Draft, LocalState, Session};
+use domain::api::{Me, Place, Role};
+use domain::form::FormDef;
+use domain::record::{RecordEnvelope, RecordStatus};
+use domain::sync::{Change, PushOutcome, RecordState};
+use domain::validate::{FieldError, Violation};
+use domain::Lang;
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const NOW: f64 = 1_764_000_000_000.0;
+
+/// Every test starts from a phone nobody has used (apart from cached forms).
+async fn clean() {
+    store::wipe_user_data().await.unwrap();
+    assert_eq!(store::outbox_len().await.unwrap(), 0);
+    assert!(store::records().await.unwrap().is_empty());
+    assert!(store::drafts().await.unwrap().is_empty());
+    assert_eq!(store::session().await.unwrap(), None);
+}
+
+/// Waits long enough for the next UUIDv7 to carry a later millisecond.
+async fn next_ms() {
+    gloo_timers::future::TimeoutFuture::new(3).await;
+}
+
+fn data(v: Value) -> Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+fn envelope(id: Uuid, description: &str) -> RecordEnvelope {
+    RecordEnvelope {
+        id,
+        form_key: "neighborhood_report".into(),
+        form_version: 1,
+        group_id: 7,
+        created_at: "2026-11-25T14:00:00Z".into(),
+        data: data(json!({
+            "category": "noise",
+            "description": description,
+            "people_involved": 2,
+            "location": {"street": "Hàng Bạc", "no": 12},
+        })),
+    }
+}
+
+fn draft(id: Uuid, description: &str) -> Draft {
+    Draft {
+        id: id.to_string(),
+        form_key: "neighborhood_report".into(),
+        form_version: 1,
+        group_id: 7,
+        data: data(json!({"description": description})),
+        updated_at: NOW - 1_000.0,
+    }
+}
+
+/// The built-in form under a version no other test (or earlier run in this browser) stored.
+/// A form version no earlier test stored, and newer than all of them (so it is the latest).
+fn fresh_form() -> FormDef {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1_000);
+    let mut form = FormDef::builtin().remove(0);
+    form.version = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    form
+}
+
+fn session(username: &str) -> Session {
+    Session {
+        token: format!("token-of-{username}"),
+        expires_at: NOW + 86_400_000.0,
+        me: Me {
+            user_id: 42,
+            username: username.into(),
+            display_name: "Nguyễn Văn An".into(),
+            role: Role::GroupLeader,
+            ward: Some(Place {
+                id: 1,
+                name: "Phường Hàng Bạc".into(),
+            }),
+            group: Some(Place {
+                id: 7,
+                name: "Tổ 7".into(),
+            }),
+            groups: vec![Place {
+                id: 7,
+                name: "Tổ 7".into(),
+            }],
+        },
+    }
+}
+
+fn record_state(id: Uuid, status: RecordStatus, note: Option<&str>) -> RecordState {
+    RecordState {
+        id,
+        form_key: "neighborhood_report".into(),
+        form_version: 1,
+        status,
+        updated_at: 1_764_000_500_000,
+        note: note.map(str::to_owned),
+    }
+}
+
+async fn state_of(id: Uuid) -> LocalState {
+    store::record(&id.to_string())
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("record {id} is missing"))
+        .state
+}
+
+async fn outbox_ids() -> Vec<Uuid> {
+    store::outbox(1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn submitting_a_record_writes_the_record_and_its_outbox_entry_and_removes_its_draft() {
+    clean().await;
+    let id = new_id();
+    let other = new_id();
+    store::save_draft(&draft(id, "half written")).await.unwrap();
+    store::save_draft(&draft(other, "another one"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store::draft(&id.to_string()).await.unwrap(),
+        Some(draft(id, "half written"))
+    );
+
+    let env = envelope(id, "Loud music after 23:00");
+    store::submit(&env, NOW).await.unwrap();
+
+    assert_eq!(store::draft(&id.to_string()).await.unwrap(), None);
+    assert_eq!(
+        store::draft(&other.to_string()).await.unwrap(),
+        Some(draft(other, "another one")),
+        "only the submitted record's draft goes"
+    );
+    assert_eq!(store::outbox(10).await.unwrap(), vec![env.clone()]);
+    assert_eq!(store::outbox_len().await.unwrap(), 1);
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.state, LocalState::Outbox);
+    assert_eq!(rec.data.as_ref(), Some(&env.data));
+    assert_eq!(
+        (rec.form_key.as_str(), rec.form_version, rec.group_id),
+        ("neighborhood_report", 1, 7)
+    );
+    assert_eq!((rec.status, rec.submitted_at), (None, NOW));
+    assert!(rec.errors.is_empty() && rec.message.is_none());
+}
+
+#[wasm_bindgen_test]
+async fn outbox_entries_come_back_in_the_order_the_records_were_made_up_to_the_limit() {
+    clean().await;
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(new_id());
+        next_ms().await;
+    }
+    // Submitted newest first (e.g. older drafts finished later): the outbox still sends the
+    // record made first, first — by id, not by submission order or submission time.
+    for (n, (i, &id)) in made.iter().enumerate().rev().enumerate() {
+        store::submit(&envelope(id, &format!("record {i}")), NOW + n as f64)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(store::outbox_len().await.unwrap(), 5);
+    assert_eq!(outbox_ids().await, made);
+    let first_two = store::outbox(2).await.unwrap();
+    assert_eq!(
+        first_two.iter().map(|e| e.id).collect::<Vec<_>>(),
+        made[..2].to_vec()
+    );
+    assert_eq!(first_two[0], envelope(made[0], "record 0"));
+}
+
+#[wasm_bindgen_test]
+async fn push_results_remove_only_acknowledged_entries_and_keep_refused_records_with_the_reason() {
+    clean().await;
+    let [accepted, duplicate, rejected, conflict, unanswered] = [(); 5].map(|_| new_id());
+    for id in [accepted, duplicate, rejected, conflict, unanswered] {
+        store::submit(&envelope(id, "report"), NOW).await.unwrap();
+    }
+    let errors = vec![
+        FieldError::new("description", Violation::Required, Lang::En),
+        FieldError::new("people_involved", Violation::TooLarge { max: 50 }, Lang::En),
+    ];
+    let results = vec![
+        (accepted.to_string(), PushOutcome::Accepted),
+        (duplicate.to_string(), PushOutcome::Duplicate),
+        (
+            rejected.to_string(),
+            PushOutcome::Rejected {
+                message: "Please correct the marked fields.".into(),
+                errors: errors.clone(),
+            },
+        ),
+        (
+            conflict.to_string(),
+            PushOutcome::Conflict {
+                message: "The server holds a different version.".into(),
+            },
+        ),
+    ];
+    store::apply_push_results(&results, NOW + 5_000.0)
+        .await
+        .unwrap();
+
+    // Nothing leaves the outbox without an acknowledgement.
+    assert_eq!(outbox_ids().await, vec![unanswered]);
+    assert_eq!(store::outbox_len().await.unwrap(), 1);
+    assert_eq!(state_of(unanswered).await, LocalState::Outbox);
+
+    for id in [accepted, duplicate] {
+        let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+        assert_eq!(rec.state, LocalState::Synced);
+        assert_eq!(rec.status, Some(RecordStatus::Received));
+        assert_eq!(rec.updated_at, NOW + 5_000.0);
+        assert!(rec.data.is_some(), "the user's own copy is kept");
+    }
+
+    let rec = store::record(&rejected.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.state, LocalState::Rejected);
+    assert_eq!(rec.errors, errors);
+    assert_eq!(
+        rec.message.as_deref(),
+        Some("Please correct the marked fields.")
+    );
+    assert_eq!(
+        rec.data.as_ref(),
+        Some(&envelope(rejected, "report").data),
+        "kept for the user to correct"
+    );
+
+    let rec = store::record(&conflict.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.state, LocalState::Conflict);
+    assert_eq!(
+        rec.message.as_deref(),
+        Some("The server holds a different version.")
+    );
+    assert!(rec.data.is_some());
+}
+
+#[wasm_bindgen_test]
+async fn a_pulled_page_stores_forms_and_cursor_together_and_never_overwrites_unsent_records() {
+    clean().await;
+    assert_eq!(store::cursor().await.unwrap(), 0);
+    let [waiting, refused, synced, elsewhere, clashed] = [(); 5].map(|_| new_id());
+    for id in [waiting, refused, synced, clashed] {
+        store::submit(&envelope(id, "report"), NOW).await.unwrap();
+    }
+    store::apply_push_results(
+        &[
+            (
+                refused.to_string(),
+                PushOutcome::Rejected {
+                    message: "no".into(),
+                    errors: vec![],
+                },
+            ),
+            (synced.to_string(), PushOutcome::Accepted),
+            (
+                clashed.to_string(),
+                PushOutcome::Conflict {
+                    message: "differs".into(),
+                },
+            ),
+        ],
+        NOW,
+    )
+    .await
+    .unwrap();
+    let form = fresh_form();
+    assert_eq!(store::form(&form.key, form.version).await.unwrap(), None);
+
+    let changes = vec![
+        Change::Form { form: form.clone() },
+        Change::Record(record_state(waiting, RecordStatus::Resolved, None)),
+        Change::Record(record_state(refused, RecordStatus::Resolved, None)),
+        Change::Record(record_state(
+            synced,
+            RecordStatus::InProgress,
+            Some("Officer Bình is on it"),
+        )),
+        Change::Record(record_state(elsewhere, RecordStatus::Returned, Some("fix"))),
+        Change::Record(record_state(clashed, RecordStatus::InProgress, None)),
+    ];
+    store::apply_pull(&changes, 42, NOW + 9_000.0)
+        .await
+        .unwrap();
+
+    assert_eq!(store::cursor().await.unwrap(), 42);
+    assert_eq!(
+        store::form(&form.key, form.version).await.unwrap(),
+        Some(form.clone())
+    );
+    assert_eq!(
+        store::latest_form(&form.key)
+            .await
+            .unwrap()
+            .map(|f| f.version),
+        Some(form.version)
+    );
+
+    let rec = store::record(&synced.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.state, LocalState::Synced);
+    assert_eq!(rec.status, Some(RecordStatus::InProgress));
+    assert_eq!(rec.status_note.as_deref(), Some("Officer Bình is on it"));
+    assert!(rec.data.is_some(), "a status update keeps the user's copy");
+
+    let rec = store::record(&waiting.to_string()).await.unwrap().unwrap();
+    assert_eq!((rec.state, rec.status), (LocalState::Outbox, None));
+    assert_eq!(outbox_ids().await, vec![waiting], "still waits to be sent");
+
+    let rec = store::record(&refused.to_string()).await.unwrap().unwrap();
+    assert_eq!((rec.state, rec.status), (LocalState::Rejected, None));
+    assert_eq!(rec.message.as_deref(), Some("no"));
+
+    let rec = store::record(&elsewhere.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.state, LocalState::Synced);
+    assert_eq!(rec.data, None);
+    assert_eq!(rec.status, Some(RecordStatus::Returned));
+    assert_eq!(rec.status_note.as_deref(), Some("fix"));
+    assert_eq!(
+        (rec.form_key.as_str(), rec.form_version),
+        ("neighborhood_report", 1)
+    );
+
+    // The server holds a record under a conflicting id: its status is news, the marker stays.
+    let rec = store::record(&clashed.to_string()).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.state, rec.status),
+        (LocalState::Conflict, Some(RecordStatus::InProgress))
+    );
+
+    // A later page moves the cursor on.
+    store::apply_pull(&[], 43, NOW + 10_000.0).await.unwrap();
+    assert_eq!(store::cursor().await.unwrap(), 43);
+}
+
+/// Reads a value through a second, newly opened connection, as a restarted app would.
+async fn read_through_new_connection(store_name: &str, key: &str) -> Option<Session> {
+    let db = Database::open(store::DB_NAME).await.unwrap();
+    let value = {
+        let tx = db.transaction(store_name).build().unwrap();
+        let os = tx.object_store(store_name).unwrap();
+        os.get(key.to_owned()).serde().unwrap().await.unwrap()
+    };
+    db.close();
+    value
+}
+
+#[wasm_bindgen_test]
+async fn a_session_survives_reopening_and_signing_out_wipes_the_user_but_not_the_forms() {
+    clean().await;
+    let an = session("an.nguyen");
+    store::save_session(&an).await.unwrap();
+    assert_eq!(store::session().await.unwrap(), Some(an.clone()));
+    assert_eq!(store::owner().await.unwrap().as_deref(), Some("an.nguyen"));
+    assert_eq!(
+        read_through_new_connection("meta", "session").await,
+        Some(an.clone()),
+        "the session is on disk, not only in memory"
+    );
+
+    let id = new_id();
+    let kept_draft = draft(new_id(), "not finished");
+    store::save_draft(&kept_draft).await.unwrap();
+    store::submit(&envelope(id, "report"), NOW).await.unwrap();
+    let form = fresh_form();
+    store::apply_pull(&[Change::Form { form: form.clone() }], 7, NOW)
+        .await
+        .unwrap();
+
+    // The server ended the session: the token goes, the user's work stays (sync rule 8).
+    store::forget_token().await.unwrap();
+    assert_eq!(store::session().await.unwrap(), None);
+    assert_eq!(store::owner().await.unwrap().as_deref(), Some("an.nguyen"));
+    assert_eq!(outbox_ids().await, vec![id]);
+    assert_eq!(state_of(id).await, LocalState::Outbox);
+    assert_eq!(store::drafts().await.unwrap(), vec![kept_draft]);
+    assert_eq!(store::cursor().await.unwrap(), 7);
+
+    // Signing out on a shared phone: nothing of this user stays, the forms do.
+    store::save_session(&an).await.unwrap();
+    store::wipe_user_data().await.unwrap();
+    assert_eq!(store::session().await.unwrap(), None);
+    assert_eq!(store::owner().await.unwrap(), None);
+    assert!(store::drafts().await.unwrap().is_empty());
+    assert!(store::records().await.unwrap().is_empty());
+    assert_eq!(store::outbox_len().await.unwrap(), 0);
+    assert_eq!(store::cursor().await.unwrap(), 0);
+    assert_eq!(
+        store::form(&form.key, form.version).await.unwrap(),
+        Some(form)
+    );
+}
+
+// ---- i18n --------------------------------------------------------------------------------
+// The unit test in app/src/i18n.rs is a plain `#[test]`, which the wasm runner does not run.
+
+#[wasm_bindgen_test]
+fn every_message_has_a_text_in_both_languages() {
+    assert!(!Msg::ALL.is_empty());
+    for &m in Msg::ALL {
+        for lang in Lang::ALL {
+            let text = m.text(lang);
+            assert!(!text.trim().is_empty(), "{m:?} has no {lang:?} text");
+            assert_eq!(text, text.trim(), "{m:?} in {lang:?} has stray spaces");
+        }
+    }
+}
