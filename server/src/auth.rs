@@ -4,7 +4,7 @@
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
-use argon2::Argon2;
+use argon2::{Algorithm, Argon2, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -17,9 +17,17 @@ use sqlx::Row;
 use crate::error::AppError;
 use crate::AppState;
 
+/// Argon2id with 7 MiB and 5 passes: one of OWASP's equivalent settings (as strong as the
+/// 19 MiB, 2-pass default) that keeps a small ward server's memory low while people sign in.
+/// Stored hashes carry their own parameters, so verifying older ones keeps working.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(7 * 1024, 5, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
@@ -27,7 +35,7 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
+        argon2()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
     })
@@ -151,4 +159,27 @@ pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
         group,
         groups,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hashed_with_argon2id_and_verify_only_themselves() {
+        let hash = hash_password("mật khẩu dài của tổ trưởng").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{hash}");
+        assert!(verify_password("mật khẩu dài của tổ trưởng", &hash));
+        assert!(!verify_password("mat khau dai cua to truong", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_only_as_their_hash() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43, "32 bytes, base64url");
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
 }

@@ -1,5 +1,6 @@
 //! The database behind an `AnyPool`: SQLite (embedded, WAL, durable commits) or PostgreSQL,
-//! chosen by the URL. Queries are written once in the SQL both understand, with `$n` parameters.
+//! chosen by the URL. Queries are written once in the SQL both understand, with `$n` parameters
+//! (long generated parameter lists are the exception: see `placeholders` in `routes/sync.rs`).
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -16,13 +17,16 @@ pub enum Backend {
     Postgres,
 }
 
+/// Published form versions by (key, version).
+type FormCache = Mutex<HashMap<(String, u32), Arc<FormDef>>>;
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
     /// Published form versions already read; a version never changes once published, so an
     /// entry never goes stale. Versions not found are not remembered.
-    forms: Arc<Mutex<HashMap<(String, u32), Arc<FormDef>>>>,
+    forms: Arc<FormCache>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

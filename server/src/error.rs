@@ -57,6 +57,8 @@ pub enum AppError {
     },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -81,6 +83,7 @@ impl AppError {
             AppError::TooLarge | AppError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +100,7 @@ impl AppError {
             AppError::BatchTooLarge { .. } => "batch_too_large",
             AppError::Validation { .. } => "validation",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal(_) => "internal",
         }
     }
@@ -132,6 +136,8 @@ impl AppError {
             AppError::Validation { message: None, .. } => "Some fields are not valid.".into(),
             AppError::UnsupportedMediaType if vi => "Dữ liệu phải ở dạng JSON.".into(),
             AppError::UnsupportedMediaType => "The body must be JSON.".into(),
+            AppError::MethodNotAllowed if vi => "Địa chỉ này không nhận kiểu yêu cầu đó.".into(),
+            AppError::MethodNotAllowed => "This address does not accept that method.".into(),
             AppError::Internal(_) if vi => "Máy chủ gặp lỗi. Hãy thử lại sau.".into(),
             AppError::Internal(_) => "The server had a problem. Please try again later.".into(),
         }

@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc returns freed memory to the system. With glibc's allocator, each Argon2 hash's
+/// 19 MiB block stayed in a per-thread arena for good, and the server idled near 90 MB.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = server::config::Config::parse();

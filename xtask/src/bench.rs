@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::{cargo, dist, sh};
 
-const USAGE: &str = "usage: cargo xtask bench <ingest [--records N] [--batch N] | size>";
+const USAGE: &str = "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup>";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -41,6 +41,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             ingest(root, records, batch)
         }
         Some("size") => size(root),
+        Some("startup") => startup(root),
         _ => bail!("{USAGE}"),
     }
 }
@@ -478,4 +479,18 @@ fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
         mb(rss_kb)
     );
     Ok(())
+}
+
+/// Time to `app-ready` on an emulated phone (CPU x4, slow 4G): first visit and offline reload.
+/// The measuring is in `tests/bench_startup.mjs` (Playwright driving Debian's Chromium).
+fn startup(root: &Path) -> Result<()> {
+    crate::tools::ensure_chromium()?;
+    dist::build_app(root)?;
+    crate::cargo(&["build", "--release", "-p", "server"])?;
+    crate::sh(
+        std::process::Command::new("node")
+            .arg(root.join("tests/bench_startup.mjs"))
+            .env("WARDBOOK_BIN", root.join("target/release/wardbook"))
+            .env("WARDBOOK_DIST", root.join("dist")),
+    )
 }

@@ -4,7 +4,8 @@
 //!   run            build everything, start Wardbook on SQLite with demo data, print the URL
 //!   build          build the app (size profile + wasm-opt) into dist/ and the server
 //!   test           the whole test suite (what CI runs)
-//!   bench <name>   ingest (push throughput and server memory) | size (first-visit bytes)
+//!   bench <name>   ingest (push throughput and server memory) | size (first-visit bytes) |
+//!                  startup (time to app-ready on a throttled phone)
 
 mod bench;
 mod dist;
@@ -30,7 +31,9 @@ fn main() -> Result<()> {
         Some("test") => test::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <run|build|dist|test|bench ingest|bench size>");
+            eprintln!(
+                "usage: cargo xtask <run|build|dist|test|bench ingest|bench size|bench startup>"
+            );
             bail!("unknown task {:?}", args.first())
         }
     }

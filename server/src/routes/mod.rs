@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(records::router())
         .fallback(|| async { crate::error::AppError::NotFound })
+        .method_not_allowed_fallback(|| async { crate::error::AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     let router = Router::new()
         .nest("/api", api)

@@ -210,3 +210,16 @@ async fn a_malformed_cursor_answers_with_the_json_error_shape() {
     // A group leader may list; the query is what is wrong.
     expect_error(resp, StatusCode::BAD_REQUEST, "bad_request").await;
 }
+
+#[tokio::test]
+async fn a_wrong_method_is_a_json_method_not_allowed() {
+    let app = spawn_app().await;
+    let resp = app
+        .request(Method::GET, "/api/sync/push", None)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let err = expect_error(resp, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    assert_eq!(err.message, "This address does not accept that method.");
+}
