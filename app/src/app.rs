@@ -121,6 +121,12 @@ pub fn SyncBar() -> impl IntoView {
     let state = use_app();
     let status = use_sync();
     let relogin = RwSignal::new(false);
+    // Ages shown here move on by themselves, once a minute.
+    let clock = RwSignal::new(js_sys::Date::now());
+    let _ = set_interval_with_handle(
+        move || clock.set(js_sys::Date::now()),
+        std::time::Duration::from_secs(60),
+    );
     view! {
         <section class="syncbar" aria-live="polite">
             <div class="sync-figures">
@@ -129,7 +135,9 @@ pub fn SyncBar() -> impl IntoView {
                     <strong data-testid="waiting-count">{move || status.waiting.get()}</strong>
                 </span>
                 {move || status.oldest_waiting.get().map(|t| view! {
-                    <span class="oldest">{state.t(Msg::OldestWaiting)}": "{crate::i18n::format_ms(t)}</span>
+                    <span class="oldest">
+                        {state.t(Msg::OldestWaiting)}": "{crate::i18n::format_age(clock.get() - t, state.lang.get())}
+                    </span>
                 })}
                 <span class="last-sync">
                     {move || state.t(Msg::LastSync)}": "

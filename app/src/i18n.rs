@@ -40,6 +40,10 @@ catalogue! {
     LastSync => "Gửi thành công lần cuối", "Last successful sync";
     Never => "chưa lần nào", "never";
     OldestWaiting => "Hồ sơ chờ lâu nhất", "Oldest waiting";
+    JustNow => "vừa xong", "just now";
+    Minutes => "phút", "min";
+    Hours => "giờ", "h";
+    Days => "ngày", "days";
     SyncNow => "Gửi ngay", "Sync now";
     Syncing => "Đang đồng bộ…", "Syncing…";
     Offline => "Không có mạng — hồ sơ được giữ an toàn trên máy và sẽ tự gửi khi có mạng.", "No network — records are kept safe on this phone and will be sent automatically.";
@@ -111,6 +115,18 @@ pub fn format_local_date_time(v: &str) -> String {
         (Some(y), Some(m), Some(d), Some(hm)) => format!("{d}/{m}/{y} {hm}"),
         _ => v.to_owned(),
     }
+}
+
+/// How long ago, in words: "5 phút", "3 giờ", "2 ngày".
+pub fn format_age(ms: f64, lang: Lang) -> String {
+    let minutes = (ms.max(0.0) / 60_000.0) as u64;
+    let (n, unit) = match minutes {
+        0 => return Msg::JustNow.text(lang).to_owned(),
+        1..=59 => (minutes, Msg::Minutes),
+        60..=1439 => (minutes / 60, Msg::Hours),
+        _ => (minutes / 1440, Msg::Days),
+    };
+    format!("{n} {}", unit.text(lang))
 }
 
 /// A form value as text, for values that are not text already.

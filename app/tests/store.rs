@@ -432,3 +432,14 @@ fn every_message_has_a_text_in_both_languages() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+fn the_age_of_the_oldest_waiting_record_reads_naturally() {
+    use app::i18n::format_age;
+    assert_eq!(format_age(20_000.0, Lang::Vi), "vừa xong");
+    assert_eq!(format_age(5.0 * 60_000.0, Lang::Vi), "5 phút");
+    assert_eq!(format_age(3.0 * 3_600_000.0 + 59_000.0, Lang::Vi), "3 giờ");
+    assert_eq!(format_age(2.0 * 86_400_000.0, Lang::En), "2 days");
+    // A phone clock set backwards never shows a negative age.
+    assert_eq!(format_age(-90_000.0, Lang::En), "just now");
+}
