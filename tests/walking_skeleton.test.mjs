@@ -58,6 +58,13 @@ test('a report filed offline reaches the ward exactly once', async () => {
       const detail = d.getByTestId('record-detail');
       await detail.getByText('Nhóm thanh niên tụ tập gây ồn ào.').waitFor();
       assert.ok(await detail.getByText('Tiếng ồn').isVisible());
+
+      // The supervisor takes it on; the reporter's phone shows that after its next sync.
+      await detail.getByRole('button', { name: 'Đang xử lý' }).click();
+      await detail.locator('dd', { hasText: 'Đang xử lý' }).waitFor();
+      assert.equal(await detail.getByRole('button', { name: 'Đang xử lý' }).count(), 0);
+      await p.getByRole('button', { name: 'Gửi ngay' }).click();
+      await p.locator('li', { hasText: 'Ngõ 52 Tô Ngọc Vân' }).getByText('Đang xử lý').waitFor({ timeout: 30_000 });
     } finally {
       await sup.close();
     }

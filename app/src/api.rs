@@ -133,3 +133,22 @@ pub async fn record_detail(token: &str, id: &str, lang: Lang) -> Result<RecordDe
     )
     .await
 }
+
+/// A supervisor or officer moves a record along; its author sees the new status at their next sync.
+pub async fn set_status(
+    token: &str,
+    id: &str,
+    status: domain::record::RecordStatus,
+    lang: Lang,
+) -> Result<RecordSummary, ApiError> {
+    #[derive(Serialize)]
+    struct Change {
+        status: domain::record::RecordStatus,
+    }
+    let url = format!("/api/records/{id}/status");
+    let req = encode(
+        with_headers(Request::post(&url), Some(token), lang),
+        &Change { status },
+    )?;
+    read(req.send().await).await
+}

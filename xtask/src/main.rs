@@ -43,6 +43,8 @@ fn run(root: &std::path::Path, extra: &[String]) -> Result<()> {
     dist::build_app(root)?;
     cargo(&["build", "--release", "-p", "server"])?;
     let mut cmd = Command::new(root.join("target/release/wardbook"));
+    // `cargo xtask run -- --listen 0.0.0.0:8080`: everything after `--` is the server's.
+    let extra = extra.strip_prefix(&["--".to_owned()]).unwrap_or(extra);
     cmd.arg("--demo").args(extra);
     if std::env::var_os("DATABASE_URL").is_none() {
         cmd.env("DATABASE_URL", "sqlite://data/wardbook.db");

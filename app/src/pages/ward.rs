@@ -1,6 +1,8 @@
 //! The ward's synced records, read from the server, for supervisors and officers.
 
+use domain::api::Role;
 use domain::form::FieldKind;
+use domain::record::RecordStatus;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde_json::Value;
@@ -64,7 +66,9 @@ pub fn WardRecords() -> impl IntoView {
 pub fn WardRecord() -> impl IntoView {
     let state = use_app();
     let params = use_params_map();
+    let changed = RwSignal::new(0u32);
     let detail = LocalResource::new(move || {
+        changed.track();
         let id = params.with(|p| p.get("id").unwrap_or_default());
         let lang = state.lang.get();
         let token = state
@@ -84,7 +88,7 @@ pub fn WardRecord() -> impl IntoView {
     view! {
         <div class="ward-record">
             <a class="back" href="/ward">"← "{move || state.t(Msg::WardRecords)}</a>
-            <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
+            <Transition fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
                 {move || detail.get().map(|res| {
                     let lang = state.lang.get_untracked();
                     match res {
@@ -109,12 +113,59 @@ pub fn WardRecord() -> impl IntoView {
                                         Some(view! { <dt>{field.label.get(lang).to_owned()}</dt><dd class="value">{shown}</dd> })
                                     }).collect_view()}
                                 </dl>
+                                <StatusActions id=d.summary.id.to_string() current=d.summary.status on_changed=Callback::new(move |_| changed.update(|n| *n += 1))/>
                             </article>
                         }.into_any(),
                         Err(e) => view! { <p class="notice error">{e.message(lang)}</p> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </div>
     }
+}
+
+/// Buttons that move a record along, for ward staff.
+#[component]
+fn StatusActions(id: String, current: RecordStatus, on_changed: Callback<()>) -> impl IntoView {
+    let state = use_app();
+    let error = RwSignal::new(None::<String>);
+    let id = StoredValue::new(id);
+    let change = Action::new_local(move |status: &RecordStatus| {
+        let status = *status;
+        let lang = state.lang.get_untracked();
+        let token = state
+            .session
+            .get_untracked()
+            .map(|s| s.token)
+            .unwrap_or_default();
+        async move {
+            match api::set_status(&token, &id.get_value(), status, lang).await {
+                Ok(_) => {
+                    error.set(None);
+                    on_changed.run(());
+                }
+                Err(e) => error.set(Some(e.message(lang))),
+            }
+        }
+    });
+    let may_act = state
+        .session
+        .get_untracked()
+        .is_some_and(|s| matches!(s.me.role, Role::Supervisor | Role::Officer));
+    may_act.then(|| {
+        view! {
+            <div class="actions" role="group" aria-label=move || state.t(Msg::Status)>
+                {[RecordStatus::InProgress, RecordStatus::Resolved]
+                    .into_iter()
+                    .filter(move |s| *s != current)
+                    .map(|s| view! {
+                        <button class="btn" disabled=move || change.pending().get() on:click=move |_| { change.dispatch(s); }>
+                            {move || s.label(state.lang.get())}
+                        </button>
+                    })
+                    .collect_view()}
+                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </div>
+        }
+    })
 }
