@@ -124,6 +124,8 @@ export async function signIn(p, url, username) {
   await p.getByLabel('Mật khẩu').fill(PASSWORD);
   await p.getByRole('button', { name: 'Đăng nhập' }).click();
   await p.getByText('Đang chờ gửi').first().waitFor();
+  // The first sync brings the forms; only then can the phone work without the server.
+  await p.waitForFunction(() => document.querySelector('[data-testid=last-sync]')?.textContent.includes('/'), null, { timeout: 30_000 });
 }
 
 /** Waits until the service worker controls the page, so it can open with no server. */
