@@ -97,8 +97,13 @@ pub struct LocalRecord {
     pub updated_at: f64,
 }
 
+type Opening =
+    futures::future::Shared<futures::future::LocalBoxFuture<'static, StoreResult<Database>>>;
+
 thread_local! {
-    static DB: RefCell<Option<Database>> = const { RefCell::new(None) };
+    /// The one connection, opening or open. Shared, so callers racing at start-up wait for the
+    /// same open instead of each making a connection (extra ones would block later upgrades).
+    static DB: RefCell<Option<Opening>> = const { RefCell::new(None) };
 }
 
 async fn open() -> StoreResult<Database> {
@@ -118,12 +123,18 @@ async fn open() -> StoreResult<Database> {
 
 /// The one open connection, opened on first use.
 pub async fn db() -> StoreResult<Database> {
-    if let Some(db) = DB.with(|c| c.borrow().clone()) {
-        return Ok(db);
+    use futures::FutureExt;
+    let opening = DB.with(|c| {
+        c.borrow_mut()
+            .get_or_insert_with(|| open().boxed_local().shared())
+            .clone()
+    });
+    let result = opening.await;
+    if result.is_err() {
+        // Let the next call try again rather than remember a failure forever.
+        DB.with(|c| *c.borrow_mut() = None);
     }
-    let db = open().await?;
-    DB.with(|c| *c.borrow_mut() = Some(db.clone()));
-    Ok(db)
+    result
 }
 
 async fn get_meta<T: serde::de::DeserializeOwned>(key: &str) -> StoreResult<Option<T>> {
@@ -507,7 +518,7 @@ pub async fn apply_pull(changes: &[Change], cursor: i64, now: f64) -> StoreResul
                         id: id.clone(),
                         form_key: state.form_key.clone(),
                         form_version: state.form_version,
-                        group_id: 0,
+                        group_id: state.group_id,
                         data: None,
                         state: LocalState::Synced,
                         status: Some(state.status),

@@ -108,6 +108,7 @@ fn record_state(id: Uuid, status: RecordStatus, note: Option<&str>) -> RecordSta
         id,
         form_key: "neighborhood_report".into(),
         form_version: 1,
+        group_id: 7,
         status,
         updated_at: 1_764_000_500_000,
         note: note.map(str::to_owned),
@@ -341,6 +342,7 @@ async fn a_pulled_page_stores_forms_and_cursor_together_and_never_overwrites_uns
         .unwrap();
     assert_eq!(rec.state, LocalState::Synced);
     assert_eq!(rec.data, None);
+    assert_eq!(rec.group_id, 7, "the group comes with the pulled state");
     assert_eq!(rec.status, Some(RecordStatus::Returned));
     assert_eq!(rec.status_note.as_deref(), Some("fix"));
     assert_eq!(

@@ -97,6 +97,8 @@ pub struct RecordState {
     pub id: Uuid,
     pub form_key: String,
     pub form_version: u32,
+    /// The residential group the record is about.
+    pub group_id: i64,
     pub status: RecordStatus,
     /// Server time of the last change, milliseconds since the Unix epoch.
     pub updated_at: i64,

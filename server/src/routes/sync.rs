@@ -374,7 +374,7 @@ async fn pull(
     .fetch_all(&state.db.pool)
     .await?;
     let records = sqlx::query(
-        "SELECT id, form_key, form_version, status, updated_at, status_note, seq FROM records \
+        "SELECT id, form_key, form_version, status, updated_at, status_note, seq, group_id FROM records \
          WHERE author_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
     )
     .bind(caller.user_id)
@@ -403,6 +403,7 @@ async fn pull(
                     .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
                 updated_at: r.get(4),
                 note: r.get(5),
+                group_id: r.get(7),
             }),
         ));
     }

@@ -575,6 +575,7 @@ async fn a_status_change_reaches_the_author_at_their_next_pull() {
         panic!("expected a record state: {:?}", page.changes);
     };
     assert_eq!(state.id, report.id);
+    assert_eq!(state.group_id, report.group_id);
     assert_eq!(state.status, RecordStatus::InProgress);
     assert_eq!(state.note.as_deref(), Some("Đã cử cán bộ xuống xác minh."));
 
