@@ -20,13 +20,19 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Serves `dir`; unknown paths get `index.html`, so the app's own routes survive a reload.
+/// A missing hashed asset is a plain 404, never index.html (which would then be cached for a
+/// year under the asset's name).
 pub fn static_files(dir: &Path) -> Router<AppState> {
     let index = ServeFile::new(dir.join("index.html"));
+    let assets = ServeDir::new(dir.join("assets"))
+        .precompressed_br()
+        .precompressed_gzip();
     let files = ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip()
         .fallback(index);
     Router::new()
+        .nest_service("/assets", assets)
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_control))
 }

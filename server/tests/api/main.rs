@@ -3,4 +3,5 @@ mod errors;
 mod health;
 mod helpers;
 mod records;
+mod static_files;
 mod sync;
