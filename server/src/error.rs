@@ -59,6 +59,8 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("too many failed sign-ins")]
+    TooManyAttempts { retry_after_secs: i64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -84,6 +86,7 @@ impl AppError {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +104,7 @@ impl AppError {
             AppError::Validation { .. } => "validation",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Internal(_) => "internal",
         }
     }
@@ -138,6 +142,14 @@ impl AppError {
             AppError::UnsupportedMediaType => "The body must be JSON.".into(),
             AppError::MethodNotAllowed if vi => "Địa chỉ này không nhận kiểu yêu cầu đó.".into(),
             AppError::MethodNotAllowed => "This address does not accept that method.".into(),
+            AppError::TooManyAttempts { retry_after_secs } if vi => format!(
+                "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {} phút.",
+                (retry_after_secs + 59) / 60
+            ),
+            AppError::TooManyAttempts { retry_after_secs } => format!(
+                "Too many failed sign-ins. Try again in {} minutes.",
+                (retry_after_secs + 59) / 60
+            ),
             AppError::Internal(_) if vi => "Máy chủ gặp lỗi. Hãy thử lại sau.".into(),
             AppError::Internal(_) => "The server had a problem. Please try again later.".into(),
         }
@@ -162,7 +174,13 @@ impl IntoResponse for AppError {
             tracing::error!(error = ?e, "internal error");
         }
         let status = self.status();
-        (status, axum::Json(self.body(request_lang()))).into_response()
+        let mut res = (status, axum::Json(self.body(request_lang()))).into_response();
+        if let AppError::TooManyAttempts { retry_after_secs } = self {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
     }
 }
 

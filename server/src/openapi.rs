@@ -41,6 +41,7 @@ fn health() {}
 #[utoipa::path(post, path = "/api/auth/login", security(), request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "Wrong username or password", body = ErrorBody),
+    (status = 429, description = "Too many failed sign-ins for this account or address; see Retry-After", body = ErrorBody),
 ))]
 fn login() {}
 

@@ -19,15 +19,57 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
+/// Failed sign-ins counted over this window…
+const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
+/// …at most this many per account (people mistype; guessers need thousands)…
+const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// …and this many per address (a station's phones may share one).
+const MAX_FAILURES_PER_ADDRESS: i64 = 30;
+
+/// Refuses a sign-in while the account or the address has too many recent failures.
+async fn check_attempts(state: &AppState, username: &str, address: &str) -> AppResult<()> {
+    let since = now_ms() - FAILURE_WINDOW_MS;
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2), \
+                (SELECT COUNT(*) FROM login_failures WHERE address = $3 AND at > $4), \
+                (SELECT MIN(at) FROM login_failures WHERE (username = $5 OR address = $6) AND at > $7)",
+    )
+    .bind(username)
+    .bind(since)
+    .bind(address)
+    .bind(since)
+    .bind(username)
+    .bind(address)
+    .bind(since)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let (per_account, per_address): (i64, i64) = (row.get(0), row.get(1));
+    if per_account >= MAX_FAILURES_PER_ACCOUNT || per_address >= MAX_FAILURES_PER_ADDRESS {
+        let oldest: Option<i64> = row.get(2);
+        let retry_after_secs =
+            (oldest.unwrap_or_else(now_ms) + FAILURE_WINDOW_MS - now_ms()).max(1000) / 1000;
+        tracing::warn!(%username, %address, per_account, per_address, "sign-in refused: too many failures");
+        return Err(AppError::TooManyAttempts { retry_after_secs });
+    }
+    Ok(())
+}
+
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     AppJson(req): AppJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let username = req.username.trim().to_lowercase();
     if username.is_empty() || username.len() > 100 || req.password.len() > 1000 {
         return Err(AppError::BadCredentials);
     }
+    // The peer's address; without a listener (in-process tests) there is none.
+    let address = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    check_attempts(&state, &username, &address).await?;
     let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
         .bind(&username)
         .fetch_optional(&state.db.pool)
@@ -46,6 +88,12 @@ async fn login(
         .await
         .map_err(anyhow::Error::from)?;
     if !ok || active == 0 {
+        sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
+            .bind(&username)
+            .bind(&address)
+            .bind(now_ms())
+            .execute(&state.db.pool)
+            .await?;
         return Err(AppError::BadCredentials);
     }
     let token = new_token();
@@ -78,6 +126,12 @@ async fn login(
         "",
     )
     .await?;
+    // A success forgives the account's earlier mistakes (and old rows are pruned as we go).
+    sqlx::query("DELETE FROM login_failures WHERE username = $1 OR at < $2")
+        .bind(&username)
+        .bind(now - FAILURE_WINDOW_MS)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let caller = caller_by_id(&state, user_id).await?;
     let me = crate::auth::me(&state.db, &caller).await?;

@@ -182,3 +182,56 @@ async fn after_logout_the_token_has_expired_but_other_sign_ins_continue() {
     // Signing out one phone leaves the user's other sign-in working.
     assert_eq!(app.me(&tablet).await.username, "totruong");
 }
+
+#[tokio::test]
+async fn password_guessing_is_slowed_per_account_and_forgiven_after_a_success() {
+    let app = spawn_app().await;
+    // Two mistakes, then the right password: the count starts again.
+    for _ in 0..2 {
+        let resp = app.login_response("canbo", "sai mật khẩu").await;
+        expect_error(resp, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+    }
+    app.login("canbo").await;
+
+    for _ in 0..5 {
+        let resp = app.login_response("totruong", "đoán bừa").await;
+        expect_error(resp, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+    }
+    // The sixth try is refused before the password is even looked at, right or wrong.
+    let resp = app.login_response("totruong", PASSWORD).await;
+    let retry_after: i64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
+    let err = expect_error(resp, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+    assert_eq!(
+        err.message,
+        "Đăng nhập sai quá nhiều lần. Hãy thử lại sau 15 phút."
+    );
+    // Other accounts are not locked out by it.
+    app.login("truongcong").await;
+}
+
+#[tokio::test]
+async fn password_guessing_across_accounts_from_one_address_is_slowed_too() {
+    let app = spawn_app().await;
+    for n in 0..30 {
+        let resp = app.login_response(&format!("khong-co-{n}"), "x").await;
+        expect_error(resp, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+    }
+    let resp = app
+        .request(Method::POST, "/api/auth/login", None)
+        .header("accept-language", "en")
+        .json(&json!({ "username": "canbo", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let err = expect_error(resp, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+    assert!(
+        err.message.starts_with("Too many failed sign-ins."),
+        "{}",
+        err.message
+    );
+}
