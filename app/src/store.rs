@@ -12,6 +12,7 @@ use domain::record::{RecordEnvelope, RecordStatus};
 use domain::sync::{Change, PushOutcome};
 use domain::validate::FieldError;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,18 @@ pub type StoreResult<T> = Result<T, String>;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
+}
+
+/// Puts `value` under `key` in `store`, inside the caller's transaction.
+async fn put<T: Serialize>(store: &ObjectStore<'_>, key: String, value: &T) -> StoreResult<()> {
+    store
+        .put(value)
+        .with_key(key)
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    Ok(())
 }
 
 /// A signed-in user, kept so the app opens offline.
@@ -190,20 +203,8 @@ pub async fn save_session(session: &Session) -> StoreResult<()> {
         .build()
         .map_err(err)?;
     let store = tx.object_store(META).map_err(err)?;
-    store
-        .put(session)
-        .with_key("session".to_owned())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
-    store
-        .put(&session.me.username)
-        .with_key("owner".to_owned())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    put(&store, "session".to_owned(), session).await?;
+    put(&store, "owner".to_owned(), &session.me.username).await?;
     drop(store);
     tx.commit().await.map_err(err)
 }
@@ -289,13 +290,7 @@ pub async fn save_draft(draft: &Draft) -> StoreResult<()> {
         .build()
         .map_err(err)?;
     let store = tx.object_store(DRAFTS).map_err(err)?;
-    store
-        .put(draft)
-        .with_key(draft.id.clone())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    put(&store, draft.id.clone(), draft).await?;
     drop(store);
     tx.commit().await.map_err(err)
 }
@@ -385,20 +380,8 @@ pub async fn submit(envelope: &RecordEnvelope, now: f64) -> StoreResult<()> {
     let records = tx.object_store(RECORDS).map_err(err)?;
     let outbox = tx.object_store(OUTBOX).map_err(err)?;
     let drafts = tx.object_store(DRAFTS).map_err(err)?;
-    records
-        .put(&record)
-        .with_key(id.clone())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
-    outbox
-        .put(envelope)
-        .with_key(id.clone())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    put(&records, id.clone(), &record).await?;
+    put(&outbox, id.clone(), envelope).await?;
     drafts.delete(id).await.map_err(err)?;
     drop((records, outbox, drafts));
     tx.commit().await.map_err(err)
@@ -456,13 +439,7 @@ pub async fn apply_push_results(results: &[(String, PushOutcome)], now: f64) -> 
             }
         }
         rec.updated_at = now;
-        records
-            .put(&rec)
-            .with_key(id.clone())
-            .serde()
-            .map_err(err)?
-            .await
-            .map_err(err)?;
+        put(&records, id.clone(), &rec).await?;
         outbox.delete(id.clone()).await.map_err(err)?;
     }
     drop((records, outbox));
@@ -487,13 +464,7 @@ pub async fn apply_pull(changes: &[Change], cursor: i64, now: f64) -> StoreResul
     for change in changes {
         match change {
             Change::Form { form } => {
-                forms
-                    .put(form)
-                    .with_key(form_id(&form.key, form.version))
-                    .serde()
-                    .map_err(err)?
-                    .await
-                    .map_err(err)?;
+                put(&forms, form_id(&form.key, form.version), form).await?;
             }
             Change::Record(state) => {
                 let id = state.id.to_string();
@@ -529,28 +500,12 @@ pub async fn apply_pull(changes: &[Change], cursor: i64, now: f64) -> StoreResul
                         updated_at: state.updated_at as f64,
                     },
                 };
-                records
-                    .put(&rec)
-                    .with_key(id)
-                    .serde()
-                    .map_err(err)?
-                    .await
-                    .map_err(err)?;
+                put(&records, id, &rec).await?;
             }
         }
     }
-    meta.put(&cursor)
-        .with_key("cursor".to_owned())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
-    meta.put(&now)
-        .with_key("last_pull".to_owned())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    put(&meta, "cursor".to_owned(), &cursor).await?;
+    put(&meta, "last_pull".to_owned(), &now).await?;
     drop((forms, records, meta));
     tx.commit().await.map_err(err)
 }
@@ -563,13 +518,7 @@ pub async fn set_last_sync(now: f64) -> StoreResult<()> {
         .build()
         .map_err(err)?;
     let store = tx.object_store(META).map_err(err)?;
-    store
-        .put(&now)
-        .with_key("last_sync".to_owned())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    put(&store, "last_sync".to_owned(), &now).await?;
     drop(store);
     tx.commit().await.map_err(err)
 }
