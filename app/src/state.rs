@@ -32,6 +32,12 @@ impl AppState {
         msg.text(self.lang.get())
     }
 
+    /// The signed-in user's bearer token, or empty (the server then answers "sign in").
+    pub fn token(&self) -> String {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()).unwrap_or_default())
+    }
+
     pub fn set_lang(&self, lang: Lang) {
         self.lang.set(lang);
         if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {

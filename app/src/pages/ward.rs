@@ -15,16 +15,9 @@ use crate::store;
 #[component]
 pub fn WardRecords() -> impl IntoView {
     let state = use_app();
-    let token = move || {
-        state
-            .session
-            .get_untracked()
-            .map(|s| s.token)
-            .unwrap_or_default()
-    };
     let list = LocalResource::new(move || {
-        let lang = state.lang.get();
-        async move { api::ward_records(&token(), lang).await }
+        let (token, lang) = (state.token(), state.lang.get());
+        async move { api::ward_records(&token, lang).await }
     });
     view! {
         <div class="ward">
@@ -71,11 +64,7 @@ pub fn WardRecord() -> impl IntoView {
         changed.track();
         let id = params.with(|p| p.get("id").unwrap_or_default());
         let lang = state.lang.get();
-        let token = state
-            .session
-            .get_untracked()
-            .map(|s| s.token)
-            .unwrap_or_default();
+        let token = state.token();
         async move {
             let detail = api::record_detail(&token, &id, lang).await?;
             let form = store::form(&detail.summary.form_key, detail.summary.form_version)
@@ -133,11 +122,7 @@ fn StatusActions(id: String, current: RecordStatus, on_changed: Callback<()>) ->
     let change = Action::new_local(move |status: &RecordStatus| {
         let status = *status;
         let lang = state.lang.get_untracked();
-        let token = state
-            .session
-            .get_untracked()
-            .map(|s| s.token)
-            .unwrap_or_default();
+        let token = state.token();
         async move {
             match api::set_status(&token, &id.get_value(), status, lang).await {
                 Ok(_) => {
