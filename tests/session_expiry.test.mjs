@@ -58,14 +58,18 @@ test('signing out with unsent records warns first, and afterwards nothing of the
     await server.kill();
     await fileReport(p, { location: 'Chưa gửi khi đăng xuất', description: 'Cần cảnh báo.' });
 
-    let warned = null;
-    p.once('dialog', (d) => { warned = d.message(); d.dismiss(); });
+    // The warning comes first; cancelling it keeps everything.
+    let dialog = p.waitForEvent('dialog');
     await p.getByRole('button', { name: 'Đăng xuất' }).click();
-    assert.match(warned ?? '', /chưa gửi/);
+    let d = await dialog;
+    assert.match(d.message(), /chưa gửi/);
+    await d.dismiss();
     assert.equal(await waitingCount(p), 1, 'cancelling keeps everything');
 
-    p.once('dialog', (d) => d.accept());
+    dialog = p.waitForEvent('dialog');
     await p.getByRole('button', { name: 'Đăng xuất' }).click();
+    d = await dialog;
+    await d.accept();
     await p.getByLabel('Tên đăng nhập').waitFor();
     await p.reload();
     await p.getByLabel('Tên đăng nhập').waitFor();

@@ -90,11 +90,14 @@ fn TopBar() -> impl IntoView {
     let state = use_app();
     let status = use_sync();
     let sign_out = move |_| {
-        let unsent = status.waiting.get_untracked() + status.needs_fixing.get_untracked();
-        if unsent > 0 && !browser::confirm(state.t(Msg::ConfirmSignOutUnsent)) {
-            return;
-        }
         leptos::task::spawn_local(async move {
+            // Waiting, refused and draft records are all unsent work a wipe would lose.
+            let drafts = store::drafts().await.map(|d| d.len() as u32).unwrap_or(0);
+            let unsent =
+                status.waiting.get_untracked() + status.needs_fixing.get_untracked() + drafts;
+            if unsent > 0 && !browser::confirm(state.t(Msg::ConfirmSignOutUnsent)) {
+                return;
+            }
             if let Some(session) = state.session.get_untracked() {
                 crate::api::logout(&session.token, state.lang.get_untracked()).await;
             }

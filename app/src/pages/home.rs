@@ -95,7 +95,7 @@ pub fn Home() -> impl IntoView {
                     {me.ward.clone().map(|w| format!(" · {} {}", state.t(Msg::Ward), w.name))}
                 </p>
             })}
-            <Show when=move || me().is_some_and(|m| matches!(m.role, Role::GroupLeader | Role::Officer | Role::Supervisor))>
+            <Show when=move || me().is_some_and(|m| matches!(m.role, Role::GroupLeader | Role::Officer))>
                 <button class="btn primary block big" data-testid="new-report" on:click=new_report.clone()>
                     {move || state.t(Msg::NewReport)}
                 </button>

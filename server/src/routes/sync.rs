@@ -170,7 +170,13 @@ async fn push(
                     .map(|&j| (hashes[j].as_str(), caller.user_id))
             });
         if let Some((hash, author)) = known {
-            outcomes[i] = Some(if hash == hashes[i] && author == caller.user_id {
+            outcomes[i] = Some(if author != caller.user_id {
+                // Someone else's record: nothing of it is stored or confirmed for this caller.
+                rejected(match lang {
+                    Lang::Vi => "Không thể lưu hồ sơ này.".into(),
+                    Lang::En => "This record cannot be stored.".into(),
+                })
+            } else if hash == hashes[i] {
                 PushOutcome::Duplicate
             } else {
                 PushOutcome::Conflict {
@@ -179,7 +185,6 @@ async fn push(
             });
             continue;
         }
-        first_of.insert(&ids[i], i);
         let key = (rec.form_key.clone(), rec.form_version);
         if !forms.contains_key(&key) {
             let form = state
@@ -224,6 +229,8 @@ async fn push(
             outcomes[i] = Some(PushOutcome::Rejected { message, errors });
             continue;
         }
+        // Only a copy that passed every check counts as "already in this batch".
+        first_of.insert(&ids[i], i);
         fresh.push(i);
     }
 

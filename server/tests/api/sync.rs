@@ -211,12 +211,18 @@ async fn another_user_cannot_claim_a_stored_record_id() {
     let report = valid_report(own_group(&app, &lan).await);
     app.push_ok(&lan, vec![report.clone()]).await;
 
-    // The officer may file for that group, but the id is the group leader's record.
+    // The officer may file for that group, but the id is the group leader's record: it is
+    // refused, and nothing of it (not even a conflict copy) is stored for the officer.
     let outcomes = app.push_ok(&hoa, vec![report.clone()]).await;
     assert!(
-        matches!(outcomes[0], PushOutcome::Conflict { .. }),
+        matches!(outcomes[0], PushOutcome::Rejected { .. }),
         "{outcomes:?}"
     );
+    let copies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(copies, 0);
     assert_eq!(
         app.record(&boss, report.id).await.summary.author,
         "Bà Phạm Thị Lan"
