@@ -56,9 +56,7 @@ catalogue! {
     Back => "Quay lại", "Back";
     Required => "bắt buộc", "required";
     FixErrors => "Hãy sửa các mục được đánh dấu.", "Please correct the marked fields.";
-    Submitted => "Đã lưu vào hàng chờ gửi.", "Saved to the outbox.";
     ResidentialGroup => "Tổ dân phố", "Residential group";
-    Choose => "— Chọn —", "— Choose —";
     Yes => "Có", "Yes";
     No => "Không", "No";
     StatusOutbox => "Chờ gửi", "Waiting to send";

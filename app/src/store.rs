@@ -151,15 +151,21 @@ pub async fn db() -> StoreResult<Database> {
 }
 
 async fn get_meta<T: serde::de::DeserializeOwned>(key: &str) -> StoreResult<Option<T>> {
+    get_one(META, key).await
+}
+
+/// Puts one value in its own transaction and waits for the commit.
+async fn put_one<T: Serialize>(name: &str, key: String, value: &T) -> StoreResult<()> {
     let db = db().await?;
-    let tx = db.transaction(META).build().map_err(err)?;
-    let store = tx.object_store(META).map_err(err)?;
-    store
-        .get(key.to_owned())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)
+    let tx = db
+        .transaction(name)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let store = tx.object_store(name).map_err(err)?;
+    put(&store, key, value).await?;
+    drop(store);
+    tx.commit().await.map_err(err)
 }
 
 async fn get_all<T: serde::de::DeserializeOwned>(name: &str) -> StoreResult<Vec<T>> {
@@ -283,16 +289,7 @@ pub async fn draft(id: &str) -> StoreResult<Option<Draft>> {
 }
 
 pub async fn save_draft(draft: &Draft) -> StoreResult<()> {
-    let db = db().await?;
-    let tx = db
-        .transaction(DRAFTS)
-        .with_mode(TransactionMode::Readwrite)
-        .build()
-        .map_err(err)?;
-    let store = tx.object_store(DRAFTS).map_err(err)?;
-    put(&store, draft.id.clone(), draft).await?;
-    drop(store);
-    tx.commit().await.map_err(err)
+    put_one(DRAFTS, draft.id.clone(), draft).await
 }
 
 pub async fn delete_draft(id: &str) -> StoreResult<()> {
@@ -511,16 +508,7 @@ pub async fn apply_pull(changes: &[Change], cursor: i64, now: f64) -> StoreResul
 }
 
 pub async fn set_last_sync(now: f64) -> StoreResult<()> {
-    let db = db().await?;
-    let tx = db
-        .transaction(META)
-        .with_mode(TransactionMode::Readwrite)
-        .build()
-        .map_err(err)?;
-    let store = tx.object_store(META).map_err(err)?;
-    put(&store, "last_sync".to_owned(), &now).await?;
-    drop(store);
-    tx.commit().await.map_err(err)
+    put_one(META, "last_sync".to_owned(), &now).await
 }
 
 pub async fn last_sync() -> StoreResult<Option<f64>> {

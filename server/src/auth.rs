@@ -63,17 +63,6 @@ pub struct Caller {
     pub group_id: Option<i64>,
 }
 
-impl Caller {
-    /// Whether this caller may file a record about residential group `group` of ward `ward`.
-    pub fn may_file_for(&self, ward: i64, group: i64) -> bool {
-        match self.role {
-            Role::GroupLeader => self.group_id == Some(group),
-            Role::Officer | Role::Supervisor => self.ward_id == Some(ward),
-            Role::Admin => false,
-        }
-    }
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
