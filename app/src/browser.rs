@@ -83,3 +83,59 @@ pub fn confirm(message: &str) -> bool {
         .and_then(|w| w.confirm_with_message(message).ok())
         .unwrap_or(false)
 }
+
+/// Why no position could be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpsError {
+    /// The user or the browser refused location access.
+    Denied,
+    /// No fix in time (indoors, basement) or no location hardware.
+    Unavailable,
+}
+
+/// One GPS fix as the form stores it: `{lat, lon, accuracy_m, at}`. Works with no network:
+/// the phone's satellite receiver needs none.
+pub async fn current_position() -> Result<serde_json::Value, GpsError> {
+    let geo = web_sys::window()
+        .and_then(|w| w.navigator().geolocation().ok())
+        .ok_or(GpsError::Unavailable)?;
+    let options = web_sys::PositionOptions::new();
+    options.set_enable_high_accuracy(true);
+    options.set_timeout(60_000);
+    options.set_maximum_age(0);
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        if let Err(e) = geo.get_current_position_with_error_callback_and_options(
+            &resolve,
+            Some(&reject),
+            &options,
+        ) {
+            let _ = reject.call1(&JsValue::NULL, &e);
+        }
+    });
+    let get =
+        |o: &JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    match wasm_bindgen_futures::JsFuture::from(promise).await {
+        Ok(pos) => {
+            let coords = get(&pos, "coords");
+            let (Some(lat), Some(lon), Some(acc)) = (
+                get(&coords, "latitude").as_f64(),
+                get(&coords, "longitude").as_f64(),
+                get(&coords, "accuracy").as_f64(),
+            ) else {
+                return Err(GpsError::Unavailable);
+            };
+            let at = js_sys::Date::new(&get(&pos, "timestamp")).to_iso_string();
+            // Six decimals is about 10 cm: more digits are noise.
+            let round = |x: f64, p: f64| (x * p).round() / p;
+            Ok(serde_json::json!({
+                "lat": round(lat, 1e6),
+                "lon": round(lon, 1e6),
+                "accuracy_m": round(acc, 10.0),
+                "at": String::from(at),
+            }))
+        }
+        // PositionError.code: 1 = permission denied, 2 = unavailable, 3 = timeout.
+        Err(e) if get(&e, "code").as_f64() == Some(1.0) => Err(GpsError::Denied),
+        Err(_) => Err(GpsError::Unavailable),
+    }
+}

@@ -82,6 +82,21 @@ catalogue! {
     RoleOfficer => "Cán bộ Công an phường", "Ward police officer";
     RoleGroupLeader => "Tổ trưởng tổ dân phố", "Residential group leader";
     Note => "Ghi chú", "Note";
+    NewRecord => "Lập mới", "New";
+    AddRow => "Thêm", "Add";
+    RemoveRow => "Bỏ dòng này", "Remove";
+    ConfirmRemoveRow => "Bỏ dòng này và các thông tin trong đó?", "Remove this row and what it holds?";
+    GpsTake => "Lấy vị trí hiện tại", "Take current position";
+    GpsRetake => "Lấy lại vị trí", "Take position again";
+    GpsTaking => "Đang lấy vị trí… (ra chỗ thoáng sẽ nhanh hơn)", "Taking position… (faster in the open)";
+    GpsNone => "Chưa có vị trí.", "No position yet.";
+    GpsDenied => "Ứng dụng chưa được phép dùng vị trí. Hãy cho phép trong cài đặt trình duyệt.", "The app may not use the location. Allow it in the browser settings.";
+    GpsUnavailable => "Không lấy được vị trí. Hãy ra chỗ thoáng và thử lại.", "Could not get a position. Move into the open and try again.";
+    PhotoAdd => "Chụp hoặc chọn ảnh", "Take or choose a photo";
+    PhotoProcessing => "Đang xử lý ảnh…", "Processing photo…";
+    PhotoFailed => "Không xử lý được ảnh này. Hãy chụp lại.", "This photo could not be processed. Please take it again.";
+    RemovePhoto => "Bỏ ảnh", "Remove photo";
+    ConfirmRemovePhoto => "Bỏ ảnh này?", "Remove this photo?";
 }
 
 pub fn role_label(role: domain::api::Role) -> Msg {
@@ -112,6 +127,67 @@ pub fn format_local_date_time(v: &str) -> String {
     match (v.get(0..4), v.get(5..7), v.get(8..10), v.get(11..16)) {
         (Some(y), Some(m), Some(d), Some(hm)) => format!("{d}/{m}/{y} {hm}"),
         _ => v.to_owned(),
+    }
+}
+
+/// A form value as a reader expects it: choice labels, dd/mm/yyyy dates, yes/no, units,
+/// `1,5` for decimals in Vietnamese, a GPS point with its accuracy.
+pub fn show_field_value(
+    kind: &domain::form::FieldKind,
+    v: &serde_json::Value,
+    lang: Lang,
+) -> String {
+    use domain::form::FieldKind;
+    use serde_json::Value;
+    let label_of = |choices: &[domain::form::Choice], s: &str| {
+        choices
+            .iter()
+            .find(|c| c.value == s)
+            .map_or_else(|| s.to_owned(), |c| c.label.get(lang).to_owned())
+    };
+    let with_unit = |n: String, unit: &Option<domain::Text>| match unit {
+        Some(u) => format!("{n} {}", u.get(lang)),
+        None => n,
+    };
+    match (kind, v) {
+        (FieldKind::SingleChoice { choices }, Value::String(s)) => label_of(choices, s),
+        (FieldKind::MultipleChoice { choices, .. }, Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|s| label_of(choices, s))
+            .collect::<Vec<_>>()
+            .join("; "),
+        (FieldKind::DateTime, Value::String(s)) => format_local_date_time(s),
+        (FieldKind::Date, Value::String(s)) => match (s.get(0..4), s.get(5..7), s.get(8..10)) {
+            (Some(y), Some(m), Some(d)) => format!("{d}/{m}/{y}"),
+            _ => s.clone(),
+        },
+        (FieldKind::YesNo, Value::Bool(b)) => {
+            if *b { Msg::Yes } else { Msg::No }.text(lang).to_owned()
+        }
+        (FieldKind::Integer { unit, .. }, Value::Number(n)) => with_unit(n.to_string(), unit),
+        (FieldKind::Decimal { unit, .. }, Value::Number(n)) => {
+            let n = n.to_string();
+            with_unit(
+                if lang == Lang::Vi {
+                    n.replace('.', ",")
+                } else {
+                    n
+                },
+                unit,
+            )
+        }
+        (FieldKind::Gps { .. }, Value::Object(o)) => {
+            let f = |k: &str| o.get(k).and_then(Value::as_f64).unwrap_or_default();
+            format!(
+                "{:.6}, {:.6} (± {} m)",
+                f("lat"),
+                f("lon"),
+                f("accuracy_m").round() as i64
+            )
+        }
+        (FieldKind::Photo { .. }, Value::Array(items)) => format!("{} 📷", items.len()),
+        (_, other) => show_value(other),
     }
 }
 

@@ -19,14 +19,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub const DB_NAME: &str = "wardbook";
-const DB_VERSION: u32 = 1;
+const DB_VERSION: u32 = 2;
 
 const META: &str = "meta";
 const FORMS: &str = "forms";
 const DRAFTS: &str = "drafts";
 const RECORDS: &str = "records";
 const OUTBOX: &str = "outbox";
-const ALL_STORES: [&str; 5] = [META, FORMS, DRAFTS, RECORDS, OUTBOX];
+/// Resized photos as Blobs, by SHA-256, until they are uploaded and no draft or queued record
+/// uses them (added in version 2).
+const PHOTOS: &str = "photos";
+const V1_STORES: [&str; 5] = [META, FORMS, DRAFTS, RECORDS, OUTBOX];
 
 pub type StoreResult<T> = Result<T, String>;
 
@@ -124,9 +127,12 @@ async fn open() -> StoreResult<Database> {
         .with_version(DB_VERSION)
         .with_on_upgrade_needed(|ev: VersionChangeEvent, db: Database| {
             if ev.old_version() < 1.0 {
-                for store in ALL_STORES {
+                for store in V1_STORES {
                     db.create_object_store(store).build()?;
                 }
+            }
+            if ev.old_version() < 2.0 {
+                db.create_object_store(PHOTOS).build()?;
             }
             Ok(())
         })
@@ -238,7 +244,7 @@ pub async fn forget_token() -> StoreResult<()> {
 /// personal) but the cursor goes, so the next user pulls their own view.
 pub async fn wipe_user_data() -> StoreResult<()> {
     let db = db().await?;
-    let stores = [META, DRAFTS, RECORDS, OUTBOX];
+    let stores = [META, DRAFTS, RECORDS, OUTBOX, PHOTOS];
     let tx = db
         .transaction(stores)
         .with_mode(TransactionMode::Readwrite)
@@ -513,4 +519,130 @@ pub async fn set_last_sync(now: f64) -> StoreResult<()> {
 
 pub async fn last_sync() -> StoreResult<Option<f64>> {
     get_meta("last_sync").await
+}
+
+// ---- photos ------------------------------------------------------------------------------
+
+/// A photo waiting on the phone: its reference as the record holds it, and the image.
+#[derive(Clone)]
+pub struct LocalPhoto {
+    pub sha256: String,
+    pub content_type: String,
+    pub blob: web_sys::Blob,
+    pub uploaded: bool,
+}
+
+/// Keeps a resized photo; `reference` is `{sha256, type, bytes, width, height}`. Saving the same
+/// photo twice keeps one copy.
+pub async fn save_photo(reference: &Value, blob: &web_sys::Blob) -> StoreResult<()> {
+    let sha = reference["sha256"]
+        .as_str()
+        .ok_or("photo without sha256")?
+        .to_owned();
+    let obj = js_sys::Object::new();
+    let set =
+        |k: &str, v: &wasm_bindgen::JsValue| js_sys::Reflect::set(&obj, &k.into(), v).map(|_| ());
+    set("sha256", &sha.as_str().into()).map_err(|e| format!("{e:?}"))?;
+    set(
+        "type",
+        &reference["type"].as_str().unwrap_or("image/jpeg").into(),
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    set("blob", blob).map_err(|e| format!("{e:?}"))?;
+    set("uploaded", &false.into()).map_err(|e| format!("{e:?}"))?;
+    let db = db().await?;
+    let tx = db
+        .transaction(PHOTOS)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let store = tx.object_store(PHOTOS).map_err(err)?;
+    let existing: Option<wasm_bindgen::JsValue> = store
+        .get(sha.clone())
+        .primitive()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    if existing.is_none() {
+        store
+            .put(wasm_bindgen::JsValue::from(obj))
+            .with_key(sha)
+            .primitive()
+            .map_err(err)?
+            .await
+            .map_err(err)?;
+    }
+    drop(store);
+    tx.commit().await.map_err(err)
+}
+
+fn local_photo(v: &wasm_bindgen::JsValue) -> Option<LocalPhoto> {
+    use wasm_bindgen::JsCast;
+    let get = |k: &str| js_sys::Reflect::get(v, &k.into()).ok();
+    Some(LocalPhoto {
+        sha256: get("sha256")?.as_string()?,
+        content_type: get("type")?.as_string()?,
+        blob: get("blob")?.dyn_into().ok()?,
+        uploaded: get("uploaded")?.as_bool().unwrap_or(false),
+    })
+}
+
+pub async fn photo(sha: &str) -> StoreResult<Option<LocalPhoto>> {
+    let db = db().await?;
+    let tx = db.transaction(PHOTOS).build().map_err(err)?;
+    let store = tx.object_store(PHOTOS).map_err(err)?;
+    let v: Option<wasm_bindgen::JsValue> = store
+        .get(sha.to_owned())
+        .primitive()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    Ok(v.as_ref().and_then(local_photo))
+}
+
+/// Photos not yet on the server, oldest first.
+pub async fn photos_to_upload() -> StoreResult<Vec<LocalPhoto>> {
+    let db = db().await?;
+    let tx = db.transaction(PHOTOS).build().map_err(err)?;
+    let store = tx.object_store(PHOTOS).map_err(err)?;
+    let all = store
+        .get_all::<wasm_bindgen::JsValue>()
+        .primitive()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    Ok(all
+        .filter_map(Result::ok)
+        .filter_map(|v| local_photo(&v))
+        .filter(|p| !p.uploaded)
+        .collect())
+}
+
+/// Notes that the server holds this photo.
+pub async fn mark_photo_uploaded(sha: &str) -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction(PHOTOS)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let store = tx.object_store(PHOTOS).map_err(err)?;
+    let v: Option<wasm_bindgen::JsValue> = store
+        .get(sha.to_owned())
+        .primitive()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    if let Some(v) = v {
+        js_sys::Reflect::set(&v, &"uploaded".into(), &true.into()).map_err(|e| format!("{e:?}"))?;
+        store
+            .put(v)
+            .with_key(sha.to_owned())
+            .primitive()
+            .map_err(err)?
+            .await
+            .map_err(err)?;
+    }
+    drop(store);
+    tx.commit().await.map_err(err)
 }

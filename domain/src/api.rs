@@ -107,7 +107,7 @@ pub struct RecordDetail {
 
 /// The body of every error response.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `unauthenticated`, `validation`.
     pub code: String,

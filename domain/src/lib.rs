@@ -5,6 +5,8 @@
 
 /// Sign-in, the caller's identity, places, and the one JSON error body.
 pub mod api;
+/// Conditions: the small expression language of `show_if`.
+pub mod expr;
 /// Text folding for diacritic-insensitive search of Vietnamese names.
 pub mod fold;
 /// Form definitions: versioned, typed fields, localized labels.

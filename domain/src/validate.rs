@@ -1,60 +1,144 @@
 //! Validation of a record's data against its form. The phone runs it as the user types and the
 //! server runs it before storing, so the two can never disagree about what is valid.
+//!
+//! A field whose `show_if` condition does not hold is hidden: it is not required, and it must be
+//! empty (the phone drops hidden values with [`prune`] before it submits). A hidden field reads
+//! as `null` in other fields' conditions.
+
+use std::cell::Cell;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::form::{FieldKind, FormDef};
-use crate::lang::Lang;
+use crate::expr::is_blank;
+use crate::form::{FieldDef, FieldKind, FormDef, MAX_PHOTO_BYTES, MAX_PHOTO_SIDE, PHOTO_TYPES};
+use crate::lang::{Lang, Text};
 
 /// What is wrong with one field; the message is rendered in the reader's language.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Violation {
     Required,
-    TooLong { max: u32 },
+    TooLong {
+        max: u32,
+    },
+    TooShort {
+        min: u32,
+    },
+    PatternMismatch {
+        hint: Option<Text>,
+    },
     NotAChoice,
     NotAnInteger,
-    TooSmall { min: i64 },
-    TooLarge { max: i64 },
+    NotANumber,
+    TooManyDecimals {
+        max: u8,
+    },
+    TooSmall {
+        min: f64,
+    },
+    TooLarge {
+        max: f64,
+    },
+    BadDate,
+    BadTime,
     BadDateTime,
     NotYesNo,
     NotText,
+    BadPhone,
+    BadCitizenId,
+    BadGps,
+    GpsTooImprecise {
+        max: f64,
+    },
+    BadPhoto,
+    TooFewItems {
+        min: u32,
+    },
+    TooManyItems {
+        max: u32,
+    },
+    NotAList,
+    /// The field does not apply (its condition does not hold) but has a value.
+    NotApplicable,
     UnknownField,
+}
+
+/// A number as people in that language write it: `1,5` in Vietnamese, `1.5` in English.
+pub fn format_number(n: f64, lang: Lang) -> String {
+    let s = n.to_string();
+    match lang {
+        Lang::Vi => s.replace('.', ","),
+        Lang::En => s,
+    }
 }
 
 impl Violation {
     pub fn message(&self, lang: Lang) -> String {
         use Violation::*;
-        match (self, lang) {
-            (Required, Lang::Vi) => "Vui lòng điền mục này.".into(),
-            (Required, Lang::En) => "Please fill in this field.".into(),
-            (TooLong { max }, Lang::Vi) => format!("Quá dài: tối đa {max} ký tự."),
-            (TooLong { max }, Lang::En) => format!("Too long: at most {max} characters."),
-            (NotAChoice, Lang::Vi) => "Hãy chọn một mục trong danh sách.".into(),
-            (NotAChoice, Lang::En) => "Please pick one of the listed options.".into(),
-            (NotAnInteger, Lang::Vi) => "Hãy nhập một số nguyên.".into(),
-            (NotAnInteger, Lang::En) => "Please enter a whole number.".into(),
-            (TooSmall { min }, Lang::Vi) => format!("Không được nhỏ hơn {min}."),
-            (TooSmall { min }, Lang::En) => format!("Must be at least {min}."),
-            (TooLarge { max }, Lang::Vi) => format!("Không được lớn hơn {max}."),
-            (TooLarge { max }, Lang::En) => format!("Must be at most {max}."),
-            (BadDateTime, Lang::Vi) => "Hãy chọn ngày và giờ hợp lệ.".into(),
-            (BadDateTime, Lang::En) => "Please choose a valid date and time.".into(),
-            (NotYesNo, Lang::Vi) => "Hãy chọn Có hoặc Không.".into(),
-            (NotYesNo, Lang::En) => "Please choose yes or no.".into(),
-            (NotText, Lang::Vi) => "Giá trị không phải là chữ.".into(),
-            (NotText, Lang::En) => "This value must be text.".into(),
-            (UnknownField, Lang::Vi) => "Mục này không có trong biểu mẫu.".into(),
-            (UnknownField, Lang::En) => "This field is not part of the form.".into(),
+        let num = |n: f64| format_number(n, lang);
+        let vi = lang == Lang::Vi;
+        match self {
+            Required if vi => "Vui lòng điền mục này.".into(),
+            Required => "Please fill in this field.".into(),
+            TooLong { max } if vi => format!("Quá dài: tối đa {max} ký tự."),
+            TooLong { max } => format!("Too long: at most {max} characters."),
+            TooShort { min } if vi => format!("Quá ngắn: ít nhất {min} ký tự."),
+            TooShort { min } => format!("Too short: at least {min} characters."),
+            PatternMismatch { hint: Some(h) } => h.get(lang).to_owned(),
+            PatternMismatch { hint: None } if vi => "Giá trị không đúng định dạng.".into(),
+            PatternMismatch { hint: None } => "This value is not in the expected format.".into(),
+            NotAChoice if vi => "Hãy chọn trong danh sách.".into(),
+            NotAChoice => "Please pick from the listed options.".into(),
+            NotAnInteger if vi => "Hãy nhập một số nguyên.".into(),
+            NotAnInteger => "Please enter a whole number.".into(),
+            NotANumber if vi => "Hãy nhập một số.".into(),
+            NotANumber => "Please enter a number.".into(),
+            TooManyDecimals { max } if vi => format!("Tối đa {max} chữ số sau dấu phẩy."),
+            TooManyDecimals { max } => format!("At most {max} digits after the decimal point."),
+            TooSmall { min } if vi => format!("Không được nhỏ hơn {}.", num(*min)),
+            TooSmall { min } => format!("Must be at least {}.", num(*min)),
+            TooLarge { max } if vi => format!("Không được lớn hơn {}.", num(*max)),
+            TooLarge { max } => format!("Must be at most {}.", num(*max)),
+            BadDate if vi => "Hãy chọn một ngày hợp lệ.".into(),
+            BadDate => "Please choose a valid date.".into(),
+            BadTime if vi => "Hãy chọn giờ hợp lệ (00:00–23:59).".into(),
+            BadTime => "Please choose a valid time (00:00–23:59).".into(),
+            BadDateTime if vi => "Hãy chọn ngày và giờ hợp lệ.".into(),
+            BadDateTime => "Please choose a valid date and time.".into(),
+            NotYesNo if vi => "Hãy chọn Có hoặc Không.".into(),
+            NotYesNo => "Please choose yes or no.".into(),
+            NotText if vi => "Giá trị không phải là chữ.".into(),
+            NotText => "This value must be text.".into(),
+            BadPhone if vi => "Số điện thoại không hợp lệ (di động 10 số, cố định 11 số, bắt đầu bằng 0 hoặc +84).".into(),
+            BadPhone => "Not a valid phone number (mobile 10 digits, landline 11, starting with 0 or +84).".into(),
+            BadCitizenId if vi => "Số CCCD phải gồm 12 chữ số, với mã tỉnh và mã thế kỷ hợp lệ.".into(),
+            BadCitizenId => "A citizen ID has 12 digits with a valid province and century code.".into(),
+            BadGps if vi => "Vị trí GPS không hợp lệ; hãy lấy lại vị trí.".into(),
+            BadGps => "The GPS position is not valid; please take it again.".into(),
+            GpsTooImprecise { max } if vi => format!("Vị trí chưa đủ chính xác (cần sai số dưới {} m); hãy ra chỗ thoáng và lấy lại.", num(*max)),
+            GpsTooImprecise { max } => format!("The position is not precise enough (needs under {} m); move into the open and take it again.", num(*max)),
+            BadPhoto if vi => "Ảnh không hợp lệ; hãy chụp lại.".into(),
+            BadPhoto => "A photo is not valid; please take it again.".into(),
+            TooFewItems { min } if vi => format!("Cần ít nhất {min} mục."),
+            TooFewItems { min } => format!("At least {min} needed."),
+            TooManyItems { max } if vi => format!("Tối đa {max} mục."),
+            TooManyItems { max } => format!("At most {max} allowed."),
+            NotAList if vi => "Giá trị phải là một danh sách.".into(),
+            NotAList => "This value must be a list.".into(),
+            NotApplicable if vi => "Mục này không áp dụng với các câu trả lời trên và phải để trống.".into(),
+            NotApplicable => "This field does not apply given the answers above and must be empty.".into(),
+            UnknownField if vi => "Mục này không có trong biểu mẫu.".into(),
+            UnknownField => "This field is not part of the form.".into(),
         }
     }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldError {
+    /// The field's key; inside a repeat group `group[row].key`, rows counted from 0.
     pub field: String,
     pub violation: Violation,
     /// The violation in the language of whoever asked; clients may re-render from `violation`.
@@ -72,40 +156,350 @@ impl FieldError {
     }
 }
 
-fn is_blank(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        _ => false,
+/// Which fields of one scope (the form, or one row of a repeat group) are shown. Conditions
+/// are evaluated lazily and at most once; a hidden field reads as absent.
+struct Scope<'a> {
+    fields: &'a [FieldDef],
+    data: &'a Map<String, Value>,
+    outer: Option<&'a Scope<'a>>,
+    /// 0 = not worked out yet, 1 = being worked out, 2 = hidden, 3 = shown.
+    state: Vec<Cell<u8>>,
+}
+
+impl<'a> Scope<'a> {
+    fn new(
+        fields: &'a [FieldDef],
+        data: &'a Map<String, Value>,
+        outer: Option<&'a Scope<'a>>,
+    ) -> Self {
+        Scope {
+            fields,
+            data,
+            outer,
+            state: fields.iter().map(|_| Cell::new(0)).collect(),
+        }
+    }
+
+    fn shown(&self, i: usize) -> bool {
+        match self.state[i].get() {
+            2 => false,
+            3 => true,
+            // A circle (only possible in an unchecked definition) counts as hidden.
+            1 => false,
+            _ => {
+                self.state[i].set(1);
+                let shown = match &self.fields[i].show_if {
+                    None => true,
+                    Some(cond) => cond.holds(&|k| self.lookup(k)),
+                };
+                self.state[i].set(if shown { 3 } else { 2 });
+                shown
+            }
+        }
+    }
+
+    fn lookup(&self, key: &str) -> Option<&'a Value> {
+        match self.fields.iter().position(|f| f.key == key) {
+            Some(i) => self.shown(i).then(|| self.data.get(key)).flatten(),
+            None => self.outer.and_then(|o| o.lookup(key)),
+        }
     }
 }
 
-/// Checks `YYYY-MM-DDTHH:MM` (optionally `:SS`) with real calendar days and times.
-pub fn is_local_date_time(s: &str) -> bool {
+/// Which fields are shown for this data: `top[i]` for the form's fields, and for each repeat
+/// group (by key) one list per row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Visibility {
+    pub top: Vec<bool>,
+    pub rows: std::collections::HashMap<String, Vec<Vec<bool>>>,
+}
+
+impl Visibility {
+    pub fn of(form: &FormDef, data: &Map<String, Value>) -> Visibility {
+        let scope = Scope::new(&form.fields, data, None);
+        let top: Vec<bool> = (0..form.fields.len()).map(|i| scope.shown(i)).collect();
+        let mut rows = std::collections::HashMap::new();
+        for f in &form.fields {
+            let FieldKind::Repeat { fields, .. } = &f.kind else {
+                continue;
+            };
+            let list = match data.get(&f.key) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|row| match row {
+                        Value::Object(row) => {
+                            let s = Scope::new(fields, row, Some(&scope));
+                            (0..fields.len()).map(|i| s.shown(i)).collect()
+                        }
+                        _ => vec![true; fields.len()],
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            rows.insert(f.key.clone(), list);
+        }
+        Visibility { top, rows }
+    }
+}
+
+/// The data as it should be submitted: hidden and blank values dropped, rows likewise.
+pub fn prune(form: &FormDef, data: &Map<String, Value>) -> Map<String, Value> {
+    fn prune_scope(scope: &Scope<'_>) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (i, f) in scope.fields.iter().enumerate() {
+            let Some(v) = scope.data.get(&f.key) else {
+                continue;
+            };
+            if is_blank(v) || !scope.shown(i) {
+                continue;
+            }
+            let v = match (&f.kind, v) {
+                (FieldKind::Repeat { fields, .. }, Value::Array(rows)) => Value::Array(
+                    rows.iter()
+                        .map(|row| match row {
+                            Value::Object(row) => {
+                                Value::Object(prune_scope(&Scope::new(fields, row, Some(scope))))
+                            }
+                            other => other.clone(),
+                        })
+                        .collect(),
+                ),
+                _ => v.clone(),
+            };
+            out.insert(f.key.clone(), v);
+        }
+        out
+    }
+    prune_scope(&Scope::new(&form.fields, data, None))
+}
+
+/// Validates `data` against `form`; an empty result means the record may be stored.
+pub fn validate(form: &FormDef, data: &Map<String, Value>, lang: Lang) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let scope = Scope::new(&form.fields, data, None);
+    check_scope(&scope, "", lang, &mut errors);
+    errors
+}
+
+fn check_scope(scope: &Scope<'_>, prefix: &str, lang: Lang, errors: &mut Vec<FieldError>) {
+    let path = |key: &str| format!("{prefix}{key}");
+    for key in scope.data.keys() {
+        if !scope.fields.iter().any(|f| &f.key == key) {
+            errors.push(FieldError::new(path(key), Violation::UnknownField, lang));
+        }
+    }
+    for (i, field) in scope.fields.iter().enumerate() {
+        let value = scope.data.get(&field.key).unwrap_or(&Value::Null);
+        let blank = is_blank(value);
+        if !scope.shown(i) {
+            if !blank {
+                errors.push(FieldError::new(
+                    path(&field.key),
+                    Violation::NotApplicable,
+                    lang,
+                ));
+            }
+            continue;
+        }
+        if blank {
+            if field.required {
+                errors.push(FieldError::new(path(&field.key), Violation::Required, lang));
+            }
+            continue;
+        }
+        if let FieldKind::Repeat {
+            fields,
+            min_rows,
+            max_rows,
+        } = &field.kind
+        {
+            let Value::Array(rows) = value else {
+                errors.push(FieldError::new(path(&field.key), Violation::NotAList, lang));
+                continue;
+            };
+            if let Some(min) = min_rows.filter(|m| rows.len() < *m as usize) {
+                errors.push(FieldError::new(
+                    path(&field.key),
+                    Violation::TooFewItems { min },
+                    lang,
+                ));
+            }
+            if rows.len() > *max_rows as usize {
+                let v = Violation::TooManyItems { max: *max_rows };
+                errors.push(FieldError::new(path(&field.key), v, lang));
+                continue;
+            }
+            for (n, row) in rows.iter().enumerate() {
+                let row_prefix = format!("{prefix}{}[{n}].", field.key);
+                match row {
+                    Value::Object(row) => check_scope(
+                        &Scope::new(fields, row, Some(scope)),
+                        &row_prefix,
+                        lang,
+                        errors,
+                    ),
+                    _ => errors.push(FieldError::new(
+                        format!("{prefix}{}[{n}]", field.key),
+                        Violation::NotAList,
+                        lang,
+                    )),
+                }
+            }
+            continue;
+        }
+        if let Some(v) = check_value(&field.kind, value) {
+            errors.push(FieldError::new(path(&field.key), v, lang));
+        }
+    }
+}
+
+/// Checks one non-blank value against its type and limits.
+pub fn check_value(kind: &FieldKind, value: &Value) -> Option<Violation> {
+    use Violation::*;
+    let text = || value.as_str().ok_or(NotText);
+    let result: Result<(), Violation> = (|| match kind {
+        FieldKind::Text {
+            max_len,
+            min_len,
+            pattern,
+            pattern_hint,
+        } => {
+            let s = text()?;
+            check_length(s, *max_len, *min_len)?;
+            match pattern {
+                Some(p) if !p.matches(s) => Err(PatternMismatch {
+                    hint: pattern_hint.clone(),
+                }),
+                _ => Ok(()),
+            }
+        }
+        FieldKind::LongText { max_len, min_len } => check_length(text()?, *max_len, *min_len),
+        FieldKind::Integer { min, max, .. } => {
+            let n = value.as_i64().ok_or(NotAnInteger)?;
+            check_range(n as f64, min.map(|m| m as f64), max.map(|m| m as f64))
+        }
+        FieldKind::Decimal {
+            min, max, decimals, ..
+        } => {
+            let n = value
+                .as_f64()
+                .filter(|_| value.is_number())
+                .ok_or(NotANumber)?;
+            let shown = n.to_string();
+            let places = shown.split_once('.').map_or(0, |(_, frac)| frac.len());
+            if places > usize::from(*decimals) {
+                return Err(TooManyDecimals { max: *decimals });
+            }
+            check_range(n, *min, *max)
+        }
+        FieldKind::Date => is_date(text().map_err(|_| BadDate)?)
+            .then_some(())
+            .ok_or(BadDate),
+        FieldKind::Time => is_time(text().map_err(|_| BadTime)?)
+            .then_some(())
+            .ok_or(BadTime),
+        FieldKind::DateTime => {
+            let ok = value.as_str().is_some_and(is_local_date_time);
+            ok.then_some(()).ok_or(BadDateTime)
+        }
+        FieldKind::SingleChoice { choices } => {
+            let ok = value
+                .as_str()
+                .is_some_and(|s| choices.iter().any(|c| c.value == s));
+            ok.then_some(()).ok_or(NotAChoice)
+        }
+        FieldKind::MultipleChoice {
+            choices,
+            min_selected,
+            max_selected,
+        } => {
+            let Value::Array(items) = value else {
+                return Err(NotAList);
+            };
+            let mut seen = std::collections::HashSet::new();
+            for item in items {
+                let ok = item
+                    .as_str()
+                    .is_some_and(|s| choices.iter().any(|c| c.value == s) && seen.insert(s));
+                if !ok {
+                    return Err(NotAChoice);
+                }
+            }
+            let n = items.len() as u32;
+            if let Some(min) = min_selected.filter(|m| n < *m) {
+                return Err(TooFewItems { min });
+            }
+            match max_selected.filter(|m| n > *m) {
+                Some(max) => Err(TooManyItems { max }),
+                None => Ok(()),
+            }
+        }
+        FieldKind::YesNo => value.is_boolean().then_some(()).ok_or(NotYesNo),
+        FieldKind::Phone => is_phone(text().map_err(|_| BadPhone)?)
+            .then_some(())
+            .ok_or(BadPhone),
+        FieldKind::CitizenId => is_citizen_id(text().map_err(|_| BadCitizenId)?)
+            .then_some(())
+            .ok_or(BadCitizenId),
+        FieldKind::Gps { max_accuracy_m } => {
+            let accuracy = gps_accuracy(value).ok_or(BadGps)?;
+            match max_accuracy_m.filter(|m| accuracy > *m) {
+                Some(max) => Err(GpsTooImprecise { max }),
+                None => Ok(()),
+            }
+        }
+        FieldKind::Photo { max_count } => {
+            let Value::Array(items) = value else {
+                return Err(NotAList);
+            };
+            if items.len() > *max_count as usize {
+                return Err(TooManyItems { max: *max_count });
+            }
+            items.iter().all(is_photo_ref).then_some(()).ok_or(BadPhoto)
+        }
+        // Rows are checked field by field by `check_scope`.
+        FieldKind::Repeat { .. } => Ok(()),
+    })();
+    result.err()
+}
+
+fn check_length(s: &str, max: u32, min: Option<u32>) -> Result<(), Violation> {
+    let n = s.chars().count();
+    if n > max as usize {
+        return Err(Violation::TooLong { max });
+    }
+    match min.filter(|m| s.trim().chars().count() < *m as usize) {
+        Some(min) => Err(Violation::TooShort { min }),
+        None => Ok(()),
+    }
+}
+
+fn check_range(n: f64, min: Option<f64>, max: Option<f64>) -> Result<(), Violation> {
+    if let Some(min) = min.filter(|m| n < *m) {
+        return Err(Violation::TooSmall { min });
+    }
+    match max.filter(|m| n > *m) {
+        Some(max) => Err(Violation::TooLarge { max }),
+        None => Ok(()),
+    }
+}
+
+fn digits(s: &str) -> Option<u32> {
+    (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// Checks `YYYY-MM-DD` with a real calendar day, years 1900 to 2200.
+pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
-    if !(b.len() == 16 || b.len() == 19) {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = s.get(r)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let sep_ok = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':';
-    if !sep_ok || (b.len() == 19 && b[16] != b':') {
-        return false;
-    }
-    let (Some(y), Some(m), Some(d), Some(hh), Some(mm)) = (
-        digits(0..4),
-        digits(5..7),
-        digits(8..10),
-        digits(11..13),
-        digits(14..16),
-    ) else {
+    let (Some(y), Some(m), Some(d)) = (digits(&s[0..4]), digits(&s[5..7]), digits(&s[8..10]))
+    else {
         return false;
     };
-    let ss_ok = b.len() == 16 || digits(17..19).is_some_and(|ss| ss < 60);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -114,67 +508,122 @@ pub fn is_local_date_time(s: &str) -> bool {
         2 => 28,
         _ => return false,
     };
-    (1900..=2200).contains(&y) && (1..=days).contains(&d) && hh < 24 && mm < 60 && ss_ok
+    (1900..=2200).contains(&y) && (1..=days).contains(&d)
 }
 
-/// Validates `data` against `form`; an empty result means the record may be stored.
-pub fn validate(form: &FormDef, data: &Map<String, Value>, lang: Lang) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    for key in data.keys() {
-        if form.field(key).is_none() {
-            errors.push(FieldError::new(key, Violation::UnknownField, lang));
-        }
+/// Checks `HH:MM` or `HH:MM:SS`, 24-hour.
+pub fn is_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !(b.len() == 5 || b.len() == 8) || b[2] != b':' || (b.len() == 8 && b[5] != b':') {
+        return false;
     }
-    for field in &form.fields {
-        let value = data.get(&field.key).unwrap_or(&Value::Null);
-        if is_blank(value) {
-            if field.required {
-                errors.push(FieldError::new(&field.key, Violation::Required, lang));
-            }
-            continue;
-        }
-        if let Some(v) = check_value(&field.kind, value) {
-            errors.push(FieldError::new(&field.key, v, lang));
-        }
-    }
-    errors
+    let (Some(hh), Some(mm)) = (digits(&s[0..2]), digits(&s[3..5])) else {
+        return false;
+    };
+    let ss_ok = b.len() == 5 || digits(&s[6..8]).is_some_and(|ss| ss < 60);
+    hh < 24 && mm < 60 && ss_ok
 }
 
-fn check_value(kind: &FieldKind, value: &Value) -> Option<Violation> {
-    match kind {
-        FieldKind::Text { max_len } | FieldKind::LongText { max_len } => {
-            let Value::String(s) = value else {
-                return Some(Violation::NotText);
-            };
-            (s.chars().count() > *max_len as usize).then_some(Violation::TooLong { max: *max_len })
-        }
-        FieldKind::Integer { min, max } => {
-            let n = match value {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.trim().parse::<i64>().ok(),
-                _ => None,
-            };
-            let Some(n) = n else {
-                return Some(Violation::NotAnInteger);
-            };
-            if let Some(lo) = min.filter(|lo| n < *lo) {
-                return Some(Violation::TooSmall { min: lo });
-            }
-            max.filter(|hi| n > *hi)
-                .map(|hi| Violation::TooLarge { max: hi })
-        }
-        FieldKind::SingleChoice { choices } => {
-            let ok = value
-                .as_str()
-                .is_some_and(|s| choices.iter().any(|c| c.value == s));
-            (!ok).then_some(Violation::NotAChoice)
-        }
-        FieldKind::DateTime => {
-            let ok = value.as_str().is_some_and(is_local_date_time);
-            (!ok).then_some(Violation::BadDateTime)
-        }
-        FieldKind::YesNo => (!value.is_boolean()).then_some(Violation::NotYesNo),
+/// Checks `YYYY-MM-DDTHH:MM` (optionally `:SS`) with real calendar days and times.
+pub fn is_local_date_time(s: &str) -> bool {
+    s.is_char_boundary(10.min(s.len()))
+        && s.len() >= 11
+        && s.as_bytes()[10] == b'T'
+        && is_date(&s[..10])
+        && is_time(&s[11..])
+}
+
+/// A Vietnamese phone number: mobile `0[35789]` + 8 digits, or landline `02` + 9 digits; `+84`
+/// or `84` may replace the leading 0; spaces, dots, dashes and brackets are ignored.
+pub fn is_phone(s: &str) -> bool {
+    if s.chars().count() > 20 {
+        return false;
     }
+    let mut d: String = s
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
+    if let Some(rest) = d
+        .strip_prefix("+84")
+        .or_else(|| d.strip_prefix("84").filter(|r| r.len() >= 9))
+    {
+        d = format!("0{rest}");
+    }
+    let b = d.as_bytes();
+    if !b.iter().all(u8::is_ascii_digit) || b.first() != Some(&b'0') {
+        return false;
+    }
+    // Mobile: 0 + 3/5/7/8/9 + 8 digits; landline: 02 + area code and number, 11 digits.
+    matches!(
+        (b.len(), b.get(1)),
+        (10, Some(b'3' | b'5' | b'7' | b'8' | b'9')) | (11, Some(b'2'))
+    )
+}
+
+/// Province codes that open a citizen ID number (Circular 07/2016/TT-BCA, as amended).
+const PROVINCE_CODES: [u16; 63] = [
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
+    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
+    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+];
+
+/// A citizen ID (CCCD) number: 12 digits — a province code, a century-and-sex digit (0–3 for
+/// people born in the 1900s and 2000s), two digits of the birth year, and six more.
+pub fn is_citizen_id(s: &str) -> bool {
+    let s = s.trim();
+    s.len() == 12
+        && s.bytes().all(|c| c.is_ascii_digit())
+        && PROVINCE_CODES.contains(&s[0..3].parse::<u16>().unwrap_or(0))
+        && matches!(s.as_bytes()[3], b'0'..=b'3')
+}
+
+/// The accuracy of a well-formed GPS value `{lat, lon, accuracy_m, at?}`, or `None`.
+fn gps_accuracy(v: &Value) -> Option<f64> {
+    let o = v.as_object()?;
+    if o.keys()
+        .any(|k| !matches!(k.as_str(), "lat" | "lon" | "accuracy_m" | "at"))
+    {
+        return None;
+    }
+    let lat = o.get("lat")?.as_f64()?;
+    let lon = o.get("lon")?.as_f64()?;
+    let acc = o.get("accuracy_m")?.as_f64()?;
+    let at_ok = o
+        .get("at")
+        .is_none_or(|a| a.as_str().is_some_and(|s| s.len() <= 40));
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) && acc >= 0.0 && at_ok)
+        .then_some(acc)
+}
+
+/// A photo reference `{sha256, type, bytes, width, height}` within the limits.
+pub fn is_photo_ref(v: &Value) -> bool {
+    let Some(o) = v.as_object() else { return false };
+    if o.len() != 5 {
+        return false;
+    }
+    let sha_ok = o
+        .get("sha256")
+        .and_then(Value::as_str)
+        .is_some_and(is_sha256);
+    let type_ok = o
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| PHOTO_TYPES.contains(&t));
+    let bytes_ok = o
+        .get("bytes")
+        .and_then(Value::as_u64)
+        .is_some_and(|b| (1..=MAX_PHOTO_BYTES).contains(&b));
+    let side_ok = |k| {
+        o.get(k)
+            .and_then(Value::as_u64)
+            .is_some_and(|n| (1..=u64::from(MAX_PHOTO_SIDE)).contains(&n))
+    };
+    sha_ok && type_ok && bytes_ok && side_ok("width") && side_ok("height")
+}
+
+/// 64 lowercase hexadecimal digits.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 #[cfg(test)]
@@ -203,6 +652,32 @@ mod tests {
         .clone()
     }
 
+    fn form(fields: Value) -> FormDef {
+        FormDef::parse(
+            &json!({"key": "t", "title": {"vi": "T", "en": "T"}, "filed_by": ["officer"], "fields": fields})
+                .to_string(),
+        )
+        .unwrap()
+    }
+
+    fn label() -> Value {
+        json!({"vi": "Nhãn", "en": "Label"})
+    }
+
+    fn one(kind: Value) -> FormDef {
+        let mut f = kind;
+        f["key"] = json!("x");
+        f["label"] = label();
+        form(json!([f]))
+    }
+
+    fn check(form: &FormDef, value: Value) -> Option<Violation> {
+        let data = json!({"x": value}).as_object().unwrap().clone();
+        let errors = validate(form, &data, Lang::En);
+        assert!(errors.len() <= 1, "{errors:?}");
+        errors.into_iter().next().map(|e| e.violation)
+    }
+
     #[test]
     fn a_complete_report_is_valid() {
         assert_eq!(validate(&report(), &valid(), Lang::Vi), vec![]);
@@ -224,60 +699,326 @@ mod tests {
     }
 
     #[test]
-    fn each_type_refuses_values_that_do_not_fit() {
-        let cases = [
-            ("category", json!("aliens"), Violation::NotAChoice),
-            ("urgency", json!(3), Violation::NotAChoice),
+    fn each_type_takes_what_fits_and_refuses_what_does_not() {
+        use Violation::*;
+        let choices = json!([{"value": "a", "label": label()}, {"value": "b", "label": label()}, {"value": "c", "label": label()}]);
+        let photo = |sha: &str, ty: &str, bytes: u64, w: u32| json!({"sha256": sha, "type": ty, "bytes": bytes, "width": w, "height": 900});
+        let sha = "ab".repeat(32);
+        let gps = |lat: f64, lon: f64, acc: f64| json!({"lat": lat, "lon": lon, "accuracy_m": acc, "at": "2026-11-25T21:30:00Z"});
+        type Cases = Vec<(Value, Vec<(Value, Option<Violation>)>)>;
+        let cases: Cases = vec![
             (
-                "occurred_at",
-                json!("2026-02-30T10:00"),
-                Violation::BadDateTime,
+                json!({"type": "text", "max_len": 5, "min_len": 2}),
+                vec![
+                    (json!("abcde"), None),
+                    (json!("ễễễễễ"), None),
+                    (json!("abcdef"), Some(TooLong { max: 5 })),
+                    (json!(" a "), Some(TooShort { min: 2 })),
+                    (json!(5), Some(NotText)),
+                ],
             ),
-            ("occurred_at", json!("25/11/2026"), Violation::BadDateTime),
             (
-                "location",
-                json!("x".repeat(201)),
-                Violation::TooLong { max: 200 },
+                json!({"type": "text", "pattern": "[A-Z]{2}-[0-9]{3}", "pattern_hint": {"vi": "VD: AB-123", "en": "e.g. AB-123"}}),
+                vec![
+                    (json!("AB-123"), None),
+                    (
+                        json!("AB-1234"),
+                        Some(PatternMismatch {
+                            hint: Some(crate::Text::new("VD: AB-123", "e.g. AB-123")),
+                        }),
+                    ),
+                    (
+                        json!("xAB-123"),
+                        Some(PatternMismatch {
+                            hint: Some(crate::Text::new("VD: AB-123", "e.g. AB-123")),
+                        }),
+                    ),
+                ],
             ),
-            ("location", json!(12), Violation::NotText),
-            ("people_involved", json!(-1), Violation::TooSmall { min: 0 }),
             (
-                "people_involved",
-                json!(1001),
-                Violation::TooLarge { max: 1000 },
+                json!({"type": "long_text", "max_len": 3}),
+                vec![
+                    (json!("a\nb"), None),
+                    (json!("abcd"), Some(TooLong { max: 3 })),
+                ],
             ),
-            ("people_involved", json!("nhiều"), Violation::NotAnInteger),
-            ("people_involved", json!(1.5), Violation::NotAnInteger),
-            ("weather", json!("rain"), Violation::UnknownField),
+            (
+                json!({"type": "integer", "min": 0, "max": 10}),
+                vec![
+                    (json!(0), None),
+                    (json!(10), None),
+                    (json!(-1), Some(TooSmall { min: 0.0 })),
+                    (json!(11), Some(TooLarge { max: 10.0 })),
+                    (json!(1.5), Some(NotAnInteger)),
+                    (json!("3"), Some(NotAnInteger)),
+                ],
+            ),
+            (
+                json!({"type": "decimal", "min": 0, "max": 100, "decimals": 1}),
+                vec![
+                    (json!(12.5), None),
+                    (json!(0), None),
+                    (json!(12.25), Some(TooManyDecimals { max: 1 })),
+                    (json!(-0.5), Some(TooSmall { min: 0.0 })),
+                    (json!(100.1), Some(TooLarge { max: 100.0 })),
+                    (json!("1,5"), Some(NotANumber)),
+                ],
+            ),
+            (
+                json!({"type": "date"}),
+                vec![
+                    (json!("2028-02-29"), None),
+                    (json!("2026-02-29"), Some(BadDate)),
+                    (json!("25/11/2026"), Some(BadDate)),
+                    (json!(20261125), Some(BadDate)),
+                ],
+            ),
+            (
+                json!({"type": "time"}),
+                vec![
+                    (json!("23:59"), None),
+                    (json!("24:00"), Some(BadTime)),
+                    (json!("9:30"), Some(BadTime)),
+                ],
+            ),
+            (
+                json!({"type": "date_time"}),
+                vec![
+                    (json!("2026-11-25T07:05:09"), None),
+                    (json!("2026-11-25 07:05"), Some(BadDateTime)),
+                    (json!("2026-11-2ễT10:0"), Some(BadDateTime)),
+                ],
+            ),
+            (
+                json!({"type": "single_choice", "choices": choices}),
+                vec![
+                    (json!("a"), None),
+                    (json!("z"), Some(NotAChoice)),
+                    (json!(["a"]), Some(NotAChoice)),
+                ],
+            ),
+            (
+                json!({"type": "multiple_choice", "choices": choices, "min_selected": 2, "max_selected": 2}),
+                vec![
+                    (json!(["a", "c"]), None),
+                    (json!(["a"]), Some(TooFewItems { min: 2 })),
+                    (json!(["a", "b", "c"]), Some(TooManyItems { max: 2 })),
+                    (json!(["a", "a"]), Some(NotAChoice)),
+                    (json!(["a", "z"]), Some(NotAChoice)),
+                    (json!("a"), Some(NotAList)),
+                ],
+            ),
+            (
+                json!({"type": "yes_no"}),
+                vec![(json!(false), None), (json!("no"), Some(NotYesNo))],
+            ),
+            (
+                json!({"type": "phone"}),
+                vec![
+                    (json!("0912 345 678"), None),
+                    (json!("+84 912.345.678"), None),
+                    (json!("84912345678"), None),
+                    (json!("024 3825 1234"), None),
+                    (json!("0112345678"), Some(BadPhone)),
+                    (json!("091234567"), Some(BadPhone)),
+                    (json!("09123456789"), Some(BadPhone)),
+                    (json!("hotline"), Some(BadPhone)),
+                ],
+            ),
+            (
+                json!({"type": "citizen_id"}),
+                vec![
+                    (json!("001203012345"), None),
+                    (json!("079098765432"), None),
+                    (json!("00120301234"), Some(BadCitizenId)),
+                    (json!("003203012345"), Some(BadCitizenId)),
+                    (json!("001403012345"), Some(BadCitizenId)),
+                    (json!("00120301234x"), Some(BadCitizenId)),
+                ],
+            ),
+            (
+                json!({"type": "gps", "max_accuracy_m": 50}),
+                vec![
+                    (gps(21.07, 105.81, 12.0), None),
+                    (gps(91.0, 105.81, 12.0), Some(BadGps)),
+                    (gps(21.0, 181.0, 1.0), Some(BadGps)),
+                    (
+                        gps(21.07, 105.81, 80.0),
+                        Some(GpsTooImprecise { max: 50.0 }),
+                    ),
+                    (json!({"lat": 21.0}), Some(BadGps)),
+                    (
+                        json!({"lat": 21.0, "lon": 105.0, "accuracy_m": 5, "extra": 1}),
+                        Some(BadGps),
+                    ),
+                ],
+            ),
+            (
+                json!({"type": "photo", "max_count": 2}),
+                vec![
+                    (json!([photo(&sha, "image/jpeg", 300_000, 1600)]), None),
+                    (json!([photo(&sha, "image/webp", 1, 1)]), None),
+                    (
+                        json!([
+                            photo(&sha, "image/jpeg", 1, 1),
+                            photo(&sha, "image/jpeg", 1, 1),
+                            photo(&sha, "image/jpeg", 1, 1)
+                        ]),
+                        Some(TooManyItems { max: 2 }),
+                    ),
+                    (json!([photo(&sha, "image/png", 1, 1)]), Some(BadPhoto)),
+                    (
+                        json!([photo(&sha, "image/jpeg", 5_000_000, 1)]),
+                        Some(BadPhoto),
+                    ),
+                    (json!([photo(&sha, "image/jpeg", 1, 4000)]), Some(BadPhoto)),
+                    (
+                        json!([photo(&sha.to_uppercase(), "image/jpeg", 1, 1)]),
+                        Some(BadPhoto),
+                    ),
+                    (json!(photo(&sha, "image/jpeg", 1, 1)), Some(NotAList)),
+                ],
+            ),
         ];
-        for (field, value, violation) in cases {
-            let mut data = valid();
-            data.insert(field.into(), value.clone());
-            let errors = validate(&report(), &data, Lang::En);
-            assert_eq!(errors.len(), 1, "{field}={value}: {errors:?}");
-            assert_eq!(
-                (errors[0].field.as_str(), &errors[0].violation),
-                (field, &violation)
-            );
+        for (kind, values) in cases {
+            let f = one(kind.clone());
+            for (value, want) in values {
+                assert_eq!(check(&f, value.clone()), want, "{kind} with {value}");
+            }
         }
     }
 
     #[test]
-    fn length_counts_characters_not_bytes() {
-        let mut data = valid();
-        // 200 Vietnamese characters are up to 600 bytes of UTF-8 but still fit.
-        data.insert("location".into(), json!("ễ".repeat(200)));
-        assert_eq!(validate(&report(), &data, Lang::Vi), vec![]);
+    fn conditions_hide_fields_and_hidden_fields_must_be_empty() {
+        let f = form(json!([
+            {"key": "purpose", "label": label(), "type": "single_choice", "required": true,
+             "choices": [{"value": "patrol", "label": label()}, {"value": "fire", "label": label()}]},
+            {"key": "violations_found", "label": label(), "type": "yes_no", "required": true, "show_if": "purpose = 'fire'"},
+            {"key": "detail", "label": label(), "type": "text", "required": true, "show_if": "violations_found = true"}
+        ]));
+        let data = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(
+            validate(&f, &data(json!({"purpose": "patrol"})), Lang::En),
+            vec![]
+        );
+        let errs = validate(&f, &data(json!({"purpose": "fire"})), Lang::En);
+        assert_eq!(
+            errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["violations_found"]
+        );
+        let errs = validate(
+            &f,
+            &data(json!({"purpose": "fire", "violations_found": true})),
+            Lang::En,
+        );
+        assert_eq!(errs[0].field, "detail");
+        // A hidden field hides those that depend on it, and a hidden value is refused.
+        let d = data(json!({"purpose": "patrol", "violations_found": true, "detail": "x"}));
+        let errs = validate(&f, &d, Lang::Vi);
+        assert_eq!(
+            errs.iter()
+                .map(|e| (e.field.as_str(), &e.violation))
+                .collect::<Vec<_>>(),
+            [
+                ("violations_found", &Violation::NotApplicable),
+                ("detail", &Violation::NotApplicable)
+            ]
+        );
+        assert_eq!(Visibility::of(&f, &d).top, [true, false, false]);
+        // Pruning drops exactly those values, after which the record is valid.
+        let pruned = prune(&f, &d);
+        assert_eq!(Value::Object(pruned.clone()), json!({"purpose": "patrol"}));
+        assert_eq!(validate(&f, &pruned, Lang::En), vec![]);
     }
 
     #[test]
-    fn date_times_follow_the_calendar() {
-        assert!(is_local_date_time("2028-02-29T23:59"));
-        assert!(is_local_date_time("2026-11-25T07:05:09"));
-        assert!(!is_local_date_time("2026-02-29T10:00"));
-        assert!(!is_local_date_time("2026-11-25T24:00"));
-        assert!(!is_local_date_time("2026-11-25 10:00"));
-        assert!(!is_local_date_time("2026-1-25T10:00"));
-        assert!(!is_local_date_time("2026-11-2ễT10:0"));
+    fn repeat_rows_are_checked_field_by_field_with_paths() {
+        let f = form(json!([
+            {"key": "kind", "label": label(), "type": "single_choice",
+             "choices": [{"value": "business", "label": label()}, {"value": "home", "label": label()}]},
+            {"key": "people", "label": label(), "type": "repeat", "required": true, "min_rows": 1, "max_rows": 3, "fields": [
+                {"key": "name", "label": label(), "type": "text", "required": true},
+                {"key": "id_number", "label": label(), "type": "citizen_id"},
+                {"key": "owner", "label": label(), "type": "yes_no", "show_if": "kind = 'business'"},
+                {"key": "share", "label": label(), "type": "integer", "show_if": "owner = true"}
+            ]}
+        ]));
+        let d = |v: Value| v.as_object().unwrap().clone();
+        let ok = d(
+            json!({"kind": "business", "people": [{"name": "Lê Thị B", "owner": true, "share": 60}, {"name": "Trần C", "owner": false}]}),
+        );
+        assert_eq!(validate(&f, &ok, Lang::En), vec![]);
+        let bad = d(
+            json!({"kind": "home", "people": [{"name": ""}, {"name": "D", "id_number": "123", "owner": true, "age": 3}, "x"]}),
+        );
+        let errs: Vec<_> = validate(&f, &bad, Lang::En)
+            .into_iter()
+            .map(|e| (e.field, e.violation))
+            .collect();
+        assert_eq!(
+            errs,
+            [
+                ("people[0].name".to_owned(), Violation::Required),
+                ("people[1].age".to_owned(), Violation::UnknownField),
+                ("people[1].id_number".to_owned(), Violation::BadCitizenId),
+                ("people[1].owner".to_owned(), Violation::NotApplicable),
+                ("people[2]".to_owned(), Violation::NotAList),
+            ]
+        );
+        let none = d(json!({"kind": "home", "people": []}));
+        assert_eq!(
+            validate(&f, &none, Lang::En)[0].violation,
+            Violation::Required
+        );
+        let many =
+            d(json!({"people": [{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}]}));
+        assert_eq!(
+            validate(&f, &many, Lang::En)[0].violation,
+            Violation::TooManyItems { max: 3 }
+        );
+        let vis = Visibility::of(&f, &ok);
+        assert_eq!(
+            vis.rows["people"],
+            [vec![true, true, true, true], vec![true, true, true, false]]
+        );
+        let pruned = prune(
+            &f,
+            &d(json!({"kind": "home", "people": [{"name": "a", "owner": true, "share": ""}]})),
+        );
+        assert_eq!(
+            Value::Object(pruned),
+            json!({"kind": "home", "people": [{"name": "a"}]})
+        );
+    }
+
+    #[test]
+    fn messages_use_the_readers_number_format() {
+        assert_eq!(
+            Violation::TooLarge { max: 2.5 }.message(Lang::Vi),
+            "Không được lớn hơn 2,5."
+        );
+        assert_eq!(
+            Violation::TooLarge { max: 2.5 }.message(Lang::En),
+            "Must be at most 2.5."
+        );
+        assert_eq!(
+            Violation::TooSmall { min: 0.0 }.message(Lang::En),
+            "Must be at least 0."
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let mut data = valid();
+        data.insert("weather".into(), json!("rain"));
+        let errors = validate(&report(), &data, Lang::En);
+        assert_eq!(
+            errors,
+            [FieldError::new(
+                "weather",
+                Violation::UnknownField,
+                Lang::En
+            )]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Home: a big button for a new report, the user's drafts and records with their status.
 
 use domain::api::Role;
-use domain::form::{FieldKind, FormDef};
+use domain::form::{FieldKind, FormDef, NEIGHBORHOOD_REPORT};
 use domain::Lang;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -81,9 +81,24 @@ pub fn Home() -> impl IntoView {
         }
     });
     let me = move || state.session.get().map(|s| s.me);
-    let new_report = move |_| {
+    let new_record = move |key: String| {
         let id = browser::new_id();
-        navigate(&format!("/report/{id}"), Default::default());
+        navigate(&format!("/report/{id}?form={key}"), Default::default());
+    };
+    // The newest version of each form this user may file, the neighborhood report first.
+    let fileable = move || {
+        let role = me()?.role;
+        let forms = data.get()?.2;
+        let mut latest: Vec<FormDef> = Vec::new();
+        for f in forms.into_iter().filter(|f| f.filed_by.contains(&role)) {
+            match latest.iter_mut().find(|l| l.key == f.key) {
+                Some(l) if l.version < f.version => *l = f,
+                Some(_) => {}
+                None => latest.push(f),
+            }
+        }
+        latest.sort_by_key(|f| (f.key != NEIGHBORHOOD_REPORT, f.key.clone()));
+        Some(latest)
     };
 
     view! {
@@ -95,11 +110,23 @@ pub fn Home() -> impl IntoView {
                     {me.ward.clone().map(|w| format!(" · {} {}", state.t(Msg::Ward), w.name))}
                 </p>
             })}
-            <Show when=move || me().is_some_and(|m| matches!(m.role, Role::GroupLeader | Role::Officer))>
-                <button class="btn primary block big" data-testid="new-report" on:click=new_report.clone()>
-                    {move || state.t(Msg::NewReport)}
-                </button>
-            </Show>
+            <nav class="new-records" aria-label=move || state.t(Msg::NewRecord)>
+                {move || fileable().unwrap_or_default().into_iter().map(|f| {
+                    let report = f.key == NEIGHBORHOOD_REPORT;
+                    let testid = if report { "new-report".to_owned() } else { format!("new-{}", f.key) };
+                    let key = f.key.clone();
+                    let new_record = new_record.clone();
+                    let title = f.title.clone();
+                    view! {
+                        <button class=if report { "btn primary block big" } else { "btn block" } data-testid=testid
+                            on:click=move |_| new_record(key.clone())>
+                            {move || if report { state.t(Msg::NewReport).to_owned() } else {
+                                format!("{} {}", state.t(Msg::NewRecord), title.get(state.lang.get()).to_lowercase())
+                            }}
+                        </button>
+                    }
+                }).collect_view()}
+            </nav>
             <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Supervisor | Role::Officer))>
                 <a class="btn block" href="/ward">{move || state.t(Msg::WardRecords)}</a>
             </Show>

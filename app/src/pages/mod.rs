@@ -4,6 +4,8 @@
 pub mod home;
 /// Sign-in.
 pub mod login;
+/// Photos taken for a form: resize, hash, keep on the phone.
+pub mod photo;
 /// Filling in a form.
 pub mod report;
 /// The ward's synced records, for supervisors and officers.

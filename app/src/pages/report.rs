@@ -1,13 +1,15 @@
-//! Filling in a form. Every change is saved to the phone at once; "submit" validates with the
-//! same rules as the server and moves the record to the outbox in one transaction.
+//! Filling in a form. Every change is saved to the phone at once; "submit" drops the answers of
+//! fields that do not apply, validates with the same rules as the server and moves the record to
+//! the outbox in one transaction.
 
-use domain::form::{FieldDef, FieldKind, FormDef, NEIGHBORHOOD_REPORT};
+use domain::form::{DefaultContext, FieldDef, FieldKind, FormDef, NEIGHBORHOOD_REPORT};
 use domain::record::RecordEnvelope;
-use domain::validate::{validate, FieldError};
+use domain::validate::{prune, validate, FieldError, Visibility};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::{Map, Value};
 
+use crate::browser::{self, GpsError};
 use crate::i18n::Msg;
 use crate::state::{use_app, use_sync};
 use crate::store::{self, Draft, LocalState};
@@ -25,8 +27,14 @@ fn now_local() -> String {
     )
 }
 
-/// What the page edits: an existing draft, a rejected record being corrected, or a new draft.
-async fn load(id: String, default_group: Option<i64>) -> Result<(Draft, FormDef), Msg> {
+/// What the page edits: an existing draft, a rejected record being corrected, or a new draft of
+/// the latest version of `form_key`.
+async fn load(
+    id: String,
+    form_key: String,
+    defaults: DefaultContext,
+    default_group: Option<i64>,
+) -> Result<(Draft, FormDef), Msg> {
     if let Ok(Some(draft)) = store::draft(&id).await {
         let form = store::form(&draft.form_key, draft.form_version)
             .await
@@ -54,21 +62,17 @@ async fn load(id: String, default_group: Option<i64>) -> Result<(Draft, FormDef)
         };
         return Ok((draft, form));
     }
-    let form = store::latest_form(NEIGHBORHOOD_REPORT)
+    let form = store::latest_form(&form_key)
         .await
         .ok()
         .flatten()
         .ok_or(Msg::FormMissing)?;
-    let mut data = Map::new();
-    if form.field("occurred_at").is_some() {
-        data.insert("occurred_at".into(), Value::String(now_local()));
-    }
     let draft = Draft {
         id,
         form_key: form.key.clone(),
         form_version: form.version,
         group_id: default_group.unwrap_or(0),
-        data,
+        data: form.initial_data(&defaults),
         updated_at: js_sys::Date::now(),
     };
     Ok((draft, form))
@@ -78,16 +82,25 @@ async fn load(id: String, default_group: Option<i64>) -> Result<(Draft, FormDef)
 pub fn ReportPage() -> impl IntoView {
     let state = use_app();
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let query = use_query_map();
     let loaded = LocalResource::new(move || {
-        let id = id();
+        let id = params.with(|p| p.get("id").unwrap_or_default());
+        let form_key = query
+            .with(|q| q.get("form"))
+            .unwrap_or_else(|| NEIGHBORHOOD_REPORT.to_owned());
         let me = state.session.get_untracked().map(|s| s.me);
-        let group = me.and_then(|m| {
-            m.group
-                .map(|g| g.id)
-                .or_else(|| m.groups.first().map(|g| g.id))
-        });
-        load(id, group)
+        let group = me
+            .as_ref()
+            .and_then(|m| m.group.clone().or_else(|| m.groups.first().cloned()));
+        let defaults = DefaultContext {
+            now: now_local(),
+            user_name: me
+                .as_ref()
+                .map(|m| m.display_name.clone())
+                .unwrap_or_default(),
+            group_name: group.as_ref().map(|g| g.name.clone()).unwrap_or_default(),
+        };
+        load(id, form_key, defaults, group.map(|g| g.id))
     });
     view! {
         <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
@@ -102,6 +115,148 @@ pub fn ReportPage() -> impl IntoView {
     }
 }
 
+/// Where a value lives in a record: a top-level field, or a field of one repeat row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Slot {
+    key: String,
+    row: Option<(usize, String)>,
+}
+
+impl Slot {
+    fn top(key: &str) -> Self {
+        Slot {
+            key: key.to_owned(),
+            row: None,
+        }
+    }
+
+    /// The path validation errors use: `key` or `key[row].sub`.
+    fn path(&self) -> String {
+        match &self.row {
+            None => self.key.clone(),
+            Some((i, sub)) => format!("{}[{i}].{sub}", self.key),
+        }
+    }
+
+    /// A DOM id for the input.
+    fn dom_id(&self) -> String {
+        match &self.row {
+            None => format!("f-{}", self.key),
+            Some((i, sub)) => format!("f-{}-{i}-{sub}", self.key),
+        }
+    }
+
+    fn get(&self, data: &Map<String, Value>) -> Value {
+        let top = data.get(&self.key);
+        match &self.row {
+            None => top.cloned(),
+            Some((i, sub)) => top
+                .and_then(|v| v.as_array())
+                .and_then(|rows| rows.get(*i))
+                .and_then(|r| r.get(sub))
+                .cloned(),
+        }
+        .unwrap_or(Value::Null)
+    }
+
+    fn set(&self, data: &mut Map<String, Value>, value: Value) {
+        let empty = value.is_null() || value.as_str().is_some_and(str::is_empty);
+        match &self.row {
+            None if empty => {
+                data.remove(&self.key);
+            }
+            None => {
+                data.insert(self.key.clone(), value);
+            }
+            Some((i, sub)) => {
+                let Some(Value::Object(row)) = data
+                    .get_mut(&self.key)
+                    .and_then(Value::as_array_mut)
+                    .and_then(|rows| rows.get_mut(*i))
+                else {
+                    return;
+                };
+                if empty {
+                    row.remove(sub);
+                } else {
+                    row.insert(sub.clone(), value);
+                }
+            }
+        }
+    }
+}
+
+/// The editing context every field of the form shares.
+#[derive(Clone, Copy)]
+struct Editor {
+    draft: RwSignal<Draft>,
+    errors: Memo<Vec<FieldError>>,
+    visibility: Memo<Visibility>,
+    show_all_errors: RwSignal<bool>,
+    touched: RwSignal<std::collections::HashSet<String>>,
+    saving_error: RwSignal<Option<String>>,
+}
+
+impl Editor {
+    fn save(self) {
+        let d = self.draft.get_untracked();
+        leptos::task::spawn_local(async move {
+            if let Err(e) = store::save_draft(&d).await {
+                self.saving_error.set(Some(e));
+            }
+        });
+    }
+
+    fn change(self, f: impl FnOnce(&mut Map<String, Value>)) {
+        self.draft.update(|d| {
+            f(&mut d.data);
+            d.updated_at = js_sys::Date::now();
+        });
+        self.save();
+    }
+
+    fn set(self, slot: &Slot, value: Value) {
+        self.change(|data| slot.set(data, value));
+        self.touched.update(|t| {
+            t.insert(slot.path());
+        });
+    }
+
+    fn value(self, slot: Slot) -> Signal<Value> {
+        Signal::derive(move || self.draft.with(|d| slot.get(&d.data)))
+    }
+
+    fn error(self, path: String) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            let visible = self.show_all_errors.get() || self.touched.with(|t| t.contains(&path));
+            if !visible {
+                return None;
+            }
+            self.errors.with(|errs| {
+                errs.iter()
+                    .find(|e: &&FieldError| e.field == path)
+                    .map(|e| e.message.clone())
+            })
+        })
+    }
+
+    /// Whether the field at `index` (of the form, or of row `row` of repeat `repeat`) applies.
+    fn shown(self, repeat: Option<(String, usize)>, index: usize) -> Signal<bool> {
+        Signal::derive(move || {
+            self.visibility.with(|v| match &repeat {
+                None => v.top.get(index).copied().unwrap_or(true),
+                Some((key, row)) => v
+                    .rows
+                    .get(key)
+                    .and_then(|rows| rows.get(*row))
+                    .and_then(|r| r.get(index))
+                    .copied()
+                    .unwrap_or(true),
+            })
+        })
+    }
+}
+
 #[component]
 fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
     let state = use_app();
@@ -109,56 +264,27 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
     let navigate = use_navigate();
     let draft = RwSignal::new(draft);
     let form = StoredValue::new(form);
-    let show_all_errors = RwSignal::new(false);
-    let touched = RwSignal::new(std::collections::HashSet::<String>::new());
-    let saving_error = RwSignal::new(None::<String>);
-
     let errors = Memo::new(move |_| {
         let lang = state.lang.get();
-        draft.with(|d| form.with_value(|f| validate(f, &d.data, lang)))
+        draft.with(|d| form.with_value(|f| validate(f, &prune(f, &d.data), lang)))
     });
-    let error_for = move |key: String| {
-        Signal::derive(move || {
-            let visible = show_all_errors.get() || touched.with(|t| t.contains(&key));
-            if !visible {
-                return None;
-            }
-            errors.with(|errs| {
-                errs.iter()
-                    .find(|e: &&FieldError| e.field == key)
-                    .map(|e| e.message.clone())
-            })
-        })
-    };
-
-    let save = move || {
-        let d = draft.get_untracked();
-        leptos::task::spawn_local(async move {
-            if let Err(e) = store::save_draft(&d).await {
-                saving_error.set(Some(e));
-            }
-        });
-    };
-    let set_value = move |key: String, value: Value| {
-        draft.update(|d| {
-            if value.is_null() || value.as_str().is_some_and(str::is_empty) {
-                d.data.remove(&key);
-            } else {
-                d.data.insert(key.clone(), value);
-            }
-            d.updated_at = js_sys::Date::now();
-        });
-        touched.update(|t| {
-            t.insert(key);
-        });
-        save();
+    let visibility =
+        Memo::new(move |_| draft.with(|d| form.with_value(|f| Visibility::of(f, &d.data))));
+    let ed = Editor {
+        draft,
+        errors,
+        visibility,
+        show_all_errors: RwSignal::new(false),
+        touched: RwSignal::new(Default::default()),
+        saving_error: RwSignal::new(None),
     };
 
     let navigate_after = navigate.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        show_all_errors.set(true);
+        ed.show_all_errors.set(true);
         if !errors.with(Vec::is_empty) {
+            focus_first_error();
             return;
         }
         let d = draft.get_untracked();
@@ -171,7 +297,7 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
             form_version: d.form_version,
             group_id: d.group_id,
             created_at: js_sys::Date::new_0().to_iso_string().into(),
-            data: d.data,
+            data: form.with_value(|f| prune(f, &d.data)),
         };
         let navigate = navigate_after.clone();
         leptos::task::spawn_local(async move {
@@ -181,12 +307,12 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
                     status.wake();
                     navigate("/", Default::default());
                 }
-                Err(e) => saving_error.set(Some(e)),
+                Err(e) => ed.saving_error.set(Some(e)),
             }
         });
     };
     let discard = move |_| {
-        if !crate::browser::confirm(state.t(Msg::ConfirmDiscard)) {
+        if !browser::confirm(state.t(Msg::ConfirmDiscard)) {
             return;
         }
         let id = draft.get_untracked().id;
@@ -212,7 +338,7 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
                 <div class="field">
                     <label for="f-group">{move || state.t(Msg::ResidentialGroup)}</label>
                     <select id="f-group" on:change=move |ev| {
-                        if let Ok(g) = event_target_value(&ev).parse() { draft.update(|d| d.group_id = g); save(); }
+                        if let Ok(g) = event_target_value(&ev).parse() { draft.update(|d| d.group_id = g); ed.save(); }
                     }>
                         {groups.iter().map(|g| {
                             let gid = g.id;
@@ -221,39 +347,136 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
                     </select>
                 </div>
             })}
-            {fields.into_iter().map(|field| {
-                let key = field.key.clone();
-                let value = Signal::derive({
-                    let key = key.clone();
-                    move || draft.with(|d| d.data.get(&key).cloned().unwrap_or(Value::Null))
+            {fields.into_iter().enumerate().map(|(i, field)| {
+                let shown = ed.shown(None, i);
+                let field = StoredValue::new(field);
+                let body = move || field.with_value(|field| match &field.kind {
+                    FieldKind::Repeat { fields, min_rows, max_rows } => view! {
+                        <RepeatField ed field=field.clone() subfields=fields.clone() min_rows=min_rows.unwrap_or(0) max_rows=*max_rows/>
+                    }.into_any(),
+                    _ => view! { <Field ed at=Slot::top(&field.key) field=field.clone()/> }.into_any(),
                 });
-                let on_change = Callback::new({
-                    let key = key.clone();
-                    move |v: Value| set_value(key.clone(), v)
-                });
-                view! { <Field field value on_change error=error_for(key)/> }
+                view! { <Show when=move || shown.get()>{body}</Show> }
             }).collect_view()}
-            <Show when=move || show_all_errors.get() && !errors.with(Vec::is_empty)>
+            <Show when=move || ed.show_all_errors.get() && !errors.with(Vec::is_empty)>
                 <p class="error" role="alert">{move || state.t(Msg::FixErrors)}</p>
             </Show>
-            {move || saving_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || ed.saving_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <button class="btn primary block big" type="submit" data-testid="submit">{move || state.t(Msg::Submit)}</button>
             <button class="btn ghost block" type="button" on:click=discard>{move || state.t(Msg::Discard)}</button>
         </form>
     }
 }
 
-/// One field, drawn for its type, labelled, with its error below it.
+/// Scrolls to and focuses the first field with a visible error.
+fn focus_first_error() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    // Let the error messages render first.
+    leptos::task::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        if let Ok(Some(el)) = doc
+            .query_selector(".field.invalid input, .field.invalid textarea, .field.invalid button")
+        {
+            if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
+                let _ = el.focus();
+            }
+        }
+    });
+}
+
+/// Rows of sub-fields, with buttons to add and remove a row.
 #[component]
-fn Field(
+fn RepeatField(
+    ed: Editor,
     field: FieldDef,
-    value: Signal<Value>,
-    on_change: Callback<Value>,
-    error: Signal<Option<String>>,
+    subfields: Vec<FieldDef>,
+    min_rows: u32,
+    max_rows: u32,
 ) -> impl IntoView {
     let state = use_app();
-    let id = format!("f-{}", field.key);
+    let key = StoredValue::new(field.key.clone());
+    let label = StoredValue::new(field.label.clone());
+    let subfields = StoredValue::new(subfields);
+    let rows = Memo::new(move |_| {
+        ed.draft.with(|d| {
+            d.data
+                .get(&key.get_value())
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
+        })
+    });
+    let add = move |_| {
+        ed.change(|data| {
+            let rows = data
+                .entry(key.get_value())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(rows) = rows {
+                rows.push(Value::Object(Map::new()));
+            } else {
+                *rows = Value::Array(vec![Value::Object(Map::new())]);
+            }
+        });
+    };
+    let remove = move |i: usize| {
+        if !browser::confirm(state.t(Msg::ConfirmRemoveRow)) {
+            return;
+        }
+        ed.change(|data| {
+            if let Some(Value::Array(rows)) = data.get_mut(&key.get_value()) {
+                if i < rows.len() {
+                    rows.remove(i);
+                }
+                if rows.is_empty() {
+                    data.remove(&key.get_value());
+                }
+            }
+        });
+    };
+    let error = ed.error(field.key.clone());
+    let required = field.required || min_rows > 0;
+    view! {
+        <fieldset class="field repeat" class:invalid=move || error.with(Option::is_some)>
+            <legend>
+                {move || label.with_value(|l| l.get(state.lang.get()).to_owned())}
+                {required.then(|| view! { <span class="req">" ("{move || state.t(Msg::Required)}")"</span> })}
+            </legend>
+            {move || (0..rows.get()).map(|i| {
+                let subs = subfields.get_value();
+                view! {
+                    <div class="row-card" data-row=i>
+                        <div class="row-head">
+                            <span>{move || format!("{} {}", label.with_value(|l| l.get(state.lang.get()).to_owned()), i + 1)}</span>
+                            <button type="button" class="btn small ghost" on:click=move |_| remove(i)>{move || state.t(Msg::RemoveRow)}</button>
+                        </div>
+                        {subs.into_iter().enumerate().map(|(j, sub)| {
+                            let shown = ed.shown(Some((key.get_value(), i)), j);
+                            let slot = Slot { key: key.get_value(), row: Some((i, sub.key.clone())) };
+                            view! { <Show when=move || shown.get()><Field ed at=slot.clone() field=sub.clone()/></Show> }
+                        }).collect_view()}
+                    </div>
+                }
+            }).collect_view()}
+            <Show when=move || { rows.get() < max_rows as usize }>
+                <button type="button" class="btn block" on:click=add>"+ "{move || state.t(Msg::AddRow)}</button>
+            </Show>
+            <p class="error">{move || error.get()}</p>
+        </fieldset>
+    }
+}
+
+/// One field, drawn for its type, labelled, with its error below it.
+#[component]
+fn Field(ed: Editor, at: Slot, field: FieldDef) -> impl IntoView {
+    let state = use_app();
+    let slot = at;
+    let id = slot.dom_id();
     let err_id = format!("{id}-err");
+    let error = ed.error(slot.path());
+    let value = ed.value(slot.clone());
+    let slot = StoredValue::new(slot);
+    let on_change = Callback::new(move |v: Value| slot.with_value(|s| ed.set(s, v)));
     let label = StoredValue::new(field.label.clone());
     let hint = StoredValue::new(field.hint.clone());
     let required = field.required;
@@ -269,28 +492,76 @@ fn Field(
         Value::Null => String::new(),
         other => crate::i18n::show_value(&other),
     };
-    let input = match field.kind.clone() {
-        FieldKind::Text { max_len } => view! {
-            <input id=id.clone() type="text" maxlength=max_len aria-describedby=err_id.clone()
+    let unit_view = |unit: Option<domain::Text>| {
+        unit.map(
+            |u| view! { <span class="unit">{move || u.get(state.lang.get()).to_owned()}</span> },
+        )
+    };
+    let text_input = |ty: &'static str, mode: &'static str, max: Option<u32>| {
+        view! {
+            <input id=id.clone() type=ty inputmode=mode maxlength=max aria-describedby=err_id.clone()
+                autocomplete="off"
                 prop:value=text_value on:input=move |ev| on_change.run(Value::String(event_target_value(&ev)))/>
-        }.into_any(),
-        FieldKind::LongText { max_len } => view! {
+        }
+        .into_any()
+    };
+    let group = matches!(
+        field.kind,
+        FieldKind::SingleChoice { .. }
+            | FieldKind::MultipleChoice { .. }
+            | FieldKind::YesNo
+            | FieldKind::Gps { .. }
+            | FieldKind::Photo { .. }
+    );
+    let input = match field.kind.clone() {
+        FieldKind::Text { max_len, .. } => text_input("text", "text", Some(max_len)),
+        FieldKind::Phone => text_input("tel", "tel", Some(20)),
+        FieldKind::CitizenId => text_input("text", "numeric", Some(12)),
+        FieldKind::Date => text_input("date", "none", None),
+        FieldKind::Time => text_input("time", "none", None),
+        FieldKind::DateTime => text_input("datetime-local", "none", None),
+        FieldKind::LongText { max_len, .. } => view! {
             <textarea id=id.clone() rows="5" maxlength=max_len aria-describedby=err_id.clone()
                 prop:value=text_value on:input=move |ev| on_change.run(Value::String(event_target_value(&ev)))></textarea>
         }.into_any(),
-        FieldKind::Integer { min, max } => view! {
-            <input id=id.clone() type="number" inputmode="numeric" step="1" min=min max=max aria-describedby=err_id.clone()
-                prop:value=text_value on:input=move |ev| {
-                    let raw = event_target_value(&ev);
-                    // Keep what was typed even if it is not a number yet; validation explains.
-                    let v = raw.trim().parse::<i64>().map(Value::from).unwrap_or(Value::String(raw));
-                    on_change.run(v)
-                }/>
+        FieldKind::Integer { min, max, unit } => view! {
+            <div class="with-unit">
+                <input id=id.clone() type="number" inputmode="numeric" step="1" min=min max=max aria-describedby=err_id.clone()
+                    prop:value=text_value on:input=move |ev| {
+                        let raw = event_target_value(&ev);
+                        // Keep what was typed even if it is not a number yet; validation explains.
+                        let v = raw.trim().parse::<i64>().map(Value::from).unwrap_or(Value::String(raw));
+                        on_change.run(v)
+                    }/>
+                {unit_view(unit)}
+            </div>
         }.into_any(),
-        FieldKind::DateTime => view! {
-            <input id=id.clone() type="datetime-local" aria-describedby=err_id.clone()
-                prop:value=text_value on:input=move |ev| on_change.run(Value::String(event_target_value(&ev)))/>
-        }.into_any(),
+        FieldKind::Decimal { unit, .. } => {
+            // Vietnamese writes 1,5 for 1.5; both are accepted and stored as a number.
+            let shown = move || match value.get() {
+                Value::Number(n) => {
+                    let s = n.to_string();
+                    if state.lang.get() == domain::Lang::Vi { s.replace('.', ",") } else { s }
+                }
+                Value::String(s) => s,
+                _ => String::new(),
+            };
+            view! {
+                <div class="with-unit">
+                    <input id=id.clone() type="text" inputmode="decimal" aria-describedby=err_id.clone() autocomplete="off"
+                        prop:value=shown on:change=move |ev| {
+                            let raw = event_target_value(&ev);
+                            let v = raw.trim().replace(',', ".").parse::<f64>().ok()
+                                .filter(|n| n.is_finite())
+                                .and_then(serde_json::Number::from_f64)
+                                .map(Value::Number)
+                                .unwrap_or(Value::String(raw));
+                            on_change.run(v)
+                        }/>
+                    {unit_view(unit)}
+                </div>
+            }.into_any()
+        }
         FieldKind::SingleChoice { choices } => {
             let name = id.clone();
             view! {
@@ -312,10 +583,46 @@ fn Field(
                 </div>
             }.into_any()
         }
+        FieldKind::MultipleChoice { choices, .. } => {
+            let order: Vec<String> = choices.iter().map(|c| c.value.clone()).collect();
+            let order = StoredValue::new(order);
+            view! {
+                <div class="choices" role="group" aria-labelledby=format!("{id}-label") aria-describedby=err_id.clone()>
+                    {choices.into_iter().map(|c| {
+                        let v = StoredValue::new(c.value.clone());
+                        let checked = move || value.with(|cur| {
+                            cur.as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(v.get_value().as_str())))
+                        });
+                        let toggle = move |ev: leptos::ev::Event| {
+                            let on = event_target_checked(&ev);
+                            let mut picked: Vec<String> = value.with_untracked(|cur| {
+                                cur.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+                            });
+                            let me = v.get_value();
+                            picked.retain(|x| *x != me);
+                            if on {
+                                picked.push(me);
+                            }
+                            // Stored in the order of the choices, whatever order they were ticked.
+                            let sorted: Vec<Value> = order.with_value(|o| {
+                                o.iter().filter(|x| picked.contains(x)).map(|x| Value::String(x.clone())).collect()
+                            });
+                            on_change.run(if sorted.is_empty() { Value::Null } else { Value::Array(sorted) })
+                        };
+                        view! {
+                            <label class="choice">
+                                <input type="checkbox" value=c.value.clone() prop:checked=checked on:change=toggle/>
+                                <span>{move || c.label.get(state.lang.get()).to_owned()}</span>
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            }.into_any()
+        }
         FieldKind::YesNo => {
             let name = id.clone();
             view! {
-                <div class="choices inline" role="radiogroup" aria-labelledby=format!("{id}-label")>
+                <div class="choices inline" role="radiogroup" aria-labelledby=format!("{id}-label") aria-describedby=err_id.clone()>
                     {[(true, Msg::Yes), (false, Msg::No)].into_iter().map(|(b, msg)| view! {
                         <label class="choice">
                             <input type="radio" name=name.clone() prop:checked=move || value.get() == Value::Bool(b)
@@ -326,14 +633,13 @@ fn Field(
                 </div>
             }.into_any()
         }
+        FieldKind::Gps { .. } => view! { <GpsInput id=id.clone() value on_change/> }.into_any(),
+        FieldKind::Photo { max_count } => view! { <crate::pages::photo::PhotoInput id=id.clone() value on_change max_count/> }.into_any(),
+        FieldKind::Repeat { .. } => ().into_any(),
     };
-    let is_group = matches!(
-        field.kind,
-        FieldKind::SingleChoice { .. } | FieldKind::YesNo
-    );
     view! {
         <div class="field" class:invalid=move || error.with(Option::is_some)>
-            {if is_group {
+            {if group {
                 view! { <span class="label" id=format!("{id}-label")>{label_view}</span> }.into_any()
             } else {
                 view! { <label for=id.clone() id=format!("{id}-label")>{label_view}</label> }.into_any()
@@ -341,6 +647,44 @@ fn Field(
             {move || hint.with_value(|h| h.as_ref().map(|h| view! { <p class="hint">{h.get(state.lang.get()).to_owned()}</p> }))}
             {input}
             <p class="error" id=err_id.clone()>{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// A button that takes the phone's position, and what it took.
+#[component]
+fn GpsInput(id: String, value: Signal<Value>, on_change: Callback<Value>) -> impl IntoView {
+    let state = use_app();
+    let problem = RwSignal::new(None::<Msg>);
+    let take = Action::new_local(move |_: &()| async move {
+        problem.set(None);
+        match browser::current_position().await {
+            Ok(v) => on_change.run(v),
+            Err(GpsError::Denied) => problem.set(Some(Msg::GpsDenied)),
+            Err(GpsError::Unavailable) => problem.set(Some(Msg::GpsUnavailable)),
+        }
+    });
+    let shown = move || {
+        value.with(|v| {
+            let lat = v.get("lat")?.as_f64()?;
+            let lon = v.get("lon")?.as_f64()?;
+            let acc = v.get("accuracy_m")?.as_f64()?;
+            Some(format!("{lat:.6}, {lon:.6} (± {} m)", acc.round() as i64))
+        })
+    };
+    view! {
+        <div class="gps">
+            <p class="gps-value" data-testid=format!("{id}-value")>{move || shown().unwrap_or_else(|| state.t(Msg::GpsNone).to_owned())}</p>
+            <button type="button" id=id class="btn block" disabled=move || take.pending().get() on:click=move |_| { take.dispatch(()); }>
+                {move || if take.pending().get() {
+                    state.t(Msg::GpsTaking)
+                } else if value.with(Value::is_null) {
+                    state.t(Msg::GpsTake)
+                } else {
+                    state.t(Msg::GpsRetake)
+                }}
+            </button>
+            {move || problem.get().map(|m| view! { <p class="error" role="alert">{state.t(m)}</p> })}
         </div>
     }
 }

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
 use crate::api;
-use crate::i18n::{format_local_date_time, format_ms, Msg};
+use crate::i18n::{format_ms, show_field_value, Msg};
 use crate::state::use_app;
 use crate::store;
 
@@ -92,14 +92,23 @@ pub fn WardRecord() -> impl IntoView {
                                     <dt>{state.t(Msg::ReceivedAt)}</dt><dd>{format_ms(d.summary.received_at as f64)}</dd>
                                     {form.iter().flat_map(|f| f.fields.iter()).filter_map(|field| {
                                         let v = d.data.get(&field.key)?;
+                                        let label = field.label.get(lang).to_owned();
                                         let shown = match (&field.kind, v) {
-                                            (FieldKind::SingleChoice { choices }, Value::String(s)) => choices.iter().find(|c| &c.value == s).map(|c| c.label.get(lang).to_owned()).unwrap_or(s.clone()),
-                                            (FieldKind::DateTime, Value::String(s)) => format_local_date_time(s),
-                                            (FieldKind::YesNo, Value::Bool(b)) => if *b { Msg::Yes.text(lang).to_owned() } else { Msg::No.text(lang).to_owned() },
-                                            (_, Value::String(s)) => s.clone(),
-                                            (_, other) => crate::i18n::show_value(other),
+                                            (FieldKind::Repeat { fields, .. }, Value::Array(rows)) => view! {
+                                                <ol class="rows">
+                                                    {rows.iter().map(|row| view! {
+                                                        <li><dl>
+                                                            {fields.iter().filter_map(|sub| {
+                                                                let v = row.get(&sub.key)?;
+                                                                Some(view! { <dt>{sub.label.get(lang).to_owned()}</dt><dd class="value">{show_field_value(&sub.kind, v, lang)}</dd> })
+                                                            }).collect_view()}
+                                                        </dl></li>
+                                                    }).collect_view()}
+                                                </ol>
+                                            }.into_any(),
+                                            (kind, v) => show_field_value(kind, v, lang).into_any(),
                                         };
-                                        Some(view! { <dt>{field.label.get(lang).to_owned()}</dt><dd class="value">{shown}</dd> })
+                                        Some(view! { <dt>{label}</dt><dd class="value">{shown}</dd> })
                                     }).collect_view()}
                                 </dl>
                                 <StatusActions id=d.summary.id.to_string() current=d.summary.status on_changed=Callback::new(move |_| changed.update(|n| *n += 1))/>

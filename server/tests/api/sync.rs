@@ -284,7 +284,7 @@ async fn one_invalid_record_is_rejected_with_reasons_and_does_not_block_the_othe
             ("location", &Violation::Required, "Vui lòng điền mục này."),
             (
                 "people_involved",
-                &Violation::TooSmall { min: 0 },
+                &Violation::TooSmall { min: 0.0 },
                 "Không được nhỏ hơn 0."
             ),
         ]

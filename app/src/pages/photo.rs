@@ -1,0 +1,191 @@
+//! Taking photos for a form: the camera (or gallery) image is resized on the phone to at most
+//! 1600 px on its longest side, encoded as JPEG, hashed (SHA-256, its name everywhere) and kept
+//! as a Blob in IndexedDB until it is uploaded. The record holds only the reference.
+
+use domain::form::MAX_PHOTO_SIDE;
+use leptos::prelude::*;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::i18n::Msg;
+use crate::state::use_app;
+use crate::store;
+
+/// JPEG quality after resizing: sharp enough to read a sign, about 200–500 KB at 1600 px.
+const QUALITY: f64 = 0.82;
+
+fn js_err(e: wasm_bindgen::JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            js_sys::Reflect::get(&e, &"message".into())
+                .ok()?
+                .as_string()
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Resizes, encodes and hashes one picked image, and keeps it on the phone.
+async fn take(file: web_sys::File) -> Result<Value, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(
+        window
+            .create_image_bitmap_with_blob(&file)
+            .map_err(js_err)?,
+    )
+    .await
+    .map_err(js_err)?
+    .unchecked_into();
+    let (w, h) = (bitmap.width().max(1), bitmap.height().max(1));
+    let scale = (f64::from(MAX_PHOTO_SIDE) / f64::from(w.max(h))).min(1.0);
+    let (nw, nh) = (
+        ((f64::from(w) * scale).round() as u32).clamp(1, MAX_PHOTO_SIDE),
+        ((f64::from(h) * scale).round() as u32).clamp(1, MAX_PHOTO_SIDE),
+    );
+    let canvas = web_sys::OffscreenCanvas::new(nw, nh).map_err(js_err)?;
+    let ctx: web_sys::OffscreenCanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .map_err(js_err)?
+        .ok_or("no 2d context")?
+        .unchecked_into();
+    ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, f64::from(nw), f64::from(nh))
+        .map_err(js_err)?;
+    bitmap.close();
+    let options = web_sys::ImageEncodeOptions::new();
+    options.set_type("image/jpeg");
+    options.set_quality(QUALITY);
+    let blob: web_sys::Blob = JsFuture::from(
+        canvas
+            .convert_to_blob_with_options(&options)
+            .map_err(js_err)?,
+    )
+    .await
+    .map_err(js_err)?
+    .unchecked_into();
+    let bytes =
+        js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await.map_err(js_err)?)
+            .to_vec();
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let reference = json!({
+        "sha256": sha,
+        "type": "image/jpeg",
+        "bytes": bytes.len(),
+        "width": nw,
+        "height": nh,
+    });
+    store::save_photo(&reference, &blob).await?;
+    Ok(reference)
+}
+
+/// The picked photos of one field, with a button to add more and one to remove each.
+#[component]
+pub fn PhotoInput(
+    id: String,
+    value: Signal<Value>,
+    on_change: Callback<Value>,
+    max_count: u32,
+) -> impl IntoView {
+    let state = use_app();
+    let busy = RwSignal::new(false);
+    let multiple = max_count > 1;
+    let problem = RwSignal::new(None::<String>);
+    let list = move || value.with(|v| v.as_array().cloned().unwrap_or_default());
+    let picked = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let files: Vec<web_sys::File> = input
+            .files()
+            .map(|fl| (0..fl.length()).filter_map(|i| fl.get(i)).collect())
+            .unwrap_or_default();
+        input.set_value("");
+        busy.set(true);
+        problem.set(None);
+        leptos::task::spawn_local(async move {
+            for file in files {
+                let mut current =
+                    value.with_untracked(|v| v.as_array().cloned().unwrap_or_default());
+                if current.len() >= max_count as usize {
+                    break;
+                }
+                match take(file).await {
+                    Ok(reference) => {
+                        if !current.contains(&reference) {
+                            current.push(reference);
+                        }
+                        on_change.run(Value::Array(current));
+                    }
+                    Err(e) => {
+                        leptos::logging::warn!("photo: {e}");
+                        problem.set(Some(state.t(Msg::PhotoFailed).to_owned()));
+                    }
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let remove = move |sha: String| {
+        if !crate::browser::confirm(state.t(Msg::ConfirmRemovePhoto)) {
+            return;
+        }
+        let rest: Vec<Value> = list()
+            .into_iter()
+            .filter(|p| p["sha256"] != sha.as_str())
+            .collect();
+        on_change.run(if rest.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(rest)
+        });
+    };
+    view! {
+        <div class="photos">
+            <ul class="thumbs">
+                {move || list().into_iter().map(|p| {
+                    let sha = p["sha256"].as_str().unwrap_or_default().to_owned();
+                    let sha_rm = sha.clone();
+                    view! {
+                        <li>
+                            <Thumb sha=sha.clone()/>
+                            <button type="button" class="btn small ghost" on:click=move |_| remove(sha_rm.clone())>
+                                {move || state.t(Msg::RemovePhoto)}
+                            </button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <Show when=move || value.with(|v| v.as_array().map_or(0, Vec::len)) < max_count as usize>
+                <label class="btn block photo-pick">
+                    {move || if busy.get() { state.t(Msg::PhotoProcessing) } else { state.t(Msg::PhotoAdd) }}
+                    <input id=id.clone() type="file" accept="image/*" capture="environment" class="visually-hidden"
+                        multiple=multiple on:change=picked/>
+                </label>
+            </Show>
+            {move || problem.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        </div>
+    }
+}
+
+/// A small preview of a photo kept on the phone.
+#[component]
+fn Thumb(sha: String) -> impl IntoView {
+    let url = LocalResource::new(move || {
+        let sha = sha.clone();
+        async move {
+            let photo = store::photo(&sha).await.ok().flatten()?;
+            web_sys::Url::create_object_url_with_blob(&photo.blob).ok()
+        }
+    });
+    on_cleanup(move || {
+        if let Some(Some(u)) = url.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&u);
+        }
+    });
+    view! {
+        {move || url.get().flatten().map(|u| view! { <img class="thumb" src=u alt="" width="96" height="96"/> })}
+    }
+}
