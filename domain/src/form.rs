@@ -147,6 +147,8 @@ pub enum FieldKind {
     },
     /// Rows of sub-fields, such as the people met on a visit or the violations found.
     Repeat {
+        /// One level only: a repeat group cannot hold another.
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         fields: Vec<FieldDef>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min_rows: Option<u32>,

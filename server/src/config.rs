@@ -1,35 +1,47 @@
-//! Configuration, from flags or the environment (see `.env.sample`).
+//! Configuration, from flags or the environment (see `.env.sample`). The flags are global: they
+//! may be given before or after a subcommand (`wardbook form list --database-url …`).
 
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, clap::Parser)]
-#[command(
-    name = "wardbook",
-    version,
-    about = "Wardbook: the ward police field notebook server"
-)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// `sqlite://data/wardbook.db` (embedded, the default) or `postgres://user@host/db`.
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "sqlite://data/wardbook.db"
+        default_value = "sqlite://data/wardbook.db",
+        global = true
     )]
     pub database_url: String,
     /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "WARDBOOK_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "WARDBOOK_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: String,
     /// Directory of the built app (index.html, sw.js, assets/).
-    #[arg(long, env = "WARDBOOK_STATIC_DIR", default_value = "dist")]
+    #[arg(
+        long,
+        env = "WARDBOOK_STATIC_DIR",
+        default_value = "dist",
+        global = true
+    )]
     pub static_dir: PathBuf,
     /// Load the demo wards, groups and accounts (idempotent).
-    #[arg(long, env = "WARDBOOK_DEMO")]
+    #[arg(long, env = "WARDBOOK_DEMO", global = true)]
     pub demo: bool,
     /// How long a sign-in lasts, in hours. Officers work offline for days; default 30 days.
-    #[arg(long, env = "WARDBOOK_SESSION_HOURS", default_value_t = 720)]
+    #[arg(
+        long,
+        env = "WARDBOOK_SESSION_HOURS",
+        default_value_t = 720,
+        global = true
+    )]
     pub session_hours: i64,
     /// Largest request body accepted, in bytes.
-    #[arg(long, env = "WARDBOOK_MAX_BODY", default_value_t = 2 * 1024 * 1024)]
+    #[arg(long, env = "WARDBOOK_MAX_BODY", default_value_t = 2 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
 }
 

@@ -17,6 +17,30 @@ pub enum Backend {
     Postgres,
 }
 
+/// Which version a publication may create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishRule {
+    /// The next version of the key (1 for a new key), unless the latest version says the same.
+    NextVersion,
+    /// Version 1, only when the key has no version at all (the built-in forms).
+    FirstVersionOnly,
+}
+
+/// What a publication did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Publication {
+    /// The version now stored, or the latest version when nothing was stored.
+    pub version: u32,
+    /// Whether a new version was stored.
+    pub stored: bool,
+}
+
+fn is_unique_violation(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<sqlx::Error>()
+        .and_then(sqlx::Error::as_database_error)
+        .is_some_and(|d| d.is_unique_violation())
+}
+
 /// Published form versions by (key, version).
 type FormCache = Mutex<HashMap<(String, u32), Arc<FormDef>>>;
 
@@ -88,50 +112,103 @@ impl Db {
         self.pool.close().await;
     }
 
-    /// Publishes each built-in form version the database does not have yet.
+    /// Publishes each built-in form whose key has no version yet, as version 1. A key an
+    /// administrator has published (or an earlier start stored) is left alone, so restarts and
+    /// upgrades never add versions behind an administrator's back.
     pub async fn publish_builtin_forms(&self) -> anyhow::Result<()> {
         for form in FormDef::builtin() {
-            self.publish_form(&form).await?;
+            self.publish_form(&form, PublishRule::FirstVersionOnly, None, "built-in")
+                .await?;
         }
         Ok(())
     }
 
-    /// Stores a form version; an existing (key, version) is left as it is (versions are immutable).
-    /// Returns whether it was new.
-    pub async fn publish_form(&self, form: &FormDef) -> anyhow::Result<bool> {
+    /// Stores `form` as a new version of its key under `rule`; its own `version` is ignored and
+    /// the stored definition carries the version given here. Versions are immutable: nothing is
+    /// ever rewritten.
+    ///
+    /// Publications are serialized: the transaction first reserves a change number, which locks
+    /// the counter row until it ends, and only then reads the latest version. Two concurrent
+    /// publications of one key therefore get consecutive versions; should the primary key
+    /// (form_key, version) still refuse a row, the publication is tried again.
+    pub async fn publish_form(
+        &self,
+        form: &FormDef,
+        rule: PublishRule,
+        actor: Option<i64>,
+        source: &str,
+    ) -> anyhow::Result<Publication> {
         form.check().map_err(anyhow::Error::msg)?;
-        let mut tx = self.pool.begin().await?;
-        let exists = sqlx::query("SELECT 1 FROM forms WHERE form_key = $1 AND version = $2")
-            .bind(&form.key)
-            .bind(i64::from(form.version))
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if exists {
-            return Ok(false);
+        let mut attempt = 0;
+        loop {
+            match self.try_publish_form(form, rule, actor, source).await {
+                Err(e) if attempt < 3 && is_unique_violation(&e) => attempt += 1,
+                result => return result,
+            }
         }
+    }
+
+    async fn try_publish_form(
+        &self,
+        form: &FormDef,
+        rule: PublishRule,
+        actor: Option<i64>,
+        source: &str,
+    ) -> anyhow::Result<Publication> {
+        let mut tx = self.pool.begin().await?;
+        // First, so that the lock is held before the latest version is read.
         let seq = next_seq(&mut tx, 1).await?;
+        let latest = sqlx::query(
+            "SELECT version, definition FROM forms WHERE form_key = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(&form.key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let latest = latest
+            .map(|r| -> anyhow::Result<(u32, String)> {
+                Ok((u32::try_from(r.get::<i64, _>(0))?, r.get(1)))
+            })
+            .transpose()?;
+        if let Some((version, definition)) = &latest {
+            let same = serde_json::from_str::<FormDef>(definition)
+                .is_ok_and(|stored| stored.same_content(form));
+            if same || rule == PublishRule::FirstVersionOnly {
+                tx.rollback().await?;
+                return Ok(Publication {
+                    version: *version,
+                    stored: false,
+                });
+            }
+        }
+        let version = latest.map_or(1, |(v, _)| v + 1);
+        let stored = FormDef {
+            version,
+            ..form.clone()
+        };
         sqlx::query(
             "INSERT INTO forms (form_key, version, definition, published_at, seq) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&form.key)
-        .bind(i64::from(form.version))
-        .bind(serde_json::to_string(form)?)
+        .bind(i64::from(version))
+        .bind(serde_json::to_string(&stored)?)
         .bind(crate::now_ms())
         .bind(seq)
         .execute(&mut *tx)
         .await?;
         audit(
             &mut tx,
-            None,
+            actor,
             "form.publish",
             "form",
-            &format!("{}@{}", form.key, form.version),
-            "",
+            &format!("{}@{version}", form.key),
+            source,
         )
         .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Publication {
+            version,
+            stored: true,
+        })
     }
 
     pub async fn form(&self, key: &str, version: u32) -> sqlx::Result<Option<FormDef>> {

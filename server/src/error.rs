@@ -8,8 +8,9 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::api::ErrorBody;
-use domain::validate::FieldError;
-use domain::Lang;
+use domain::form::DefError;
+use domain::validate::{FieldError, Violation};
+use domain::{Lang, Text};
 
 tokio::task_local! {
     /// The language of the request being answered, set by [`language_scope`].
@@ -55,6 +56,9 @@ pub enum AppError {
         message: Option<String>,
         fields: Vec<FieldError>,
     },
+    /// A form definition file that cannot be published: where and what, in the caller's language.
+    #[error("invalid form definition: {0}")]
+    InvalidForm(DefError),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("method not allowed")]
@@ -63,6 +67,15 @@ pub enum AppError {
     TooManyAttempts { retry_after_secs: i64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<crate::forms::PublishError> for AppError {
+    fn from(e: crate::forms::PublishError) -> Self {
+        match e {
+            crate::forms::PublishError::Invalid(e) => AppError::InvalidForm(e),
+            crate::forms::PublishError::Internal(e) => AppError::Internal(e),
+        }
+    }
 }
 
 impl From<sqlx::Error> for AppError {
@@ -83,7 +96,9 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::TooLarge | AppError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation { .. } | AppError::InvalidForm(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -102,6 +117,7 @@ impl AppError {
             AppError::TooLarge => "too_large",
             AppError::BatchTooLarge { .. } => "batch_too_large",
             AppError::Validation { .. } => "validation",
+            AppError::InvalidForm(_) => "invalid_form",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
@@ -138,6 +154,7 @@ impl AppError {
             } => m.clone(),
             AppError::Validation { message: None, .. } if vi => "Có mục chưa hợp lệ.".into(),
             AppError::Validation { message: None, .. } => "Some fields are not valid.".into(),
+            AppError::InvalidForm(e) => e.message(lang),
             AppError::UnsupportedMediaType if vi => "Dữ liệu phải ở dạng JSON.".into(),
             AppError::UnsupportedMediaType => "The body must be JSON.".into(),
             AppError::MethodNotAllowed if vi => "Địa chỉ này không nhận kiểu yêu cầu đó.".into(),
@@ -158,6 +175,7 @@ impl AppError {
     pub fn body(&self, lang: Lang) -> ErrorBody {
         let fields = match self {
             AppError::Validation { fields, .. } => fields.clone(),
+            AppError::InvalidForm(e) => vec![definition_error_entry(e, lang)],
             _ => Vec::new(),
         };
         ErrorBody {
@@ -165,6 +183,21 @@ impl AppError {
             message: self.message(lang),
             fields,
         }
+    }
+}
+
+/// A refused definition as the one entry of the body's field list: `field` is the path in the
+/// definition (`violations.kind`; empty for the form itself) and `message` the whole message.
+/// `ErrorBody` has no kind for definition problems, so the entry is a `pattern_mismatch` whose
+/// hint is the message in both languages: a client that re-renders from `violation` still shows
+/// the right text.
+fn definition_error_entry(e: &DefError, lang: Lang) -> FieldError {
+    FieldError {
+        field: e.path.clone(),
+        violation: Violation::PatternMismatch {
+            hint: Some(Text::new(e.message(Lang::Vi), e.message(Lang::En))),
+        },
+        message: e.message(lang),
     }
 }
 

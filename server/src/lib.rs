@@ -2,6 +2,8 @@
 
 /// Sign-in, sessions and the authenticated caller.
 pub mod auth;
+/// The `wardbook` command line: the server, and the `form` commands.
+pub mod cli;
 /// Configuration from flags and the environment.
 pub mod config;
 /// The database: connection, migrations and the queries every route shares.
@@ -10,6 +12,8 @@ pub mod db;
 pub mod demo;
 /// The one error type and its JSON body, in the caller's language.
 pub mod error;
+/// Publishing and listing form definitions, shared by the API and the command line.
+pub mod forms;
 /// The OpenAPI description served at `/api/openapi.json`.
 pub mod openapi;
 /// HTTP routes, one module per area.

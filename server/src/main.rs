@@ -1,4 +1,7 @@
-//! The `wardbook` command: runs the server (and later, administration subcommands).
+//! The `wardbook` command: runs the server, or with `form …` manages form definitions
+//! (see [`server::cli`]).
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
@@ -8,9 +11,8 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let config = server::config::Config::parse();
+async fn main() -> anyhow::Result<ExitCode> {
+    let cli = server::cli::Cli::parse();
     server::telemetry::init();
-    let app = server::Application::build(config).await?;
-    app.run_until_stopped().await
+    server::cli::run(cli).await
 }

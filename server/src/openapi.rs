@@ -3,16 +3,18 @@
 #![allow(dead_code)] // The functions below only carry `#[utoipa::path]` metadata.
 
 use domain::api::{ErrorBody, LoginRequest, LoginResponse, Me, RecordDetail, RecordSummary};
+use domain::form::FormDef;
 use domain::sync::{PullResponse, PushRequest, PushResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::forms::{FormVersions, Published};
 use crate::routes::records::StatusChange;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, login, logout, me, push, pull, list_records, record_detail, set_status),
+    paths(health, login, logout, me, push, pull, list_records, record_detail, set_status, publish_form, list_forms, form_definition),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -81,6 +83,33 @@ fn record_detail() {}
 ))]
 fn set_status() {}
 
+#[utoipa::path(post, path = "/api/forms", request_body(content = FormDef, content_type = "application/json",
+    description = "The definition file, read strictly (unknown types or properties, duplicate keys, conditions that do not parse, name missing fields or go round in a circle are refused). Its `version`, if any, is ignored: the server gives the latest version of the key plus one, or 1 for a new key."),
+    responses(
+    (status = 201, description = "Stored as a new version", body = Published),
+    (status = 200, description = "Same content as the latest version: nothing stored, `unchanged` is true", body = Published),
+    (status = 401, body = ErrorBody),
+    (status = 403, description = "Only administrators publish forms", body = ErrorBody),
+    (status = 413, body = ErrorBody),
+    (status = 415, description = "The body must be `application/json`", body = ErrorBody),
+    (status = 422, description = "`invalid_form`: the message says where and what, in the caller's language; `fields` holds one entry whose `field` is the path in the definition (empty for the form itself)", body = ErrorBody),
+))]
+fn publish_form() {}
+
+#[utoipa::path(get, path = "/api/forms", responses(
+    (status = 200, description = "Every form by key, with every version newest first", body = Vec<FormVersions>),
+    (status = 401, body = ErrorBody),
+    (status = 403, description = "Administrators and supervisors only", body = ErrorBody),
+))]
+fn list_forms() {}
+
+#[utoipa::path(get, path = "/api/forms/{key}/{version}", params(("key" = String, Path), ("version" = u32, Path)), responses(
+    (status = 200, description = "The stored definition of that version; published versions never change", body = FormDef),
+    (status = 401, body = ErrorBody),
+    (status = 404, description = "No such form or version", body = ErrorBody),
+))]
+fn form_definition() {}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -92,6 +121,8 @@ mod tests {
             "/api/sync/pull",
             "/api/auth/login",
             "/api/records/{id}/status",
+            "/api/forms",
+            "/api/forms/{key}/{version}",
         ] {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }

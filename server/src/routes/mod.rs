@@ -8,6 +8,8 @@ use crate::AppState;
 
 /// Sign-in and the caller's identity (everyone).
 pub mod auth;
+/// Form definitions: publishing (administrators), listing and reading versions.
+pub mod forms;
 /// Records for supervisors and their readers (ward staff).
 pub mod records;
 /// Push and pull between phone and server (phones).
@@ -23,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(sync::router())
         .merge(records::router())
+        .merge(forms::router())
         .fallback(|| async { crate::error::AppError::NotFound })
         .method_not_allowed_fallback(|| async { crate::error::AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));

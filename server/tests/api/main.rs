@@ -1,5 +1,6 @@
 mod auth;
 mod errors;
+mod forms;
 mod health;
 mod helpers;
 mod records;

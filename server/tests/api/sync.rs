@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use domain::form::NEIGHBORHOOD_REPORT;
+use domain::form::{FormDef, NEIGHBORHOOD_REPORT};
 use domain::record::RecordStatus;
 use domain::sync::{Change, PushOutcome, MAX_PUSH_BATCH};
 use domain::validate::Violation;
@@ -22,6 +22,11 @@ fn record_ids(changes: &[Change]) -> Vec<Uuid> {
             Change::Form { .. } => None,
         })
         .collect()
+}
+
+/// How many forms a fresh server publishes (the built-in ones).
+fn builtin_forms() -> usize {
+    FormDef::builtin().len()
 }
 
 /// How many times `id` is in the supervisor's list.
@@ -334,7 +339,7 @@ async fn field_reasons_come_in_the_callers_language() {
         reasons,
         [
             ("weather", "This field is not part of the form."),
-            ("category", "Please pick one of the listed options."),
+            ("category", "Please pick from the listed options."),
         ]
     );
 }
@@ -461,7 +466,7 @@ async fn a_batch_over_the_maximum_is_refused_whole() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn pulling_from_zero_gives_the_form_then_my_records() {
+async fn pulling_from_zero_gives_the_forms_then_my_records() {
     let app = spawn_app().await;
     let lan = app.login("totruong").await;
     let group = own_group(&app, &lan).await;
@@ -472,15 +477,23 @@ async fn pulling_from_zero_gives_the_form_then_my_records() {
     assert!(!page.reset);
     assert!(!page.more);
     assert!(page.cursor > 0);
-    assert_eq!(page.changes.len(), 3, "{:?}", page.changes);
+    let forms = builtin_forms();
+    assert_eq!(page.changes.len(), forms + 2, "{:?}", page.changes);
     match &page.changes[0] {
         Change::Form { form } => {
             assert_eq!((form.key.as_str(), form.version), (NEIGHBORHOOD_REPORT, 1));
             assert!(!form.fields.is_empty());
         }
-        other => panic!("the form comes first, got {other:?}"),
+        other => panic!("the forms come first, got {other:?}"),
     }
-    for (change, sent) in page.changes[1..].iter().zip(&batch) {
+    assert!(
+        page.changes[..forms]
+            .iter()
+            .all(|c| matches!(c, Change::Form { form } if form.version == 1)),
+        "{:?}",
+        page.changes
+    );
+    for (change, sent) in page.changes[forms..].iter().zip(&batch) {
         let Change::Record(state) = change else {
             panic!("expected a record state, got {change:?}");
         };
@@ -506,7 +519,7 @@ async fn paging_one_change_at_a_time_walks_every_change_once_in_order() {
         app.push_ok(&lan, vec![valid_report(group)]).await;
     }
     let whole = app.pull(&lan, 0).await;
-    assert_eq!(whole.changes.len(), 4);
+    assert_eq!(whole.changes.len(), builtin_forms() + 3);
 
     let mut cursor = 0;
     let mut walked = Vec::new();
@@ -527,7 +540,10 @@ async fn paging_one_change_at_a_time_walks_every_change_once_in_order() {
     assert_eq!(walked, whole.changes, "each change once, in sequence order");
     assert_eq!(cursor, whole.cursor);
     assert!(
-        cursors.windows(2).take(4).all(|w| w[0] < w[1]),
+        cursors
+            .windows(2)
+            .take(builtin_forms() + 3)
+            .all(|w| w[0] < w[1]),
         "each page moves the cursor: {cursors:?}"
     );
     assert!(app.pull_page(&lan, cursor, 1).await.changes.is_empty());
@@ -621,7 +637,7 @@ async fn another_users_records_never_appear_in_my_pull() {
     // The supervisor reads records in the list, not through the phone's pull.
     let page = app.pull(&boss, 0).await;
     assert!(record_ids(&page.changes).is_empty(), "{:?}", page.changes);
-    assert_eq!(page.changes.len(), 1, "the form only");
+    assert_eq!(page.changes.len(), builtin_forms(), "the forms only");
 
     // Not even when someone else's record changes.
     let cursor = app.pull(&lan, 0).await.cursor;
@@ -660,6 +676,6 @@ async fn an_accepted_record_and_a_sign_in_survive_a_restart() {
     let page = app.pull(&lan, cursor).await;
     assert!(!page.reset);
     assert!(page.changes.is_empty(), "{:?}", page.changes);
-    // The restart loads the built-in form and the demo accounts again without duplicating them.
-    assert_eq!(app.pull(&lan, 0).await.changes.len(), 2);
+    // The restart loads the built-in forms and the demo accounts again without duplicating them.
+    assert_eq!(app.pull(&lan, 0).await.changes.len(), builtin_forms() + 1);
 }

@@ -1,0 +1,243 @@
+//! The `wardbook` command line. With no subcommand it runs the server, exactly as it always has;
+//! `wardbook form publish FILE` and `wardbook form list` manage form definitions through the
+//! same code as `POST /api/forms` and `GET /api/forms` ([`crate::forms`]).
+//!
+//! The commands answer in the language of the environment (`LC_ALL`, `LC_MESSAGES`, `LANG`):
+//! Vietnamese for `vi…`, English otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use domain::Lang;
+
+use crate::config::Config;
+use crate::forms::{self, PublishError};
+use crate::Db;
+
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "wardbook",
+    version,
+    about = "Wardbook: the ward police field notebook server",
+    long_about = "Wardbook: the ward police field notebook server.\n\n\
+        With no command, runs the server. The options below apply to every command."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Form definitions: publish a new version, list the published ones.
+    #[command(subcommand)]
+    Form(FormCommand),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum FormCommand {
+    /// Publish a definition file (JSON) as the next version of its form.
+    ///
+    /// The server gives the version: the latest version of the form's key plus one, or 1 for a
+    /// new key; a "version" written in the file is ignored. When the file says the same as the
+    /// latest version, nothing is stored and the command says so, so running it twice is
+    /// harmless. A refused file prints where and what is wrong, and the command exits with 1.
+    Publish {
+        /// The definition file.
+        file: PathBuf,
+    },
+    /// List every published form with its versions, newest first.
+    List,
+}
+
+/// Runs what the command line asks for.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let Some(Command::Form(command)) = cli.command else {
+        let app = crate::Application::build(cli.config).await?;
+        app.run_until_stopped().await?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let lang = lang_from_env();
+    let db = open(&cli.config.database_url).await?;
+    let result = match &command {
+        FormCommand::Publish { file } => form_publish(&db, file, lang).await,
+        FormCommand::List => form_list(&db, lang).await.map_err(|e| format!("{e:#}")),
+    };
+    db.close().await;
+    Ok(match result {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+/// The database as the server would find it: migrated, with the built-in forms published.
+/// Publishing the built-ins first means a command run before the server ever started gives the
+/// same versions as one run after.
+pub async fn open(database_url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(database_url).await?;
+    db.migrate().await?;
+    db.publish_builtin_forms().await?;
+    Ok(db)
+}
+
+/// `wardbook form publish FILE`: the line to print, or the error to print (exit code 1).
+pub async fn form_publish(db: &Db, file: &Path, lang: Lang) -> Result<String, String> {
+    let vi = lang == Lang::Vi;
+    let shown = file.display();
+    let bytes = std::fs::read(file).map_err(|e| {
+        if vi {
+            format!("không đọc được {shown}: {e}")
+        } else {
+            format!("cannot read {shown}: {e}")
+        }
+    })?;
+    match forms::publish(db, &bytes, None, "command line").await {
+        Ok(p) if p.unchanged && vi => Ok(format!(
+            "không đổi: {} đã là phiên bản {}",
+            p.key, p.version
+        )),
+        Ok(p) if p.unchanged => Ok(format!(
+            "unchanged: {} is already version {}",
+            p.key, p.version
+        )),
+        Ok(p) if vi => Ok(format!("đã xuất bản {} phiên bản {}", p.key, p.version)),
+        Ok(p) => Ok(format!("published {} version {}", p.key, p.version)),
+        Err(PublishError::Invalid(e)) => Err(format!("{shown}: {}", e.message(lang))),
+        Err(PublishError::Internal(e)) if vi => Err(format!("không xuất bản được {shown}: {e:#}")),
+        Err(PublishError::Internal(e)) => Err(format!("cannot publish {shown}: {e:#}")),
+    }
+}
+
+/// `wardbook form list`: every form, its title and its versions with their publication time in
+/// Vietnam (UTC+7).
+pub async fn form_list(db: &Db, lang: Lang) -> anyhow::Result<String> {
+    let forms = forms::list(db).await?;
+    if forms.is_empty() {
+        return Ok(match lang {
+            Lang::Vi => "chưa có biểu mẫu nào".into(),
+            Lang::En => "no forms published".into(),
+        });
+    }
+    let mut out = Vec::new();
+    for form in forms {
+        out.push(format!("{} — {}", form.key, form.title.get(lang)));
+        for v in form.versions {
+            let when = vietnam_time(v.published_at);
+            out.push(match lang {
+                Lang::Vi => format!("  phiên bản {}  xuất bản {when}", v.version),
+                Lang::En => format!("  version {}  published {when}", v.version),
+            });
+        }
+    }
+    Ok(out.join("\n"))
+}
+
+/// The command line's language, from the locale variables; English unless they say Vietnamese.
+pub fn lang_from_env() -> Lang {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.trim().is_empty())
+        .and_then(|v| Lang::from_code(&v))
+        .unwrap_or(Lang::En)
+}
+
+/// `2026-11-25 21:30 (UTC+7)` for milliseconds since the Unix epoch. Vietnam keeps no daylight
+/// saving time, so a fixed offset is exact.
+fn vietnam_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000) + 7 * 3600;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} (UTC+7)",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn with_no_command_the_flags_configure_the_server_as_before() {
+        let cli = Cli::try_parse_from([
+            "wardbook",
+            "--listen",
+            "127.0.0.1:9999",
+            "--database-url",
+            "sqlite://x/y.db",
+            "--static-dir",
+            "/tmp/static",
+            "--demo",
+        ])
+        .unwrap();
+        assert_eq!(cli.command, None);
+        assert_eq!(cli.config.listen, "127.0.0.1:9999");
+        assert_eq!(cli.config.database_url, "sqlite://x/y.db");
+        assert_eq!(cli.config.static_dir, PathBuf::from("/tmp/static"));
+        assert!(cli.config.demo);
+    }
+
+    #[test]
+    fn the_form_commands_take_the_global_flags_before_or_after_them() {
+        let after = Cli::try_parse_from([
+            "wardbook",
+            "form",
+            "publish",
+            "forms/new.json",
+            "--database-url",
+            "postgres://db/wardbook",
+        ])
+        .unwrap();
+        assert_eq!(
+            after.command,
+            Some(Command::Form(FormCommand::Publish {
+                file: PathBuf::from("forms/new.json")
+            }))
+        );
+        assert_eq!(after.config.database_url, "postgres://db/wardbook");
+
+        let before = Cli::try_parse_from([
+            "wardbook",
+            "--database-url",
+            "sqlite://a.db",
+            "form",
+            "list",
+        ])
+        .unwrap();
+        assert_eq!(before.command, Some(Command::Form(FormCommand::List)));
+        assert_eq!(before.config.database_url, "sqlite://a.db");
+
+        assert!(Cli::try_parse_from(["wardbook", "form", "publish"]).is_err());
+        assert!(Cli::try_parse_from(["wardbook", "form", "remove", "x"]).is_err());
+    }
+
+    #[test]
+    fn publication_times_are_shown_in_vietnam_time() {
+        assert_eq!(vietnam_time(0), "1970-01-01 07:00 (UTC+7)");
+        // 2026-11-25T14:30:00Z
+        assert_eq!(vietnam_time(1_795_617_000_000), "2026-11-25 21:30 (UTC+7)");
+        // 2024-02-29T20:00:00Z is already 1 March in Hà Nội.
+        assert_eq!(vietnam_time(1_709_236_800_000), "2024-03-01 03:00 (UTC+7)");
+    }
+}

@@ -1,0 +1,81 @@
+//! Form definitions: `POST /api/forms` (administrators publish a definition file),
+//! `GET /api/forms` (administrators and supervisors list forms and versions) and
+//! `GET /api/forms/{key}/{version}` (anyone signed in reads one stored version).
+//! The work is done in [`crate::forms`], which the `wardbook form` commands share.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::api::Role;
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppPath, AppResult};
+use crate::forms::{FormVersions, Published};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/forms", get(list).post(publish))
+        .route("/forms/{key}/{version}", get(definition))
+}
+
+/// Whether the body is declared as JSON (`application/json` or `application/…+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
+
+/// The body is the definition file itself, read as text so that [`domain::form::FormDef::parse`]
+/// reports exactly what is wrong and where (serde's own messages would not).
+async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> AppResult<(StatusCode, Json<Published>)> {
+    if caller.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    if !is_json(&headers) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        _ => AppError::BadRequest(r.body_text()),
+    })?;
+    let published = crate::forms::publish(&state.db, &body, Some(caller.user_id), "api").await?;
+    let status = if published.unchanged {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(published)))
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<FormVersions>>> {
+    if !matches!(caller.role, Role::Admin | Role::Supervisor) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Json(crate::forms::list(&state.db).await?))
+}
+
+async fn definition(
+    State(state): State<AppState>,
+    _caller: Caller,
+    AppPath((key, version)): AppPath<(String, u32)>,
+) -> AppResult<Response> {
+    let text = crate::forms::definition(&state.db, &key, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
