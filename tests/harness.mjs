@@ -53,6 +53,7 @@ export class Server {
       '--listen', `127.0.0.1:${this.port}`,
       '--database-url', `sqlite://${this.dataDir}/wardbook.db`,
       '--static-dir', this.staticDir,
+      '--photo-store', `${this.dataDir}/photos`,
       '--demo',
     ], { stdio: ['ignore', log, log], env: { ...process.env, RUST_LOG: 'warn' } });
     const deadline = Date.now() + 30_000;

@@ -152,3 +152,66 @@ pub async fn set_status(
     )?;
     read(req.send().await).await
 }
+
+/// Where the upload of one photo stands on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub struct UploadState {
+    pub complete: bool,
+    pub received: u64,
+}
+
+pub async fn photo_upload_state(
+    token: &str,
+    sha: &str,
+    lang: Lang,
+) -> Result<UploadState, ApiError> {
+    let url = format!("/api/photos/{sha}/upload");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// Sends bytes `offset..offset + chunk.size()` of a photo of `total` bytes.
+pub async fn put_photo_chunk(
+    token: &str,
+    sha: &str,
+    content_type: &str,
+    total: u64,
+    offset: u64,
+    chunk: &web_sys::Blob,
+    lang: Lang,
+) -> Result<UploadState, ApiError> {
+    let url = format!("/api/photos/{sha}");
+    let req = with_headers(Request::put(&url), Some(token), lang)
+        .header("Content-Type", content_type)
+        .header("Upload-Length", &total.to_string())
+        .header("Upload-Offset", &offset.to_string())
+        .body(wasm_bindgen::JsValue::from(chunk.clone()))
+        .map_err(|_| ApiError::Offline)?;
+    read(req.send().await).await
+}
+
+/// A photo's bytes from the server, as a Blob the page can show.
+pub async fn photo(token: &str, sha: &str, lang: Lang) -> Result<web_sys::Blob, ApiError> {
+    let url = format!("/api/photos/{sha}");
+    let res = with_headers(Request::get(&url), Some(token), lang)
+        .send()
+        .await
+        .map_err(|_| ApiError::Offline)?;
+    if !res.ok() {
+        return Err(ApiError::Server {
+            status: res.status(),
+            body: ErrorBody {
+                code: "http".into(),
+                message: format!("HTTP {}", res.status()),
+                fields: Vec::new(),
+            },
+        });
+    }
+    let buf = res.binary().await.map_err(|_| ApiError::Offline)?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(buf.as_slice()));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|_| ApiError::Offline)
+}

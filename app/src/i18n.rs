@@ -97,6 +97,7 @@ catalogue! {
     PhotoFailed => "Không xử lý được ảnh này. Hãy chụp lại.", "This photo could not be processed. Please take it again.";
     RemovePhoto => "Bỏ ảnh", "Remove photo";
     ConfirmRemovePhoto => "Bỏ ảnh này?", "Remove this photo?";
+    PhotoWaiting => "Ảnh đang được gửi lên", "Photo still uploading";
 }
 
 pub fn role_label(role: domain::api::Role) -> Msg {

@@ -646,3 +646,51 @@ pub async fn mark_photo_uploaded(sha: &str) -> StoreResult<()> {
     drop(store);
     tx.commit().await.map_err(err)
 }
+
+/// Drops uploaded photos that no draft and no queued record uses any more.
+pub async fn forget_sent_photos() -> StoreResult<()> {
+    fn collect(v: &Value, out: &mut std::collections::HashSet<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(sha)) = o.get("sha256") {
+                    out.insert(sha.clone());
+                }
+                o.values().for_each(|v| collect(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut used = std::collections::HashSet::new();
+    for d in drafts().await? {
+        d.data.values().for_each(|v| collect(v, &mut used));
+    }
+    for r in records().await? {
+        if r.state != LocalState::Synced {
+            r.data
+                .iter()
+                .flat_map(|d| d.values())
+                .for_each(|v| collect(v, &mut used));
+        }
+    }
+    let db = db().await?;
+    let tx = db
+        .transaction(PHOTOS)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let store = tx.object_store(PHOTOS).map_err(err)?;
+    let all = store
+        .get_all::<wasm_bindgen::JsValue>()
+        .primitive()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    for p in all.filter_map(Result::ok).filter_map(|v| local_photo(&v)) {
+        if p.uploaded && !used.contains(&p.sha256) {
+            store.delete(p.sha256).await.map_err(err)?;
+        }
+    }
+    drop(store);
+    tx.commit().await.map_err(err)
+}

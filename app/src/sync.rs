@@ -180,6 +180,7 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
                 .map_err(local_error)?;
             status.refresh_counts().await;
         }
+        upload_photos(&session.token, lang).await?;
         let mut cursor = store::cursor().await.map_err(local_error)?;
         loop {
             let page = api::pull(&session.token, cursor, lang).await?;
@@ -204,6 +205,70 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
     .await;
     status.running.set(false);
     result
+}
+
+/// Bytes per photo upload request: small enough to get through a weak 3G link, so that an
+/// interrupted upload loses little and resumes where it stopped.
+const PHOTO_CHUNK: u64 = 128 * 1024;
+
+/// Uploads every photo the server does not hold yet, resuming partial uploads. Records go
+/// first (they are small and matter most); a record is complete on the server once its photos
+/// are. A photo the server refuses is logged and left for the next round, never blocking others.
+async fn upload_photos(token: &str, lang: domain::Lang) -> Result<(), ApiError> {
+    for photo in store::photos_to_upload().await.map_err(local_error)? {
+        match upload_photo(token, &photo, lang).await {
+            Ok(()) => store::mark_photo_uploaded(&photo.sha256)
+                .await
+                .map_err(local_error)?,
+            Err(e @ (ApiError::Offline | ApiError::Unauthorized(_))) => return Err(e),
+            Err(e) => leptos::logging::warn!("photo {} not uploaded: {e:?}", photo.sha256),
+        }
+    }
+    store::forget_sent_photos().await.map_err(local_error)
+}
+
+async fn upload_photo(
+    token: &str,
+    photo: &store::LocalPhoto,
+    lang: domain::Lang,
+) -> Result<(), ApiError> {
+    let total = photo.blob.size() as u64;
+    let mut at = api::photo_upload_state(token, &photo.sha256, lang).await?;
+    let mut restarts = 0;
+    while !at.complete {
+        let end = (at.received + PHOTO_CHUNK).min(total);
+        let chunk = photo
+            .blob
+            .slice_with_f64_and_f64(at.received as f64, end as f64)
+            .map_err(|_| local_error("cannot read the photo".into()))?;
+        at = match api::put_photo_chunk(
+            token,
+            &photo.sha256,
+            &photo.content_type,
+            total,
+            at.received,
+            &chunk,
+            lang,
+        )
+        .await
+        {
+            Ok(next) => next,
+            // Out of step (an answer was lost): ask where the server stands and go on from there.
+            Err(ApiError::Server { status: 409, .. }) => {
+                api::photo_upload_state(token, &photo.sha256, lang).await?
+            }
+            // Arrived damaged: start again once.
+            Err(ApiError::Server { status: 422, .. }) if restarts == 0 => {
+                restarts += 1;
+                api::UploadState {
+                    complete: false,
+                    received: 0,
+                }
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(())
 }
 
 fn local_error(e: String) -> ApiError {

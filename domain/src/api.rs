@@ -93,6 +93,10 @@ pub struct RecordSummary {
     pub received_at: i64,
     /// A short human description taken from the record (category and location).
     pub headline: String,
+    /// Photos the record names that have not reached the server yet; the record is complete
+    /// when this is 0.
+    #[serde(default)]
+    pub photos_missing: u32,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -43,6 +43,15 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "WARDBOOK_MAX_BODY", default_value_t = 2 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Where photos are kept: a directory (the default), `memory:` (tests only), or
+    /// `s3://bucket/prefix` in a build with the `s3` feature (credentials from `AWS_*`).
+    #[arg(
+        long,
+        env = "WARDBOOK_PHOTO_STORE",
+        default_value = "data/photos",
+        global = true
+    )]
+    pub photo_store: String,
 }
 
 impl Config {
@@ -55,6 +64,7 @@ impl Config {
             demo: true,
             session_hours: 720,
             max_body_bytes: 2 * 1024 * 1024,
+            photo_store: "memory:".into(),
         }
     }
 }

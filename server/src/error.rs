@@ -61,6 +61,18 @@ pub enum AppError {
     InvalidForm(DefError),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A photo that is not JPEG or WebP.
+    #[error("photo type not accepted")]
+    PhotoType,
+    /// A photo larger than the server keeps.
+    #[error("photo too large")]
+    PhotoTooLarge { max_mb: u64 },
+    /// A photo chunk that does not start where the upload stands; resume from `received`.
+    #[error("upload is at {received}")]
+    UploadOffset { received: u64 },
+    /// All of a photo arrived but it does not match its name or its type.
+    #[error("photo damaged in transit")]
+    PhotoDamaged,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("too many failed sign-ins")]
@@ -95,7 +107,12 @@ impl AppError {
             }
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::TooLarge | AppError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge
+            | AppError::BatchTooLarge { .. }
+            | AppError::PhotoTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PhotoType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UploadOffset { .. } => StatusCode::CONFLICT,
+            AppError::PhotoDamaged => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Validation { .. } | AppError::InvalidForm(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -119,6 +136,10 @@ impl AppError {
             AppError::Validation { .. } => "validation",
             AppError::InvalidForm(_) => "invalid_form",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::PhotoType => "photo_type",
+            AppError::PhotoTooLarge { .. } => "photo_too_large",
+            AppError::UploadOffset { .. } => "upload_offset",
+            AppError::PhotoDamaged => "photo_damaged",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Internal(_) => "internal",
@@ -157,6 +178,24 @@ impl AppError {
             AppError::InvalidForm(e) => e.message(lang),
             AppError::UnsupportedMediaType if vi => "Dữ liệu phải ở dạng JSON.".into(),
             AppError::UnsupportedMediaType => "The body must be JSON.".into(),
+            AppError::PhotoType if vi => "Ảnh phải ở dạng JPEG hoặc WebP.".into(),
+            AppError::PhotoType => "Photos must be JPEG or WebP.".into(),
+            AppError::PhotoTooLarge { max_mb } if vi => format!("Ảnh quá lớn: tối đa {max_mb} MB."),
+            AppError::PhotoTooLarge { max_mb } => {
+                format!("The photo is too large: at most {max_mb} MB.")
+            }
+            AppError::UploadOffset { received } if vi => {
+                format!("Máy chủ đã nhận {received} byte của ảnh; hãy gửi tiếp từ đó.")
+            }
+            AppError::UploadOffset { received } => {
+                format!("The server holds {received} bytes of this photo; continue from there.")
+            }
+            AppError::PhotoDamaged if vi => {
+                "Ảnh bị hỏng trên đường truyền; ảnh sẽ được gửi lại.".into()
+            }
+            AppError::PhotoDamaged => {
+                "The photo was damaged on the way; it will be sent again.".into()
+            }
             AppError::MethodNotAllowed if vi => "Địa chỉ này không nhận kiểu yêu cầu đó.".into(),
             AppError::MethodNotAllowed => "This address does not accept that method.".into(),
             AppError::TooManyAttempts { retry_after_secs } if vi => format!(

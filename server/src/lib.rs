@@ -16,6 +16,8 @@ pub mod error;
 pub mod forms;
 /// The OpenAPI description served at `/api/openapi.json`.
 pub mod openapi;
+/// Photos: content-addressed storage and resumable uploads.
+pub mod photos;
 /// HTTP routes, one module per area.
 pub mod routes;
 /// Logging.
@@ -36,6 +38,7 @@ pub use db::Db;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub photos: photos::PhotoStore,
     pub config: Arc<Config>,
 }
 
@@ -57,8 +60,10 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let photos = photos::PhotoStore::open(&config.photo_store)?;
         let state = AppState {
             db,
+            photos,
             config: Arc::new(config),
         };
         let router = routes::router(state.clone());

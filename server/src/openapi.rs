@@ -14,7 +14,8 @@ use crate::routes::records::StatusChange;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, login, logout, me, push, pull, list_records, record_detail, set_status, publish_form, list_forms, form_definition),
+    paths(health, login, logout, me, push, pull, list_records, record_detail, set_status, publish_form, list_forms, form_definition,
+        crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -123,6 +124,8 @@ mod tests {
             "/api/records/{id}/status",
             "/api/forms",
             "/api/forms/{key}/{version}",
+            "/api/photos/{sha}",
+            "/api/photos/{sha}/upload",
         ] {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }

@@ -42,7 +42,10 @@ pub fn WardRecords() -> impl IntoView {
                                         <td>{r.group.name}</td>
                                         <td><a href=format!("/ward/{}", r.id)>{r.headline}</a></td>
                                         <td>{r.author}</td>
-                                        <td>{r.status.label(state.lang.get_untracked())}</td>
+                                        <td>
+                                            {r.status.label(state.lang.get_untracked())}
+                                            {(r.photos_missing > 0).then(|| view! { " " <span class="badge">{format!("{} ({})", state.t(Msg::PhotoWaiting), r.photos_missing)}</span> })}
+                                        </td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -100,12 +103,17 @@ pub fn WardRecord() -> impl IntoView {
                                                         <li><dl>
                                                             {fields.iter().filter_map(|sub| {
                                                                 let v = row.get(&sub.key)?;
-                                                                Some(view! { <dt>{sub.label.get(lang).to_owned()}</dt><dd class="value">{show_field_value(&sub.kind, v, lang)}</dd> })
+                                                                let shown = match (&sub.kind, v) {
+                                                                    (FieldKind::Photo { .. }, Value::Array(items)) => view! { <ServerPhotos items=items.clone()/> }.into_any(),
+                                                                    (kind, v) => show_field_value(kind, v, lang).into_any(),
+                                                                };
+                                                                Some(view! { <dt>{sub.label.get(lang).to_owned()}</dt><dd class="value">{shown}</dd> })
                                                             }).collect_view()}
                                                         </dl></li>
                                                     }).collect_view()}
                                                 </ol>
                                             }.into_any(),
+                                            (FieldKind::Photo { .. }, Value::Array(items)) => view! { <ServerPhotos items=items.clone()/> }.into_any(),
                                             (kind, v) => show_field_value(kind, v, lang).into_any(),
                                         };
                                         Some(view! { <dt>{label}</dt><dd class="value">{shown}</dd> })
@@ -162,4 +170,35 @@ fn StatusActions(id: String, current: RecordStatus, on_changed: Callback<()>) ->
             </div>
         }
     })
+}
+
+/// Photos of a record, fetched with the caller's sign-in (an `<img src>` could not send it).
+#[component]
+fn ServerPhotos(items: Vec<Value>) -> impl IntoView {
+    let state = use_app();
+    items
+        .into_iter()
+        .filter_map(|p| p.get("sha256").and_then(Value::as_str).map(str::to_owned))
+        .map(|sha| {
+            let url = LocalResource::new(move || {
+                let (token, lang, sha) = (state.token(), state.lang.get_untracked(), sha.clone());
+                async move {
+                    let blob = api::photo(&token, &sha, lang).await.ok()?;
+                    web_sys::Url::create_object_url_with_blob(&blob).ok()
+                }
+            });
+            on_cleanup(move || {
+                if let Some(Some(u)) = url.get_untracked() {
+                    let _ = web_sys::Url::revoke_object_url(&u);
+                }
+            });
+            view! {
+                {move || match url.get() {
+                    Some(Some(u)) => { let src = u.clone(); view! { <a href=u target="_blank"><img class="thumb" src=src alt="" width="96" height="96"/></a> }.into_any() }
+                    Some(None) => view! { <span class="badge">{state.t(Msg::PhotoWaiting)}</span> }.into_any(),
+                    None => view! { <span class="thumb placeholder"></span> }.into_any(),
+                }}
+            }
+        })
+        .collect_view()
 }

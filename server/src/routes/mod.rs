@@ -10,6 +10,8 @@ use crate::AppState;
 pub mod auth;
 /// Form definitions: publishing (administrators), listing and reading versions.
 pub mod forms;
+/// Photos: resumable upload (phones) and download (whoever may see the record).
+pub mod photos;
 /// Records for supervisors and their readers (ward staff).
 pub mod records;
 /// Push and pull between phone and server (phones).
@@ -26,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(records::router())
         .merge(forms::router())
+        .merge(photos::router())
         .fallback(|| async { crate::error::AppError::NotFound })
         .method_not_allowed_fallback(|| async { crate::error::AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));

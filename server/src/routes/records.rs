@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 
 /// The SQL condition limiting records to what `caller` may read, and its bound value.
 /// Parameters are numbered from `$1`.
-fn scope(caller: &Caller) -> AppResult<(&'static str, i64)> {
+pub(crate) fn scope(caller: &Caller) -> AppResult<(&'static str, i64)> {
     match caller.role {
         Role::Supervisor | Role::Officer => {
             Ok(("r.ward_id = $1", caller.ward_id.ok_or(AppError::Forbidden)?))
@@ -46,7 +46,9 @@ fn scope(caller: &Caller) -> AppResult<(&'static str, i64)> {
 
 const SUMMARY_COLUMNS: &str =
     "r.id, r.form_key, r.form_version, r.group_id, g.name, u.display_name, r.status, \
-     r.received_at, r.data, r.ward_id, w.name, r.client_created_at";
+     r.received_at, r.data, r.ward_id, w.name, r.client_created_at, \
+     (SELECT COUNT(*) FROM record_photos rp WHERE rp.record_id = r.id \
+      AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = rp.sha256))";
 const SUMMARY_JOINS: &str = "FROM records r JOIN residential_groups g ON g.id = r.group_id \
      JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id";
 
@@ -133,6 +135,7 @@ async fn summary(
         status: RecordStatus::parse(&status)
             .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
         received_at: row.get(7),
+        photos_missing: u32::try_from(row.get::<i64, _>(12)).unwrap_or(u32::MAX),
     };
     Ok((summary, data))
 }

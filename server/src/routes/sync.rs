@@ -321,6 +321,31 @@ async fn push(
                     q = q.bind(now).bind(caller.user_id).bind(id);
                 }
                 q.execute(&mut *tx).await?;
+                // The photos each new record names: it is complete once all of them arrived.
+                let ids = &ids;
+                let named: Vec<(&String, String)> = fresh
+                    .iter()
+                    .filter(|&&i| inserted.contains(&ids[i]))
+                    .flat_map(|&i| {
+                        crate::photos::referenced(&records[i].data)
+                            .into_iter()
+                            .map(move |sha| (&ids[i], sha))
+                    })
+                    .collect();
+                for chunk in named.chunks(200) {
+                    let rows: Vec<String> = (0..chunk.len())
+                        .map(|k| format!("({})", placeholders(backend, k * 2 + 1, 2)))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO record_photos (record_id, sha256) VALUES {} ON CONFLICT DO NOTHING",
+                        rows.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (id, sha) in chunk {
+                        q = q.bind(*id).bind(sha);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
             }
         }
         for i in (0..records.len()).filter(|i| {

@@ -42,6 +42,7 @@ async fn hashed_assets_are_immutable_the_shell_is_revalidated_and_a_missing_asse
     config.static_dir = dist.path().to_path_buf();
     let state = server::AppState {
         db: app.state.db.clone(),
+        photos: app.state.photos.clone(),
         config: std::sync::Arc::new(config),
     };
     let router = server::routes::router(state);

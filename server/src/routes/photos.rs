@@ -1,0 +1,190 @@
+//! Photos, by SHA-256: `GET /api/photos/{sha}/upload` (how much the server holds),
+//! `PUT /api/photos/{sha}` (one chunk, resumable), `GET /api/photos/{sha}` (the image, only for
+//! people who may see a record that shows it, or who took it).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::api::Role;
+use domain::form::{MAX_PHOTO_BYTES, PHOTO_TYPES};
+use domain::validate::is_sha256;
+use serde::Serialize;
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppPath, AppResult};
+use crate::photos::{self, Progress, UploadError};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/photos/{sha}", get(download).put(upload))
+        .route("/photos/{sha}/upload", get(upload_status))
+}
+
+/// Where an upload stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UploadState {
+    /// The photo is stored and checked; nothing more to send.
+    pub complete: bool,
+    /// Bytes the server holds; the next chunk starts here.
+    pub received: u64,
+}
+
+fn checked_sha(sha: String) -> AppResult<String> {
+    if is_sha256(&sha) {
+        Ok(sha)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+fn may_upload(caller: &Caller) -> AppResult<()> {
+    match caller.role {
+        Role::Admin => Err(AppError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+/// How many bytes of a photo the server holds.
+#[utoipa::path(get, path = "/api/photos/{sha}/upload", tag = "photos",
+    params(("sha" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
+    responses((status = 200, body = UploadState), (status = 401), (status = 403)))]
+pub async fn upload_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(sha): AppPath<String>,
+) -> AppResult<Json<UploadState>> {
+    may_upload(&caller)?;
+    let sha = checked_sha(sha)?;
+    let (complete, received) = photos::status(&state.db, &sha)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(Json(UploadState { complete, received }))
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> AppResult<u64> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| AppError::BadRequest(format!("missing or invalid {name} header")))
+}
+
+/// Takes one chunk of a photo. Headers: `Content-Type` (image/jpeg or image/webp),
+/// `Upload-Length` (the photo's size) and `Upload-Offset` (where this chunk starts).
+#[utoipa::path(put, path = "/api/photos/{sha}", tag = "photos",
+    params(("sha" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 200, body = UploadState), (status = 409, description = "resume from the Upload-Offset header"),
+        (status = 413), (status = 415), (status = 422, description = "the bytes do not match the name or the type")))]
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(sha): AppPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    may_upload(&caller)?;
+    let sha = checked_sha(sha)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| {
+            PHOTO_TYPES
+                .iter()
+                .find(|p| t.trim().eq_ignore_ascii_case(p))
+        })
+        .ok_or(AppError::PhotoType)?;
+    let total = header_u64(&headers, "upload-length")?;
+    let offset = header_u64(&headers, "upload-offset")?;
+    if total == 0 || total > MAX_PHOTO_BYTES {
+        return Err(AppError::PhotoTooLarge {
+            max_mb: MAX_PHOTO_BYTES / (1024 * 1024),
+        });
+    }
+    let chunk = photos::Chunk {
+        sha: &sha,
+        content_type,
+        total,
+        offset,
+        bytes: body,
+    };
+    let progress = photos::receive_chunk(&state.db, &state.photos, caller.user_id, chunk).await;
+    let answer = |complete: bool, received: u64| {
+        let mut r = Json(UploadState { complete, received }).into_response();
+        r.headers_mut()
+            .insert("upload-offset", HeaderValue::from(received));
+        r
+    };
+    match progress {
+        Ok(Progress::Complete) => Ok(answer(true, total)),
+        Ok(Progress::Partial { received }) => Ok(answer(false, received)),
+        Err(UploadError::WrongOffset { received }) => {
+            let mut r = AppError::UploadOffset { received }.into_response();
+            r.headers_mut()
+                .insert("upload-offset", HeaderValue::from(received));
+            Ok(r)
+        }
+        Err(UploadError::Mismatch) => Err(AppError::BadRequest(
+            "the chunk does not fit the upload (size, type or range)".into(),
+        )),
+        Err(UploadError::Damaged) => Err(AppError::PhotoDamaged),
+        Err(UploadError::Internal(e)) => Err(AppError::Internal(e)),
+    }
+}
+
+/// The photo, for its uploader and for whoever may see a record that shows it.
+#[utoipa::path(get, path = "/api/photos/{sha}", tag = "photos",
+    params(("sha" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
+    responses((status = 200, content_type = "image/jpeg"), (status = 401), (status = 404)))]
+pub async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(sha): AppPath<String>,
+) -> AppResult<Response> {
+    let sha = checked_sha(sha)?;
+    let own: Option<String> = sqlx::query_scalar(
+        "SELECT content_type FROM photos WHERE sha256 = $1 AND uploaded_by = $2",
+    )
+    .bind(&sha)
+    .bind(caller.user_id)
+    .fetch_optional(&state.db.pool)
+    .await
+    .map_err(anyhow::Error::from)?;
+    let content_type = match own {
+        Some(t) => t,
+        None => {
+            // Administrators do not read residents' records, nor their photos.
+            let (cond, place) = super::records::scope(&caller).map_err(|_| AppError::NotFound)?;
+            let sql = format!(
+                "SELECT p.content_type FROM photos p WHERE p.sha256 = $2 AND EXISTS (\
+                 SELECT 1 FROM record_photos rp JOIN records r ON r.id = rp.record_id \
+                 WHERE rp.sha256 = p.sha256 AND {cond})"
+            );
+            sqlx::query_scalar::<_, String>(&sql)
+                .bind(place)
+                .bind(&sha)
+                .fetch_optional(&state.db.pool)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or(AppError::NotFound)?
+        }
+    };
+    let bytes = state.photos.get(&sha).await?.ok_or(AppError::NotFound)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            // Content-addressed: the bytes under this name never change.
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
