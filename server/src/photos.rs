@@ -202,17 +202,33 @@ pub async fn receive_chunk(
         offset,
         bytes: chunk,
     } = chunk;
-    let (complete, received) = status(db, sha).await?;
+    let (complete, _) = status(db, sha).await?;
     if complete {
         return Ok(Progress::Complete);
     }
-    let end = offset + chunk.len() as u64;
-    if chunk.is_empty() || end > total {
-        return Err(UploadError::Mismatch);
+    let mut current = upload_row(db, sha).await?;
+    if let Some((ty, up_total, received)) = &current {
+        if received == up_total {
+            // Every byte arrived but storing the whole failed (or the server stopped): finish now.
+            return finish(db, store, user_id, sha, ty).await;
+        }
+        if offset == 0 && (ty != content_type || *up_total != total) {
+            // A fresh start that disagrees with a stale upload (another phone, or a wrong type
+            // stated once) replaces it: the final hash check keeps the result honest.
+            discard(db, store, sha).await?;
+            current = None;
+        }
     }
+    let end = offset
+        .checked_add(chunk.len() as u64)
+        .filter(|end| !chunk.is_empty() && *end <= total)
+        .ok_or(UploadError::Mismatch)?;
     let now = crate::now_ms();
-    if received == 0 && offset == 0 {
-        // Start (or restart) the upload row; a racing starter of the same photo is fine.
+    if current.is_none() {
+        if offset != 0 {
+            return Err(UploadError::WrongOffset { received: 0 });
+        }
+        // Start the upload row; a racing starter of the same photo is fine.
         sqlx::query(
             "INSERT INTO photo_uploads (sha256, content_type, total, received, user_id, updated_at) \
              VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (sha256) DO NOTHING",
@@ -224,23 +240,16 @@ pub async fn receive_chunk(
         .bind(now)
         .execute(&db.pool)
         .await?;
+        current = upload_row(db, sha).await?;
     }
-    let row =
-        sqlx::query("SELECT content_type, total, received FROM photo_uploads WHERE sha256 = $1")
-            .bind(sha)
-            .fetch_optional(&db.pool)
-            .await?;
-    let Some(row) = row else {
+    let Some((ty, up_total, received)) = current else {
         return Err(UploadError::WrongOffset { received: 0 });
     };
-    let (ty, up_total, received): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
-    if ty != content_type || up_total as u64 != total {
+    if ty != content_type || up_total != total {
         return Err(UploadError::Mismatch);
     }
-    if received as u64 != offset {
-        return Err(UploadError::WrongOffset {
-            received: received as u64,
-        });
+    if received != offset {
+        return Err(UploadError::WrongOffset { received });
     }
     store.put_chunk(sha, offset, chunk).await?;
     // Only one writer moves an upload forward from a given offset.
@@ -263,6 +272,29 @@ pub async fn receive_chunk(
     finish(db, store, user_id, sha, content_type).await
 }
 
+/// An upload in progress: its stated type, total size and bytes received.
+async fn upload_row(db: &Db, sha: &str) -> sqlx::Result<Option<(String, u64, u64)>> {
+    let row =
+        sqlx::query("SELECT content_type, total, received FROM photo_uploads WHERE sha256 = $1")
+            .bind(sha)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.map(|r| {
+        let (ty, total, received): (String, i64, i64) = (r.get(0), r.get(1), r.get(2));
+        (ty, total as u64, received as u64)
+    }))
+}
+
+/// Forgets an upload in progress: its row and its chunks.
+async fn discard(db: &Db, store: &PhotoStore, sha: &str) -> Result<(), UploadError> {
+    sqlx::query("DELETE FROM photo_uploads WHERE sha256 = $1")
+        .bind(sha)
+        .execute(&db.pool)
+        .await?;
+    store.discard_upload(sha).await?;
+    Ok(())
+}
+
 /// Checks the joined chunks and makes them the photo.
 async fn finish(
     db: &Db,
@@ -274,11 +306,7 @@ async fn finish(
     let bytes = store.assemble(sha).await?;
     let good = hex::encode(Sha256::digest(&bytes)) == sha && looks_like(content_type, &bytes);
     if !good {
-        sqlx::query("DELETE FROM photo_uploads WHERE sha256 = $1")
-            .bind(sha)
-            .execute(&db.pool)
-            .await?;
-        store.discard_upload(sha).await?;
+        discard(db, store, sha).await?;
         return Err(UploadError::Damaged);
     }
     let len = bytes.len() as i64;

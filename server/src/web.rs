@@ -52,11 +52,12 @@ async fn cache_control(req: Request, next: Next) -> Response {
     res
 }
 
-/// API answers are personal and must never be cached by the browser or a proxy.
+/// API answers are personal and must never be cached by the browser or a proxy, unless the
+/// handler said otherwise (a photo is private but its bytes never change).
 async fn api_no_store(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
-    if api {
+    if api && !res.headers().contains_key(header::CACHE_CONTROL) {
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -3,6 +3,7 @@
 //! people who may see a record that shows it, or who took it).
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -85,7 +86,7 @@ pub async fn upload(
     caller: Caller,
     AppPath(sha): AppPath<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     may_upload(&caller)?;
     let sha = checked_sha(sha)?;
@@ -98,9 +99,18 @@ pub async fn upload(
                 .find(|p| t.trim().eq_ignore_ascii_case(p))
         })
         .ok_or(AppError::PhotoType)?;
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        _ => AppError::BadRequest(r.body_text()),
+    })?;
     let total = header_u64(&headers, "upload-length")?;
     let offset = header_u64(&headers, "upload-offset")?;
-    if total == 0 || total > MAX_PHOTO_BYTES {
+    if total == 0 {
+        return Err(AppError::BadRequest(
+            "Upload-Length must be more than 0".into(),
+        ));
+    }
+    if total > MAX_PHOTO_BYTES {
         return Err(AppError::PhotoTooLarge {
             max_mb: MAX_PHOTO_BYTES / (1024 * 1024),
         });
@@ -120,7 +130,12 @@ pub async fn upload(
         r
     };
     match progress {
-        Ok(Progress::Complete) => Ok(answer(true, total)),
+        Ok(Progress::Complete) => {
+            let (_, stored) = photos::status(&state.db, &sha)
+                .await
+                .map_err(anyhow::Error::from)?;
+            Ok(answer(true, stored))
+        }
         Ok(Progress::Partial { received }) => Ok(answer(false, received)),
         Err(UploadError::WrongOffset { received }) => {
             let mut r = AppError::UploadOffset { received }.into_response();

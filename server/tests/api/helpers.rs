@@ -30,6 +30,9 @@ pub struct TestApp {
     server: Option<JoinHandle<anyhow::Result<()>>>,
     /// Keeps the SQLite file alive for as long as the app (and any restart of it).
     dir: Option<TempDir>,
+    /// The photo directory of [`spawn_app_with_photo_dir`], kept across restarts; `None` when
+    /// photos are kept in memory (and so are lost at a restart).
+    photo_dir: Option<TempDir>,
 }
 
 impl Drop for TestApp {
@@ -42,21 +45,35 @@ impl Drop for TestApp {
 
 /// Starts a server with demo data on a fresh database of the selected backend.
 pub async fn spawn_app() -> TestApp {
+    spawn(None).await
+}
+
+/// Like [`spawn_app`], but photos are kept in a temporary directory instead of memory, and
+/// [`TestApp::restart`] keeps that directory: stored photos and uploads survive a restart.
+pub async fn spawn_app_with_photo_dir() -> TestApp {
+    spawn(Some(tempfile::tempdir().expect("create a photo directory"))).await
+}
+
+async fn spawn(photo_dir: Option<TempDir>) -> TestApp {
     match std::env::var(POSTGRES_ENV) {
         Ok(admin) if !admin.trim().is_empty() => {
             let url = fresh_postgres_database(admin.trim()).await;
-            start(url, None).await
+            start(url, None, photo_dir).await
         }
         _ => {
             let dir = tempfile::tempdir().expect("create a temporary directory");
             let url = format!("sqlite://{}", dir.path().join("wardbook.db").display());
-            start(url, Some(dir)).await
+            start(url, Some(dir), photo_dir).await
         }
     }
 }
 
-async fn start(database_url: String, dir: Option<TempDir>) -> TestApp {
-    let app = server::Application::build(server::Config::for_tests(&database_url))
+async fn start(database_url: String, dir: Option<TempDir>, photo_dir: Option<TempDir>) -> TestApp {
+    let mut config = server::Config::for_tests(&database_url);
+    if let Some(photos) = &photo_dir {
+        config.photo_store = photos.path().display().to_string();
+    }
+    let app = server::Application::build(config)
         .await
         .expect("the application builds");
     let address = format!("http://{}", app.local_addr());
@@ -69,6 +86,7 @@ async fn start(database_url: String, dir: Option<TempDir>) -> TestApp {
         database_url,
         server: Some(server),
         dir,
+        photo_dir,
     }
 }
 
@@ -132,9 +150,15 @@ impl TestApp {
         }
         self.state.db.close().await;
         let dir = self.dir.take();
+        let photo_dir = self.photo_dir.take();
         let url = std::mem::take(&mut self.database_url);
         drop(self);
-        start(url, dir).await
+        start(url, dir, photo_dir).await
+    }
+
+    /// The photo directory of an app from [`spawn_app_with_photo_dir`].
+    pub fn photo_dir(&self) -> Option<&std::path::Path> {
+        self.photo_dir.as_ref().map(TempDir::path)
     }
 
     /// The axum router over this app's state, for in-process requests without a listener.

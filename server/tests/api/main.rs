@@ -3,6 +3,7 @@ mod errors;
 mod forms;
 mod health;
 mod helpers;
+mod photos;
 mod records;
 mod static_files;
 mod sync;
