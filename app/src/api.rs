@@ -215,3 +215,47 @@ pub async fn photo(token: &str, sha: &str, lang: Lang) -> Result<web_sys::Blob, 
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(buf.as_slice()));
     web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|_| ApiError::Offline)
 }
+
+/// One published form and its versions, newest first.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct FormVersions {
+    pub key: String,
+    pub title: domain::Text,
+    pub versions: Vec<FormVersion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+pub struct FormVersion {
+    pub version: u32,
+    pub published_at: i64,
+}
+
+/// The answer to publishing a definition file.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Published {
+    pub key: String,
+    pub version: u32,
+    pub unchanged: bool,
+}
+
+pub async fn list_forms(token: &str, lang: Lang) -> Result<Vec<FormVersions>, ApiError> {
+    read(
+        with_headers(Request::get("/api/forms"), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// Sends a definition file as it is; the server reads it strictly and names what is wrong.
+pub async fn publish_form(
+    token: &str,
+    file_text: String,
+    lang: Lang,
+) -> Result<Published, ApiError> {
+    let req = with_headers(Request::post("/api/forms"), Some(token), lang)
+        .header("Content-Type", "application/json")
+        .body(file_text)
+        .map_err(|_| ApiError::Offline)?;
+    read(req.send().await).await
+}

@@ -42,6 +42,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/report/:id") view=pages::report::ReportPage/>
                             <Route path=path!("/ward") view=pages::ward::WardRecords/>
                             <Route path=path!("/ward/:id") view=pages::ward::WardRecord/>
+                            <Route path=path!("/admin/forms") view=pages::admin_forms::AdminForms/>
                         </Routes>
                     </main>
                 </Show>

@@ -97,6 +97,16 @@ catalogue! {
     PhotoFailed => "Không xử lý được ảnh này. Hãy chụp lại.", "This photo could not be processed. Please take it again.";
     RemovePhoto => "Bỏ ảnh", "Remove photo";
     ConfirmRemovePhoto => "Bỏ ảnh này?", "Remove this photo?";
+    Forms => "Biểu mẫu", "Forms";
+    FormTitle => "Tên biểu mẫu", "Form";
+    FormKey => "Mã", "Key";
+    Versions => "Các phiên bản", "Versions";
+    PublishForm => "Đăng biểu mẫu", "Publish a form";
+    PublishFormHint => "Chọn tệp định nghĩa (JSON). Tệp mới của một biểu mẫu đã có sẽ thành phiên bản tiếp theo; các phiên bản cũ vẫn dùng được.", "Choose a definition file (JSON). A new file for an existing form becomes its next version; earlier versions stay usable.";
+    DefinitionFile => "Tệp định nghĩa biểu mẫu", "Form definition file";
+    Publish => "Đăng", "Publish";
+    FormPublished => "Đã đăng", "Published";
+    FormUnchanged => "Không có gì thay đổi:", "Nothing changed:";
     PhotoWaiting => "Ảnh đang được gửi lên", "Photo still uploading";
 }
 

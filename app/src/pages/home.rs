@@ -51,6 +51,32 @@ pub fn headline(form: Option<&FormDef>, data: Option<&Map<String, Value>>, lang:
     }
 }
 
+/// A validation path as a person reads it: `people[1].name` is "Người gặp 2 › Họ và tên".
+pub fn field_label(form: &FormDef, path: &str, lang: Lang) -> String {
+    let (top, rest) = match path.split_once('[') {
+        Some((top, rest)) => (top, Some(rest)),
+        None => (path, None),
+    };
+    let Some(field) = form.field(top) else {
+        return path.to_owned();
+    };
+    let label = field.label.get(lang).to_owned();
+    let Some((row, sub)) = rest.and_then(|r| r.split_once(']')) else {
+        return label;
+    };
+    let row = row
+        .parse::<usize>()
+        .map_or(String::new(), |n| format!(" {}", n + 1));
+    let sub_label = match (&field.kind, sub.strip_prefix('.')) {
+        (FieldKind::Repeat { fields, .. }, Some(k)) => fields
+            .iter()
+            .find(|f| f.key == k)
+            .map(|f| format!(" › {}", f.label.get(lang))),
+        _ => None,
+    };
+    format!("{label}{row}{}", sub_label.unwrap_or_default())
+}
+
 fn state_label(r: &LocalRecord, lang: Lang) -> String {
     match r.state {
         LocalState::Outbox => Msg::StatusOutbox.text(lang).to_owned(),
@@ -127,6 +153,9 @@ pub fn Home() -> impl IntoView {
                     }
                 }).collect_view()}
             </nav>
+            <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Admin | Role::Supervisor))>
+                <a class="btn block" href="/admin/forms">{move || state.t(Msg::Forms)}</a>
+            </Show>
             <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Supervisor | Role::Officer))>
                 <a class="btn block" href="/ward">{move || state.t(Msg::WardRecords)}</a>
             </Show>
@@ -141,11 +170,25 @@ pub fn Home() -> impl IntoView {
                         <ul class="list drafts">
                             {drafts.iter().map(|d| {
                                 let form = find(&d.form_key, d.form_version);
+                                let id = d.id.clone();
+                                let discard = move |_| {
+                                    if !browser::confirm(state.t(Msg::ConfirmDiscard)) {
+                                        return;
+                                    }
+                                    let id = id.clone();
+                                    leptos::task::spawn_local(async move {
+                                        let _ = store::delete_draft(&id).await;
+                                        status.refresh_counts().await;
+                                    });
+                                };
                                 view! {
-                                    <li><a class="row" href=format!("/report/{}", d.id)>
-                                        <span class="title">{headline(form.as_ref(), Some(&d.data), lang)}</span>
-                                        <span class="meta">{format_ms(d.updated_at)}</span>
-                                    </a></li>
+                                    <li class="draft">
+                                        <a class="row" href=format!("/report/{}", d.id)>
+                                            <span class="title">{headline(form.as_ref(), Some(&d.data), lang)}</span>
+                                            <span class="meta">{format!("{} · {}", form.as_ref().map(|f| f.title.get(lang).to_owned()).unwrap_or_default(), format_ms(d.updated_at))}</span>
+                                        </a>
+                                        <button type="button" class="btn small ghost" on:click=discard>{state.t(Msg::Discard)}</button>
+                                    </li>
                                 }
                             }).collect_view()}
                         </ul>
@@ -166,7 +209,7 @@ pub fn Home() -> impl IntoView {
                                         {r.message.clone().map(|m| view! { <p class="error">{m}</p> })}
                                         <ul class="field-errors">
                                             {r.errors.iter().map(|e| {
-                                                let label = form.as_ref().and_then(|f| f.field(&e.field)).map(|f| f.label.get(lang).to_owned()).unwrap_or_else(|| e.field.clone());
+                                                let label = form.as_ref().map(|f| field_label(f, &e.field, lang)).unwrap_or_else(|| e.field.clone());
                                                 view! { <li>{label}": "{e.violation.message(lang)}</li> }
                                             }).collect_view()}
                                         </ul>

@@ -1,5 +1,7 @@
 //! Routed pages, one per file.
 
+/// Forms and their versions; administrators publish definition files.
+pub mod admin_forms;
 /// Home: sync state, new report, drafts and the user's records.
 pub mod home;
 /// Sign-in.
