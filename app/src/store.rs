@@ -138,6 +138,22 @@ async fn open() -> StoreResult<Database> {
         })
         .await
         .map_err(err)
+        .inspect(yield_to_upgrades)
+}
+
+/// When a newer build (in another tab) needs to upgrade the database, this connection closes
+/// instead of blocking it; the update banner then offers this tab the new build.
+fn yield_to_upgrades(db: &Database) {
+    use indexed_db_futures::internals::SystemRepr;
+    use wasm_bindgen::JsCast;
+    let sys: web_sys::IdbDatabase = db.as_sys().unchecked_ref::<web_sys::IdbDatabase>().clone();
+    let to_close = sys.clone();
+    let on_change = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        to_close.close();
+        DB.with(|c| *c.borrow_mut() = None);
+    });
+    sys.set_onversionchange(Some(on_change.as_ref().unchecked_ref()));
+    on_change.forget();
 }
 
 /// The one open connection, opened on first use.
