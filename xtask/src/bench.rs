@@ -5,6 +5,11 @@
 //!   commits, then checks they all came back through pull. Prints records/second and the
 //!   server's peak memory.
 //! * `size`: first-visit transfer of the app, raw and brotli.
+//! * `startup`: time to `app-ready` on an emulated phone (`tests/bench_startup.mjs`).
+//! * `validate`: the server's per-record work on 10,000 fire-safety checks with repeat rows:
+//!   validation alone, and JSON parsing + validation (`domain/benches/validate.rs`).
+//! * `render`: opening the longest built-in form, a keystroke, and a yes/no that reveals a
+//!   repeat group, in Chromium with the CPU throttled x4 (`tests/bench_render.mjs`).
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -19,7 +24,8 @@ use serde_json::{json, Value};
 
 use crate::{cargo, dist, sh};
 
-const USAGE: &str = "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup>";
+const USAGE: &str =
+    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | validate | render>";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -42,6 +48,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         Some("size") => size(root),
         Some("startup") => startup(root),
+        Some("validate") => validate(),
+        Some("render") => render(root),
         _ => bail!("{USAGE}"),
     }
 }
@@ -491,6 +499,27 @@ fn startup(root: &Path) -> Result<()> {
         std::process::Command::new("node")
             .arg(root.join("tests/bench_startup.mjs"))
             .env("WARDBOOK_BIN", root.join("target/release/wardbook"))
+            .env("WARDBOOK_DIST", root.join("dist")),
+    )
+}
+
+/// Validating 10,000 fire-safety checks (with violation rows) as the server does, in release
+/// mode. The measuring is in `domain/benches/validate.rs`, a plain timing program.
+fn validate() -> Result<()> {
+    crate::cargo(&["bench", "-p", "domain", "--bench", "validate"])
+}
+
+/// Opening the longest built-in form, typing in it and revealing a repeat group, CPU x4.
+/// The measuring is in `tests/bench_render.mjs`. Everything timed happens inside the browser,
+/// after sign-in and the first sync, so the server is the debug build the end-to-end tests use.
+fn render(root: &Path) -> Result<()> {
+    crate::tools::ensure_chromium()?;
+    dist::build_app(root)?;
+    crate::cargo(&["build", "-p", "server"])?;
+    crate::sh(
+        std::process::Command::new("node")
+            .arg(root.join("tests/bench_render.mjs"))
+            .env("WARDBOOK_BIN", root.join("target/debug/wardbook"))
             .env("WARDBOOK_DIST", root.join("dist")),
     )
 }

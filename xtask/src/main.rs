@@ -5,7 +5,9 @@
 //!   build          build the app (size profile + wasm-opt) into dist/ and the server
 //!   test           the whole test suite (what CI runs)
 //!   bench <name>   ingest (push throughput and server memory) | size (first-visit bytes) |
-//!                  startup (time to app-ready on a throttled phone)
+//!                  startup (time to app-ready on a throttled phone) |
+//!                  validate (server-side validation of 10,000 fire-safety checks) |
+//!                  render (the longest form in the browser, CPU x4)
 
 mod bench;
 mod dist;
@@ -32,7 +34,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|build|dist|test|bench ingest|bench size|bench startup>"
+                "usage: cargo xtask <run|build|dist|test|bench ingest|bench size|bench startup|bench validate|bench render>"
             );
             bail!("unknown task {:?}", args.first())
         }
