@@ -47,7 +47,7 @@ pub struct FormDef {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldDef {
     pub key: String,
     pub label: Text,
@@ -66,9 +66,9 @@ pub struct FieldDef {
     pub kind: FieldKind,
 }
 
-/// What a field holds, with the constraints of that type.
+/// What a field holds, with the constraints of that type. Read as part of a [`FieldDef`].
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FieldKind {
     /// One line of text.
@@ -155,6 +155,120 @@ pub enum FieldKind {
         #[serde(default = "default_max_rows")]
         max_rows: u32,
     },
+}
+
+/// A field is read through one flat struct rather than serde's `flatten` of an internally
+/// tagged enum: the result is the same, but `flatten` buffers every field in a generic content
+/// tree, which cost the phone's download about 100 KB of code.
+impl<'de> Deserialize<'de> for FieldDef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, Unexpected};
+        #[derive(Deserialize)]
+        struct Raw {
+            key: String,
+            label: Text,
+            hint: Option<Text>,
+            #[serde(default)]
+            required: bool,
+            show_if: Option<Condition>,
+            default: Option<DefaultValue>,
+            #[serde(rename = "type")]
+            ty: String,
+            max_len: Option<u32>,
+            min_len: Option<u32>,
+            pattern: Option<Pattern>,
+            pattern_hint: Option<Text>,
+            min: Option<f64>,
+            max: Option<f64>,
+            unit: Option<Text>,
+            decimals: Option<u8>,
+            choices: Option<Vec<Choice>>,
+            min_selected: Option<u32>,
+            max_selected: Option<u32>,
+            max_accuracy_m: Option<f64>,
+            max_count: Option<u32>,
+            fields: Option<Vec<FieldDef>>,
+            min_rows: Option<u32>,
+            max_rows: Option<u32>,
+        }
+        let r = Raw::deserialize(d)?;
+        let whole = |v: Option<f64>| -> Result<Option<i64>, D::Error> {
+            v.map(|x| {
+                if x.fract() == 0.0 && x.abs() < 9.0e15 {
+                    Ok(x as i64)
+                } else {
+                    Err(D::Error::invalid_value(Unexpected::Float(x), &"a whole number"))
+                }
+            })
+            .transpose()
+        };
+        let need = |v: Option<Vec<Choice>>| v.ok_or_else(|| D::Error::missing_field("choices"));
+        let kind = match r.ty.as_str() {
+            "text" => FieldKind::Text {
+                max_len: r.max_len.unwrap_or_else(default_text_max),
+                min_len: r.min_len,
+                pattern: r.pattern,
+                pattern_hint: r.pattern_hint,
+            },
+            "long_text" => FieldKind::LongText {
+                max_len: r.max_len.unwrap_or_else(default_long_text_max),
+                min_len: r.min_len,
+            },
+            "integer" => FieldKind::Integer {
+                min: whole(r.min)?,
+                max: whole(r.max)?,
+                unit: r.unit,
+            },
+            "decimal" => FieldKind::Decimal {
+                min: r.min,
+                max: r.max,
+                decimals: r.decimals.unwrap_or_else(default_decimals),
+                unit: r.unit,
+            },
+            "date" => FieldKind::Date,
+            "time" => FieldKind::Time,
+            "date_time" => FieldKind::DateTime,
+            "single_choice" => FieldKind::SingleChoice {
+                choices: need(r.choices)?,
+            },
+            "multiple_choice" => FieldKind::MultipleChoice {
+                choices: need(r.choices)?,
+                min_selected: r.min_selected,
+                max_selected: r.max_selected,
+            },
+            "yes_no" => FieldKind::YesNo,
+            "phone" => FieldKind::Phone,
+            "citizen_id" => FieldKind::CitizenId,
+            "gps" => FieldKind::Gps {
+                max_accuracy_m: r.max_accuracy_m,
+            },
+            "photo" => FieldKind::Photo {
+                max_count: r.max_count.unwrap_or_else(default_max_photos),
+            },
+            "repeat" => FieldKind::Repeat {
+                fields: r.fields.ok_or_else(|| D::Error::missing_field("fields"))?,
+                min_rows: r.min_rows,
+                max_rows: r.max_rows.unwrap_or_else(default_max_rows),
+            },
+            other => {
+                const NAMES: &[&str] = &[
+                    "text", "long_text", "integer", "decimal", "date", "time", "date_time",
+                    "single_choice", "multiple_choice", "yes_no", "phone", "citizen_id", "gps",
+                    "photo", "repeat",
+                ];
+                return Err(D::Error::unknown_variant(other, NAMES));
+            }
+        };
+        Ok(FieldDef {
+            key: r.key,
+            label: r.label,
+            hint: r.hint,
+            required: r.required,
+            show_if: r.show_if,
+            default: r.default,
+            kind,
+        })
+    }
 }
 
 fn default_text_max() -> u32 {
