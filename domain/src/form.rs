@@ -197,7 +197,10 @@ impl<'de> Deserialize<'de> for FieldDef {
                 if x.fract() == 0.0 && x.abs() < 9.0e15 {
                     Ok(x as i64)
                 } else {
-                    Err(D::Error::invalid_value(Unexpected::Float(x), &"a whole number"))
+                    Err(D::Error::invalid_value(
+                        Unexpected::Float(x),
+                        &"a whole number",
+                    ))
                 }
             })
             .transpose()
@@ -250,14 +253,7 @@ impl<'de> Deserialize<'de> for FieldDef {
                 min_rows: r.min_rows,
                 max_rows: r.max_rows.unwrap_or_else(default_max_rows),
             },
-            other => {
-                const NAMES: &[&str] = &[
-                    "text", "long_text", "integer", "decimal", "date", "time", "date_time",
-                    "single_choice", "multiple_choice", "yes_no", "phone", "citizen_id", "gps",
-                    "photo", "repeat",
-                ];
-                return Err(D::Error::unknown_variant(other, NAMES));
-            }
+            other => return Err(D::Error::custom(format_args!("unknown type `{other}`"))),
         };
         Ok(FieldDef {
             key: r.key,
