@@ -203,7 +203,11 @@ async fn push_results_remove_only_acknowledged_entries_and_keep_refused_records_
     }
     let errors = vec![
         FieldError::new("description", Violation::Required, Lang::En),
-        FieldError::new("people_involved", Violation::TooLarge { max: 50 }, Lang::En),
+        FieldError::new(
+            "people_involved",
+            Violation::TooLarge { max: 50.0 },
+            Lang::En,
+        ),
     ];
     let results = vec![
         (accepted.to_string(), PushOutcome::Accepted),
@@ -444,4 +448,73 @@ fn the_age_of_the_oldest_waiting_record_reads_naturally() {
     assert_eq!(format_age(2.0 * 86_400_000.0, Lang::En), "2 days");
     // A phone clock set backwards never shows a negative age.
     assert_eq!(format_age(-90_000.0, Lang::En), "just now");
+}
+
+// ---- photos ------------------------------------------------------------------------------
+
+fn blob(bytes: &[u8]) -> web_sys::Blob {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).unwrap()
+}
+
+async fn blob_bytes(b: &web_sys::Blob) -> Vec<u8> {
+    let buf = wasm_bindgen_futures::JsFuture::from(b.array_buffer())
+        .await
+        .unwrap();
+    js_sys::Uint8Array::new(&buf).to_vec()
+}
+
+fn photo_ref(sha: &str, bytes: usize) -> Value {
+    json!({"sha256": sha, "type": "image/jpeg", "bytes": bytes, "width": 1600, "height": 1200})
+}
+
+#[wasm_bindgen_test]
+async fn photos_wait_on_the_phone_until_uploaded_and_unused() {
+    clean().await;
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    store::save_photo(&photo_ref(&a, 3), &blob(&[0xFF, 0xD8, 0xFF]))
+        .await
+        .unwrap();
+    store::save_photo(&photo_ref(&b, 4), &blob(&[0xFF, 0xD8, 0xFF, 1]))
+        .await
+        .unwrap();
+    // Saving the same photo again keeps one copy.
+    store::save_photo(&photo_ref(&a, 3), &blob(&[0xFF, 0xD8, 0xFF]))
+        .await
+        .unwrap();
+    let mut waiting: Vec<String> = store::photos_to_upload()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.sha256)
+        .collect();
+    waiting.sort();
+    assert_eq!(waiting, [a.clone(), b.clone()]);
+    let kept = store::photo(&a).await.unwrap().unwrap();
+    assert_eq!(kept.content_type, "image/jpeg");
+    assert_eq!(blob_bytes(&kept.blob).await, [0xFF, 0xD8, 0xFF]);
+
+    // A draft still uses photo a; both get uploaded; only b, used by nothing, is forgotten.
+    let draft = Draft {
+        id: new_id().to_string(),
+        form_key: "neighborhood_report".into(),
+        form_version: 1,
+        group_id: 7,
+        data: data(json!({"photos": [photo_ref(&a, 3)]})),
+        updated_at: NOW,
+    };
+    store::save_draft(&draft).await.unwrap();
+    store::mark_photo_uploaded(&a).await.unwrap();
+    store::mark_photo_uploaded(&b).await.unwrap();
+    assert!(store::photos_to_upload().await.unwrap().is_empty());
+    store::forget_sent_photos().await.unwrap();
+    assert!(
+        store::photo(&a).await.unwrap().is_some(),
+        "a draft still shows it"
+    );
+    assert!(store::photo(&b).await.unwrap().is_none());
+
+    // Signing out leaves no photo of the user on the phone.
+    store::wipe_user_data().await.unwrap();
+    assert!(store::photo(&a).await.unwrap().is_none());
 }
