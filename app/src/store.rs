@@ -616,8 +616,10 @@ pub async fn photo(sha: &str) -> StoreResult<Option<LocalPhoto>> {
     Ok(v.as_ref().and_then(local_photo))
 }
 
-/// Photos not yet on the server, oldest first.
+/// Photos not yet on the server that a submitted record names. A photo only in a draft waits
+/// until the draft is submitted; one the user removed is never sent.
 pub async fn photos_to_upload() -> StoreResult<Vec<LocalPhoto>> {
+    let named = photo_use().await?.by_records;
     let db = db().await?;
     let tx = db.transaction(PHOTOS).build().map_err(err)?;
     let store = tx.object_store(PHOTOS).map_err(err)?;
@@ -630,8 +632,48 @@ pub async fn photos_to_upload() -> StoreResult<Vec<LocalPhoto>> {
     Ok(all
         .filter_map(Result::ok)
         .filter_map(|v| local_photo(&v))
-        .filter(|p| !p.uploaded)
+        .filter(|p| !p.uploaded && named.contains(&p.sha256))
         .collect())
+}
+
+/// Which photos the phone's drafts and records name.
+struct PhotoUse {
+    /// Named by a draft or by a record not yet settled on the server.
+    still_needed: std::collections::HashSet<String>,
+    /// Named by any submitted record.
+    by_records: std::collections::HashSet<String>,
+}
+
+async fn photo_use() -> StoreResult<PhotoUse> {
+    fn collect(v: &Value, out: &mut std::collections::HashSet<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(sha)) = o.get("sha256") {
+                    out.insert(sha.clone());
+                }
+                o.values().for_each(|v| collect(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut still_needed = std::collections::HashSet::new();
+    let mut by_records = std::collections::HashSet::new();
+    for d in drafts().await? {
+        d.data.values().for_each(|v| collect(v, &mut still_needed));
+    }
+    for r in records().await? {
+        for v in r.data.iter().flat_map(|d| d.values()) {
+            collect(v, &mut by_records);
+            if r.state != LocalState::Synced {
+                collect(v, &mut still_needed);
+            }
+        }
+    }
+    Ok(PhotoUse {
+        still_needed,
+        by_records,
+    })
 }
 
 /// Notes that the server holds this photo.
@@ -663,32 +705,10 @@ pub async fn mark_photo_uploaded(sha: &str) -> StoreResult<()> {
     tx.commit().await.map_err(err)
 }
 
-/// Drops uploaded photos that no draft and no queued record uses any more.
+/// Drops photos nothing needs any more: uploaded ones that no draft or unsettled record uses,
+/// and ones the user removed before submitting (never uploaded, named by nothing).
 pub async fn forget_sent_photos() -> StoreResult<()> {
-    fn collect(v: &Value, out: &mut std::collections::HashSet<String>) {
-        match v {
-            Value::Object(o) => {
-                if let Some(Value::String(sha)) = o.get("sha256") {
-                    out.insert(sha.clone());
-                }
-                o.values().for_each(|v| collect(v, out));
-            }
-            Value::Array(a) => a.iter().for_each(|v| collect(v, out)),
-            _ => {}
-        }
-    }
-    let mut used = std::collections::HashSet::new();
-    for d in drafts().await? {
-        d.data.values().for_each(|v| collect(v, &mut used));
-    }
-    for r in records().await? {
-        if r.state != LocalState::Synced {
-            r.data
-                .iter()
-                .flat_map(|d| d.values())
-                .for_each(|v| collect(v, &mut used));
-        }
-    }
+    let usage = photo_use().await?;
     let db = db().await?;
     let tx = db
         .transaction(PHOTOS)
@@ -703,7 +723,9 @@ pub async fn forget_sent_photos() -> StoreResult<()> {
         .await
         .map_err(err)?;
     for p in all.filter_map(Result::ok).filter_map(|v| local_photo(&v)) {
-        if p.uploaded && !used.contains(&p.sha256) {
+        let needed = usage.still_needed.contains(&p.sha256);
+        let unsent_but_named = !p.uploaded && usage.by_records.contains(&p.sha256);
+        if !needed && !unsent_but_named {
             store.delete(p.sha256).await.map_err(err)?;
         }
     }

@@ -469,52 +469,71 @@ fn photo_ref(sha: &str, bytes: usize) -> Value {
 }
 
 #[wasm_bindgen_test]
-async fn photos_wait_on_the_phone_until_uploaded_and_unused() {
+async fn photos_are_sent_only_for_submitted_records_and_forgotten_when_unused() {
     clean().await;
-    let (a, b) = ("a".repeat(64), "b".repeat(64));
-    store::save_photo(&photo_ref(&a, 3), &blob(&[0xFF, 0xD8, 0xFF]))
-        .await
-        .unwrap();
-    store::save_photo(&photo_ref(&b, 4), &blob(&[0xFF, 0xD8, 0xFF, 1]))
-        .await
-        .unwrap();
+    let (a, b, c) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+    for (sha, n) in [(&a, 3), (&b, 4), (&c, 5)] {
+        let bytes: Vec<u8> = [0xFF, 0xD8, 0xFF, 0, 0][..n].to_vec();
+        store::save_photo(&photo_ref(sha, n), &blob(&bytes))
+            .await
+            .unwrap();
+    }
     // Saving the same photo again keeps one copy.
     store::save_photo(&photo_ref(&a, 3), &blob(&[0xFF, 0xD8, 0xFF]))
         .await
         .unwrap();
-    let mut waiting: Vec<String> = store::photos_to_upload()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| p.sha256)
-        .collect();
-    waiting.sort();
-    assert_eq!(waiting, [a.clone(), b.clone()]);
     let kept = store::photo(&a).await.unwrap().unwrap();
     assert_eq!(kept.content_type, "image/jpeg");
     assert_eq!(blob_bytes(&kept.blob).await, [0xFF, 0xD8, 0xFF]);
 
-    // A draft still uses photo a; both get uploaded; only b, used by nothing, is forgotten.
+    // a is in a submitted record, b only in a draft, c was removed by the user.
+    let mut record = envelope(new_id(), "Có ảnh");
+    record
+        .data
+        .insert("photos".into(), json!([photo_ref(&a, 3)]));
+    store::submit(&record, NOW).await.unwrap();
     let draft = Draft {
         id: new_id().to_string(),
         form_key: "neighborhood_report".into(),
         form_version: 1,
         group_id: 7,
-        data: data(json!({"photos": [photo_ref(&a, 3)]})),
+        data: data(json!({"photos": [photo_ref(&b, 4)]})),
         updated_at: NOW,
     };
     store::save_draft(&draft).await.unwrap();
+    let waiting: Vec<String> = store::photos_to_upload()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.sha256)
+        .collect();
+    assert_eq!(
+        waiting,
+        [a.clone()],
+        "only a submitted record's photos are sent"
+    );
+
+    store::forget_sent_photos().await.unwrap();
+    assert!(store::photo(&a).await.unwrap().is_some());
+    assert!(
+        store::photo(&b).await.unwrap().is_some(),
+        "the draft still shows it"
+    );
+    assert!(
+        store::photo(&c).await.unwrap().is_none(),
+        "a removed photo is never sent"
+    );
+
     store::mark_photo_uploaded(&a).await.unwrap();
-    store::mark_photo_uploaded(&b).await.unwrap();
     assert!(store::photos_to_upload().await.unwrap().is_empty());
     store::forget_sent_photos().await.unwrap();
     assert!(
         store::photo(&a).await.unwrap().is_some(),
-        "a draft still shows it"
+        "kept while its record waits"
     );
-    assert!(store::photo(&b).await.unwrap().is_none());
 
     // Signing out leaves no photo of the user on the phone.
     store::wipe_user_data().await.unwrap();
     assert!(store::photo(&a).await.unwrap().is_none());
+    assert!(store::photo(&b).await.unwrap().is_none());
 }
