@@ -509,7 +509,7 @@ async fn photos_are_sent_only_for_submitted_records_and_forgotten_when_unused() 
         .collect();
     assert_eq!(
         waiting,
-        [a.clone()],
+        std::slice::from_ref(&a),
         "only a submitted record's photos are sent"
     );
 
