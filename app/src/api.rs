@@ -259,3 +259,172 @@ pub async fn publish_form(
         .map_err(|_| ApiError::Offline)?;
     read(req.send().await).await
 }
+
+// ---- administration, sessions, audit ------------------------------------------------------
+
+async fn send_json<B: Serialize, T: DeserializeOwned>(
+    builder: RequestBuilder,
+    token: &str,
+    body: &B,
+    lang: Lang,
+) -> Result<T, ApiError> {
+    let req = encode(with_headers(builder, Some(token), lang), body)?;
+    read(req.send().await).await
+}
+
+/// For answers with no body (204).
+async fn send_empty(req: Result<Request, ApiError>) -> Result<(), ApiError> {
+    let res = req?.send().await.map_err(|_| ApiError::Offline)?;
+    if (200..300).contains(&res.status()) {
+        return Ok(());
+    }
+    read::<serde_json::Value>(Ok(res)).await.map(|_| ())
+}
+
+pub async fn users(token: &str, lang: Lang) -> Result<Vec<domain::admin::UserView>, ApiError> {
+    read(
+        with_headers(Request::get("/api/admin/users"), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn create_user(
+    token: &str,
+    input: &domain::admin::UserInput,
+    lang: Lang,
+) -> Result<domain::admin::UserView, ApiError> {
+    send_json(Request::post("/api/admin/users"), token, input, lang).await
+}
+
+pub async fn update_user(
+    token: &str,
+    id: i64,
+    input: &domain::admin::UserInput,
+    lang: Lang,
+) -> Result<domain::admin::UserView, ApiError> {
+    send_json(
+        Request::put(&format!("/api/admin/users/{id}")),
+        token,
+        input,
+        lang,
+    )
+    .await
+}
+
+pub async fn reset_password(
+    token: &str,
+    id: i64,
+    password: String,
+    lang: Lang,
+) -> Result<(), ApiError> {
+    let body = domain::admin::PasswordInput { password };
+    send_empty(encode(
+        with_headers(
+            Request::post(&format!("/api/admin/users/{id}/password")),
+            Some(token),
+            lang,
+        ),
+        &body,
+    ))
+    .await
+}
+
+pub async fn sign_out_user(token: &str, id: i64, lang: Lang) -> Result<(), ApiError> {
+    send_empty(Ok(with_headers(
+        Request::post(&format!("/api/admin/users/{id}/signout")),
+        Some(token),
+        lang,
+    )
+    .build()
+    .map_err(|_| ApiError::Offline)?))
+    .await
+}
+
+pub async fn wards(token: &str, lang: Lang) -> Result<Vec<domain::admin::WardView>, ApiError> {
+    read(
+        with_headers(Request::get("/api/admin/wards"), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn create_ward(
+    token: &str,
+    input: &domain::admin::WardInput,
+    lang: Lang,
+) -> Result<domain::admin::WardView, ApiError> {
+    send_json(Request::post("/api/admin/wards"), token, input, lang).await
+}
+
+pub async fn create_group(
+    token: &str,
+    ward: i64,
+    name: String,
+    lang: Lang,
+) -> Result<domain::api::Place, ApiError> {
+    let body = domain::admin::NameInput { name };
+    send_json(
+        Request::post(&format!("/api/admin/wards/{ward}/groups")),
+        token,
+        &body,
+        lang,
+    )
+    .await
+}
+
+pub async fn sessions(
+    token: &str,
+    lang: Lang,
+) -> Result<Vec<domain::admin::SessionView>, ApiError> {
+    read(
+        with_headers(Request::get("/api/sessions"), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn revoke_session(token: &str, id: &str, lang: Lang) -> Result<(), ApiError> {
+    send_empty(Ok(with_headers(
+        Request::delete(&format!("/api/sessions/{id}")),
+        Some(token),
+        lang,
+    )
+    .build()
+    .map_err(|_| ApiError::Offline)?))
+    .await
+}
+
+pub async fn audit(
+    token: &str,
+    before_id: Option<i64>,
+    lang: Lang,
+) -> Result<Vec<domain::admin::AuditEntry>, ApiError> {
+    let url = match before_id {
+        Some(b) => format!("/api/audit?limit=100&before_id={b}"),
+        None => "/api/audit?limit=100".to_owned(),
+    };
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// The audit trail as CSV text, fetched with the sign-in.
+pub async fn audit_csv(token: &str, lang: Lang) -> Result<String, ApiError> {
+    let res = with_headers(Request::get("/api/audit/export"), Some(token), lang)
+        .send()
+        .await
+        .map_err(|_| ApiError::Offline)?;
+    if !res.ok() {
+        return read::<serde_json::Value>(Ok(res))
+            .await
+            .and(Err(ApiError::Offline));
+    }
+    res.text().await.map_err(|_| ApiError::Offline)
+}

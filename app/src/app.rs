@@ -43,6 +43,9 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/ward") view=pages::ward::WardRecords/>
                             <Route path=path!("/ward/:id") view=pages::ward::WardRecord/>
                             <Route path=path!("/admin/forms") view=pages::admin_forms::AdminForms/>
+                            <Route path=path!("/admin/people") view=pages::people::People/>
+                            <Route path=path!("/audit") view=pages::audit::Audit/>
+                            <Route path=path!("/devices") view=pages::devices::Devices/>
                         </Routes>
                     </main>
                 </Show>

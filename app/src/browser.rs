@@ -21,18 +21,41 @@ pub fn mark(name: &str) {
     }
 }
 
-/// Asks the browser not to evict our data under storage pressure (sync rule 12).
+thread_local! {
+    /// The answer to the request made at start, so [`persisted`] reports after it.
+    static PERSIST_REQUEST: std::cell::RefCell<Option<js_sys::Promise>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Asks the browser not to evict our data under storage pressure (sync rule 12); [`persisted`]
+/// says whether it agreed.
 pub fn request_persistence() {
     let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) else {
         return;
     };
     if let Ok(promise) = storage.persist() {
+        PERSIST_REQUEST.with(|p| *p.borrow_mut() = Some(promise.clone()));
         wasm_bindgen_futures::spawn_local(async move {
             if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
                 leptos::logging::warn!("storage.persist failed: {e:?}");
             }
         });
     }
+}
+
+/// Whether the browser keeps this site's data even when the phone runs out of space
+/// (`navigator.storage.persisted()`), once the request made at start has been answered;
+/// `None` when the browser cannot say.
+pub async fn persisted() -> Option<bool> {
+    let pending = PERSIST_REQUEST.with(|p| p.borrow().clone());
+    if let Some(request) = pending {
+        let _ = wasm_bindgen_futures::JsFuture::from(request).await;
+    }
+    let storage = web_sys::window()?.navigator().storage();
+    wasm_bindgen_futures::JsFuture::from(storage.persisted().ok()?)
+        .await
+        .ok()?
+        .as_bool()
 }
 
 /// Bytes used and available for this site, when the browser says.
@@ -76,6 +99,65 @@ pub fn apply_update() {
             let _ = window.location().reload();
         }
     }
+}
+
+/// Hands `contents` to the user as a file called `name` (the browser's download), with no
+/// network: the file is made on the phone and given through a temporary object URL.
+pub fn download(name: &str, mime: &str, contents: &str) -> Result<(), String> {
+    let fail = |e: JsValue| format!("{e:?}");
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let parts = js_sys::Array::of1(&JsValue::from_str(contents));
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let link: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(fail)?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(name);
+    link.set_hidden(true);
+    let body = document.body().ok_or("no body")?;
+    body.append_child(&link).map_err(fail)?;
+    link.click();
+    link.remove();
+    // The download has started reading the Blob by now; the URL goes a little later.
+    gloo_timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+    Ok(())
+}
+
+/// The bytes of a Blob (a photo kept on the phone).
+pub async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, String> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Standard base64 with padding (RFC 4648), for binary data inside JSON.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 pub fn confirm(message: &str) -> bool {

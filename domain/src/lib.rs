@@ -3,6 +3,8 @@
 //! Everything here compiles for wasm32 (the phone) and native (the server), so a form is validated
 //! by the same code on both sides and the wire format cannot drift between them.
 
+/// People, places, sessions and the audit trail, as administrators and supervisors see them.
+pub mod admin;
 /// Sign-in, the caller's identity, places, and the one JSON error body.
 pub mod api;
 /// Conditions: the small expression language of `show_if`.

@@ -63,6 +63,10 @@ pub enum Violation {
     /// The field does not apply (its condition does not hold) but has a value.
     NotApplicable,
     UnknownField,
+    /// Any other reason, in both languages (administration forms: a username already taken).
+    Invalid {
+        reason: Text,
+    },
 }
 
 /// A number as people in that language write it: `1,5` in Vietnamese, `1.5` in English.
@@ -129,6 +133,7 @@ impl Violation {
             NotAList => "This value must be a list.".into(),
             NotApplicable if vi => "Mục này không áp dụng với các câu trả lời trên và phải để trống.".into(),
             NotApplicable => "This field does not apply given the answers above and must be empty.".into(),
+            Invalid { reason } => reason.get(lang).to_owned(),
             UnknownField if vi => "Mục này không có trong biểu mẫu.".into(),
             UnknownField => "This field is not part of the form.".into(),
         }

@@ -61,6 +61,8 @@ pub struct Caller {
     pub role: Role,
     pub ward_id: Option<i64>,
     pub group_id: Option<i64>,
+    /// The hash of the session token this request came with.
+    pub session: String,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -84,6 +86,7 @@ impl FromRequestParts<AppState> for Caller {
         .fetch_optional(&state.db.pool)
         .await?
         .ok_or(AppError::Unauthenticated)?;
+        let session = token_hash(token);
         let expires_at: i64 = row.get(6);
         let revoked_at: Option<i64> = row.get(7);
         let active: i64 = row.get(8);
@@ -98,6 +101,7 @@ impl FromRequestParts<AppState> for Caller {
             role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?,
             ward_id: row.get(4),
             group_id: row.get(5),
+            session,
         })
     }
 }

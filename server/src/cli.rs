@@ -34,6 +34,70 @@ pub enum Command {
     /// Form definitions: publish a new version, list the published ones.
     #[command(subcommand)]
     Form(FormCommand),
+    /// Users: add, list, set a password, deactivate, sign out every device.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Wards and their residential groups.
+    #[command(subcommand)]
+    Ward(WardCommand),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a user. Without --password-stdin a password is made up and printed once.
+    Add {
+        username: String,
+        /// The name people see, e.g. "Nguyễn Văn An".
+        #[arg(long)]
+        name: String,
+        /// admin, supervisor, officer or group_leader.
+        #[arg(long)]
+        role: String,
+        /// The ward (id) of a supervisor or officer.
+        #[arg(long)]
+        ward: Option<i64>,
+        /// The residential group (id) of a group leader.
+        #[arg(long)]
+        group: Option<i64>,
+        /// An officer's residential groups (ids, comma-separated); none for the whole ward.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<i64>,
+        /// Read the password from standard input instead of making one up.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every user with their role, place and state.
+    List,
+    /// Set a new password (made up and printed, or --password-stdin) and sign out every device.
+    Password {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Deactivate a user and sign out every device; what they sent stays.
+    Deactivate { username: String },
+    /// Sign out every device of a user (a lost phone).
+    Signout { username: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum WardCommand {
+    /// Add a ward.
+    Add {
+        name: String,
+        #[arg(long)]
+        district: String,
+        #[arg(long)]
+        city: String,
+    },
+    /// Add a residential group to a ward.
+    AddGroup {
+        /// The ward's id (see `wardbook ward list`).
+        ward: i64,
+        name: String,
+    },
+    /// List wards with their ids and residential groups.
+    List,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
@@ -54,7 +118,7 @@ pub enum FormCommand {
 
 /// Runs what the command line asks for.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let Some(Command::Form(command)) = cli.command else {
+    let Some(command) = cli.command else {
         let app = crate::Application::build(cli.config).await?;
         app.run_until_stopped().await?;
         return Ok(ExitCode::SUCCESS);
@@ -62,8 +126,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let lang = lang_from_env();
     let db = open(&cli.config.database_url).await?;
     let result = match &command {
-        FormCommand::Publish { file } => form_publish(&db, file, lang).await,
-        FormCommand::List => form_list(&db, lang).await.map_err(|e| format!("{e:#}")),
+        Command::Form(FormCommand::Publish { file }) => form_publish(&db, file, lang).await,
+        Command::Form(FormCommand::List) => {
+            form_list(&db, lang).await.map_err(|e| format!("{e:#}"))
+        }
+        Command::User(c) => crate::error::in_language(lang, user_command(&db, c, lang)).await,
+        Command::Ward(c) => crate::error::in_language(lang, ward_command(&db, c, lang)).await,
     };
     db.close().await;
     Ok(match result {
@@ -138,6 +206,245 @@ pub async fn form_list(db: &Db, lang: Lang) -> anyhow::Result<String> {
         }
     }
     Ok(out.join("\n"))
+}
+
+/// An error as the command line prints it: the message and each field's reason.
+fn shown(e: crate::error::AppError, lang: Lang) -> String {
+    let body = e.body(lang);
+    let mut out = body.message;
+    for f in body.fields {
+        if !out.contains(&f.message) {
+            out.push_str(&format!("\n  {}: {}", f.field, f.message));
+        }
+    }
+    out
+}
+
+/// A password for the command line to hand out: 4 groups of 4 easy-to-read characters.
+fn made_up_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn read_password_stdin() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn role_arg(role: &str, lang: Lang) -> Result<domain::api::Role, String> {
+    domain::api::Role::parse(role).ok_or_else(|| match lang {
+        Lang::Vi => format!("không có vai trò «{role}» (admin, supervisor, officer, group_leader)"),
+        Lang::En => format!("there is no role “{role}” (admin, supervisor, officer, group_leader)"),
+    })
+}
+
+/// `wardbook user ...`, through the same code as the administration API.
+pub async fn user_command(db: &Db, command: &UserCommand, lang: Lang) -> Result<String, String> {
+    use crate::people;
+    let vi = lang == Lang::Vi;
+    let password = |from_stdin: bool| -> Result<(String, bool), String> {
+        if from_stdin {
+            read_password_stdin().map(|p| (p, false))
+        } else {
+            Ok((made_up_password(), true))
+        }
+    };
+    match command {
+        UserCommand::Add {
+            username,
+            name,
+            role,
+            ward,
+            group,
+            groups,
+            password_stdin,
+        } => {
+            let (pw, made_up) = password(*password_stdin)?;
+            let input = domain::admin::UserInput {
+                username: username.clone(),
+                display_name: name.clone(),
+                role: role_arg(role, lang)?,
+                ward_id: *ward,
+                group_id: *group,
+                groups: groups.clone(),
+                password: Some(pw.clone()),
+                active: true,
+            };
+            let u = people::create_user(db, None, input)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            let mut out = if vi {
+                format!("đã thêm {} ({}), mã {}", u.username, u.display_name, u.id)
+            } else {
+                format!("added {} ({}), id {}", u.username, u.display_name, u.id)
+            };
+            if made_up {
+                out.push_str(&if vi {
+                    format!("\nmật khẩu: {pw}")
+                } else {
+                    format!("\npassword: {pw}")
+                });
+            }
+            Ok(out)
+        }
+        UserCommand::List => {
+            let users = people::users(db).await.map_err(|e| shown(e, lang))?;
+            Ok(users
+                .iter()
+                .map(|u| {
+                    let place = u
+                        .group
+                        .as_ref()
+                        .or(u.ward.as_ref())
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default();
+                    let state = match (u.active, vi) {
+                        (true, _) => "",
+                        (false, true) => " [đã khóa]",
+                        (false, false) => " [deactivated]",
+                    };
+                    format!(
+                        "{:>4}  {:<16} {:<13} {:<24} {}{state}",
+                        u.id,
+                        u.username,
+                        u.role.as_str(),
+                        place,
+                        u.display_name
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        UserCommand::Password {
+            username,
+            password_stdin,
+        } => {
+            let id = people::user_id_by_name(db, username)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            let (pw, made_up) = password(*password_stdin)?;
+            people::reset_password(db, None, id, pw.clone())
+                .await
+                .map_err(|e| shown(e, lang))?;
+            let mut out = if vi {
+                format!("đã đặt mật khẩu mới cho {username}; mọi thiết bị đã bị đăng xuất")
+            } else {
+                format!("new password set for {username}; every device is signed out")
+            };
+            if made_up {
+                out.push_str(&if vi {
+                    format!("\nmật khẩu: {pw}")
+                } else {
+                    format!("\npassword: {pw}")
+                });
+            }
+            Ok(out)
+        }
+        UserCommand::Deactivate { username } => {
+            let id = people::user_id_by_name(db, username)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
+            let u = people::user(&mut conn, id)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            drop(conn);
+            let input = domain::admin::UserInput {
+                username: u.username.clone(),
+                display_name: u.display_name.clone(),
+                role: u.role,
+                ward_id: u.ward.as_ref().map(|w| w.id),
+                group_id: u.group.as_ref().map(|g| g.id),
+                groups: u.groups.iter().map(|g| g.id).collect(),
+                password: None,
+                active: false,
+            };
+            people::update_user(db, None, id, input)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            Ok(if vi {
+                format!("đã khóa {username} và đăng xuất mọi thiết bị")
+            } else {
+                format!("{username} is deactivated and every device signed out")
+            })
+        }
+        UserCommand::Signout { username } => {
+            let id = people::user_id_by_name(db, username)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            let n = people::sign_out_everywhere(db, None, id)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            Ok(if vi {
+                format!("đã đăng xuất {n} thiết bị của {username}")
+            } else {
+                format!("signed out {n} device(s) of {username}")
+            })
+        }
+    }
+}
+
+/// `wardbook ward ...`.
+pub async fn ward_command(db: &Db, command: &WardCommand, lang: Lang) -> Result<String, String> {
+    use crate::people;
+    let vi = lang == Lang::Vi;
+    match command {
+        WardCommand::Add {
+            name,
+            district,
+            city,
+        } => {
+            let input = domain::admin::WardInput {
+                name: name.clone(),
+                district: district.clone(),
+                city: city.clone(),
+            };
+            let w = people::create_ward(db, None, input)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            Ok(if vi {
+                format!("đã thêm phường {} (mã {})", w.name, w.id)
+            } else {
+                format!("added ward {} (id {})", w.name, w.id)
+            })
+        }
+        WardCommand::AddGroup { ward, name } => {
+            let g = people::create_group(db, None, *ward, name)
+                .await
+                .map_err(|e| shown(e, lang))?;
+            Ok(if vi {
+                format!("đã thêm {} (mã {})", g.name, g.id)
+            } else {
+                format!("added {} (id {})", g.name, g.id)
+            })
+        }
+        WardCommand::List => {
+            let wards = people::wards(db).await.map_err(|e| shown(e, lang))?;
+            let mut out = Vec::new();
+            for w in wards {
+                out.push(format!(
+                    "{:>4}  {} — {}, {}",
+                    w.id, w.name, w.district, w.city
+                ));
+                for g in w.groups {
+                    out.push(format!("        {:>4}  {}", g.id, g.name));
+                }
+            }
+            Ok(out.join("\n"))
+        }
+    }
 }
 
 /// The command line's language, from the locale variables; English unless they say Vietnamese.

@@ -52,9 +52,23 @@ pub struct Config {
         global = true
     )]
     pub photo_store: String,
+    /// The address users reach the server at, e.g. `https://wardbook.cand.gov.vn`, when a proxy
+    /// in front of it terminates TLS. When it is `https://…`, every response tells browsers to
+    /// use HTTPS only (HSTS); over plain HTTP that header would be ignored and is not sent.
+    #[arg(long, env = "WARDBOOK_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
 }
 
 impl Config {
+    /// Whether users reach the server over HTTPS (a TLS-terminating proxy in front of it).
+    pub fn served_over_tls(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| {
+            u.trim()
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        })
+    }
+
     /// A configuration for tests: the given database, port 0, no static files.
     pub fn for_tests(database_url: &str) -> Self {
         Config {
@@ -65,6 +79,7 @@ impl Config {
             session_hours: 720,
             max_body_bytes: 2 * 1024 * 1024,
             photo_store: "memory:".into(),
+            public_url: None,
         }
     }
 }

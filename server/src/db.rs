@@ -279,15 +279,50 @@ pub async fn audit(
     entity_id: &str,
     detail: &str,
 ) -> sqlx::Result<()> {
+    record_audit(
+        conn,
+        Audit {
+            actor,
+            action,
+            entity,
+            entity_id,
+            ward_id: None,
+            before: None,
+            after: None,
+            detail,
+        },
+    )
+    .await
+}
+
+/// One entry of the append-only audit trail: who (`actor`), what (`action` on `entity`
+/// `entity_id`, with the state `before` and `after`), where (`ward_id`, so a supervisor sees
+/// their ward's part) and when (now).
+pub struct Audit<'a> {
+    pub actor: Option<i64>,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub ward_id: Option<i64>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub detail: &'a str,
+}
+
+pub async fn record_audit(conn: &mut sqlx::AnyConnection, entry: Audit<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail, ward_id, before_state, after_state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(crate::now_ms())
-    .bind(actor)
-    .bind(action)
-    .bind(entity)
-    .bind(entity_id)
-    .bind(detail)
+    .bind(entry.actor)
+    .bind(entry.action)
+    .bind(entry.entity)
+    .bind(entry.entity_id)
+    .bind(entry.detail)
+    .bind(entry.ward_id)
+    .bind(entry.before.map(|v| v.to_string()))
+    .bind(entry.after.map(|v| v.to_string()))
     .execute(conn)
     .await?;
     Ok(())

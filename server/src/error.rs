@@ -17,6 +17,11 @@ tokio::task_local! {
     static LANG: Lang;
 }
 
+/// Runs `f` answering in `lang` (the command line's language, for code shared with the API).
+pub async fn in_language<F: std::future::Future>(lang: Lang, f: F) -> F::Output {
+    LANG.scope(lang, f).await
+}
+
 /// The caller's language: `Accept-Language`, Vietnamese when absent or unsupported.
 pub fn request_lang() -> Lang {
     LANG.try_with(|l| *l).unwrap_or_default()
@@ -226,15 +231,13 @@ impl AppError {
 }
 
 /// A refused definition as the one entry of the body's field list: `field` is the path in the
-/// definition (`violations.kind`; empty for the form itself) and `message` the whole message.
-/// `ErrorBody` has no kind for definition problems, so the entry is a `pattern_mismatch` whose
-/// hint is the message in both languages: a client that re-renders from `violation` still shows
-/// the right text.
+/// definition (`violations.kind`; empty for the form itself) and `message` the whole message,
+/// also in both languages in `violation` so a client may re-render it.
 fn definition_error_entry(e: &DefError, lang: Lang) -> FieldError {
     FieldError {
         field: e.path.clone(),
-        violation: Violation::PatternMismatch {
-            hint: Some(Text::new(e.message(Lang::Vi), e.message(Lang::En))),
+        violation: Violation::Invalid {
+            reason: Text::new(e.message(Lang::Vi), e.message(Lang::En)),
         },
         message: e.message(lang),
     }

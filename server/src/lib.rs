@@ -16,6 +16,8 @@ pub mod error;
 pub mod forms;
 /// The OpenAPI description served at `/api/openapi.json`.
 pub mod openapi;
+/// Users, wards and residential groups, shared by the admin API and the command line.
+pub mod people;
 /// Photos: content-addressed storage and resumable uploads.
 pub mod photos;
 /// HTTP routes, one module per area.

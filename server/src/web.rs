@@ -12,11 +12,12 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::AppState;
+use crate::{AppState, Config};
 
-/// The app needs WebAssembly compilation ('wasm-unsafe-eval'), never general `eval`.
+/// The app needs WebAssembly compilation ('wasm-unsafe-eval'), never general `eval`, and nothing
+/// inline; photos are shown from object URLs (`blob:`); it talks only to its own server.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; \
+     style-src 'self'; img-src 'self' blob:; connect-src 'self'; worker-src 'self'; \
      manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Serves `dir`; unknown paths get `index.html`, so the app's own routes survive a reload.
@@ -64,15 +65,19 @@ async fn api_no_store(req: Request, next: Next) -> Response {
     res
 }
 
+/// HSTS for a year, sent only when users reach the server over HTTPS (see
+/// [`Config::served_over_tls`]): over plain HTTP browsers ignore it.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
+
 /// Compression and security headers around the whole router.
-pub fn wrap(router: Router) -> Router {
+pub fn wrap(router: Router, config: &Config) -> Router {
     let hdr = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(
             header::HeaderName::from_static(name),
             HeaderValue::from_static(value),
         )
     };
-    router
+    let router = router
         .layer(axum::middleware::from_fn(api_no_store))
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(hdr("content-security-policy", CONTENT_SECURITY_POLICY))
@@ -82,6 +87,11 @@ pub fn wrap(router: Router) -> Router {
         .layer(hdr(
             "permissions-policy",
             "camera=(self), geolocation=(self), microphone=()",
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        ));
+    let router = if config.served_over_tls() {
+        router.layer(hdr("strict-transport-security", STRICT_TRANSPORT_SECURITY))
+    } else {
+        router
+    };
+    router.layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -134,6 +134,7 @@ pub fn Home() -> impl IntoView {
                     <strong>{me.display_name.clone()}</strong>" · "{state.t(role_label(me.role))}
                     {me.group.clone().map(|g| format!(" · {}", g.name))}
                     {me.ward.clone().map(|w| format!(" · {} {}", state.t(Msg::Ward), w.name))}
+                    " · "<a href="/devices" data-testid="devices-link">{state.t(Msg::Devices)}</a>
                 </p>
             })}
             <nav class="new-records" aria-label=move || state.t(Msg::NewRecord)>
@@ -153,8 +154,12 @@ pub fn Home() -> impl IntoView {
                     }
                 }).collect_view()}
             </nav>
+            <Show when=move || me().is_some_and(|m| m.role == Role::Admin)>
+                <a class="btn block" href="/admin/people">{move || state.t(Msg::People)}</a>
+            </Show>
             <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Admin | Role::Supervisor))>
                 <a class="btn block" href="/admin/forms">{move || state.t(Msg::Forms)}</a>
+                <a class="btn block" href="/audit">{move || state.t(Msg::AuditTrail)}</a>
             </Show>
             <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Supervisor | Role::Officer))>
                 <a class="btn block" href="/ward">{move || state.t(Msg::WardRecords)}</a>
@@ -222,6 +227,9 @@ pub fn Home() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <Show when=move || data.with(|d| d.as_ref().is_some_and(|(records, drafts, _)| has_unsent(records, drafts)))>
+                <ExportUnsent/>
+            </Show>
             <StorageUse/>
         </div>
     }
@@ -231,6 +239,7 @@ pub fn Home() -> impl IntoView {
 fn StorageUse() -> impl IntoView {
     let state = use_app();
     let estimate = LocalResource::new(browser::storage_estimate);
+    let persisted = LocalResource::new(browser::persisted);
     view! {
         <p class="storage">
             {move || estimate.get().flatten().map(|(used, quota)| {
@@ -238,6 +247,129 @@ fn StorageUse() -> impl IntoView {
                 let tenths = (used / 1e5).round() as u64;
                 format!("{}: {}.{} MB / {} MB", state.t(Msg::StorageUse), tenths / 10, tenths % 10, (quota / 1e6) as u64)
             })}
+            {move || persisted.get().flatten().map(|kept| view! {
+                <br/>
+                <span data-testid="storage-persisted" class=if kept { "kept" } else { "not-kept" }>
+                    {state.t(if kept { Msg::StoragePersisted } else { Msg::StorageNotPersisted })}
+                </span>
+            })}
         </p>
     }
+}
+
+/// Whether anything on the phone has not reached the server: a draft, a queued record, or one
+/// the server refused.
+fn has_unsent(records: &[LocalRecord], drafts: &[store::Draft]) -> bool {
+    !drafts.is_empty() || records.iter().any(|r| r.state != LocalState::Synced)
+}
+
+/// "Xuất hồ sơ chưa gửi ra tệp": the outbox, drafts and refused records, with their photos, as
+/// one JSON file the user can keep when the phone must be wiped (sync rule 12). No network.
+#[component]
+fn ExportUnsent() -> impl IntoView {
+    let state = use_app();
+    let busy = RwSignal::new(false);
+    let failed = RwSignal::new(None::<String>);
+    let export = move |_| {
+        let Some(me) = state.session.get_untracked().map(|s| s.me) else {
+            return;
+        };
+        busy.set(true);
+        failed.set(None);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = export_unsent(&me).await {
+                leptos::logging::error!("export failed: {e}");
+                failed.set(Some(e));
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="export">
+            <button type="button" class="btn block" data-testid="export-unsent"
+                disabled=move || busy.get() on:click=export>
+                {move || state.t(Msg::ExportUnsent)}
+            </button>
+            {move || failed.get().map(|e| view! {
+                <p class="error" role="alert">{state.t(Msg::ExportFailed)}" "{e}</p>
+            })}
+        </div>
+    }
+}
+
+/// The export file: `{exported_at, user, records, drafts, refused, photos}`, where `records` are
+/// the outbox envelopes as they would be pushed and `photos` maps each SHA-256 a record or
+/// draft names to `{type, base64}`.
+async fn export_unsent(me: &domain::api::Me) -> Result<(), String> {
+    fn photo_refs(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(sha)) = o.get("sha256") {
+                    out.insert(sha.clone());
+                }
+                o.values().for_each(|v| photo_refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| photo_refs(v, out)),
+            _ => {}
+        }
+    }
+    let records = store::outbox(u32::MAX).await?;
+    let drafts = store::drafts().await?;
+    let refused: Vec<LocalRecord> = store::records()
+        .await?
+        .into_iter()
+        .filter(|r| matches!(r.state, LocalState::Rejected | LocalState::Conflict))
+        .collect();
+    let mut shas = std::collections::BTreeSet::new();
+    records
+        .iter()
+        .flat_map(|r| r.data.values())
+        .chain(drafts.iter().flat_map(|d| d.data.values()))
+        .chain(
+            refused
+                .iter()
+                .flat_map(|r| r.data.iter().flat_map(|d| d.values())),
+        )
+        .for_each(|v| photo_refs(v, &mut shas));
+    let mut photos = Map::new();
+    for sha in shas {
+        if let Some(photo) = store::photo(&sha).await? {
+            let bytes = browser::blob_bytes(&photo.blob).await?;
+            photos.insert(
+                sha,
+                serde_json::json!({ "type": photo.content_type, "base64": browser::base64(&bytes) }),
+            );
+        }
+    }
+    let now = js_sys::Date::new_0();
+    let file = serde_json::json!({
+        "exported_at": String::from(now.to_iso_string()),
+        "user": me,
+        "records": records,
+        "drafts": drafts,
+        "refused": refused,
+        "photos": photos,
+    });
+    let username: String = me
+        .username
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // The phone's local time, as the user reads the clock.
+    let name = format!(
+        "wardbook-chua-gui-{username}-{:04}{:02}{:02}-{:02}{:02}.json",
+        now.get_full_year(),
+        now.get_month() + 1,
+        now.get_date(),
+        now.get_hours(),
+        now.get_minutes()
+    );
+    let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+    browser::download(&name, "application/json", &json)
 }

@@ -133,7 +133,7 @@ async fn login(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    let caller = caller_by_id(&state, user_id).await?;
+    let caller = caller_by_id(&state, user_id, token_hash(&token)).await?;
     let me = crate::auth::me(&state.db, &caller).await?;
     Ok(Json(LoginResponse {
         token,
@@ -147,7 +147,7 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("not a real password").expect("hashing works"))
 }
 
-async fn caller_by_id(state: &AppState, user_id: i64) -> AppResult<Caller> {
+async fn caller_by_id(state: &AppState, user_id: i64, session: String) -> AppResult<Caller> {
     let r = sqlx::query(
         "SELECT username, display_name, role, ward_id, group_id FROM users WHERE id = $1",
     )
@@ -163,6 +163,7 @@ async fn caller_by_id(state: &AppState, user_id: i64) -> AppResult<Caller> {
             .ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?,
         ward_id: r.get(3),
         group_id: r.get(4),
+        session,
     })
 }
 

@@ -6,6 +6,10 @@ use axum::Router;
 
 use crate::AppState;
 
+/// People and places (administrators).
+pub mod admin;
+/// The audit trail (supervisors for their ward, administrators).
+pub mod audit;
 /// Sign-in and the caller's identity (everyone).
 pub mod auth;
 /// Form definitions: publishing (administrators), listing and reading versions.
@@ -14,6 +18,8 @@ pub mod forms;
 pub mod photos;
 /// Records for supervisors and their readers (ward staff).
 pub mod records;
+/// A user's own signed-in devices (everyone).
+pub mod sessions;
 /// Push and pull between phone and server (phones).
 pub mod sync;
 
@@ -29,6 +35,9 @@ pub fn router(state: AppState) -> Router {
         .merge(records::router())
         .merge(forms::router())
         .merge(photos::router())
+        .merge(admin::router())
+        .merge(sessions::router())
+        .merge(audit::router())
         .fallback(|| async { crate::error::AppError::NotFound })
         .method_not_allowed_fallback(|| async { crate::error::AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
@@ -36,8 +45,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .merge(crate::web::static_files(&state.config.static_dir))
         .layer(axum::middleware::from_fn(crate::error::language_scope))
-        .with_state(state);
-    crate::web::wrap(router)
+        .with_state(state.clone());
+    crate::web::wrap(router, &state.config)
 }
 
 async fn health(

@@ -17,7 +17,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::{audit, next_seq};
+use crate::db::{next_seq, record_audit, Audit};
 use crate::error::{request_lang, AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::{now_ms, AppState};
 
@@ -48,7 +48,7 @@ const SUMMARY_COLUMNS: &str =
     "r.id, r.form_key, r.form_version, r.group_id, g.name, u.display_name, r.status, \
      r.received_at, r.data, r.ward_id, w.name, r.client_created_at, \
      (SELECT COUNT(*) FROM record_photos rp WHERE rp.record_id = r.id \
-      AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = rp.sha256))";
+      AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = rp.sha256)), r.status_note";
 const SUMMARY_JOINS: &str = "FROM records r JOIN residential_groups g ON g.id = r.group_id \
      JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id";
 
@@ -193,13 +193,18 @@ async fn detail(
     let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
     if matches!(caller.role, Role::Supervisor | Role::Admin) {
         let mut conn = state.db.pool.acquire().await?;
-        audit(
+        record_audit(
             &mut conn,
-            Some(caller.user_id),
-            "record.view",
-            "record",
-            &id.to_string(),
-            "",
+            Audit {
+                actor: Some(caller.user_id),
+                action: "record.view",
+                entity: "record",
+                entity_id: &id.to_string(),
+                ward_id: row.get(9),
+                before: None,
+                after: None,
+                detail: "",
+            },
         )
         .await?;
     }
@@ -263,13 +268,19 @@ async fn set_status(
     .execute(&mut *tx)
     .await?;
     let detail = format!("{before} -> {}", change.status.as_str());
-    audit(
+    let before_note: Option<String> = row.get(13);
+    record_audit(
         &mut tx,
-        Some(caller.user_id),
-        "record.status",
-        "record",
-        &id.to_string(),
-        &detail,
+        Audit {
+            actor: Some(caller.user_id),
+            action: "record.status",
+            entity: "record",
+            entity_id: &id.to_string(),
+            ward_id: row.get(9),
+            before: Some(serde_json::json!({"status": before, "note": before_note})),
+            after: Some(serde_json::json!({"status": change.status.as_str(), "note": note})),
+            detail: &detail,
+        },
     )
     .await?;
     tx.commit().await?;

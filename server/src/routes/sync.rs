@@ -308,17 +308,28 @@ async fn push(
                     .map(|k| {
                         format!(
                             "({}, 'record.create', 'record')",
-                            placeholders(backend, k * 3 + 1, 3)
+                            placeholders(backend, k * 5 + 1, 5)
                         )
                     })
                     .collect();
                 let sql = format!(
-                    "INSERT INTO audit_log (at, actor_id, entity_id, action, entity) VALUES {}",
+                    "INSERT INTO audit_log (at, actor_id, entity_id, ward_id, after_state, action, entity) VALUES {}",
                     rows.join(", ")
                 );
                 let mut q = sqlx::query(&sql);
-                for id in accepted {
-                    q = q.bind(now).bind(caller.user_id).bind(id);
+                for &i in fresh.iter().filter(|&&i| inserted.contains(&ids[i])) {
+                    let rec = &records[i];
+                    let after = serde_json::json!({
+                        "form": format!("{}@{}", rec.form_key, rec.form_version),
+                        "group_id": rec.group_id,
+                        "content_hash": hashes[i],
+                    });
+                    q = q
+                        .bind(now)
+                        .bind(caller.user_id)
+                        .bind(&ids[i])
+                        .bind(perms.groups[&rec.group_id])
+                        .bind(after.to_string());
                 }
                 q.execute(&mut *tx).await?;
                 // The photos each new record names: it is complete once all of them arrived.

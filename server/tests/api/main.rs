@@ -1,6 +1,7 @@
 mod auth;
 mod errors;
 mod forms;
+mod headers;
 mod health;
 mod helpers;
 mod photos;

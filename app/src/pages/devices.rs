@@ -1,0 +1,62 @@
+//! The user's signed-in devices, each of which can be signed out (a phone left behind).
+
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::i18n::{format_ms, Msg};
+use crate::state::use_app;
+
+#[component]
+pub fn Devices() -> impl IntoView {
+    let state = use_app();
+    let changed = RwSignal::new(0u32);
+    let error = RwSignal::new(None::<ApiError>);
+    let list = LocalResource::new(move || {
+        changed.track();
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        async move { api::sessions(&token, lang).await }
+    });
+    let revoke = move |id: String| {
+        if !crate::browser::confirm(state.t(Msg::ConfirmSignOutDevice)) {
+            return;
+        }
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::revoke_session(&token, &id, lang).await {
+                Ok(()) => changed.update(|n| *n += 1),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="devices">
+            <h1>{move || state.t(Msg::Devices)}</h1>
+            <Transition fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
+                {move || list.get().map(|res| match res {
+                    Err(e) => view! { <p class="notice error">{e.message(state.lang.get_untracked())}</p> }.into_any(),
+                    Ok(sessions) => view! {
+                        <ul class="list" data-testid="devices">
+                            {sessions.into_iter().map(|s| {
+                                let id = s.id.clone();
+                                view! {
+                                    <li class="row" data-id=s.id.clone()>
+                                        <div class="title">{if s.device.is_empty() { "?".to_owned() } else { s.device.chars().take(80).collect() }}</div>
+                                        <div class="meta">
+                                            {format!("{} {} · {} {}", state.t(Msg::SignedInAt), format_ms(s.created_at as f64), state.t(Msg::ExpiresAt), format_ms(s.expires_at as f64))}
+                                        </div>
+                                        {if s.current {
+                                            view! { <span class="badge">{state.t(Msg::ThisDevice)}</span> }.into_any()
+                                        } else {
+                                            view! { <button class="btn small" on:click=move |_| revoke(id.clone())>{state.t(Msg::SignOutDevice)}</button> }.into_any()
+                                        }}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Transition>
+            {move || error.get().map(|e| view! { <p class="notice error">{e.message(state.lang.get_untracked())}</p> })}
+        </div>
+    }
+}

@@ -1,0 +1,342 @@
+//! People and places, for administrators: users (add, edit, deactivate, reset a password, sign
+//! out every device) and wards with their residential groups.
+
+use domain::admin::{UserInput, UserView, WardInput, WardView};
+use domain::api::Role;
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::i18n::{role_label, Msg};
+use crate::state::use_app;
+
+/// An error from the server as the page shows it: the message, and each field's reason.
+fn error_view(e: &ApiError, lang: domain::Lang) -> AnyView {
+    match e {
+        ApiError::Server { body, .. } => view! {
+            <div class="notice error" role="alert">
+                <p>{body.message.clone()}</p>
+                <ul>{body.fields.iter().filter(|f| f.message != body.message).map(|f| view! { <li>{f.message.clone()}</li> }).collect_view()}</ul>
+            </div>
+        }
+        .into_any(),
+        other => view! { <p class="notice error" role="alert">{other.message(lang)}</p> }.into_any(),
+    }
+}
+
+#[component]
+pub fn People() -> impl IntoView {
+    let state = use_app();
+    let changed = RwSignal::new(0u32);
+    let data = LocalResource::new(move || {
+        changed.track();
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        async move {
+            let users = api::users(&token, lang).await?;
+            let wards = api::wards(&token, lang).await?;
+            Ok::<_, ApiError>((users, wards))
+        }
+    });
+    let editing = RwSignal::new(None::<Option<UserView>>);
+    let refresh = Callback::new(move |_| {
+        editing.set(None);
+        changed.update(|n| *n += 1);
+    });
+    view! {
+        <div class="people">
+            <h1>{move || state.t(Msg::People)}</h1>
+            <Transition fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
+                {move || data.get().map(|res| match res {
+                    Err(e) => error_view(&e, state.lang.get_untracked()),
+                    Ok((users, wards)) => {
+                        let wards = StoredValue::new(wards);
+                        view! {
+                            <button class="btn primary" data-testid="add-user" on:click=move |_| editing.set(Some(None))>
+                                {move || state.t(Msg::AddUser)}
+                            </button>
+                            {move || editing.get().map(|user| view! { <UserForm user wards=wards.get_value() done=refresh/> })}
+                            <table class="table" data-testid="users">
+                                <thead><tr>
+                                    <th>{state.t(Msg::Username)}</th>
+                                    <th>{state.t(Msg::DisplayName)}</th>
+                                    <th>{state.t(Msg::Role)}</th>
+                                    <th>{state.t(Msg::Place)}</th>
+                                    <th>{state.t(Msg::Devices)}</th>
+                                    <th></th>
+                                </tr></thead>
+                                <tbody>
+                                    {users.into_iter().map(|u| {
+                                        let place = u.group.as_ref().or(u.ward.as_ref()).map(|p| p.name.clone()).unwrap_or_default();
+                                        let edit_user = u.clone();
+                                        view! {
+                                            <tr data-username=u.username.clone() class:inactive=!u.active>
+                                                <td>{u.username.clone()}</td>
+                                                <td>{u.display_name.clone()}</td>
+                                                <td>{state.t(role_label(u.role))}</td>
+                                                <td>{place}</td>
+                                                <td>{u.sessions}</td>
+                                                <td>
+                                                    {(!u.active).then(|| view! { <span class="badge">{state.t(Msg::Deactivated)}</span> " " })}
+                                                    <button class="btn small" on:click=move |_| editing.set(Some(Some(edit_user.clone())))>{state.t(Msg::Edit)}</button>
+                                                    <UserActions id=u.id done=refresh/>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Wards wards=wards.get_value() done=refresh/>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+/// Reset a password and sign out every device.
+#[component]
+fn UserActions(id: i64, done: Callback<()>) -> impl IntoView {
+    let state = use_app();
+    let error = RwSignal::new(None::<ApiError>);
+    let reset = move |_| {
+        let Some(pw) = web_sys::window().and_then(|w| {
+            w.prompt_with_message(state.t(Msg::NewPasswordPrompt))
+                .ok()
+                .flatten()
+        }) else {
+            return;
+        };
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::reset_password(&token, id, pw, lang).await {
+                Ok(()) => done.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let sign_out = move |_| {
+        if !crate::browser::confirm(state.t(Msg::ConfirmSignOutUser)) {
+            return;
+        }
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::sign_out_user(&token, id, lang).await {
+                Ok(()) => done.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <button class="btn small" on:click=reset>{move || state.t(Msg::ResetPassword)}</button>
+        <button class="btn small" on:click=sign_out>{move || state.t(Msg::SignOutEverywhere)}</button>
+        {move || error.get().map(|e| error_view(&e, state.lang.get_untracked()))}
+    }
+}
+
+/// Adds a user (`user` is None) or edits one.
+#[component]
+fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
+    let state = use_app();
+    let creating = user.is_none();
+    let id = user.as_ref().map(|u| u.id);
+    let username = RwSignal::new(
+        user.as_ref()
+            .map(|u| u.username.clone())
+            .unwrap_or_default(),
+    );
+    let name = RwSignal::new(
+        user.as_ref()
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default(),
+    );
+    let role = RwSignal::new(user.as_ref().map_or(Role::GroupLeader, |u| u.role));
+    let ward = RwSignal::new(
+        user.as_ref()
+            .and_then(|u| u.ward.as_ref().map(|w| w.id))
+            .or(wards.first().map(|w| w.id)),
+    );
+    let group = RwSignal::new(user.as_ref().and_then(|u| u.group.as_ref().map(|g| g.id)));
+    let groups = RwSignal::new(
+        user.as_ref()
+            .map(|u| u.groups.iter().map(|g| g.id).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
+    let active = RwSignal::new(user.as_ref().is_none_or(|u| u.active));
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let wards = StoredValue::new(wards);
+    let ward_groups = move || {
+        wards.with_value(|ws| {
+            ws.iter()
+                .find(|w| Some(w.id) == ward.get())
+                .map(|w| w.groups.clone())
+                .unwrap_or_default()
+        })
+    };
+    let save = Action::new_local(move |_: &()| {
+        let input = UserInput {
+            username: username.get_untracked(),
+            display_name: name.get_untracked(),
+            role: role.get_untracked(),
+            ward_id: ward.get_untracked(),
+            group_id: group.get_untracked(),
+            groups: groups.get_untracked(),
+            password: creating.then(|| password.get_untracked()),
+            active: active.get_untracked(),
+        };
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        async move {
+            let result = match id {
+                None => api::create_user(&token, &input, lang).await,
+                Some(id) => api::update_user(&token, id, &input, lang).await,
+            };
+            match result {
+                Ok(_) => done.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    view! {
+        <form class="card form" data-testid="user-form" on:submit=move |ev| { ev.prevent_default(); save.dispatch(()); }>
+            <h2>{move || if creating { state.t(Msg::AddUser) } else { state.t(Msg::EditUser) }}</h2>
+            <div class="field">
+                <label for="u-username">{move || state.t(Msg::Username)}</label>
+                <input id="u-username" autocomplete="off" disabled=!creating prop:value=move || username.get()
+                    on:input=move |ev| username.set(event_target_value(&ev))/>
+            </div>
+            <div class="field">
+                <label for="u-name">{move || state.t(Msg::DisplayName)}</label>
+                <input id="u-name" autocomplete="off" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+            </div>
+            <div class="field">
+                <label for="u-role">{move || state.t(Msg::Role)}</label>
+                <select id="u-role" on:change=move |ev| { if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) } }>
+                    {Role::ALL.into_iter().map(|r| view! {
+                        <option value=r.as_str() selected=move || role.get() == r>{move || state.t(role_label(r))}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <Show when=move || matches!(role.get(), Role::Supervisor | Role::Officer | Role::GroupLeader)>
+                <div class="field">
+                    <label for="u-ward">{move || state.t(Msg::Ward)}</label>
+                    <select id="u-ward" on:change=move |ev| { ward.set(event_target_value(&ev).parse().ok()); group.set(None); groups.set(Vec::new()); }>
+                        {wards.get_value().into_iter().map(|w| view! {
+                            <option value=w.id.to_string() selected=move || ward.get() == Some(w.id)>{w.name.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </Show>
+            <Show when=move || role.get() == Role::GroupLeader>
+                <div class="field">
+                    <label for="u-group">{move || state.t(Msg::ResidentialGroup)}</label>
+                    <select id="u-group" on:change=move |ev| group.set(event_target_value(&ev).parse().ok())>
+                        <option value="">"—"</option>
+                        {move || ward_groups().into_iter().map(|g| view! {
+                            <option value=g.id.to_string() selected=move || group.get() == Some(g.id)>{g.name.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </Show>
+            <Show when=move || role.get() == Role::Officer>
+                <fieldset class="field">
+                    <legend>{move || state.t(Msg::ResponsibleGroups)}</legend>
+                    {move || ward_groups().into_iter().map(|g| {
+                        let gid = g.id;
+                        view! {
+                            <label class="choice">
+                                <input type="checkbox" prop:checked=move || groups.with(|gs| gs.contains(&gid))
+                                    on:change=move |ev| groups.update(|gs| { gs.retain(|x| *x != gid); if event_target_checked(&ev) { gs.push(gid) } })/>
+                                <span>{g.name.clone()}</span>
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            </Show>
+            {creating.then(|| view! {
+                <div class="field">
+                    <label for="u-password">{move || state.t(Msg::Password)}</label>
+                    <p class="hint">{move || state.t(Msg::PasswordRule)}</p>
+                    <input id="u-password" type="password" autocomplete="new-password" prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev))/>
+                </div>
+            })}
+            {(!creating).then(|| view! {
+                <label class="choice">
+                    <input type="checkbox" prop:checked=move || active.get() on:change=move |ev| active.set(event_target_checked(&ev))/>
+                    <span>{move || state.t(Msg::Active)}</span>
+                </label>
+            })}
+            {move || error.get().map(|e| error_view(&e, state.lang.get_untracked()))}
+            <button class="btn primary" type="submit" disabled=move || save.pending().get()>{move || state.t(Msg::Save)}</button>
+            <button class="btn ghost" type="button" on:click=move |_| done.run(())>{move || state.t(Msg::Cancel)}</button>
+        </form>
+    }
+}
+
+/// Wards and their residential groups, with forms to add both.
+#[component]
+fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
+    let state = use_app();
+    let error = RwSignal::new(None::<ApiError>);
+    let (name, district, city) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let add_ward = Action::new_local(move |_: &()| {
+        let input = WardInput {
+            name: name.get_untracked(),
+            district: district.get_untracked(),
+            city: city.get_untracked(),
+        };
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        async move {
+            match api::create_ward(&token, &input, lang).await {
+                Ok(_) => done.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    let add_group = move |ward: i64| {
+        let Some(name) = web_sys::window().and_then(|w| {
+            w.prompt_with_message(state.t(Msg::NewGroupPrompt))
+                .ok()
+                .flatten()
+        }) else {
+            return;
+        };
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::create_group(&token, ward, name, lang).await {
+                Ok(_) => done.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <h2>{move || state.t(Msg::Wards)}</h2>
+        <ul class="list wards" data-testid="wards">
+            {wards.into_iter().map(|w| {
+                let id = w.id;
+                view! {
+                    <li>
+                        <strong>{w.name.clone()}</strong>" — "{w.district.clone()}", "{w.city.clone()}
+                        <span class="meta">{w.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join(", ")}</span>
+                        <button class="btn small" on:click=move |_| add_group(id)>{move || state.t(Msg::AddGroup)}</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        <form class="card form" on:submit=move |ev| { ev.prevent_default(); add_ward.dispatch(()); }>
+            <h3>{move || state.t(Msg::AddWard)}</h3>
+            <div class="field"><label for="w-name">{move || state.t(Msg::WardName)}</label>
+                <input id="w-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></div>
+            <div class="field"><label for="w-district">{move || state.t(Msg::District)}</label>
+                <input id="w-district" prop:value=move || district.get() on:input=move |ev| district.set(event_target_value(&ev))/></div>
+            <div class="field"><label for="w-city">{move || state.t(Msg::City)}</label>
+                <input id="w-city" prop:value=move || city.get() on:input=move |ev| city.set(event_target_value(&ev))/></div>
+            <button class="btn primary" type="submit">{move || state.t(Msg::AddWard)}</button>
+        </form>
+        {move || error.get().map(|e| error_view(&e, state.lang.get_untracked()))}
+    }
+}

@@ -1,0 +1,148 @@
+//! Administration of people and places, for administrators only: users (create, edit, deactivate,
+//! reset a password, sign out every device), wards and residential groups. The work is done in
+//! [`crate::people`], which the `wardbook user|ward|group` commands share.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use domain::admin::{NameInput, PasswordInput, UserInput, UserView, WardInput, WardView};
+use domain::api::{Place, Role};
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppJson, AppPath, AppResult};
+use crate::people;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list_users).post(create_user))
+        .route("/admin/users/{id}", get(get_user).put(update_user))
+        .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/users/{id}/signout", post(sign_out_everywhere))
+        .route("/admin/wards", get(list_wards).post(create_ward))
+        .route("/admin/wards/{id}", put(update_ward))
+        .route("/admin/wards/{id}/groups", post(create_group))
+        .route("/admin/groups/{id}", put(rename_group))
+}
+
+fn admin(caller: &Caller) -> AppResult<()> {
+    if caller.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<UserView>>> {
+    admin(&caller)?;
+    Ok(Json(people::users(&state.db).await?))
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<UserView>> {
+    admin(&caller)?;
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(Json(people::user(&mut conn, id).await?))
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(input): AppJson<UserInput>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
+    admin(&caller)?;
+    let user = people::create_user(&state.db, Some(caller.user_id), input).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(id): AppPath<i64>,
+    AppJson(input): AppJson<UserInput>,
+) -> AppResult<Json<UserView>> {
+    admin(&caller)?;
+    Ok(Json(
+        people::update_user(&state.db, Some(caller.user_id), id, input).await?,
+    ))
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(id): AppPath<i64>,
+    AppJson(input): AppJson<PasswordInput>,
+) -> AppResult<StatusCode> {
+    admin(&caller)?;
+    people::reset_password(&state.db, Some(caller.user_id), id, input.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<StatusCode> {
+    admin(&caller)?;
+    people::sign_out_everywhere(&state.db, Some(caller.user_id), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_wards(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<WardView>>> {
+    admin(&caller)?;
+    Ok(Json(people::wards(&state.db).await?))
+}
+
+async fn create_ward(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(input): AppJson<WardInput>,
+) -> AppResult<(StatusCode, Json<WardView>)> {
+    admin(&caller)?;
+    let ward = people::create_ward(&state.db, Some(caller.user_id), input).await?;
+    Ok((StatusCode::CREATED, Json(ward)))
+}
+
+async fn update_ward(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(id): AppPath<i64>,
+    AppJson(input): AppJson<WardInput>,
+) -> AppResult<StatusCode> {
+    admin(&caller)?;
+    people::update_ward(&state.db, Some(caller.user_id), id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(ward): AppPath<i64>,
+    AppJson(input): AppJson<NameInput>,
+) -> AppResult<(StatusCode, Json<Place>)> {
+    admin(&caller)?;
+    let group = people::create_group(&state.db, Some(caller.user_id), ward, &input.name).await?;
+    Ok((StatusCode::CREATED, Json(group)))
+}
+
+async fn rename_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(id): AppPath<i64>,
+    AppJson(input): AppJson<NameInput>,
+) -> AppResult<Json<Place>> {
+    admin(&caller)?;
+    Ok(Json(
+        people::rename_group(&state.db, Some(caller.user_id), id, &input.name).await?,
+    ))
+}
