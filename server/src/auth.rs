@@ -126,11 +126,17 @@ pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
                 .fetch_all(&db.pool)
                 .await?
         }
+        // An officer's own groups come first, so a new record starts in one of them.
         (Role::Officer | Role::Supervisor, Some(ward), _) => {
-            sqlx::query("SELECT id, name FROM residential_groups WHERE ward_id = $1 ORDER BY id")
-                .bind(ward)
-                .fetch_all(&db.pool)
-                .await?
+            sqlx::query(
+                "SELECT g.id, g.name FROM residential_groups g \
+             LEFT JOIN officer_groups o ON o.group_id = g.id AND o.user_id = $2 \
+             WHERE g.ward_id = $1 ORDER BY CASE WHEN o.user_id IS NULL THEN 1 ELSE 0 END, g.id",
+            )
+            .bind(ward)
+            .bind(caller.user_id)
+            .fetch_all(&db.pool)
+            .await?
         }
         _ => Vec::new(),
     }

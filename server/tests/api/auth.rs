@@ -1,6 +1,6 @@
 use domain::api::Role;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{expect_error, spawn_app, PASSWORD};
 
@@ -233,5 +233,55 @@ async fn password_guessing_across_accounts_from_one_address_is_slowed_too() {
         err.message.starts_with("Too many failed sign-ins."),
         "{}",
         err.message
+    );
+}
+
+#[tokio::test]
+async fn an_officers_own_residential_groups_come_first() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let me: Value = app.get(&admin, "/api/me").await.json().await.unwrap();
+    assert_eq!(me["role"], "admin");
+    let users: Value = app
+        .get(&admin, "/api/admin/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let canbo = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "canbo")
+        .unwrap()
+        .clone();
+    let officer = app.login("canbo").await;
+    let before: Value = app.get(&officer, "/api/me").await.json().await.unwrap();
+    let last = before["groups"].as_array().unwrap().last().unwrap()["id"].clone();
+    let body = json!({
+        "username": "canbo",
+        "display_name": canbo["display_name"],
+        "role": "officer",
+        "ward_id": canbo["ward"]["id"],
+        "groups": [last],
+    });
+    let resp = app
+        .request(
+            Method::PUT,
+            &format!("/api/admin/users/{}", canbo["id"]),
+            Some(&admin),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let officer = app.login("canbo").await;
+    let after: Value = app.get(&officer, "/api/me").await.json().await.unwrap();
+    assert_eq!(after["groups"][0]["id"], last);
+    assert_eq!(
+        after["groups"].as_array().unwrap().len(),
+        before["groups"].as_array().unwrap().len(),
+        "an officer still reaches the whole ward"
     );
 }
