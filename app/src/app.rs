@@ -97,8 +97,10 @@ fn TopBar() -> impl IntoView {
         leptos::task::spawn_local(async move {
             // Waiting, refused and draft records are all unsent work a wipe would lose.
             let drafts = store::drafts().await.map(|d| d.len() as u32).unwrap_or(0);
-            let unsent =
-                status.waiting.get_untracked() + status.needs_fixing.get_untracked() + drafts;
+            let unsent = status.waiting.get_untracked()
+                + status.needs_fixing.get_untracked()
+                + status.photos_waiting.get_untracked()
+                + drafts;
             if unsent > 0 && !browser::confirm(state.t(Msg::ConfirmSignOutUnsent)) {
                 return;
             }
@@ -141,6 +143,11 @@ pub fn SyncBar() -> impl IntoView {
                     {move || state.t(Msg::Waiting)}": "
                     <strong data-testid="waiting-count">{move || status.waiting.get()}</strong>
                 </span>
+                {move || (status.photos_waiting.get() > 0).then(|| view! {
+                    <span class="photos-waiting" data-testid="photos-waiting">
+                        {format!("{} {}", status.photos_waiting.get(), state.t(Msg::PhotosWaiting))}
+                    </span>
+                })}
                 {move || status.oldest_waiting.get().map(|t| view! {
                     <span class="oldest">
                         {state.t(Msg::OldestWaiting)}": "{crate::i18n::format_age(clock.get() - t, state.lang.get())}

@@ -144,6 +144,11 @@ catalogue! {
     Before => "Trước", "Before";
     After => "Sau", "After";
     LoadMore => "Xem thêm", "Load more";
+    PhotosWaiting => "ảnh chờ gửi", "photos waiting";
+    GpsClear => "Xóa vị trí", "Clear position";
+    PhotoCamera => "Chụp ảnh", "Take a photo";
+    PhotoGallery => "Chọn ảnh có sẵn", "Choose a photo";
+    WorkInProgress => "Đang xử lý ảnh hoặc vị trí, vui lòng đợi…", "A photo or position is still being processed, please wait…";
     PhotoWaiting => "Ảnh đang được gửi lên", "Photo still uploading";
     StoragePersisted => "Dữ liệu được trình duyệt giữ lâu dài", "The browser keeps this data permanently";
     StorageNotPersisted => "Trình duyệt có thể xóa dữ liệu khi máy đầy bộ nhớ", "The browser may delete this data when the phone runs out of space";

@@ -542,6 +542,8 @@ pub async fn last_sync() -> StoreResult<Option<f64>> {
 /// A photo waiting on the phone: its reference as the record holds it, and the image.
 #[derive(Clone)]
 pub struct LocalPhoto {
+    /// When it was taken (ms); a photo that was never sent is kept at least a day.
+    pub saved_at: f64,
     pub sha256: String,
     pub content_type: String,
     pub blob: web_sys::Blob,
@@ -566,6 +568,7 @@ pub async fn save_photo(reference: &Value, blob: &web_sys::Blob) -> StoreResult<
     .map_err(|e| format!("{e:?}"))?;
     set("blob", blob).map_err(|e| format!("{e:?}"))?;
     set("uploaded", &false.into()).map_err(|e| format!("{e:?}"))?;
+    set("saved_at", &js_sys::Date::now().into()).map_err(|e| format!("{e:?}"))?;
     let db = db().await?;
     let tx = db
         .transaction(PHOTOS)
@@ -596,6 +599,7 @@ fn local_photo(v: &wasm_bindgen::JsValue) -> Option<LocalPhoto> {
     use wasm_bindgen::JsCast;
     let get = |k: &str| js_sys::Reflect::get(v, &k.into()).ok();
     Some(LocalPhoto {
+        saved_at: get("saved_at").and_then(|v| v.as_f64()).unwrap_or(0.0),
         sha256: get("sha256")?.as_string()?,
         content_type: get("type")?.as_string()?,
         blob: get("blob")?.dyn_into().ok()?,
@@ -619,8 +623,16 @@ pub async fn photo(sha: &str) -> StoreResult<Option<LocalPhoto>> {
 /// Photos not yet on the server that a submitted record names. A photo only in a draft waits
 /// until the draft is submitted; one the user removed is never sent.
 pub async fn photos_to_upload() -> StoreResult<Vec<LocalPhoto>> {
-    let named = photo_use().await?.by_records;
     let db = db().await?;
+    let count = {
+        let tx = db.transaction(PHOTOS).build().map_err(err)?;
+        let store = tx.object_store(PHOTOS).map_err(err)?;
+        store.count().await.map_err(err)?
+    };
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let named = photo_use(&drafts().await?, &records().await?).by_records;
     let tx = db.transaction(PHOTOS).build().map_err(err)?;
     let store = tx.object_store(PHOTOS).map_err(err)?;
     let all = store
@@ -644,7 +656,7 @@ struct PhotoUse {
     by_records: std::collections::HashSet<String>,
 }
 
-async fn photo_use() -> StoreResult<PhotoUse> {
+fn photo_use(drafts: &[Draft], records: &[LocalRecord]) -> PhotoUse {
     fn collect(v: &Value, out: &mut std::collections::HashSet<String>) {
         match v {
             Value::Object(o) => {
@@ -659,21 +671,29 @@ async fn photo_use() -> StoreResult<PhotoUse> {
     }
     let mut still_needed = std::collections::HashSet::new();
     let mut by_records = std::collections::HashSet::new();
-    for d in drafts().await? {
+    for d in drafts {
         d.data.values().for_each(|v| collect(v, &mut still_needed));
     }
-    for r in records().await? {
+    for r in records {
         for v in r.data.iter().flat_map(|d| d.values()) {
-            collect(v, &mut by_records);
+            // A refused or conflicting record's photos wait for the user, not the server.
+            if matches!(r.state, LocalState::Outbox | LocalState::Synced) {
+                collect(v, &mut by_records);
+            }
             if r.state != LocalState::Synced {
                 collect(v, &mut still_needed);
             }
         }
     }
-    Ok(PhotoUse {
+    PhotoUse {
         still_needed,
         by_records,
-    })
+    }
+}
+
+/// How many photos of submitted records have not reached the server yet.
+pub async fn photos_waiting() -> StoreResult<u32> {
+    Ok(photos_to_upload().await?.len() as u32)
 }
 
 /// Notes that the server holds this photo.
@@ -708,24 +728,46 @@ pub async fn mark_photo_uploaded(sha: &str) -> StoreResult<()> {
 /// Drops photos nothing needs any more: uploaded ones that no draft or unsettled record uses,
 /// and ones the user removed before submitting (never uploaded, named by nothing).
 pub async fn forget_sent_photos() -> StoreResult<()> {
-    let usage = photo_use().await?;
+    // One transaction: a photo saved while this runs cannot be judged unused by a stale read.
     let db = db().await?;
     let tx = db
-        .transaction(PHOTOS)
+        .transaction([DRAFTS, RECORDS, PHOTOS])
         .with_mode(TransactionMode::Readwrite)
         .build()
         .map_err(err)?;
-    let store = tx.object_store(PHOTOS).map_err(err)?;
+    let read_all = |name| -> StoreResult<ObjectStore<'_>> { tx.object_store(name).map_err(err) };
+    let drafts: Vec<Draft> = read_all(DRAFTS)?
+        .get_all::<Draft>()
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    let records: Vec<LocalRecord> = read_all(RECORDS)?
+        .get_all::<LocalRecord>()
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    let usage = photo_use(&drafts, &records);
+    let store = read_all(PHOTOS)?;
     let all = store
         .get_all::<wasm_bindgen::JsValue>()
         .primitive()
         .map_err(err)?
         .await
         .map_err(err)?;
+    let day_ago = js_sys::Date::now() - 86_400_000.0;
     for p in all.filter_map(Result::ok).filter_map(|v| local_photo(&v)) {
         let needed = usage.still_needed.contains(&p.sha256);
         let unsent_but_named = !p.uploaded && usage.by_records.contains(&p.sha256);
-        if !needed && !unsent_but_named {
+        // A photo never sent is kept a day whatever happens, in case a draft naming it is
+        // still being saved.
+        let fresh = !p.uploaded && p.saved_at > day_ago;
+        if !needed && !unsent_but_named && !fresh {
             store.delete(p.sha256).await.map_err(err)?;
         }
     }

@@ -30,6 +30,8 @@ pub struct SyncStatus {
     pub waiting: RwSignal<u32>,
     pub oldest_waiting: RwSignal<Option<f64>>,
     pub needs_fixing: RwSignal<u32>,
+    /// Photos of submitted records not on the server yet.
+    pub photos_waiting: RwSignal<u32>,
     pub last_success: RwSignal<Option<f64>>,
     pub running: RwSignal<bool>,
     pub problem: RwSignal<Option<Problem>>,
@@ -63,6 +65,9 @@ impl SyncStatus {
                     .count() as u32,
             );
         }
+        if let Ok(n) = store::photos_waiting().await {
+            self.photos_waiting.set(n);
+        }
         if let Ok(last) = store::last_sync().await {
             self.last_success.set(last);
         }
@@ -77,6 +82,7 @@ pub fn start(state: AppState) -> SyncStatus {
         waiting: RwSignal::new(0),
         oldest_waiting: RwSignal::new(None),
         needs_fixing: RwSignal::new(0),
+        photos_waiting: RwSignal::new(0),
         last_success: RwSignal::new(None),
         running: RwSignal::new(false),
         problem: RwSignal::new(None),
@@ -216,6 +222,10 @@ const PHOTO_CHUNK: u64 = 128 * 1024;
 /// are. A photo the server refuses is logged and left for the next round, never blocking others.
 async fn upload_photos(token: &str, lang: domain::Lang) -> Result<(), ApiError> {
     for photo in store::photos_to_upload().await.map_err(local_error)? {
+        // A record submitted meanwhile goes first: stop here, the next round starts at once.
+        if store::outbox_len().await.map_err(local_error)? > 0 {
+            return Ok(());
+        }
         match upload_photo(token, &photo, lang).await {
             Ok(()) => store::mark_photo_uploaded(&photo.sha256)
                 .await
@@ -257,8 +267,10 @@ async fn upload_photo(
             Err(ApiError::Server { status: 409, .. }) => {
                 api::photo_upload_state(token, &photo.sha256, lang).await?
             }
-            // Arrived damaged: start again once.
-            Err(ApiError::Server { status: 422, .. }) if restarts == 0 => {
+            // Arrived damaged, or a stale upload disagrees: start again from 0, once.
+            Err(ApiError::Server {
+                status: 400 | 422, ..
+            }) if restarts == 0 => {
                 restarts += 1;
                 api::UploadState {
                     complete: false,

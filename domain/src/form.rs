@@ -629,7 +629,9 @@ fn type_list() -> String {
 }
 
 fn is_key(k: &str) -> bool {
-    !k.is_empty()
+    // The words of the condition language cannot name a field: a condition could not read it.
+    !matches!(k, "and" | "or" | "not" | "in" | "true" | "false" | "null")
+        && !k.is_empty()
         && k.len() <= 64
         && k.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
         && k.bytes()
@@ -778,6 +780,16 @@ fn precheck_fields(fields: &[Value], parent: &str) -> Result<(), DefError> {
             .find(|k| !FIELD_PROPS.contains(&k.as_str()) && !props.contains(&k.as_str()))
         {
             return Err(DefError::at(path, DefProblem::UnknownProperty(p.clone())));
+        }
+        if let Some(Value::Array(choices)) = obj.get("choices") {
+            for c in choices {
+                if let Some(p) = c
+                    .as_object()
+                    .and_then(|c| c.keys().find(|k| !matches!(k.as_str(), "value" | "label")))
+                {
+                    return Err(DefError::at(path, DefProblem::UnknownProperty(p.clone())));
+                }
+            }
         }
         if ty == "repeat" {
             match obj.get("fields") {
@@ -1235,6 +1247,13 @@ mod tests {
 
         let e = refused(json!([{"key": "Bad Key", "label": label(), "type": "text"}]));
         assert_eq!(e.problem, DefProblem::BadKey("Bad Key".into()));
+        let e = refused(json!([{"key": "null", "label": label(), "type": "text"}]));
+        assert_eq!(e.problem, DefProblem::BadKey("null".into()));
+        let e = refused(
+            json!([{"key": "x", "label": label(), "type": "single_choice",
+            "choices": [{"value": "a", "label": label(), "colour": "red"}]}]),
+        );
+        assert_eq!(e.problem, DefProblem::UnknownProperty("colour".into()));
     }
 
     #[test]

@@ -127,6 +127,13 @@ pub fn Home() -> impl IntoView {
         Some(latest)
     };
 
+    let unsent_work = move || {
+        status.photos_waiting.get() != 0
+            || data.with(|d| {
+                d.as_ref()
+                    .is_some_and(|(records, drafts, _)| has_unsent(records, drafts))
+            })
+    };
     view! {
         <div class="home">
             {move || me().map(|me| view! {
@@ -227,7 +234,7 @@ pub fn Home() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <Show when=move || data.with(|d| d.as_ref().is_some_and(|(records, drafts, _)| has_unsent(records, drafts)))>
+            <Show when=unsent_work>
                 <ExportUnsent/>
             </Show>
             <StorageUse/>
@@ -321,6 +328,10 @@ async fn export_unsent(me: &domain::api::Me) -> Result<(), String> {
         .filter(|r| matches!(r.state, LocalState::Rejected | LocalState::Conflict))
         .collect();
     let mut shas = std::collections::BTreeSet::new();
+    // Photos of records already on the server that have not followed them yet.
+    for p in store::photos_to_upload().await? {
+        shas.insert(p.sha256);
+    }
     records
         .iter()
         .flat_map(|r| r.data.values())

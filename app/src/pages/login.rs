@@ -47,6 +47,7 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
         let owner = store::owner().await.ok().flatten();
         // Drafts and refused records are unsent work too; a wipe would lose them.
         let unsent = store::outbox_len().await.unwrap_or(0) as usize
+            + store::photos_waiting().await.unwrap_or(0) as usize
             + store::drafts().await.map(|d| d.len()).unwrap_or(0)
             + store::records()
                 .await

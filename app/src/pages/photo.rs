@@ -91,6 +91,7 @@ pub fn PhotoInput(
     let multiple = max_count > 1;
     let problem = RwSignal::new(None::<String>);
     let list = move || value.with(|v| v.as_array().cloned().unwrap_or_default());
+    let pending = use_context::<crate::pages::report::Pending>();
     let picked = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -105,27 +106,42 @@ pub fn PhotoInput(
         input.set_value("");
         busy.set(true);
         problem.set(None);
+        if let Some(p) = pending {
+            p.0.update(|n| *n += 1);
+        }
         leptos::task::spawn_local(async move {
             for file in files {
-                let mut current =
-                    value.with_untracked(|v| v.as_array().cloned().unwrap_or_default());
-                if current.len() >= max_count as usize {
+                let room = value
+                    .try_with_untracked(|v| v.as_array().map_or(0, Vec::len) < max_count as usize);
+                if room != Some(true) {
                     break;
                 }
                 match take(file).await {
                     Ok(reference) => {
-                        if !current.contains(&reference) {
+                        // Read the list again: it may have changed while the photo was processed,
+                        // and the field may be gone (the form was left): then stop quietly.
+                        let Some(mut current) =
+                            value.try_with_untracked(|v| v.as_array().cloned().unwrap_or_default())
+                        else {
+                            break;
+                        };
+                        if current.len() < max_count as usize && !current.contains(&reference) {
                             current.push(reference);
                         }
-                        on_change.run(Value::Array(current));
+                        if on_change.try_run(Value::Array(current)).is_none() {
+                            break;
+                        }
                     }
                     Err(e) => {
                         leptos::logging::warn!("photo: {e}");
-                        problem.set(Some(state.t(Msg::PhotoFailed).to_owned()));
+                        let _ = problem.try_set(Some(state.t(Msg::PhotoFailed).to_owned()));
                     }
                 }
             }
-            busy.set(false);
+            let _ = busy.try_set(false);
+            if let Some(p) = pending {
+                let _ = p.0.try_update(|n| *n = n.saturating_sub(1));
+            }
         });
     };
     let remove = move |sha: String| {
@@ -159,11 +175,18 @@ pub fn PhotoInput(
                 }).collect_view()}
             </ul>
             <Show when=move || value.with(|v| v.as_array().map_or(0, Vec::len)) < max_count as usize>
-                <label class="btn block photo-pick">
-                    {move || if busy.get() { state.t(Msg::PhotoProcessing) } else { state.t(Msg::PhotoAdd) }}
-                    <input id=id.clone() type="file" accept="image/*" capture="environment" class="visually-hidden"
-                        multiple=multiple on:change=picked/>
-                </label>
+                <div class="photo-buttons">
+                    <label class="btn block photo-pick" class:disabled=move || busy.get()>
+                        {move || if busy.get() { state.t(Msg::PhotoProcessing) } else { state.t(Msg::PhotoCamera) }}
+                        <input id=id.clone() type="file" accept="image/*" capture="environment" class="visually-hidden"
+                            disabled=move || busy.get() on:change=picked/>
+                    </label>
+                    <label class="btn block photo-pick" class:disabled=move || busy.get()>
+                        {move || state.t(Msg::PhotoGallery)}
+                        <input type="file" accept="image/*" class="visually-hidden" data-testid=format!("{id}-gallery")
+                            multiple=multiple disabled=move || busy.get() on:change=picked/>
+                    </label>
+                </div>
             </Show>
             {move || problem.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </div>

@@ -35,7 +35,7 @@ async fn load(
     defaults: DefaultContext,
     default_group: Option<i64>,
 ) -> Result<(Draft, FormDef), Msg> {
-    if let Ok(Some(draft)) = store::draft(&id).await {
+    if let Some(draft) = store::draft(&id).await.map_err(|_| Msg::LoadFailed)? {
         let form = store::form(&draft.form_key, draft.form_version)
             .await
             .ok()
@@ -186,6 +186,10 @@ impl Slot {
     }
 }
 
+/// Photos being processed and GPS fixes being taken on this form: submitting waits for them.
+#[derive(Clone, Copy)]
+pub struct Pending(pub RwSignal<u32>);
+
 /// The editing context every field of the form shares.
 #[derive(Clone, Copy)]
 struct Editor {
@@ -201,8 +205,15 @@ impl Editor {
     fn save(self) {
         let d = self.draft.get_untracked();
         leptos::task::spawn_local(async move {
-            if let Err(e) = store::save_draft(&d).await {
-                self.saving_error.set(Some(e));
+            match store::save_draft(&d).await {
+                Ok(()) => {
+                    if self.saving_error.with_untracked(Option::is_some) {
+                        let _ = self.saving_error.try_set(None);
+                    }
+                }
+                Err(e) => {
+                    let _ = self.saving_error.try_set(Some(e));
+                }
             }
         });
     }
@@ -270,6 +281,8 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
     });
     let visibility =
         Memo::new(move |_| draft.with(|d| form.with_value(|f| Visibility::of(f, &d.data))));
+    let pending = RwSignal::new(0u32);
+    provide_context(Pending(pending));
     let ed = Editor {
         draft,
         errors,
@@ -282,6 +295,11 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
     let navigate_after = navigate.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if pending.get_untracked() > 0 {
+            ed.saving_error
+                .set(Some(state.t(Msg::WorkInProgress).to_owned()));
+            return;
+        }
         ed.show_all_errors.set(true);
         if !errors.with(Vec::is_empty) {
             focus_first_error();
@@ -536,7 +554,7 @@ fn Field(ed: Editor, at: Slot, field: FieldDef) -> impl IntoView {
                 {unit_view(unit)}
             </div>
         }.into_any(),
-        FieldKind::Decimal { unit, .. } => {
+        FieldKind::Decimal { unit, decimals, .. } => {
             // Vietnamese writes 1,5 for 1.5; both are accepted and stored as a number.
             let shown = move || match value.get() {
                 Value::Number(n) => {
@@ -551,7 +569,13 @@ fn Field(ed: Editor, at: Slot, field: FieldDef) -> impl IntoView {
                     <input id=id.clone() type="text" inputmode="decimal" aria-describedby=err_id.clone() autocomplete="off"
                         prop:value=shown on:change=move |ev| {
                             let raw = event_target_value(&ev);
-                            let v = raw.trim().replace(',', ".").parse::<f64>().ok()
+                            // "1.200" may mean one thousand two hundred: more digits after the
+                            // separator than the field allows is kept as typed, for the user to fix,
+                            // rather than silently read as 1.2.
+                            let places = raw.trim().rsplit_once(['.', ',']).map_or(0, |(_, f)| f.len());
+                            let v = (places <= usize::from(decimals))
+                                .then(|| raw.trim().replace(',', ".").parse::<f64>().ok())
+                                .flatten()
                                 .filter(|n| n.is_finite())
                                 .and_then(serde_json::Number::from_f64)
                                 .map(Value::Number)
@@ -656,13 +680,22 @@ fn Field(ed: Editor, at: Slot, field: FieldDef) -> impl IntoView {
 fn GpsInput(id: String, value: Signal<Value>, on_change: Callback<Value>) -> impl IntoView {
     let state = use_app();
     let problem = RwSignal::new(None::<Msg>);
+    let pending = use_context::<Pending>();
     let take = Action::new_local(move |_: &()| async move {
         problem.set(None);
-        match browser::current_position().await {
-            Ok(v) => on_change.run(v),
-            Err(GpsError::Denied) => problem.set(Some(Msg::GpsDenied)),
-            Err(GpsError::Unavailable) => problem.set(Some(Msg::GpsUnavailable)),
+        if let Some(p) = pending {
+            p.0.update(|n| *n += 1);
         }
+        let fix = browser::current_position().await;
+        if let Some(p) = pending {
+            let _ = p.0.try_update(|n| *n = n.saturating_sub(1));
+        }
+        // The field may be gone by now (the user left the form): then drop the fix quietly.
+        let _ = match fix {
+            Ok(v) => on_change.try_run(v).map(|_| ()),
+            Err(GpsError::Denied) => problem.try_set(Some(Msg::GpsDenied)).map(|_| ()),
+            Err(GpsError::Unavailable) => problem.try_set(Some(Msg::GpsUnavailable)).map(|_| ()),
+        };
     });
     let shown = move || {
         value.with(|v| {
@@ -684,6 +717,11 @@ fn GpsInput(id: String, value: Signal<Value>, on_change: Callback<Value>) -> imp
                     state.t(Msg::GpsRetake)
                 }}
             </button>
+            <Show when=move || !value.with(Value::is_null)>
+                <button type="button" class="btn ghost block" on:click=move |_| on_change.run(Value::Null)>
+                    {move || state.t(Msg::GpsClear)}
+                </button>
+            </Show>
             {move || problem.get().map(|m| view! { <p class="error" role="alert">{state.t(m)}</p> })}
         </div>
     }
