@@ -160,11 +160,17 @@ impl From<sqlx::Error> for UploadError {
 }
 
 /// How many bytes of `sha` the server holds: `Some(total)` with `complete` when stored.
-pub async fn status(db: &Db, sha: &str) -> sqlx::Result<(bool, u64)> {
-    if let Some(row) = sqlx::query("SELECT bytes FROM photos WHERE sha256 = $1")
-        .bind(sha)
-        .fetch_optional(&db.pool)
-        .await?
+/// A photo counts as complete for `user` only once they have sent all of it themselves (or the
+/// same bytes earlier): nobody gains a photo by naming its hash.
+pub async fn status(db: &Db, sha: &str, user: i64) -> sqlx::Result<(bool, u64)> {
+    if let Some(row) = sqlx::query(
+        "SELECT p.bytes FROM photos p JOIN photo_owners o ON o.sha256 = p.sha256 \
+         WHERE p.sha256 = $1 AND o.user_id = $2",
+    )
+    .bind(sha)
+    .bind(user)
+    .fetch_optional(&db.pool)
+    .await?
     {
         return Ok((true, row.get::<i64, _>(0) as u64));
     }
@@ -202,7 +208,7 @@ pub async fn receive_chunk(
         offset,
         bytes: chunk,
     } = chunk;
-    let (complete, _) = status(db, sha).await?;
+    let (complete, _) = status(db, sha, user_id).await?;
     if complete {
         return Ok(Progress::Complete);
     }
@@ -263,7 +269,7 @@ pub async fn receive_chunk(
     .execute(&db.pool)
     .await?;
     if moved.rows_affected() == 0 {
-        let (_, received) = status(db, sha).await?;
+        let (_, received) = status(db, sha, user_id).await?;
         return Err(UploadError::WrongOffset { received });
     }
     if end < total {
@@ -321,6 +327,13 @@ async fn finish(
     .bind(len)
     .bind(user_id)
     .bind(crate::now_ms())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO photo_owners (sha256, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(sha)
+    .bind(user_id)
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM photo_uploads WHERE sha256 = $1")

@@ -60,7 +60,7 @@ pub async fn upload_status(
 ) -> AppResult<Json<UploadState>> {
     may_upload(&caller)?;
     let sha = checked_sha(sha)?;
-    let (complete, received) = photos::status(&state.db, &sha)
+    let (complete, received) = photos::status(&state.db, &sha, caller.user_id)
         .await
         .map_err(anyhow::Error::from)?;
     Ok(Json(UploadState { complete, received }))
@@ -131,7 +131,7 @@ pub async fn upload(
     };
     match progress {
         Ok(Progress::Complete) => {
-            let (_, stored) = photos::status(&state.db, &sha)
+            let (_, stored) = photos::status(&state.db, &sha, caller.user_id)
                 .await
                 .map_err(anyhow::Error::from)?;
             Ok(answer(true, stored))
@@ -161,8 +161,10 @@ pub async fn download(
     AppPath(sha): AppPath<String>,
 ) -> AppResult<Response> {
     let sha = checked_sha(sha)?;
+    // The caller sent these bytes, or may see a record whose author sent them.
     let own: Option<String> = sqlx::query_scalar(
-        "SELECT content_type FROM photos WHERE sha256 = $1 AND uploaded_by = $2",
+        "SELECT p.content_type FROM photos p JOIN photo_owners o ON o.sha256 = p.sha256 \
+         WHERE p.sha256 = $1 AND o.user_id = $2",
     )
     .bind(&sha)
     .bind(caller.user_id)
@@ -177,6 +179,7 @@ pub async fn download(
             let sql = format!(
                 "SELECT p.content_type FROM photos p WHERE p.sha256 = $2 AND EXISTS (\
                  SELECT 1 FROM record_photos rp JOIN records r ON r.id = rp.record_id \
+                 JOIN photo_owners o ON o.sha256 = rp.sha256 AND o.user_id = r.author_id \
                  WHERE rp.sha256 = p.sha256 AND {cond})"
             );
             sqlx::query_scalar::<_, String>(&sql)

@@ -48,7 +48,8 @@ const SUMMARY_COLUMNS: &str =
     "r.id, r.form_key, r.form_version, r.group_id, g.name, u.display_name, r.status, \
      r.received_at, r.data, r.ward_id, w.name, r.client_created_at, \
      (SELECT COUNT(*) FROM record_photos rp WHERE rp.record_id = r.id \
-      AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = rp.sha256)), r.status_note";
+      AND NOT EXISTS (SELECT 1 FROM photo_owners o \
+                      WHERE o.sha256 = rp.sha256 AND o.user_id = r.author_id)), r.status_note";
 const SUMMARY_JOINS: &str = "FROM records r JOIN residential_groups g ON g.id = r.group_id \
      JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id";
 

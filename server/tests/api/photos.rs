@@ -270,8 +270,6 @@ async fn a_photo_the_server_already_holds_is_not_sent_again() {
     let sha = upload(&app, &hoa, &photo, PHONE_CHUNK).await;
 
     assert_eq!(upload_state(&app, &hoa, &sha).await, state(true, 300_000));
-    // Another phone holding the same photo learns it need not send it.
-    assert_eq!(upload_state(&app, &lan, &sha).await, state(true, 300_000));
 
     // A late retry of any chunk, even the last, is answered "complete" and changes nothing.
     for (from, to) in [
@@ -282,13 +280,43 @@ async fn a_photo_the_server_already_holds_is_not_sent_again() {
         let resp = put_range(&app, &hoa, &sha, &photo, from, to).await;
         expect_progress(resp, true, 300_000).await;
     }
-    // So is a chunk of other bytes under the same name: the stored photo is never replaced.
+
+    // Knowing the name is not holding the photo: another user must send the bytes themselves,
+    // and other bytes under the same name are refused without touching the stored photo.
+    assert_eq!(upload_state(&app, &lan, &sha).await, state(false, 0));
     let other = jpeg(300_000, 4);
     let resp = put_chunk(&app, &lan, &sha, JPEG, 300_000, 0, &other).await;
+    expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "photo_damaged").await;
+    expect_no_photo(&app, &lan, &sha, "someone who only knows the name").await;
+    let resp = put_range(&app, &lan, &sha, &photo, 0, 300_000).await;
     expect_progress(resp, true, 300_000).await;
+    assert_eq!(upload_state(&app, &lan, &sha).await, state(true, 300_000));
+    expect_photo(&app, &lan, &photo).await;
 
     assert_eq!(upload_state(&app, &hoa, &sha).await, state(true, 300_000));
     expect_photo(&app, &hoa, &photo).await;
+}
+
+#[tokio::test]
+async fn naming_a_photo_in_a_record_does_not_reveal_it_without_its_bytes() {
+    let app = spawn_app().await;
+    let hoa = app.login("canbo").await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let photo = jpeg(120_000, 21);
+    // Lan's photo, never in a record.
+    let sha = upload(&app, &lan, &photo, PHONE_CHUNK).await;
+    // Hoa learns the hash and files a record naming it.
+    let id = file(&app, &hoa, report_with_photos(1, &[&photo])).await;
+    // The record waits for the photo from its author; the supervisor cannot fetch it through
+    // Hoa's record, and Hoa cannot fetch it either.
+    assert_eq!(photos_missing(&app, &boss, id).await.0, 1);
+    expect_no_photo(&app, &hoa, &sha, "the author who never sent it").await;
+    expect_no_photo(&app, &boss, &sha, "a supervisor, through that record").await;
+    // Once Hoa sends the bytes, the record is complete and shows it.
+    upload(&app, &hoa, &photo, PHONE_CHUNK).await;
+    assert_eq!(photos_missing(&app, &boss, id).await.0, 0);
+    expect_photo(&app, &boss, &photo).await;
 }
 
 #[tokio::test]
