@@ -125,3 +125,46 @@ test('a record the server rejects is shown with its reason and does not block th
     await server.kill();
   }
 });
+
+test('a push answered "too large" is split until it fits; a record too large alone comes back to its author', async () => {
+  const server = await (await Server.create()).start();
+  const proxy = await new Proxy(server).start();
+  const phone = await launch(tempDir('phone'));
+  try {
+    const p = await page(phone);
+    await signIn(p, proxy.url, 'totruong');
+    await waitForServiceWorker(p);
+    // A proxy in front of the server that takes at most one record per request, and none that
+    // mentions "QUÁ LỚN".
+    const sizes = [];
+    proxy.intercept = async (req, body, forward, res) => {
+      if (req.url !== '/api/sync/push') return 'forward';
+      const records = JSON.parse(body.toString()).records;
+      sizes.push(records.length);
+      if (records.length > 1 || body.toString().includes('QUÁ LỚN')) {
+        res.writeHead(413, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ code: 'too_large', message: 'Dữ liệu gửi lên quá lớn.', fields: [] }));
+        return 'handled';
+      }
+      return 'forward';
+    };
+    await phone.setOffline(true);
+    for (const n of [1, 2, 3]) {
+      await fileReport(p, { location: `Ngõ ${n} chia nhỏ`, description: `Hồ sơ thứ ${n}.` });
+    }
+    await fileReport(p, { location: 'Ngõ QUÁ LỚN', description: 'Hồ sơ không bao giờ vừa.' });
+    await phone.setOffline(false);
+    await p.getByRole('button', { name: 'Gửi ngay' }).click();
+    await waitForWaiting(p, 0, 60_000);
+    assert.ok(sizes[0] > 1 && sizes.includes(1), `batches were split: ${sizes}`);
+    const rows = await wardRecords(server);
+    for (const n of [1, 2, 3]) assert.equal(rows.filter((r) => r.headline.includes(`Ngõ ${n} chia nhỏ`)).length, 1);
+    assert.equal(rows.filter((r) => r.headline.includes('QUÁ LỚN')).length, 0);
+    // The one that never fits is handed back with the server's reason, not retried forever.
+    await p.locator('li', { hasText: 'Ngõ QUÁ LỚN' }).getByText('Dữ liệu gửi lên quá lớn.').waitFor();
+  } finally {
+    await phone.close();
+    await proxy.stop();
+    await server.kill();
+  }
+});

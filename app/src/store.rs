@@ -470,7 +470,18 @@ pub async fn cursor() -> StoreResult<i64> {
 }
 
 /// Stores a pulled page and its cursor in one transaction (sync rule 6).
-pub async fn apply_pull(changes: &[Change], cursor: i64, now: f64) -> StoreResult<()> {
+/// The error of [`apply_pull`] when the user who asked for the page has signed out since.
+pub const SIGNED_OUT_MEANWHILE: &str = "signed out meanwhile";
+
+/// Applies a pulled page. With `for_token`, only if that sign-in is still the phone's: an answer
+/// that arrives after its user signed out (a shared phone) must not write into the next user's
+/// store.
+pub async fn apply_pull(
+    changes: &[Change],
+    cursor: i64,
+    now: f64,
+    for_token: Option<&str>,
+) -> StoreResult<()> {
     let db = db().await?;
     let tx = db
         .transaction([FORMS, RECORDS, META])
@@ -480,6 +491,18 @@ pub async fn apply_pull(changes: &[Change], cursor: i64, now: f64) -> StoreResul
     let forms = tx.object_store(FORMS).map_err(err)?;
     let records = tx.object_store(RECORDS).map_err(err)?;
     let meta = tx.object_store(META).map_err(err)?;
+    if let Some(token) = for_token {
+        let session: Option<Session> = meta
+            .get("session".to_owned())
+            .serde()
+            .map_err(err)?
+            .await
+            .map_err(err)?;
+        if session.is_none_or(|s| s.token != token) {
+            // Dropping the transaction without committing aborts it: nothing is written.
+            return Err(SIGNED_OUT_MEANWHILE.into());
+        }
+    }
     for change in changes {
         match change {
             Change::Form { form } => {

@@ -2,7 +2,7 @@
 //! comes back, right after a save, on a timer, and on "sync now" — with capped exponential
 //! backoff and jitter after failures. An expired sign-in pauses it; nothing is discarded.
 
-use domain::sync::{PushRequest, MAX_PUSH_BATCH};
+use domain::sync::{PushOutcome, PushRequest, MAX_PUSH_BATCH};
 use futures::channel::mpsc;
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
@@ -168,14 +168,34 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
     let lang = state.lang.get_untracked();
     status.running.set(true);
     let result = async {
+        // Halved when the server says a batch is too large; one record too large on its own is
+        // handed back to its author with the server's reason, never retried forever.
+        let mut limit = MAX_PUSH_BATCH as u32;
         loop {
-            let batch = store::outbox(MAX_PUSH_BATCH as u32)
-                .await
-                .map_err(local_error)?;
+            let batch = store::outbox(limit).await.map_err(local_error)?;
             if batch.is_empty() {
                 break;
             }
-            let response = api::push(&session.token, &PushRequest { records: batch }, lang).await?;
+            let first = batch[0].id.to_string();
+            let response =
+                match api::push(&session.token, &PushRequest { records: batch }, lang).await {
+                    Err(ApiError::Server { status: 413, body }) if limit > 1 => {
+                        leptos::logging::warn!("push of {limit} too large: {}", body.message);
+                        limit /= 2;
+                        continue;
+                    }
+                    Err(ApiError::Server { status: 413, body }) => {
+                        let outcome = PushOutcome::Rejected {
+                            message: body.message,
+                            errors: Vec::new(),
+                        };
+                        store::apply_push_results(&[(first, outcome)], now())
+                            .await
+                            .map_err(local_error)?;
+                        continue;
+                    }
+                    other => other?,
+                };
             let results: Vec<_> = response
                 .results
                 .into_iter()
@@ -192,12 +212,12 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
             let page = api::pull(&session.token, cursor, lang).await?;
             if page.reset {
                 cursor = 0;
-                store::apply_pull(&[], 0, now())
+                store::apply_pull(&[], 0, now(), Some(&session.token))
                     .await
                     .map_err(local_error)?;
                 continue;
             }
-            store::apply_pull(&page.changes, page.cursor, now())
+            store::apply_pull(&page.changes, page.cursor, now(), Some(&session.token))
                 .await
                 .map_err(local_error)?;
             cursor = page.cursor;
@@ -284,6 +304,10 @@ async fn upload_photo(
 }
 
 fn local_error(e: String) -> ApiError {
+    if e == store::SIGNED_OUT_MEANWHILE {
+        // Not a failure: the user signed out while the page was on its way; it was dropped.
+        return ApiError::Offline;
+    }
     leptos::logging::error!("local storage failed: {e}");
     ApiError::Server {
         status: 0,

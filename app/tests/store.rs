@@ -309,7 +309,7 @@ async fn a_pulled_page_stores_forms_and_cursor_together_and_never_overwrites_uns
         Change::Record(record_state(elsewhere, RecordStatus::Returned, Some("fix"))),
         Change::Record(record_state(clashed, RecordStatus::InProgress, None)),
     ];
-    store::apply_pull(&changes, 42, NOW + 9_000.0)
+    store::apply_pull(&changes, 42, NOW + 9_000.0, None)
         .await
         .unwrap();
 
@@ -362,7 +362,9 @@ async fn a_pulled_page_stores_forms_and_cursor_together_and_never_overwrites_uns
     );
 
     // A later page moves the cursor on.
-    store::apply_pull(&[], 43, NOW + 10_000.0).await.unwrap();
+    store::apply_pull(&[], 43, NOW + 10_000.0, None)
+        .await
+        .unwrap();
     assert_eq!(store::cursor().await.unwrap(), 43);
 }
 
@@ -396,7 +398,7 @@ async fn a_session_survives_reopening_and_signing_out_wipes_the_user_but_not_the
     store::save_draft(&kept_draft).await.unwrap();
     store::submit(&envelope(id, "report"), NOW).await.unwrap();
     let form = fresh_form();
-    store::apply_pull(&[Change::Form { form: form.clone() }], 7, NOW)
+    store::apply_pull(&[Change::Form { form: form.clone() }], 7, NOW, None)
         .await
         .unwrap();
 
@@ -535,4 +537,26 @@ async fn photos_are_sent_only_for_submitted_records_and_forgotten_when_unused() 
     store::wipe_user_data().await.unwrap();
     assert!(store::photo(&a).await.unwrap().is_none());
     assert!(store::photo(&b).await.unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_pulled_page_for_a_user_who_signed_out_meanwhile_is_dropped() {
+    clean().await;
+    let id = Uuid::now_v7();
+    let change = Change::Record(RecordState {
+        id,
+        form_key: "neighborhood_report".into(),
+        form_version: 1,
+        group_id: 7,
+        status: RecordStatus::Resolved,
+        updated_at: 1,
+        note: Some("của người trước".into()),
+    });
+    // Nobody signed in (the previous user just signed out): the page is not applied.
+    let err = store::apply_pull(std::slice::from_ref(&change), 99, NOW, Some("old-token"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, store::SIGNED_OUT_MEANWHILE);
+    assert!(store::records().await.unwrap().is_empty());
+    assert_eq!(store::cursor().await.unwrap(), 0);
 }
