@@ -295,6 +295,16 @@ pub async fn audit(
     .await
 }
 
+/// Takes the database's write lock at the start of a transaction (the counter row every writer
+/// of changes takes), so that a transaction that reads before it writes cannot fail on SQLite
+/// when another writer commits in between ("database is locked" on the lock upgrade).
+pub async fn write_first(conn: &mut sqlx::AnyConnection) -> sqlx::Result<()> {
+    sqlx::query("UPDATE counters SET value = value WHERE name = 'seq'")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// One entry of the append-only audit trail: who (`actor`), what (`action` on `entity`
 /// `entity_id`, with the state `before` and `after`), where (`ward_id`, so a supervisor sees
 /// their ward's part) and when (now).

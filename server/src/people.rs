@@ -9,7 +9,7 @@ use domain::Text;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::db::{record_audit, Audit, Db};
+use crate::db::{record_audit, write_first, Audit, Db};
 use crate::error::{request_lang, AppError, AppResult};
 
 /// The shortest password accepted, in characters. Length protects better than forced symbols,
@@ -269,6 +269,7 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
     }
     let password_hash = hash(password).await?;
     let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(&username)
         .fetch_optional(&mut *tx)
@@ -352,6 +353,7 @@ pub async fn update_user(
 ) -> AppResult<UserView> {
     let display_name = clean_name("display_name", &input.display_name, 100)?;
     let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
     let before = user(&mut tx, id).await?;
     if actor == Some(id) && (!input.active || input.role != before.role) {
         return Err(invalid(
@@ -420,6 +422,7 @@ pub async fn reset_password(
     password: String,
 ) -> AppResult<()> {
     let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
     let target = user(&mut tx, id).await?;
     if let Some(reason) = password_problem(&password, &target.username) {
         return Err(invalid("password", reason));
@@ -452,6 +455,7 @@ pub async fn reset_password(
 /// Signs out every device of a user (a lost phone); what it already sent stays on the server.
 pub async fn sign_out_everywhere(db: &Db, actor: Option<i64>, id: i64) -> AppResult<u64> {
     let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
     let target = user(&mut tx, id).await?;
     let n = revoke_sessions(&mut tx, id).await?;
     record_audit(
@@ -526,6 +530,7 @@ pub async fn create_ward(db: &Db, actor: Option<i64>, input: WardInput) -> AppRe
     let district = clean_name("district", &input.district, 100)?;
     let city = clean_name("city", &input.city, 100)?;
     let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO wards (name, district, city) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -565,6 +570,7 @@ pub async fn update_ward(db: &Db, actor: Option<i64>, id: i64, input: WardInput)
     let district = clean_name("district", &input.district, 100)?;
     let city = clean_name("city", &input.city, 100)?;
     let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
     let before = sqlx::query("SELECT name, district, city FROM wards WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -600,6 +606,7 @@ pub async fn update_ward(db: &Db, actor: Option<i64>, id: i64, input: WardInput)
 pub async fn create_group(db: &Db, actor: Option<i64>, ward: i64, name: &str) -> AppResult<Place> {
     let name = clean_name("name", name, 100)?;
     let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
     sqlx::query_scalar::<_, i64>("SELECT id FROM wards WHERE id = $1")
         .bind(ward)
         .fetch_optional(&mut *tx)
@@ -634,6 +641,7 @@ pub async fn create_group(db: &Db, actor: Option<i64>, ward: i64, name: &str) ->
 pub async fn rename_group(db: &Db, actor: Option<i64>, id: i64, name: &str) -> AppResult<Place> {
     let name = clean_name("name", name, 100)?;
     let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
     let row = sqlx::query("SELECT name, ward_id FROM residential_groups WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)

@@ -8,7 +8,7 @@ use domain::api::{LoginRequest, LoginResponse, Me};
 use sqlx::Row;
 
 use crate::auth::{hash_password, new_token, token_hash, verify_password, Caller};
-use crate::db::audit;
+use crate::db::{record_audit, Audit};
 use crate::error::{AppError, AppJson, AppResult};
 use crate::{now_ms, AppState};
 
@@ -117,13 +117,23 @@ async fn login(
     .bind(agent)
     .execute(&mut *tx)
     .await?;
-    audit(
+    let ward: Option<i64> = sqlx::query_scalar("SELECT ward_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let session_id: String = token_hash(&token).chars().take(16).collect();
+    record_audit(
         &mut tx,
-        Some(user_id),
-        "session.create",
-        "user",
-        &user_id.to_string(),
-        "",
+        Audit {
+            actor: Some(user_id),
+            action: "session.create",
+            entity: "session",
+            entity_id: &session_id,
+            ward_id: ward,
+            before: None,
+            after: None,
+            detail: "",
+        },
     )
     .await?;
     // A success forgives the account's earlier mistakes (and old rows are pruned as we go).
@@ -183,13 +193,18 @@ async fn logout(
         .bind(token_hash(token.trim()))
         .execute(&mut *tx)
         .await?;
-    audit(
+    record_audit(
         &mut tx,
-        Some(caller.user_id),
-        "session.revoke",
-        "user",
-        &caller.user_id.to_string(),
-        "",
+        Audit {
+            actor: Some(caller.user_id),
+            action: "session.revoke",
+            entity: "session",
+            entity_id: &caller.session.chars().take(16).collect::<String>(),
+            ward_id: caller.ward_id,
+            before: None,
+            after: None,
+            detail: "sign-out",
+        },
     )
     .await?;
     tx.commit().await?;

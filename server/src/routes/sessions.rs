@@ -60,7 +60,7 @@ async fn revoke(
     let mut tx = state.db.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND substr(token_hash, 1, 16) = $3 \
-         AND revoked_at IS NULL",
+         AND revoked_at IS NULL AND expires_at > $1",
     )
     .bind(crate::now_ms())
     .bind(caller.user_id)

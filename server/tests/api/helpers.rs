@@ -408,6 +408,96 @@ pub fn is_duplicate(o: &PushOutcome) -> bool {
     matches!(o, PushOutcome::Duplicate)
 }
 
+// ---- people, places, sessions and the audit trail --------------------------------------------
+
+/// Like [`spawn_app`], with the test configuration changed by `configure` first (e.g. a session
+/// length of 0 hours). [`TestApp::restart`] goes back to the plain test configuration.
+pub async fn spawn_app_with_config(configure: impl FnOnce(&mut server::Config)) -> TestApp {
+    let (database_url, dir) = match std::env::var(POSTGRES_ENV) {
+        Ok(admin) if !admin.trim().is_empty() => {
+            (fresh_postgres_database(admin.trim()).await, None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("create a temporary directory");
+            let url = format!("sqlite://{}", dir.path().join("wardbook.db").display());
+            (url, Some(dir))
+        }
+    };
+    let mut config = server::Config::for_tests(&database_url);
+    configure(&mut config);
+    let app = server::Application::build(config)
+        .await
+        .expect("the application builds");
+    let address = format!("http://{}", app.local_addr());
+    let state = app.state.clone();
+    let server = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: Client::new(),
+        state,
+        database_url,
+        server: Some(server),
+        dir,
+        photo_dir: None,
+    }
+}
+
+impl TestApp {
+    /// A request with any method and, when given, a JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let req = self.request(method.clone(), path, token);
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
+        req.send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// Creates a user through `POST /api/admin/users` as `admin`; expects 201.
+    pub async fn create_user(&self, admin: &str, input: &Value) -> domain::admin::UserView {
+        let resp = self
+            .send(Method::POST, Some(admin), "/api/admin/users", Some(input))
+            .await;
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "create user {input}: {text}");
+        serde_json::from_str(&text).expect("a user")
+    }
+
+    /// `GET /api/admin/wards` as `admin`: every ward with its groups.
+    pub async fn admin_wards(&self, admin: &str) -> Vec<domain::admin::WardView> {
+        let resp = self.get(admin, "/api/admin/wards").await;
+        assert_eq!(resp.status(), StatusCode::OK, "wards");
+        resp.json().await.expect("wards")
+    }
+
+    /// The demo ward named `name`, as an administrator sees it.
+    pub async fn ward_named(&self, admin: &str, name: &str) -> domain::admin::WardView {
+        self.admin_wards(admin)
+            .await
+            .into_iter()
+            .find(|w| w.name == name)
+            .unwrap_or_else(|| panic!("no ward {name}"))
+    }
+
+    /// `GET /api/audit?{query}` as `token`; expects 200.
+    pub async fn audit(&self, token: &str, query: &str) -> Vec<domain::admin::AuditEntry> {
+        let resp = self.get(token, &format!("/api/audit?{query}")).await;
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "audit ?{query}: {text}");
+        serde_json::from_str(&text).expect("audit entries")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

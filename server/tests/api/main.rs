@@ -1,10 +1,14 @@
+mod access;
+mod audit;
 mod auth;
 mod errors;
 mod forms;
 mod headers;
 mod health;
 mod helpers;
+mod people;
 mod photos;
 mod records;
+mod sessions;
 mod static_files;
 mod sync;

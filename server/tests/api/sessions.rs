@@ -1,0 +1,302 @@
+//! Signed-in devices: a user sees theirs and signs one out, an administrator signs out every
+//! device of a user (a lost phone), sessions expire; what a phone sent before stays on the
+//! server, and what it sends again after signing in is not recorded twice.
+
+use domain::admin::{SessionView, UserView};
+use domain::sync::PushOutcome;
+use reqwest::header::USER_AGENT;
+use reqwest::{Method, StatusCode};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{
+    expect_error, own_group, spawn_app, spawn_app_with_config, valid_report, TestApp, PASSWORD,
+};
+
+/// Signs `username` in from a device that calls itself `device`; returns the token.
+async fn sign_in_from(app: &TestApp, username: &str, device: &str) -> String {
+    let resp = app
+        .request(Method::POST, "/api/auth/login", None)
+        .header(USER_AGENT, device)
+        .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "sign-in of {username}");
+    resp.json::<domain::api::LoginResponse>()
+        .await
+        .unwrap()
+        .token
+}
+
+async fn sessions(app: &TestApp, token: &str) -> Vec<SessionView> {
+    let resp = app.get(token, "/api/sessions").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+async fn sign_out_device(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
+    app.send(
+        Method::DELETE,
+        Some(token),
+        &format!("/api/sessions/{id}"),
+        None,
+    )
+    .await
+}
+
+/// Expects `token` to be refused as an expired session, on reading and on pushing alike.
+async fn expect_expired(app: &TestApp, token: &str, what: &str) {
+    let resp = app.get(token, "/api/me").await;
+    let err = expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
+    assert!(err.message.contains("đăng nhập lại"), "{what}: {err:?}");
+    let resp = app.get(token, "/api/sync/pull?cursor=0").await;
+    expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
+}
+
+async fn expect_working(app: &TestApp, token: &str, what: &str) {
+    let resp = app.get(token, "/api/me").await;
+    assert_eq!(resp.status(), StatusCode::OK, "{what}");
+}
+
+async fn user(app: &TestApp, admin: &str, username: &str) -> UserView {
+    let resp = app.get(admin, "/api/admin/users").await;
+    let users: Vec<UserView> = resp.json().await.unwrap();
+    users
+        .into_iter()
+        .find(|u| u.username == username)
+        .unwrap_or_else(|| panic!("no user {username}"))
+}
+
+#[tokio::test]
+async fn a_user_sees_both_devices_and_signs_the_other_one_out() {
+    let app = spawn_app().await;
+    let phone = sign_in_from(&app, "canbo", "Mozilla/5.0 (Linux; Android 12) Phone").await;
+    let laptop = sign_in_from(&app, "canbo", "Mozilla/5.0 (X11; Linux x86_64) Laptop").await;
+
+    let list = sessions(&app, &laptop).await;
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list.iter().filter(|s| s.current).count(), 1, "{list:?}");
+    let current = list.iter().find(|s| s.current).unwrap();
+    let other = list.iter().find(|s| !s.current).unwrap();
+    assert!(current.device.contains("Laptop"), "{current:?}");
+    assert!(other.device.contains("Phone"), "{other:?}");
+    for s in &list {
+        assert_eq!(s.id.len(), 16);
+        assert!(s.expires_at > s.created_at);
+    }
+    // The list names sessions without giving their tokens away.
+    let raw = app
+        .get(&laptop, "/api/sessions")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!raw.contains(&phone) && !raw.contains(&laptop));
+    let phone_hash = hex::encode(Sha256::digest(phone.as_bytes()));
+    assert!(!raw.contains(&phone_hash), "not even the whole hash");
+    // The phone sees the same two, itself as current.
+    let from_phone = sessions(&app, &phone).await;
+    assert_eq!(
+        from_phone.iter().find(|s| s.current).map(|s| &s.id),
+        Some(&other.id)
+    );
+
+    let resp = sign_out_device(&app, &laptop, &other.id).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_expired(&app, &phone, "the phone signed out from the laptop").await;
+    expect_working(&app, &laptop, "the laptop").await;
+    let list = sessions(&app, &laptop).await;
+    assert_eq!(list.len(), 1);
+    assert!(list[0].current);
+    // Signing it out again: it is gone.
+    let resp = sign_out_device(&app, &laptop, &other.id).await;
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn someone_elses_session_is_not_found_and_stays_signed_in() {
+    let app = spawn_app().await;
+    let hoa = app.login("canbo").await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let hoas = sessions(&app, &hoa).await[0].id.clone();
+
+    for token in [&lan, &boss] {
+        let resp = sign_out_device(&app, token, &hoas).await;
+        let theirs = expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+        // Exactly what a session that never existed gets.
+        let resp = sign_out_device(&app, token, "0123456789abcdef").await;
+        let never = expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+        assert_eq!(theirs, never);
+    }
+    // Nor can an administrator sign out one device of someone else by its id.
+    let admin = app.login("admin").await;
+    let resp = sign_out_device(&app, &admin, &hoas).await;
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    // Malformed ids are not found either.
+    for bad in [
+        "xyz",
+        "0123456789abcdefff",
+        "ZZZZZZZZZZZZZZZZ",
+        "%27%20OR%201%3D1--",
+    ] {
+        let resp = sign_out_device(&app, &lan, bad).await;
+        expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    expect_working(&app, &hoa, "Hoa's session").await;
+    assert_eq!(sessions(&app, &hoa).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_administrator_signs_out_every_device_of_a_user_with_a_lost_phone() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let phone = app.login("canbo").await;
+    let tablet = app.login("canbo").await;
+    let colleague = app.login("truongcong").await;
+    let hoa = user(&app, &admin, "canbo").await;
+    assert_eq!(hoa.sessions, 2);
+
+    let resp = app
+        .send(
+            Method::POST,
+            Some(&admin),
+            &format!("/api/admin/users/{}/signout", hoa.id),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_expired(&app, &phone, "phone").await;
+    expect_expired(&app, &tablet, "tablet").await;
+    expect_working(&app, &colleague, "somebody else").await;
+    assert_eq!(user(&app, &admin, "canbo").await.sessions, 0);
+
+    // She signs in again (a new phone) and works.
+    let new_phone = app.login("canbo").await;
+    expect_working(&app, &new_phone, "the new phone").await;
+    assert_eq!(sessions(&app, &new_phone).await.len(), 1);
+}
+
+#[tokio::test]
+async fn records_sent_before_a_revocation_stay_and_sending_them_again_after_signing_in_is_a_duplicate(
+) {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let boss = app.login("truongcong").await;
+    let phone = app.login("totruong").await;
+    let group = own_group(&app, &phone).await;
+    let sent = valid_report(group);
+    let waiting = valid_report(group);
+    assert_eq!(
+        app.push_ok(&phone, vec![sent.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+
+    let lan = user(&app, &admin, "totruong").await;
+    let resp = app
+        .send(
+            Method::POST,
+            Some(&admin),
+            &format!("/api/admin/users/{}/signout", lan.id),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    // The phone's next push is refused as an expired session: it keeps its outbox.
+    let resp = app.push(&phone, vec![sent.clone(), waiting.clone()]).await;
+    expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
+    assert_eq!(app.stored_count(waiting.id).await, 0);
+    // What it had sent stays on the server.
+    let list = app.records(&boss).await;
+    assert_eq!(list.iter().map(|r| r.id).collect::<Vec<_>>(), [sent.id]);
+
+    // Signed in again, the phone sends its whole outbox, the already sent record included.
+    let phone = app.login("totruong").await;
+    assert_eq!(
+        app.push_ok(&phone, vec![sent.clone(), waiting.clone()])
+            .await,
+        [PushOutcome::Duplicate, PushOutcome::Accepted]
+    );
+    assert_eq!(app.stored_count(sent.id).await, 1);
+    assert_eq!(app.stored_count(waiting.id).await, 1);
+    assert_eq!(app.total_records().await, 2);
+    assert_eq!(app.records(&boss).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_session_lasts_the_configured_time() {
+    let app = spawn_app().await;
+    let before = server::now_ms();
+    let login = app.login_full("canbo").await;
+    let after = server::now_ms();
+    let hours = app.state.config.session_hours;
+    assert_eq!(hours, 720, "30 days by default");
+    let length = hours * 3_600_000;
+    assert!(
+        (before + length..=after + length).contains(&login.expires_at),
+        "expires at {}, signed in at {before}..{after}",
+        login.expires_at
+    );
+    let list = sessions(&app, &login.token).await;
+    assert_eq!(list[0].expires_at, login.expires_at);
+}
+
+#[tokio::test]
+async fn a_session_past_its_time_is_refused_as_expired_and_the_outbox_goes_through_after_signing_in(
+) {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let old = app.login("totruong").await;
+    let fresh = app.login("totruong").await;
+    let group = own_group(&app, &old).await;
+    // The first session's time runs out.
+    let hash = hex::encode(Sha256::digest(old.as_bytes()));
+    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
+        .bind(server::now_ms() - 1)
+        .bind(&hash)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+
+    let report = valid_report(group);
+    let resp = app.push(&old, vec![report.clone()]).await;
+    expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
+    expect_expired(&app, &old, "past its time").await;
+    assert_eq!(app.stored_count(report.id).await, 0);
+    // An expired session is no longer listed among the devices.
+    let list = sessions(&app, &fresh).await;
+    assert_eq!(list.len(), 1);
+    assert!(list[0].current);
+    assert_ne!(list[0].id, hash[..16]);
+
+    let again = app.login("totruong").await;
+    assert_eq!(
+        app.push_ok(&again, vec![report.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    assert_eq!(app.records(&boss).await.len(), 1);
+}
+
+#[tokio::test]
+async fn with_a_session_length_of_zero_hours_every_sign_in_expires_at_once() {
+    let app = spawn_app_with_config(|c| c.session_hours = 0).await;
+    let login = app.login_full("canbo").await;
+    assert!(login.expires_at <= server::now_ms());
+    expect_expired(&app, &login.token, "a zero-hour session").await;
+    let resp = app.get(&login.token, "/api/sessions").await;
+    expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
+}
+
+#[tokio::test]
+async fn an_unknown_token_is_unauthenticated_not_expired() {
+    let app = spawn_app().await;
+    let resp = app.get("not-a-token-the-server-gave", "/api/me").await;
+    expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let resp = app
+        .request(Method::GET, "/api/sessions", None)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
