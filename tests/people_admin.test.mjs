@@ -79,6 +79,14 @@ test('an administrator adds a user and cuts off a lost phone without losing its 
     await d.goto(`${server.url}/audit`);
     await d.getByTestId('audit').locator('tr[data-action="user.signout"]').first().waitFor();
     await d.getByTestId('audit').locator('tr[data-action="user.create"]').first().waitFor();
+
+    // Places are renamed on the same page (a prompt asks for the new name).
+    d.removeAllListeners('dialog');
+    d.on('dialog', (dialog) => dialog.accept(dialog.type() === 'prompt' ? 'Tổ dân phố số 9' : undefined));
+    await d.goto(`${server.url}/admin/people`);
+    const quangAn = d.getByTestId('wards').locator('li', { hasText: 'Quảng An' }).first();
+    await quangAn.locator('ul.groups > li').first().getByRole('button', { name: 'Đổi tên' }).click();
+    await d.getByTestId('wards').getByText('Tổ dân phố số 9').waitFor();
   } finally {
     await phone.close();
     await desk.close();

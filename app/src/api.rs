@@ -428,3 +428,36 @@ pub async fn audit_csv(token: &str, lang: Lang) -> Result<String, ApiError> {
     }
     res.text().await.map_err(|_| ApiError::Offline)
 }
+
+pub async fn update_ward(
+    token: &str,
+    id: i64,
+    input: &domain::admin::WardInput,
+    lang: Lang,
+) -> Result<(), ApiError> {
+    send_empty(encode(
+        with_headers(
+            Request::put(&format!("/api/admin/wards/{id}")),
+            Some(token),
+            lang,
+        ),
+        input,
+    ))
+    .await
+}
+
+pub async fn rename_group(
+    token: &str,
+    id: i64,
+    name: String,
+    lang: Lang,
+) -> Result<domain::api::Place, ApiError> {
+    let body = domain::admin::NameInput { name };
+    send_json(
+        Request::put(&format!("/api/admin/groups/{id}")),
+        token,
+        &body,
+        lang,
+    )
+    .await
+}

@@ -149,6 +149,7 @@ catalogue! {
     PhotoCamera => "Chụp ảnh", "Take a photo";
     PhotoGallery => "Chọn ảnh có sẵn", "Choose a photo";
     WorkInProgress => "Đang xử lý ảnh hoặc vị trí, vui lòng đợi…", "A photo or position is still being processed, please wait…";
+    Rename => "Đổi tên", "Rename";
     PhotoWaiting => "Ảnh đang được gửi lên", "Photo still uploading";
     StoragePersisted => "Dữ liệu được trình duyệt giữ lâu dài", "The browser keeps this data permanently";
     StorageNotPersisted => "Trình duyệt có thể xóa dữ liệu khi máy đầy bộ nhớ", "The browser may delete this data when the phone runs out of space";

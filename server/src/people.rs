@@ -395,20 +395,27 @@ pub async fn update_user(
     }
     let after = user(&mut tx, id).await?;
     if after != before {
-        record_audit(
-            &mut tx,
-            Audit {
-                actor,
-                action: "user.update",
-                entity: "user",
-                entity_id: &id.to_string(),
-                ward_id: audit_ward(&after).or(audit_ward(&before)),
-                before: Some(json!(before)),
-                after: Some(json!(after)),
-                detail: "",
-            },
-        )
-        .await?;
+        // A move between wards is in both wards' part of the trail.
+        let mut wards = vec![audit_ward(&after)];
+        if audit_ward(&before) != audit_ward(&after) {
+            wards.push(audit_ward(&before));
+        }
+        for ward_id in wards {
+            record_audit(
+                &mut tx,
+                Audit {
+                    actor,
+                    action: "user.update",
+                    entity: "user",
+                    entity_id: &id.to_string(),
+                    ward_id,
+                    before: Some(json!(before)),
+                    after: Some(json!(after)),
+                    detail: "",
+                },
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(after)

@@ -313,15 +313,65 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
             }
         });
     };
+    let prompt = move |msg: Msg, current: &str| {
+        web_sys::window()
+            .and_then(|w| {
+                w.prompt_with_message_and_default(state.t(msg), current)
+                    .ok()
+                    .flatten()
+            })
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty() && s != current)
+    };
+    let rename_ward = move |w: WardView| {
+        let Some(name) = prompt(Msg::WardName, &w.name) else {
+            return;
+        };
+        let input = WardInput {
+            name,
+            district: w.district,
+            city: w.city,
+        };
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::update_ward(&token, w.id, &input, lang).await {
+                Ok(()) => done.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let rename_group = move |id: i64, current: String| {
+        let Some(name) = prompt(Msg::NewGroupPrompt, &current) else {
+            return;
+        };
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::rename_group(&token, id, name, lang).await {
+                Ok(_) => done.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     view! {
         <h2>{move || state.t(Msg::Wards)}</h2>
         <ul class="list wards" data-testid="wards">
             {wards.into_iter().map(|w| {
                 let id = w.id;
+                let ward = w.clone();
                 view! {
                     <li>
                         <strong>{w.name.clone()}</strong>" — "{w.district.clone()}", "{w.city.clone()}
-                        <span class="meta">{w.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join(", ")}</span>
+                        <button class="btn small ghost" on:click=move |_| rename_ward(ward.clone())>{move || state.t(Msg::Rename)}</button>
+                        <ul class="groups">
+                            {w.groups.iter().map(|g| {
+                                let (gid, gname) = (g.id, g.name.clone());
+                                view! {
+                                    <li>{g.name.clone()}" "
+                                        <button class="btn small ghost" on:click=move |_| rename_group(gid, gname.clone())>{move || state.t(Msg::Rename)}</button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
                         <button class="btn small" on:click=move |_| add_group(id)>{move || state.t(Msg::AddGroup)}</button>
                     </li>
                 }

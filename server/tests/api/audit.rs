@@ -1040,3 +1040,41 @@ async fn the_database_refuses_to_truncate_the_trail() {
         .await;
     assert_eq!(all_rows(&app).await, before);
 }
+
+#[tokio::test]
+async fn moving_an_officer_to_another_ward_is_in_both_wards_part_of_the_trail() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let nt = nhat_tan(&app, &admin).await;
+    let xl = app.ward_named(&admin, "Xuân La").await;
+    let canbo = user_named(&app, &admin, "canbo").await;
+    let at = mark(&app).await;
+    let body = json!({
+        "username": "canbo",
+        "display_name": canbo.display_name,
+        "role": "officer",
+        "ward_id": xl.id,
+    });
+    let resp = app
+        .send(
+            Method::PUT,
+            Some(&admin),
+            &format!("/api/admin/users/{}", canbo.id),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let entries = since(&app, &admin, at).await;
+    let wards: Vec<Option<i64>> = entries
+        .iter()
+        .filter(|e| e.action == "user.update")
+        .map(|e| e.ward_id)
+        .collect();
+    assert_eq!(wards, [Some(xl.id), Some(nt.id)]);
+    for boss in ["truongcong", "truongxuanla"] {
+        let token = app.login(boss).await;
+        let seen = app.audit(&token, "action=user.update").await;
+        assert_eq!(seen.len(), 1, "{boss} sees the move once");
+        assert_eq!(seen[0].entity_id, canbo.id.to_string());
+    }
+}
