@@ -57,9 +57,46 @@ pub struct Config {
     /// use HTTPS only (HSTS); over plain HTTP that header would be ignored and is not sent.
     #[arg(long, env = "WARDBOOK_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// How many proxies (load balancers) stand in front of the server and append the caller's
+    /// address to `X-Forwarded-For`. 0 (the default): the connection's own address is the
+    /// caller's, and the header is ignored (a caller could forge it).
+    #[arg(
+        long,
+        env = "WARDBOOK_TRUSTED_PROXIES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub trusted_proxies: usize,
 }
 
 impl Config {
+    /// The caller's address, for limiting sign-in attempts: the connection's peer, or with
+    /// `trusted_proxies` = n, the address the outermost of our n proxies saw (the n-th entry
+    /// from the right of `X-Forwarded-For`; entries further left are the caller's own claims).
+    pub fn client_address(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        forwarded_for: Option<&str>,
+    ) -> String {
+        if self.trusted_proxies > 0 {
+            let hops: Vec<&str> = forwarded_for
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .collect();
+            if let Some(ip) = hops
+                .len()
+                .checked_sub(self.trusted_proxies)
+                .and_then(|i| hops.get(i))
+                .and_then(|h| h.parse::<std::net::IpAddr>().ok())
+            {
+                return ip.to_string();
+            }
+        }
+        peer.map_or_else(|| "unknown".into(), |p| p.to_string())
+    }
+
     /// Whether users reach the server over HTTPS (a TLS-terminating proxy in front of it).
     pub fn served_over_tls(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| {
@@ -80,6 +117,35 @@ impl Config {
             max_body_bytes: 2 * 1024 * 1024,
             photo_store: "memory:".into(),
             public_url: None,
+            trusted_proxies: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn the_caller_address_comes_from_the_connection_unless_proxies_are_trusted() {
+        let peer = Some("10.0.0.5".parse().unwrap());
+        let mut c = Config::for_tests("sqlite::memory:");
+        // A forged header changes nothing when no proxy is trusted.
+        assert_eq!(c.client_address(peer, Some("1.2.3.4")), "10.0.0.5");
+        c.trusted_proxies = 1;
+        // One load balancer appends what it saw: the rightmost entry; the left is the caller's claim.
+        assert_eq!(
+            c.client_address(peer, Some("6.6.6.6, 203.0.113.9")),
+            "203.0.113.9"
+        );
+        c.trusted_proxies = 2;
+        assert_eq!(
+            c.client_address(peer, Some("6.6.6.6, 203.0.113.9, 10.0.0.2")),
+            "203.0.113.9"
+        );
+        // A missing or malformed header falls back to the connection.
+        assert_eq!(c.client_address(peer, None), "10.0.0.5");
+        assert_eq!(c.client_address(peer, Some("garbage")), "10.0.0.5");
+        assert_eq!(c.client_address(None, None), "unknown");
     }
 }

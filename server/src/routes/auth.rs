@@ -64,11 +64,13 @@ async fn login(
     if username.is_empty() || username.len() > 100 || req.password.len() > 1000 {
         return Err(AppError::BadCredentials);
     }
-    // The peer's address; without a listener (in-process tests) there is none.
-    let address = extensions
+    // The peer's address (none without a listener, in in-process tests), or behind trusted
+    // proxies the address they saw.
+    let peer = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+        .map(|c| c.0.ip());
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let address = state.config.client_address(peer, forwarded);
     check_attempts(&state, &username, &address).await?;
     let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
         .bind(&username)
