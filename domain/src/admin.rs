@@ -47,13 +47,10 @@ pub struct UserInput {
     /// When creating: the first password (see the password rules). Ignored when editing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    /// When editing: false deactivates the user and signs out every device.
-    #[serde(default = "yes")]
-    pub active: bool,
-}
-
-fn yes() -> bool {
-    true
+    /// When editing: false deactivates the user and signs out every device, true reactivates;
+    /// left out, the user's state stays as it is. Ignored when creating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

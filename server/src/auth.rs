@@ -25,19 +25,30 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// The same password typed on any keyboard: Vietnamese letters may arrive precomposed (Android)
+/// or as a letter plus combining marks (Unikey's "Unicode tổ hợp" on a PC).
+pub fn normalize_password(password: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    password.nfc().collect()
+}
+
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(normalize_password(password).as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
+        let normalized = normalize_password(password);
         argon2()
-            .verify_password(password.as_bytes(), &parsed)
+            .verify_password(normalized.as_bytes(), &parsed)
             .is_ok()
+            // Hashes made before normalization: the bytes as they were typed.
+            || (normalized != password
+                && argon2().verify_password(password.as_bytes(), &parsed).is_ok())
     })
 }
 
@@ -171,6 +182,13 @@ mod tests {
         assert!(verify_password("mật khẩu dài của tổ trưởng", &hash));
         assert!(!verify_password("mat khau dai cua to truong", &hash));
         assert!(!verify_password("anything", "not a hash"));
+        // Composed and decomposed Vietnamese are the same password.
+        let composed = "ngõ năm mươi hai";
+        let decomposed: String =
+            unicode_normalization::UnicodeNormalization::nfd(composed).collect();
+        assert_ne!(composed, decomposed);
+        let hash = hash_password(&decomposed).unwrap();
+        assert!(verify_password(composed, &hash));
     }
 
     #[test]

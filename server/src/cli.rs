@@ -280,7 +280,7 @@ pub async fn user_command(db: &Db, command: &UserCommand, lang: Lang) -> Result<
                 group_id: *group,
                 groups: groups.clone(),
                 password: Some(pw.clone()),
-                active: true,
+                active: None,
             };
             let u = people::create_user(db, None, input)
                 .await
@@ -369,7 +369,7 @@ pub async fn user_command(db: &Db, command: &UserCommand, lang: Lang) -> Result<
                 group_id: u.group.as_ref().map(|g| g.id),
                 groups: u.groups.iter().map(|g| g.id).collect(),
                 password: None,
-                active: false,
+                active: Some(false),
             };
             people::update_user(db, None, id, input)
                 .await

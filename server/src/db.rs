@@ -105,6 +105,31 @@ impl Db {
             .run(&self.pool)
             .await
             .context("database migration failed")?;
+        self.mark_forms_for_group_leaders().await?;
+        Ok(())
+    }
+
+    /// Fills `forms.for_group_leaders` for versions published before the column existed.
+    async fn mark_forms_for_group_leaders(&self) -> anyhow::Result<()> {
+        let rows = sqlx::query(
+            "SELECT form_key, version, definition FROM forms WHERE for_group_leaders = 0",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for r in rows {
+            let Ok(form) = serde_json::from_str::<FormDef>(&r.get::<String, _>(2)) else {
+                continue;
+            };
+            if form.filed_by.contains(&domain::api::Role::GroupLeader) {
+                sqlx::query(
+                    "UPDATE forms SET for_group_leaders = 1 WHERE form_key = $1 AND version = $2",
+                )
+                .bind(r.get::<String, _>(0))
+                .bind(r.get::<i64, _>(1))
+                .execute(&self.pool)
+                .await?;
+            }
+        }
         Ok(())
     }
 
@@ -186,13 +211,15 @@ impl Db {
             ..form.clone()
         };
         sqlx::query(
-            "INSERT INTO forms (form_key, version, definition, published_at, seq) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO forms (form_key, version, definition, published_at, seq, for_group_leaders) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&form.key)
         .bind(i64::from(version))
         .bind(serde_json::to_string(&stored)?)
         .bind(crate::now_ms())
         .bind(seq)
+        .bind(i64::from(form.filed_by.contains(&domain::api::Role::GroupLeader)))
         .execute(&mut *tx)
         .await?;
         audit(

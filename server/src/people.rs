@@ -35,6 +35,8 @@ const COMMON: [&str; 12] = [
 
 /// What is wrong with a new password, or `None` when it is acceptable.
 pub fn password_problem(password: &str, username: &str) -> Option<Text> {
+    let password = crate::auth::normalize_password(password);
+    let password = password.as_str();
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         return Some(Text::new(
@@ -81,7 +83,13 @@ fn is_username(u: &str) -> bool {
 /// A trimmed name of 1 to `max` characters with no control characters.
 fn clean_name(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+    // Control characters, and invisible format characters (bidi overrides, zero-width) that
+    // would make a name look like another in lists and exports.
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if v.is_empty() || v.chars().count() > max || v.chars().any(invisible) {
         return Err(invalid(
             field,
             Text::new(
@@ -355,7 +363,9 @@ pub async fn update_user(
     let mut tx = db.pool.begin().await?;
     write_first(&mut tx).await?;
     let before = user(&mut tx, id).await?;
-    if actor == Some(id) && (!input.active || input.role != before.role) {
+    // Leaving `active` out keeps the user's state (an edit must not reactivate anyone).
+    let active = input.active.unwrap_or(before.active);
+    if actor == Some(id) && (!active || input.role != before.role) {
         return Err(invalid(
             "role",
             Text::new(
@@ -372,7 +382,7 @@ pub async fn update_user(
     .bind(input.role.as_str())
     .bind(ward)
     .bind(group)
-    .bind(i64::from(input.active))
+    .bind(i64::from(active))
     .bind(id)
     .execute(&mut *tx)
     .await?;
@@ -390,7 +400,7 @@ pub async fn update_user(
     let moved = before.role != input.role
         || before.ward.as_ref().map(|w| w.id) != ward
         || before.group.as_ref().map(|g| g.id) != group;
-    if !input.active || moved {
+    if !active || moved {
         revoke_sessions(&mut tx, id).await?;
     }
     let after = user(&mut tx, id).await?;
@@ -428,13 +438,19 @@ pub async fn reset_password(
     id: i64,
     password: String,
 ) -> AppResult<()> {
+    let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Some(reason) = password_problem(&password, &username) {
+        return Err(invalid("password", reason));
+    }
+    // Hashed before the transaction: the write lock is not held while Argon2 works.
+    let password_hash = hash(password).await?;
     let mut tx = db.pool.begin().await?;
     write_first(&mut tx).await?;
     let target = user(&mut tx, id).await?;
-    if let Some(reason) = password_problem(&password, &target.username) {
-        return Err(invalid("password", reason));
-    }
-    let password_hash = hash(password).await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(id)

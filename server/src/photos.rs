@@ -213,12 +213,15 @@ pub async fn receive_chunk(
         return Ok(Progress::Complete);
     }
     let mut current = upload_row(db, sha).await?;
-    if let Some((ty, up_total, received)) = &current {
-        if received == up_total {
+    if let Some((ty, up_total, received, sender)) = &current {
+        if received == up_total && *sender == user_id {
             // Every byte arrived but storing the whole failed (or the server stopped): finish now.
             return finish(db, store, user_id, sha, ty).await;
         }
-        if offset == 0 && (ty != content_type || *up_total != total) {
+        // Another user's upload never lets this one skip sending the bytes: a fresh start
+        // replaces it (the hash check keeps the result honest either way).
+        let someone_elses_full_upload = received == up_total && *sender != user_id;
+        if offset == 0 && (ty != content_type || *up_total != total || someone_elses_full_upload) {
             // A fresh start that disagrees with a stale upload (another phone, or a wrong type
             // stated once) replaces it: the final hash check keeps the result honest.
             discard(db, store, sha).await?;
@@ -248,7 +251,7 @@ pub async fn receive_chunk(
         .await?;
         current = upload_row(db, sha).await?;
     }
-    let Some((ty, up_total, received)) = current else {
+    let Some((ty, up_total, received, _)) = current else {
         return Err(UploadError::WrongOffset { received: 0 });
     };
     if ty != content_type || up_total != total {
@@ -279,15 +282,17 @@ pub async fn receive_chunk(
 }
 
 /// An upload in progress: its stated type, total size and bytes received.
-async fn upload_row(db: &Db, sha: &str) -> sqlx::Result<Option<(String, u64, u64)>> {
-    let row =
-        sqlx::query("SELECT content_type, total, received FROM photo_uploads WHERE sha256 = $1")
-            .bind(sha)
-            .fetch_optional(&db.pool)
-            .await?;
+async fn upload_row(db: &Db, sha: &str) -> sqlx::Result<Option<(String, u64, u64, i64)>> {
+    let row = sqlx::query(
+        "SELECT content_type, total, received, user_id FROM photo_uploads WHERE sha256 = $1",
+    )
+    .bind(sha)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(row.map(|r| {
-        let (ty, total, received): (String, i64, i64) = (r.get(0), r.get(1), r.get(2));
-        (ty, total as u64, received as u64)
+        let (ty, total, received, user): (String, i64, i64, i64) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        (ty, total as u64, received as u64, user)
     }))
 }
 

@@ -182,7 +182,7 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             group_id: group.get_untracked(),
             groups: groups.get_untracked(),
             password: creating.then(|| password.get_untracked()),
-            active: active.get_untracked(),
+            active: (!creating).then(|| active.get_untracked()),
         };
         let (token, lang) = (state.token(), state.lang.get_untracked());
         async move {

@@ -26,7 +26,9 @@ const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 /// …and this many per address (a station's phones may share one).
 const MAX_FAILURES_PER_ADDRESS: i64 = 30;
 
-/// Refuses a sign-in while the account or the address has too many recent failures.
+/// Refuses a sign-in while the account or the address has too many recent failures. The
+/// attempt being checked is already counted (it is recorded first), so simultaneous guesses
+/// see each other.
 async fn check_attempts(state: &AppState, username: &str, address: &str) -> AppResult<()> {
     let since = now_ms() - FAILURE_WINDOW_MS;
     let row = sqlx::query(
@@ -44,7 +46,7 @@ async fn check_attempts(state: &AppState, username: &str, address: &str) -> AppR
     .fetch_one(&state.db.pool)
     .await?;
     let (per_account, per_address): (i64, i64) = (row.get(0), row.get(1));
-    if per_account >= MAX_FAILURES_PER_ACCOUNT || per_address >= MAX_FAILURES_PER_ADDRESS {
+    if per_account > MAX_FAILURES_PER_ACCOUNT || per_address > MAX_FAILURES_PER_ADDRESS {
         let oldest: Option<i64> = row.get(2);
         let retry_after_secs =
             (oldest.unwrap_or_else(now_ms) + FAILURE_WINDOW_MS - now_ms()).max(1000) / 1000;
@@ -53,6 +55,9 @@ async fn check_attempts(state: &AppState, username: &str, address: &str) -> AppR
     }
     Ok(())
 }
+
+/// Password checks running at once.
+static VERIFYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 async fn login(
     State(state): State<AppState>,
@@ -69,8 +74,21 @@ async fn login(
     let peer = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let address = state.config.client_address(peer, forwarded);
+    // Every X-Forwarded-For line, in order: a proxy may add its own line instead of appending.
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+    let address = state.config.client_address(peer, forwarded.as_deref());
+    // Recorded as a failure until the password proves right (a success clears it below).
+    sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
+        .bind(&username)
+        .bind(&address)
+        .bind(now_ms())
+        .execute(&state.db.pool)
+        .await?;
     check_attempts(&state, &username, &address).await?;
     let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
         .bind(&username)
@@ -86,16 +104,15 @@ async fn login(
         None => (0, dummy_hash().to_owned(), 0),
     };
     let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(anyhow::Error::from)?;
+    // At most a few hashes at once: each takes 7 MiB, and a burst of guesses must not exhaust
+    // the server's memory.
+    let ok = {
+        let _permit = VERIFYING.acquire().await.map_err(anyhow::Error::from)?;
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(anyhow::Error::from)?
+    };
     if !ok || active == 0 {
-        sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
-            .bind(&username)
-            .bind(&address)
-            .bind(now_ms())
-            .execute(&state.db.pool)
-            .await?;
         return Err(AppError::BadCredentials);
     }
     let token = new_token();

@@ -196,11 +196,9 @@ pub async fn download(
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, content_type),
-            // Content-addressed: the bytes under this name never change.
-            (
-                header::CACHE_CONTROL,
-                "private, max-age=31536000, immutable".to_owned(),
-            ),
+            // Never kept in the browser's cache: it is keyed by the address alone, so on a
+            // shared phone it would outlive the sign-out and answer the next user.
+            (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         bytes,
     )

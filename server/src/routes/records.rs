@@ -35,8 +35,11 @@ pub(crate) fn scope(caller: &Caller) -> AppResult<(&'static str, i64)> {
         Role::Supervisor | Role::Officer => {
             Ok(("r.ward_id = $1", caller.ward_id.ok_or(AppError::Forbidden)?))
         }
+        // A group leader sees their group's records of forms group leaders file (neighborhood
+        // reports), never officers' police records (visits, checks) about the same residents.
         Role::GroupLeader => Ok((
-            "r.group_id = $1",
+            "r.group_id = $1 AND EXISTS (SELECT 1 FROM forms f WHERE f.form_key = r.form_key \
+             AND f.version = r.form_version AND f.for_group_leaders = 1)",
             caller.group_id.ok_or(AppError::Forbidden)?,
         )),
         // Administrators manage people and forms; they do not read residents' records.
@@ -242,12 +245,14 @@ async fn set_status(
         return Err(AppError::Forbidden);
     }
     let row = fetch_scoped(&state, &caller, id).await?;
-    let before: String = row.get(6);
     let note = change
         .note
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 1000 || n.chars().any(|c| c.is_control() && c != '\n'))
+    {
         return Err(AppError::Validation {
             message: Some(match request_lang() {
                 Lang::Vi => "Ghi chú tối đa 1000 ký tự.".into(),
@@ -258,6 +263,12 @@ async fn set_status(
     }
     let mut tx = state.db.pool.begin().await?;
     let seq = next_seq(&mut tx, 1).await?;
+    // Read again under the lock next_seq took: a change made meanwhile is the true "before".
+    let current = sqlx::query("SELECT status, status_note FROM records WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+    let (before, before_note): (String, Option<String>) = (current.get(0), current.get(1));
     sqlx::query(
         "UPDATE records SET status = $1, status_note = $2, updated_at = $3, seq = $4 WHERE id = $5",
     )
@@ -269,7 +280,6 @@ async fn set_status(
     .execute(&mut *tx)
     .await?;
     let detail = format!("{before} -> {}", change.status.as_str());
-    let before_note: Option<String> = row.get(13);
     record_audit(
         &mut tx,
         Audit {

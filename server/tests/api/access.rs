@@ -352,16 +352,17 @@ async fn world() -> World {
     let bystander_token = app.login("nguoingoai").await;
     let bystander_session = session_id(&app.login("nguoingoai").await);
 
-    // A record with a photo in each ward's group 1, filed by the ward's officer.
+    // A report with a photo in each ward's group 1, filed by that group's leader (a group
+    // leader sees only reports group leaders filed; officers' records are tested apart).
     let (nt_photo, nt_upload) = (jpeg(2000, 1), jpeg(2000, 11));
     let (xl_photo, xl_upload) = (jpeg(2000, 2), jpeg(2000, 12));
     let nt_group = nhat_tan.groups[0].id;
     let xl_group = xuan_la.groups[0].id;
-    let canbo = tokens[4].clone().unwrap();
-    let canboxuanla = tokens[5].clone().unwrap();
-    let nt_record = file_with_photos(&app, &canbo, nt_group, [&nt_photo, &nt_upload]).await;
+    let leader_nt = tokens[6].clone().unwrap();
+    let leader_xl = tokens[8].clone().unwrap();
+    let nt_record = file_with_photos(&app, &leader_nt, nt_group, [&nt_photo, &nt_upload]).await;
     let xl_photos = [xl_photo.as_slice(), xl_upload.as_slice()];
-    let xl_record = file_with_photos(&app, &canboxuanla, xl_group, xl_photos).await;
+    let xl_record = file_with_photos(&app, &leader_xl, xl_group, xl_photos).await;
 
     let not_found = app.get(&admin, "/api/no-such-endpoint").await;
     assert_eq!(not_found.status(), StatusCode::NOT_FOUND);

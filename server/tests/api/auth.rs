@@ -285,3 +285,30 @@ async fn an_officers_own_residential_groups_come_first() {
         "an officer still reaches the whole ward"
     );
 }
+
+#[tokio::test]
+async fn simultaneous_guesses_cannot_exceed_the_per_account_limit() {
+    let app = spawn_app().await;
+    let guesses = (0..20).map(|i| {
+        let app = &app;
+        async move {
+            app.login_response("totruong", &format!("guess number {i}"))
+                .await
+                .status()
+        }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let wrong = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let slowed = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(wrong + slowed, 20, "{answers:?}");
+    assert!(wrong <= 5, "at most 5 passwords were tried: {answers:?}");
+    // And the right password is refused too until the window passes.
+    let resp = app.login_response("totruong", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+}

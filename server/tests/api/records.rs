@@ -5,7 +5,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{expect_error, own_group, spawn_app, valid_report, TestApp};
+use crate::helpers::{expect_error, is_accepted, own_group, spawn_app, valid_report, TestApp};
+use domain::record::RecordEnvelope;
 
 /// Files a valid report as `token` about `group` and returns its id.
 async fn file(app: &TestApp, token: &str, group: i64) -> Uuid {
@@ -252,4 +253,61 @@ async fn an_unknown_status_is_a_validation_error() {
         app.record(&boss, id).await.summary.status,
         RecordStatus::Received
     );
+}
+
+#[tokio::test]
+async fn a_group_leader_sees_the_groups_reports_but_not_officers_police_records() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let hoa = app.login("canbo").await;
+    let group = own_group(&app, &lan).await;
+    let report = valid_report(group);
+    let report_id = report.id;
+    assert!(is_accepted(&app.push_ok(&lan, vec![report]).await[0]));
+    // The officer files a neighborhood report and a visit to a person under management,
+    // both about the leader's group.
+    let officers_report = valid_report(group);
+    let officers_report_id = officers_report.id;
+    let visit = RecordEnvelope {
+        id: uuid::Uuid::now_v7(),
+        form_key: domain::form::MANAGED_PERSON_VISIT.into(),
+        form_version: 1,
+        group_id: group,
+        created_at: "2026-11-25T21:35:00+07:00".into(),
+        data: json!({
+            "visited_at": "2026-11-25T09:00",
+            "person_name": "Nguyễn Văn X",
+            "person_id": "001203012345",
+            "category": "released_prisoner",
+            "address": "Ngõ 5 Nhật Tân",
+            "met_in_person": false,
+            "absence_reason": "Đi làm xa",
+            "risk_level": "low",
+            "notes": "Gặp mẹ đối tượng.",
+            "officer": "Cán bộ"
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+    };
+    let visit_id = visit.id;
+    let outcomes = app.push_ok(&hoa, vec![officers_report, visit]).await;
+    assert!(outcomes.iter().all(is_accepted), "{outcomes:?}");
+
+    let mut seen: Vec<_> = app.records(&lan).await.into_iter().map(|r| r.id).collect();
+    seen.sort();
+    let mut reports = vec![report_id, officers_report_id];
+    reports.sort();
+    assert_eq!(
+        seen, reports,
+        "the group's neighborhood reports, whoever filed them"
+    );
+    let resp = app.get(&lan, &format!("/api/records/{visit_id}")).await;
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    // The ward's supervisor sees all three.
+    let boss = app.login("truongcong").await;
+    let all: Vec<_> = app.records(&boss).await.into_iter().map(|r| r.id).collect();
+    for id in [report_id, officers_report_id, visit_id] {
+        assert!(all.contains(&id));
+    }
 }
