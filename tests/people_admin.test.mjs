@@ -52,6 +52,8 @@ test('an administrator adds a user and cuts off a lost phone without losing its 
     await p.getByTestId('devices').getByText('Thiết bị này').waitFor();
     await p.goto(server.url);
     await p.getByTestId('new-report').waitFor();
+    await fileReport(p, { location: 'Đã gửi trước khi mất máy', description: 'Hồ sơ đã lên máy chủ.' });
+    await waitForWaiting(p, 0, 30_000);
     await phone.setOffline(true);
     await fileReport(p, { location: 'Điện thoại bị mất', description: 'Hồ sơ gửi trước khi mất máy.' });
     assert.equal(await waitingCount(p), 1);
@@ -65,12 +67,18 @@ test('an administrator adds a user and cuts off a lost phone without losing its 
     await p.getByRole('button', { name: 'Gửi ngay' }).click();
     await p.getByText('Phiên đăng nhập đã hết hạn').waitFor({ timeout: 30_000 });
     assert.equal(await waitingCount(p), 1, 'the outbox is kept');
+    // What is already on the server leaves the cut-off phone; what waits stays.
+    await p.getByTestId('my-records').getByText('Đã gửi trước khi mất máy').waitFor({ state: 'detached' });
+    await p.getByTestId('my-records').getByText('Điện thoại bị mất').waitFor();
 
     // Found again: the leader signs in and the record goes through once.
     await p.locator('.syncbar').getByRole('button', { name: 'Đăng nhập' }).click();
     await p.locator('.syncbar').getByLabel('Mật khẩu').fill(NEW_PASSWORD);
     await p.locator('.syncbar').getByRole('button', { name: 'Đăng nhập' }).click();
     await waitForWaiting(p, 0, 60_000);
+    // Signed in again, the phone pulls its sent records back (their status; the content stays
+    // on the server).
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid=my-records] > li').length === 2, null, { timeout: 30_000 });
     const boss = await server.login('truongcong');
     const { body } = await server.api(boss, '/api/records');
     assert.equal(body.filter((r) => r.headline.includes('Điện thoại bị mất')).length, 1);

@@ -256,6 +256,39 @@ pub async fn forget_token() -> StoreResult<()> {
     tx.commit().await.map_err(err)
 }
 
+/// A sign-in that ended (expired, or revoked for a lost phone): what is already on the server
+/// leaves the phone, so a lost phone shows nothing it no longer needs; what still waits (the
+/// outbox, refused records, drafts) stays until the user signs in again and sends it. The
+/// cursor goes back to 0, so the next pull brings the statuses back.
+pub async fn forget_sent_records() -> StoreResult<()> {
+    let db = db().await?;
+    let tx = db
+        .transaction([RECORDS, META])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let records = tx.object_store(RECORDS).map_err(err)?;
+    let all: Vec<LocalRecord> = records
+        .get_all::<LocalRecord>()
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    for r in all.into_iter().filter(|r| r.state == LocalState::Synced) {
+        records.delete(r.id).await.map_err(err)?;
+    }
+    put(
+        &tx.object_store(META).map_err(err)?,
+        "cursor".to_owned(),
+        &0i64,
+    )
+    .await?;
+    drop(records);
+    tx.commit().await.map_err(err)
+}
+
 /// Signing out on a shared phone: nothing of this user stays readable. Forms stay (they are not
 /// personal) but the cursor goes, so the next user pulls their own view.
 pub async fn wipe_user_data() -> StoreResult<()> {

@@ -129,6 +129,11 @@ async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedRecei
                 }
                 Err(ApiError::Unauthorized(msg)) => {
                     status.problem.set(Some(Problem::SessionExpired(msg)));
+                    // Cut off (perhaps a lost phone): keep only what still has to be sent.
+                    if let Err(e) = store::forget_sent_records().await {
+                        leptos::logging::error!("cannot forget sent records: {e}");
+                    }
+                    let _ = store::forget_sent_photos().await;
                 }
                 Err(ApiError::Offline) => {
                     failures += 1;

@@ -560,3 +560,41 @@ async fn a_pulled_page_for_a_user_who_signed_out_meanwhile_is_dropped() {
     assert!(store::records().await.unwrap().is_empty());
     assert_eq!(store::cursor().await.unwrap(), 0);
 }
+
+#[wasm_bindgen_test]
+async fn an_ended_sign_in_leaves_only_what_still_has_to_be_sent() {
+    clean().await;
+    let (sent, waiting, refused) = (new_id(), new_id(), new_id());
+    for id in [sent, waiting, refused] {
+        store::submit(&envelope(id, "x"), NOW).await.unwrap();
+    }
+    let results = vec![
+        (sent.to_string(), PushOutcome::Accepted),
+        (
+            refused.to_string(),
+            PushOutcome::Rejected {
+                message: "sửa".into(),
+                errors: Vec::new(),
+            },
+        ),
+    ];
+    store::apply_push_results(&results, NOW).await.unwrap();
+    store::apply_pull(&[], 55, NOW, None).await.unwrap();
+    store::forget_sent_records().await.unwrap();
+    let mut left: Vec<String> = store::records()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    left.sort();
+    let mut want = vec![waiting.to_string(), refused.to_string()];
+    want.sort();
+    assert_eq!(left, want);
+    assert_eq!(store::outbox_len().await.unwrap(), 1);
+    assert_eq!(
+        store::cursor().await.unwrap(),
+        0,
+        "the next pull brings the statuses back"
+    );
+}

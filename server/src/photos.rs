@@ -345,6 +345,25 @@ async fn finish(
         .bind(sha)
         .execute(&mut *tx)
         .await?;
+    let ward: Option<i64> = sqlx::query_scalar("SELECT ward_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
+    crate::db::record_audit(
+        &mut tx,
+        crate::db::Audit {
+            actor: Some(user_id),
+            action: "photo.upload",
+            entity: "photo",
+            entity_id: sha,
+            ward_id: ward,
+            before: None,
+            after: Some(serde_json::json!({ "type": content_type, "bytes": len })),
+            detail: "",
+        },
+    )
+    .await?;
     tx.commit().await?;
     store.discard_upload(sha).await?;
     Ok(Progress::Complete)

@@ -51,6 +51,32 @@ async fn check_attempts(state: &AppState, username: &str, address: &str) -> AppR
         let retry_after_secs =
             (oldest.unwrap_or_else(now_ms) + FAILURE_WINDOW_MS - now_ms()).max(1000) / 1000;
         tracing::warn!(%username, %address, per_account, per_address, "sign-in refused: too many failures");
+        // Reported in the audit trail once, when the limit is first crossed.
+        if per_account == MAX_FAILURES_PER_ACCOUNT + 1
+            || per_address == MAX_FAILURES_PER_ADDRESS + 1
+        {
+            let user: Option<(i64, Option<i64>)> =
+                sqlx::query("SELECT id, ward_id FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&state.db.pool)
+                    .await?
+                    .map(|r| (r.get(0), r.get(1)));
+            let mut conn = state.db.pool.acquire().await?;
+            record_audit(
+                &mut conn,
+                Audit {
+                    actor: None,
+                    action: "session.refused",
+                    entity: "user",
+                    entity_id: &user.map_or_else(|| username.to_owned(), |u| u.0.to_string()),
+                    ward_id: user.and_then(|u| u.1),
+                    before: None,
+                    after: None,
+                    detail: &format!("too many failed sign-ins from {address}"),
+                },
+            )
+            .await?;
+        }
         return Err(AppError::TooManyAttempts { retry_after_secs });
     }
     Ok(())

@@ -22,7 +22,7 @@ use domain::Lang;
 use sqlx::{Connection, Row};
 
 use crate::auth::Caller;
-use crate::db::{next_seq, Backend};
+use crate::db::{next_seq, record_audit, Audit, Backend};
 use crate::error::{request_lang, AppError, AppJson, AppQuery, AppResult};
 use crate::{now_ms, AppState};
 
@@ -363,7 +363,7 @@ async fn push(
             matches!(outcomes[*i], Some(PushOutcome::Conflict { .. }))
                 && !inserted.contains(&ids[*i])
         }) {
-            sqlx::query(
+            let done = sqlx::query(
                 "INSERT INTO record_conflicts (record_id, author_id, data, content_hash, received_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (record_id, content_hash) DO NOTHING",
             )
@@ -374,6 +374,23 @@ async fn push(
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            // Once per distinct content: a replay of the same conflicting copy adds nothing.
+            if done.rows_affected() > 0 {
+                record_audit(
+                    &mut tx,
+                    Audit {
+                        actor: Some(caller.user_id),
+                        action: "record.conflict",
+                        entity: "record",
+                        entity_id: &ids[i],
+                        ward_id: perms.groups.get(&records[i].group_id).copied(),
+                        before: None,
+                        after: Some(serde_json::json!({ "content_hash": hashes[i] })),
+                        detail: "",
+                    },
+                )
+                .await?;
+            }
         }
         // Sync rule 4: nothing is acknowledged before this returns.
         tx.commit().await?;

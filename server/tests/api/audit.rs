@@ -1078,3 +1078,77 @@ async fn moving_an_officer_to_another_ward_is_in_both_wards_part_of_the_trail() 
         assert_eq!(seen[0].entity_id, canbo.id.to_string());
     }
 }
+
+#[tokio::test]
+async fn a_stored_photo_a_conflicting_copy_and_a_sign_in_lockout_are_each_in_the_trail() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let nt = nhat_tan(&app, &admin).await;
+    let hoa = app.login("canbo").await;
+
+    // A photo, once all its bytes are checked and stored.
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    photo.extend(std::iter::repeat_n(7u8, 5000));
+    let sha = hex::encode(Sha256::digest(&photo));
+    let at = mark(&app).await;
+    let resp = app
+        .request(Method::PUT, &format!("/api/photos/{sha}"), Some(&hoa))
+        .header(CONTENT_TYPE, "image/jpeg")
+        .header("Upload-Length", photo.len().to_string())
+        .header("Upload-Offset", "0")
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let e = only_entry(&app, &admin, at, "photo.upload").await;
+    expect_entry(&e, "canbo", "photo.upload", "photo", &sha, Some(nt.id));
+
+    // A record id pushed again with other content: the copy is kept once and reported once.
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    let report = valid_report(group);
+    let id = report.id;
+    assert_eq!(
+        app.push_ok(&lan, vec![report.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    let mut changed = report;
+    changed
+        .data
+        .insert("description".into(), json!("Nội dung khác"));
+    let at = mark(&app).await;
+    for _ in 0..2 {
+        let outcome = app.push_ok(&lan, vec![changed.clone()]).await;
+        assert!(
+            matches!(outcome[0], PushOutcome::Conflict { .. }),
+            "{outcome:?}"
+        );
+    }
+    let e = only_entry(&app, &admin, at, "record.conflict").await;
+    expect_entry(
+        &e,
+        "totruong",
+        "record.conflict",
+        "record",
+        &id.to_string(),
+        Some(nt.id),
+    );
+
+    // Too many wrong passwords: reported once, when the limit is crossed.
+    let at = mark(&app).await;
+    for i in 0..8 {
+        let _ = app.login_response("canbo", &format!("wrong {i}")).await;
+    }
+    let entries = since(&app, &admin, at).await;
+    let refused: Vec<_> = entries
+        .iter()
+        .filter(|e| e.action == "session.refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{entries:#?}");
+    assert_eq!(refused[0].ward_id, Some(nt.id));
+    // The ward's supervisor sees it.
+    let boss = app.login("truongcong").await;
+    let seen = app.audit(&boss, "action=session.refused").await;
+    assert_eq!(seen.len(), 1);
+}
