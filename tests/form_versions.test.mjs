@@ -89,7 +89,9 @@ test('a draft keeps its form version when a new version is published', async () 
     // A draft can be discarded from the list.
     await p.getByTestId('new-report').click();
     await p.getByLabel('Địa điểm').fill('Bỏ đi');
-    await p.goto(server.url);
+    // Back to the list inside the app, as a person would (a full page load right after a
+    // keystroke could abort that keystroke's save).
+    await p.goBack();
     const row = p.locator('li.draft', { hasText: 'Bỏ đi' });
     await row.getByRole('button', { name: 'Xóa bản nháp' }).click();
     await row.waitFor({ state: 'detached' });

@@ -41,9 +41,10 @@ pub struct UserInput {
     /// Required for group leaders.
     #[serde(default)]
     pub group_id: Option<i64>,
-    /// An officer's groups, all in their ward; empty for the whole ward.
-    #[serde(default)]
-    pub groups: Vec<i64>,
+    /// An officer's groups, all in their ward; empty for the whole ward. Left out when
+    /// editing, they stay as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<i64>>,
     /// When creating: the first password (see the password rules). Ignored when editing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,

@@ -278,7 +278,7 @@ pub async fn user_command(db: &Db, command: &UserCommand, lang: Lang) -> Result<
                 role: role_arg(role, lang)?,
                 ward_id: *ward,
                 group_id: *group,
-                groups: groups.clone(),
+                groups: Some(groups.clone()),
                 password: Some(pw.clone()),
                 active: None,
             };
@@ -367,7 +367,7 @@ pub async fn user_command(db: &Db, command: &UserCommand, lang: Lang) -> Result<
                 role: u.role,
                 ward_id: u.ward.as_ref().map(|w| w.id),
                 group_id: u.group.as_ref().map(|g| g.id),
-                groups: u.groups.iter().map(|g| g.id).collect(),
+                groups: None,
                 password: None,
                 active: Some(false),
             };

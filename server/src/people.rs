@@ -131,7 +131,7 @@ async fn resolve_place(
                 .ok_or_else(no_ward)?;
             let mut groups = Vec::new();
             if input.role == Role::Officer {
-                for &g in &input.groups {
+                for &g in input.groups.as_deref().unwrap_or_default() {
                     let in_ward: Option<i64> = sqlx::query_scalar(
                         "SELECT id FROM residential_groups WHERE id = $1 AND ward_id = $2",
                     )
@@ -373,6 +373,10 @@ pub async fn update_user(
                 "You cannot deactivate yourself or change your own role.",
             ),
         ));
+    }
+    let mut input = input;
+    if input.groups.is_none() {
+        input.groups = Some(before.groups.iter().map(|g| g.id).collect());
     }
     let (ward, group, groups) = resolve_place(&mut tx, &input).await?;
     sqlx::query(

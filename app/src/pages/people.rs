@@ -180,7 +180,7 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             role: role.get_untracked(),
             ward_id: ward.get_untracked(),
             group_id: group.get_untracked(),
-            groups: groups.get_untracked(),
+            groups: Some(groups.get_untracked()),
             password: creating.then(|| password.get_untracked()),
             active: (!creating).then(|| active.get_untracked()),
         };

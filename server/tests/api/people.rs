@@ -1046,3 +1046,52 @@ async fn over_long_empty_and_control_character_names_are_refused_with_422() {
     assert_eq!(nt_now.groups[0].name, "Tổ dân phố số 1");
     assert_eq!(nt_now.groups.len(), 5);
 }
+
+#[tokio::test]
+async fn an_edit_that_leaves_out_state_and_groups_keeps_them() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let wards: serde_json::Value = app
+        .get(&admin, "/api/admin/wards")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let nt = wards
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "Nhật Tân")
+        .unwrap()
+        .clone();
+    let group = nt["groups"][1]["id"].clone();
+    let created = app
+        .request(reqwest::Method::POST, "/api/admin/users", Some(&admin))
+        .json(&serde_json::json!({
+            "username": "an.nv", "display_name": "Nguyễn Văn An", "role": "officer",
+            "ward_id": nt["id"], "groups": [group], "password": "ngõ năm mươi hai"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let user: serde_json::Value = created.json().await.unwrap();
+    let path = format!("/api/admin/users/{}", user["id"]);
+    let put = |body: serde_json::Value| {
+        app.request(reqwest::Method::PUT, &path, Some(&admin))
+            .json(&body)
+            .send()
+    };
+    let r = put(serde_json::json!({"username": "an.nv", "display_name": "Nguyễn Văn An", "role": "officer", "ward_id": nt["id"], "active": false}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A rename that says nothing of state or groups keeps both.
+    let r = put(serde_json::json!({"username": "an.nv", "display_name": "Nguyễn Văn Ân", "role": "officer", "ward_id": nt["id"]}))
+        .await
+        .unwrap();
+    let after: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(after["display_name"], "Nguyễn Văn Ân");
+    assert_eq!(after["active"], false, "not reactivated");
+    assert_eq!(after["groups"][0]["id"], group, "responsible groups kept");
+}
