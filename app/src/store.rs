@@ -595,6 +595,30 @@ pub async fn last_sync() -> StoreResult<Option<f64>> {
 
 // ---- photos ------------------------------------------------------------------------------
 
+/// A value stored without serde (a photo holds a Blob, which serde cannot carry).
+async fn get_raw(store: &ObjectStore<'_>, key: &str) -> StoreResult<Option<wasm_bindgen::JsValue>> {
+    store
+        .get(key.to_owned())
+        .primitive()
+        .map_err(err)?
+        .await
+        .map_err(err)
+}
+
+/// Every photo in the store, read in the caller's transaction.
+async fn all_photos(store: &ObjectStore<'_>) -> StoreResult<Vec<LocalPhoto>> {
+    let all = store
+        .get_all::<wasm_bindgen::JsValue>()
+        .primitive()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    Ok(all
+        .filter_map(Result::ok)
+        .filter_map(|v| local_photo(&v))
+        .collect())
+}
+
 /// A photo waiting on the phone: its reference as the record holds it, and the image.
 #[derive(Clone)]
 pub struct LocalPhoto {
@@ -632,12 +656,7 @@ pub async fn save_photo(reference: &Value, blob: &web_sys::Blob) -> StoreResult<
         .build()
         .map_err(err)?;
     let store = tx.object_store(PHOTOS).map_err(err)?;
-    let existing: Option<wasm_bindgen::JsValue> = store
-        .get(sha.clone())
-        .primitive()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    let existing = get_raw(&store, &sha).await?;
     if existing.is_none() {
         store
             .put(wasm_bindgen::JsValue::from(obj))
@@ -667,12 +686,7 @@ pub async fn photo(sha: &str) -> StoreResult<Option<LocalPhoto>> {
     let db = db().await?;
     let tx = db.transaction(PHOTOS).build().map_err(err)?;
     let store = tx.object_store(PHOTOS).map_err(err)?;
-    let v: Option<wasm_bindgen::JsValue> = store
-        .get(sha.to_owned())
-        .primitive()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    let v = get_raw(&store, sha).await?;
     Ok(v.as_ref().and_then(local_photo))
 }
 
@@ -691,15 +705,9 @@ pub async fn photos_to_upload() -> StoreResult<Vec<LocalPhoto>> {
     let named = photo_use(&drafts().await?, &records().await?).by_records;
     let tx = db.transaction(PHOTOS).build().map_err(err)?;
     let store = tx.object_store(PHOTOS).map_err(err)?;
-    let all = store
-        .get_all::<wasm_bindgen::JsValue>()
-        .primitive()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
-    Ok(all
-        .filter_map(Result::ok)
-        .filter_map(|v| local_photo(&v))
+    Ok(all_photos(&store)
+        .await?
+        .into_iter()
         .filter(|p| !p.uploaded && named.contains(&p.sha256))
         .collect())
 }
@@ -761,12 +769,7 @@ pub async fn mark_photo_uploaded(sha: &str) -> StoreResult<()> {
         .build()
         .map_err(err)?;
     let store = tx.object_store(PHOTOS).map_err(err)?;
-    let v: Option<wasm_bindgen::JsValue> = store
-        .get(sha.to_owned())
-        .primitive()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    let v = get_raw(&store, sha).await?;
     if let Some(v) = v {
         js_sys::Reflect::set(&v, &"uploaded".into(), &true.into()).map_err(|e| format!("{e:?}"))?;
         store
@@ -810,14 +813,8 @@ pub async fn forget_sent_photos() -> StoreResult<()> {
         .map_err(err)?;
     let usage = photo_use(&drafts, &records);
     let store = read_all(PHOTOS)?;
-    let all = store
-        .get_all::<wasm_bindgen::JsValue>()
-        .primitive()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
     let day_ago = js_sys::Date::now() - 86_400_000.0;
-    for p in all.filter_map(Result::ok).filter_map(|v| local_photo(&v)) {
+    for p in all_photos(&store).await? {
         let needed = usage.still_needed.contains(&p.sha256);
         let unsent_but_named = !p.uploaded && usage.by_records.contains(&p.sha256);
         // A photo never sent is kept a day whatever happens, in case a draft naming it is
