@@ -433,14 +433,25 @@ async fn pull(
     .bind(limit + 1)
     .fetch_all(&state.db.pool)
     .await?;
+    // The caller's own records, within their current place: someone moved to another group or
+    // ward no longer follows what happens to the old place's records.
+    let (in_group, in_ward) = match caller.role {
+        Role::GroupLeader => (Some(caller.group_id.unwrap_or(-1)), None),
+        Role::Officer | Role::Supervisor => (None, Some(caller.ward_id.unwrap_or(-1))),
+        Role::Admin => (Some(-1), None),
+    };
     let records = sqlx::query(
         "SELECT id, form_key, form_version, status, updated_at, status_note, seq, group_id FROM records \
-         WHERE author_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+         WHERE author_id = $1 AND seq > $2 AND seq <= $3 \
+           AND ($5 IS NULL OR group_id = $5) AND ($6 IS NULL OR ward_id = $6) \
+         ORDER BY seq LIMIT $4",
     )
     .bind(caller.user_id)
     .bind(query.cursor)
     .bind(snapshot)
     .bind(limit + 1)
+    .bind(in_group)
+    .bind(in_ward)
     .fetch_all(&state.db.pool)
     .await?;
 

@@ -679,3 +679,56 @@ async fn an_accepted_record_and_a_sign_in_survive_a_restart() {
     // The restart loads the built-in forms and the demo accounts again without duplicating them.
     assert_eq!(app.pull(&lan, 0).await.changes.len(), builtin_forms() + 1);
 }
+
+#[tokio::test]
+async fn someone_moved_to_another_ward_no_longer_follows_the_old_wards_records() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let hoa = app.login("canbo").await;
+    let me = app.me(&hoa).await;
+    let group = me.groups[0].id;
+    let report = valid_report(group);
+    let id = report.id;
+    assert_eq!(
+        app.push_ok(&hoa, vec![report]).await,
+        [PushOutcome::Accepted]
+    );
+    let mine = |page: &domain::sync::PullResponse| {
+        page.changes
+            .iter()
+            .filter(|c| matches!(c, Change::Record(r) if r.id == id))
+            .count()
+    };
+    assert_eq!(mine(&app.pull(&hoa, 0).await), 1);
+
+    // The officer is moved to Xuân La and signs in there.
+    let wards: serde_json::Value = app
+        .get(&admin, "/api/admin/wards")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let xuan_la = wards
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "Xuân La")
+        .unwrap()["id"]
+        .clone();
+    let resp = app
+        .request(reqwest::Method::PUT, &format!("/api/admin/users/{}", me.user_id), Some(&admin))
+        .json(&json!({"username": "canbo", "display_name": me.display_name, "role": "officer", "ward_id": xuan_la}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let hoa = app.login("canbo").await;
+    assert_eq!(
+        mine(&app.pull(&hoa, 0).await),
+        0,
+        "the old ward's record is not pulled"
+    );
+    // The record itself stays with its ward.
+    let boss = app.login("truongcong").await;
+    assert_eq!(app.record(&boss, id).await.summary.id, id);
+}
