@@ -75,11 +75,15 @@ test('a draft keeps its form version when a new version is published', async () 
     await fillRequired(p, { location: 'Ngõ 9 Nhật Tân', description: 'Báo cáo theo phiên bản 2.' });
     await p.getByLabel('Người chứng kiến').fill('Bà Lan bán nước');
     await p.getByTestId('submit').click();
+    // Back on the list with both records there, then nothing left waiting.
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid=my-records] > li').length === 2, null, { timeout: 30_000 });
     await waitForWaiting(p, 0, 60_000);
+    assert.equal(await p.locator('[data-testid=my-records] > li.state-rejected').count(), 0,
+      await p.getByTestId('my-records').textContent());
 
     const sup = await server.login('truongcong');
     const list = (await server.api(sup, '/api/records')).body;
-    const byHeadline = (t) => list.find((r) => r.headline.includes(t));
+    const byHeadline = (t) => list.find((r) => r.headline.includes(t)) ?? assert.fail(`no record like ${t} in ${JSON.stringify(list.map((r) => r.headline))}`);
     assert.equal(byHeadline('Ngõ 7 Nhật Tân').form_version, 1);
     const second = byHeadline('Ngõ 9 Nhật Tân');
     assert.equal(second.form_version, 2);
