@@ -164,6 +164,7 @@ pub fn SyncBar() -> impl IntoView {
             {move || status.problem.get().map(|p| match p {
                 sync::Problem::Offline => view! { <p class="notice offline">{state.t(Msg::Offline)}</p> }.into_any(),
                 sync::Problem::Server(m) => view! { <p class="notice error">{state.t(Msg::ServerProblem)}" "{m}</p> }.into_any(),
+                sync::Problem::Storage => view! { <p class="notice error" role="alert">{state.t(Msg::StorageProblem)}</p> }.into_any(),
                 sync::Problem::SessionExpired(_) => view! {
                     <div class="notice error">
                         <p>{state.t(Msg::SessionExpired)}</p>

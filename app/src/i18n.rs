@@ -150,6 +150,7 @@ catalogue! {
     PhotoGallery => "Chọn ảnh có sẵn", "Choose a photo";
     WorkInProgress => "Đang xử lý ảnh hoặc vị trí, vui lòng đợi…", "A photo or position is still being processed, please wait…";
     Rename => "Đổi tên", "Rename";
+    StorageProblem => "Không ghi được vào bộ nhớ của máy (có thể đã đầy). Hãy giải phóng dung lượng rồi thử lại; những gì đã lưu vẫn còn.", "The phone's storage refused to save (it may be full). Free some space and try again; what was saved before is kept.";
     PhotoWaiting => "Ảnh đang được gửi lên", "Photo still uploading";
     StoragePersisted => "Dữ liệu được trình duyệt giữ lâu dài", "The browser keeps this data permanently";
     StorageNotPersisted => "Trình duyệt có thể xóa dữ liệu khi máy đầy bộ nhớ", "The browser may delete this data when the phone runs out of space";

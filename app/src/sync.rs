@@ -22,6 +22,8 @@ pub enum Problem {
     Offline,
     SessionExpired(String),
     Server(String),
+    /// The phone's own storage refused a write (full, or the browser is clearing it).
+    Storage,
 }
 
 /// What the app shows about sync; all signals, so any view can read them.
@@ -138,6 +140,10 @@ async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedRecei
                 Err(ApiError::Offline) => {
                     failures += 1;
                     status.problem.set(Some(Problem::Offline));
+                }
+                Err(ApiError::Server { status: 0, .. }) => {
+                    failures += 1;
+                    status.problem.set(Some(Problem::Storage));
                 }
                 Err(e @ ApiError::Server { .. }) => {
                     failures += 1;

@@ -93,7 +93,14 @@ pub fn build_app(root: &Path) -> Result<Vec<Asset>> {
     let mut precache: Vec<String> = vec!["/index.html".into(), "/manifest.webmanifest".into()];
     precache.extend(icons);
     precache.extend(assets.iter().map(|a| format!("/assets/{a}")));
-    let version = hex::encode(&Sha256::digest(precache.join("\n").as_bytes())[..6]);
+    // The version changes when any precached file's content does (the manifest and icons keep
+    // their names), so phones install the new build.
+    let mut hasher = Sha256::new();
+    for path in &precache {
+        hasher.update(path.as_bytes());
+        hasher.update(std::fs::read(dist.join(path.trim_start_matches('/')))?);
+    }
+    let version = hex::encode(&hasher.finalize()[..6]);
     let precache_js = format!(
         "[{}]",
         precache

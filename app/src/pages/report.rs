@@ -193,6 +193,7 @@ pub struct Pending(pub RwSignal<u32>);
 /// The editing context every field of the form shares.
 #[derive(Clone, Copy)]
 struct Editor {
+    lang: RwSignal<domain::Lang>,
     draft: RwSignal<Draft>,
     errors: Memo<Vec<FieldError>>,
     visibility: Memo<Visibility>,
@@ -212,7 +213,10 @@ impl Editor {
                     }
                 }
                 Err(e) => {
-                    let _ = self.saving_error.try_set(Some(e));
+                    leptos::logging::error!("draft not saved: {e}");
+                    let lang = self.lang.try_get_untracked().unwrap_or_default();
+                    let msg = crate::i18n::Msg::StorageProblem.text(lang);
+                    let _ = self.saving_error.try_set(Some(msg.to_owned()));
                 }
             }
         });
@@ -284,6 +288,7 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
     let pending = RwSignal::new(0u32);
     provide_context(Pending(pending));
     let ed = Editor {
+        lang: state.lang,
         draft,
         errors,
         visibility,
@@ -325,7 +330,11 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
                     status.wake();
                     navigate("/", Default::default());
                 }
-                Err(e) => ed.saving_error.set(Some(e)),
+                Err(e) => {
+                    leptos::logging::error!("record not submitted: {e}");
+                    ed.saving_error
+                        .set(Some(state.t(Msg::StorageProblem).to_owned()));
+                }
             }
         });
     };
