@@ -130,8 +130,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Form(FormCommand::List) => {
             form_list(&db, lang).await.map_err(|e| format!("{e:#}"))
         }
-        Command::User(c) => crate::error::in_language(lang, user_command(&db, c, lang)).await,
-        Command::Ward(c) => crate::error::in_language(lang, ward_command(&db, c, lang)).await,
+        Command::User(c) => {
+            let work = crate::error::in_language(lang, user_command(&db, c, lang));
+            crate::db::from_source(cli_source(), work).await
+        }
+        Command::Ward(c) => {
+            let work = crate::error::in_language(lang, ward_command(&db, c, lang));
+            crate::db::from_source(cli_source(), work).await
+        }
     };
     db.close().await;
     Ok(match result {
@@ -206,6 +212,15 @@ pub async fn form_list(db: &Db, lang: Lang) -> anyhow::Result<String> {
         }
     }
     Ok(out.join("\n"))
+}
+
+/// How the audit trail names a change made on the command line: `command line: user@host`.
+pub fn cli_source() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "?".into());
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    format!("command line: {user}@{}", host.trim())
 }
 
 /// An error as the command line prints it: the message and each field's reason.

@@ -346,7 +346,21 @@ pub struct Audit<'a> {
     pub detail: &'a str,
 }
 
+tokio::task_local! {
+    /// Where changes with no signed-in actor come from (the command line and its OS user).
+    static AUDIT_SOURCE: String;
+}
+
+/// Runs `f` with its audit entries marked as coming from `source` when they have no actor.
+pub async fn from_source<F: std::future::Future>(source: String, f: F) -> F::Output {
+    AUDIT_SOURCE.scope(source, f).await
+}
+
 pub async fn record_audit(conn: &mut sqlx::AnyConnection, entry: Audit<'_>) -> sqlx::Result<()> {
+    let source = (entry.actor.is_none() && entry.detail.is_empty())
+        .then(|| AUDIT_SOURCE.try_with(Clone::clone).ok())
+        .flatten();
+    let detail = source.as_deref().unwrap_or(entry.detail);
     sqlx::query(
         "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail, ward_id, before_state, after_state) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -356,7 +370,7 @@ pub async fn record_audit(conn: &mut sqlx::AnyConnection, entry: Audit<'_>) -> s
     .bind(entry.action)
     .bind(entry.entity)
     .bind(entry.entity_id)
-    .bind(entry.detail)
+    .bind(detail)
     .bind(entry.ward_id)
     .bind(entry.before.map(|v| v.to_string()))
     .bind(entry.after.map(|v| v.to_string()))

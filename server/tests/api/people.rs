@@ -1095,3 +1095,35 @@ async fn an_edit_that_leaves_out_state_and_groups_keeps_them() {
     assert_eq!(after["active"], false, "not reactivated");
     assert_eq!(after["groups"][0]["id"], group, "responsible groups kept");
 }
+
+#[tokio::test]
+async fn changes_made_on_the_command_line_say_so_in_the_audit_trail() {
+    let app = spawn_app().await;
+    let db = server::cli::open(&app.database_url).await.unwrap();
+    let add = server::cli::UserCommand::Add {
+        username: "lan.tt".into(),
+        name: "Trần Thị Lan".into(),
+        role: "group_leader".into(),
+        ward: None,
+        group: Some(1),
+        groups: Vec::new(),
+        password_stdin: false,
+    };
+    let work = server::cli::user_command(&db, &add, domain::Lang::En);
+    let out = server::db::from_source(server::cli::cli_source(), work)
+        .await
+        .unwrap();
+    assert!(out.starts_with("added lan.tt (Trần Thị Lan)"), "{out}");
+    assert!(
+        out.contains("\npassword: "),
+        "a made-up password is printed once: {out}"
+    );
+    let admin = app.login("admin").await;
+    let entries = app.audit(&admin, "action=user.create").await;
+    let entry = entries
+        .iter()
+        .find(|e| e.after.as_ref().is_some_and(|a| a["username"] == "lan.tt"))
+        .unwrap();
+    assert_eq!(entry.actor, None);
+    assert!(entry.detail.starts_with("command line: "), "{entry:?}");
+}
