@@ -168,3 +168,32 @@ test('a push answered "too large" is split until it fits; a record too large alo
     await server.kill();
   }
 });
+
+test('a push whose answer never comes is abandoned after a minute and sent again, once', async () => {
+  const server = await (await Server.create()).start();
+  const proxy = await new Proxy(server).start();
+  const phone = await launch(tempDir('phone'));
+  try {
+    const p = await page(phone);
+    await signIn(p, proxy.url, 'totruong');
+    await waitForServiceWorker(p);
+    // The first push reaches nowhere: the connection stays open and silent (a dead 3G link).
+    let held = null;
+    proxy.intercept = async (req, body, forward, res) => {
+      if (req.url !== '/api/sync/push' || held) return 'forward';
+      held = res;
+      return 'handled';
+    };
+    await fileReport(p, { location: 'Sóng yếu trong hẻm', description: 'Kết nối treo, không trả lời.' });
+    while (!held) await new Promise((r) => setTimeout(r, 100));
+    // The phone gives up on it by itself and the next attempt goes through.
+    await waitForWaiting(p, 0, 120_000);
+    held.socket?.destroy();
+    const rows = (await wardRecords(server)).filter((r) => r.headline.includes('Sóng yếu trong hẻm'));
+    assert.equal(rows.length, 1);
+  } finally {
+    await phone.close();
+    await proxy.stop();
+    await server.kill();
+  }
+});

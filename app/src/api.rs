@@ -27,8 +27,15 @@ impl ApiError {
     }
 }
 
+/// No request waits longer than this: a connection that stalls in a basement must not hold the
+/// sync engine (it fails as "offline" and is retried with back-off).
+const REQUEST_TIMEOUT_MS: u32 = 60_000;
+
 fn with_headers(req: RequestBuilder, token: Option<&str>, lang: Lang) -> RequestBuilder {
-    let req = req.header("Accept-Language", lang.code());
+    let timeout = web_sys::AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS);
+    let req = req
+        .header("Accept-Language", lang.code())
+        .abort_signal(Some(&timeout));
     match token {
         Some(t) => req.header("Authorization", &format!("Bearer {t}")),
         None => req,
