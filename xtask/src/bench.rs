@@ -91,7 +91,7 @@ impl Server {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = dir.join("wardbook.log");
         let out = File::create(&log)?;
-        let child = Command::new(root.join("target/release/wardbook"))
+        let child = Command::new(crate::target_dir(root).join("release/wardbook"))
             .arg("--demo")
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--database-url")
@@ -498,7 +498,10 @@ fn startup(root: &Path) -> Result<()> {
     crate::sh(
         std::process::Command::new("node")
             .arg(root.join("tests/bench_startup.mjs"))
-            .env("WARDBOOK_BIN", root.join("target/release/wardbook"))
+            .env(
+                "WARDBOOK_BIN",
+                crate::target_dir(root).join("release/wardbook"),
+            )
             .env("WARDBOOK_DIST", root.join("dist")),
     )
 }
@@ -519,7 +522,10 @@ fn render(root: &Path) -> Result<()> {
     crate::sh(
         std::process::Command::new("node")
             .arg(root.join("tests/bench_render.mjs"))
-            .env("WARDBOOK_BIN", root.join("target/debug/wardbook"))
+            .env(
+                "WARDBOOK_BIN",
+                crate::target_dir(root).join("debug/wardbook"),
+            )
             .env("WARDBOOK_DIST", root.join("dist")),
     )
 }

@@ -32,12 +32,12 @@ pub fn build_app(root: &Path) -> Result<Vec<Asset>> {
         "--profile",
         "wasm-release",
     ])?;
-    let bindgen_out = root.join("target/wasm-bindgen");
+    let bindgen_out = crate::target_dir(root).join("wasm-bindgen");
     let _ = std::fs::remove_dir_all(&bindgen_out);
     sh(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&bindgen_out)
-        .arg(root.join("target/wasm32-unknown-unknown/wasm-release/app.wasm")))?;
+        .arg(crate::target_dir(root).join("wasm32-unknown-unknown/wasm-release/app.wasm")))?;
     let wasm = bindgen_out.join("app_bg.wasm");
     let optimized = bindgen_out.join("app_bg.opt.wasm");
     sh(Command::new(tools::wasm_opt(root))

@@ -19,6 +19,15 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the workspace), else
+/// `target/` in the workspace.
+pub fn target_dir(root: &std::path::Path) -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root.join(dir),
+        _ => root.join("target"),
+    }
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = project_root();
@@ -44,7 +53,7 @@ fn main() -> Result<()> {
 fn run(root: &std::path::Path, extra: &[String]) -> Result<()> {
     dist::build_app(root)?;
     cargo(&["build", "--release", "-p", "server"])?;
-    let mut cmd = Command::new(root.join("target/release/wardbook"));
+    let mut cmd = Command::new(target_dir(root).join("release/wardbook"));
     // `cargo xtask run -- --listen 0.0.0.0:8080`: everything after `--` is the server's.
     let extra = extra.strip_prefix(&["--".to_owned()]).unwrap_or(extra);
     cmd.arg("--demo").args(extra);

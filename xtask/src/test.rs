@@ -64,7 +64,10 @@ pub fn run(root: &Path) -> Result<()> {
     cargo(&["build", "-p", "server"])?;
     sh(Command::new("node")
         .args(["--test", "--test-concurrency=1", "tests/"])
-        .env("WARDBOOK_BIN", root.join("target/debug/wardbook"))
+        .env(
+            "WARDBOOK_BIN",
+            crate::target_dir(root).join("debug/wardbook"),
+        )
         .env("WARDBOOK_DIST", root.join("dist")))?;
     println!("\nall tests passed");
     Ok(())
