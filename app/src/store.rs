@@ -193,7 +193,11 @@ async fn put_one<T: Serialize>(name: &str, key: String, value: &T) -> StoreResul
 async fn get_all<T: serde::de::DeserializeOwned>(name: &str) -> StoreResult<Vec<T>> {
     let db = db().await?;
     let tx = db.transaction(name).build().map_err(err)?;
-    let store = tx.object_store(name).map_err(err)?;
+    all_in(&tx.object_store(name).map_err(err)?).await
+}
+
+/// Every value of a store, inside the caller's transaction.
+async fn all_in<T: serde::de::DeserializeOwned>(store: &ObjectStore<'_>) -> StoreResult<Vec<T>> {
     let iter = store
         .get_all::<T>()
         .serde()
@@ -268,14 +272,7 @@ pub async fn forget_sent_records() -> StoreResult<()> {
         .build()
         .map_err(err)?;
     let records = tx.object_store(RECORDS).map_err(err)?;
-    let all: Vec<LocalRecord> = records
-        .get_all::<LocalRecord>()
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?
-        .collect::<Result<_, _>>()
-        .map_err(err)?;
+    let all: Vec<LocalRecord> = all_in(&records).await?;
     for r in all.into_iter().filter(|r| r.state == LocalState::Synced) {
         records.delete(r.id).await.map_err(err)?;
     }
@@ -794,25 +791,10 @@ pub async fn forget_sent_photos() -> StoreResult<()> {
         .with_mode(TransactionMode::Readwrite)
         .build()
         .map_err(err)?;
-    let read_all = |name| -> StoreResult<ObjectStore<'_>> { tx.object_store(name).map_err(err) };
-    let drafts: Vec<Draft> = read_all(DRAFTS)?
-        .get_all::<Draft>()
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?
-        .collect::<Result<_, _>>()
-        .map_err(err)?;
-    let records: Vec<LocalRecord> = read_all(RECORDS)?
-        .get_all::<LocalRecord>()
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?
-        .collect::<Result<_, _>>()
-        .map_err(err)?;
+    let drafts: Vec<Draft> = all_in(&tx.object_store(DRAFTS).map_err(err)?).await?;
+    let records: Vec<LocalRecord> = all_in(&tx.object_store(RECORDS).map_err(err)?).await?;
     let usage = photo_use(&drafts, &records);
-    let store = read_all(PHOTOS)?;
+    let store = tx.object_store(PHOTOS).map_err(err)?;
     let day_ago = js_sys::Date::now() - 86_400_000.0;
     for p in all_photos(&store).await? {
         let needed = usage.still_needed.contains(&p.sha256);
