@@ -313,13 +313,7 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
         ),
         e => e.into(),
     })?;
-    for g in &groups {
-        sqlx::query("INSERT INTO officer_groups (user_id, group_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(g)
-            .execute(&mut *tx)
-            .await?;
-    }
+    set_officer_groups(&mut tx, id, &groups).await?;
     let after = user(&mut tx, id).await?;
     record_audit(
         &mut tx,
@@ -337,6 +331,26 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// An officer's responsible groups become exactly `groups`.
+async fn set_officer_groups(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    groups: &[i64],
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM officer_groups WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for g in groups {
+        sqlx::query("INSERT INTO officer_groups (user_id, group_id) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(g)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn revoke_sessions(conn: &mut sqlx::AnyConnection, user_id: i64) -> AppResult<u64> {
@@ -390,17 +404,7 @@ pub async fn update_user(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM officer_groups WHERE user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    for g in &groups {
-        sqlx::query("INSERT INTO officer_groups (user_id, group_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(g)
-            .execute(&mut *tx)
-            .await?;
-    }
+    set_officer_groups(&mut tx, id, &groups).await?;
     let moved = before.role != input.role
         || before.ward.as_ref().map(|w| w.id) != ward
         || before.group.as_ref().map(|g| g.id) != group;
