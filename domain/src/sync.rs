@@ -10,6 +10,9 @@ use crate::validate::FieldError;
 
 /// Most records one push may carry.
 pub const MAX_PUSH_BATCH: usize = 200;
+/// Most field errors one push answer lists, over all its records (each record lists at most
+/// [`crate::validate::MAX_ERRORS_PER_RECORD`]); the rest are counted in the records' messages.
+pub const MAX_ERRORS_PER_PUSH: usize = 400;
 /// Most changes one pull page returns.
 pub const MAX_PULL_PAGE: u32 = 500;
 

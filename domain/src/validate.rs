@@ -280,17 +280,78 @@ pub fn prune(form: &FormDef, data: &Map<String, Value>) -> Map<String, Value> {
 
 /// Validates `data` against `form`; an empty result means the record may be stored.
 pub fn validate(form: &FormDef, data: &Map<String, Value>, lang: Lang) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    let scope = Scope::new(&form.fields, data, None);
-    check_scope(&scope, "", lang, &mut errors);
-    errors
+    validate_at_most(form, data, lang, usize::MAX).errors
 }
 
-fn check_scope(scope: &Scope<'_>, prefix: &str, lang: Lang, errors: &mut Vec<FieldError>) {
+/// The most field errors the server reports for one record: enough to correct a record made by
+/// hand, while a record with thousands of bad keys cannot make an answer far larger than itself.
+pub const MAX_ERRORS_PER_RECORD: usize = 20;
+/// The longest field path an error repeats back (only unknown keys are ever this long).
+pub const MAX_ERROR_PATH: usize = 100;
+
+/// The first `max` errors of a record, and how many more there were.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Errors {
+    pub errors: Vec<FieldError>,
+    pub omitted: usize,
+}
+
+impl Errors {
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty() && self.omitted == 0
+    }
+}
+
+/// Validates like [`validate`], but keeps at most `max` errors (counting the rest) and cuts
+/// field paths to [`MAX_ERROR_PATH`] characters, so what it returns is bounded whatever the
+/// input.
+pub fn validate_at_most(
+    form: &FormDef,
+    data: &Map<String, Value>,
+    lang: Lang,
+    max: usize,
+) -> Errors {
+    let mut sink = Sink {
+        lang,
+        max,
+        out: Errors::default(),
+    };
+    let scope = Scope::new(&form.fields, data, None);
+    check_scope(&scope, "", &mut sink);
+    sink.out
+}
+
+/// Where errors go: the first `max` are kept (with their message), the rest only counted.
+struct Sink {
+    lang: Lang,
+    max: usize,
+    out: Errors,
+}
+
+impl Sink {
+    fn push(&mut self, field: String, violation: Violation) {
+        if self.out.errors.len() >= self.max {
+            self.out.omitted += 1;
+            return;
+        }
+        let field = if field.chars().count() > MAX_ERROR_PATH {
+            let mut cut: String = field.chars().take(MAX_ERROR_PATH).collect();
+            cut.push('…');
+            cut
+        } else {
+            field
+        };
+        self.out
+            .errors
+            .push(FieldError::new(field, violation, self.lang));
+    }
+}
+
+fn check_scope(scope: &Scope<'_>, prefix: &str, errors: &mut Sink) {
     let path = |key: &str| format!("{prefix}{key}");
     for key in scope.data.keys() {
         if !scope.fields.iter().any(|f| &f.key == key) {
-            errors.push(FieldError::new(path(key), Violation::UnknownField, lang));
+            errors.push(path(key), Violation::UnknownField);
         }
     }
     for (i, field) in scope.fields.iter().enumerate() {
@@ -298,17 +359,13 @@ fn check_scope(scope: &Scope<'_>, prefix: &str, lang: Lang, errors: &mut Vec<Fie
         let blank = is_blank(value);
         if !scope.shown(i) {
             if !blank {
-                errors.push(FieldError::new(
-                    path(&field.key),
-                    Violation::NotApplicable,
-                    lang,
-                ));
+                errors.push(path(&field.key), Violation::NotApplicable);
             }
             continue;
         }
         if blank {
             if field.required {
-                errors.push(FieldError::new(path(&field.key), Violation::Required, lang));
+                errors.push(path(&field.key), Violation::Required);
             }
             continue;
         }
@@ -319,41 +376,30 @@ fn check_scope(scope: &Scope<'_>, prefix: &str, lang: Lang, errors: &mut Vec<Fie
         } = &field.kind
         {
             let Value::Array(rows) = value else {
-                errors.push(FieldError::new(path(&field.key), Violation::NotAList, lang));
+                errors.push(path(&field.key), Violation::NotAList);
                 continue;
             };
             if let Some(min) = min_rows.filter(|m| rows.len() < *m as usize) {
-                errors.push(FieldError::new(
-                    path(&field.key),
-                    Violation::TooFewItems { min },
-                    lang,
-                ));
+                errors.push(path(&field.key), Violation::TooFewItems { min });
             }
             if rows.len() > *max_rows as usize {
                 let v = Violation::TooManyItems { max: *max_rows };
-                errors.push(FieldError::new(path(&field.key), v, lang));
+                errors.push(path(&field.key), v);
                 continue;
             }
             for (n, row) in rows.iter().enumerate() {
                 let row_prefix = format!("{prefix}{}[{n}].", field.key);
                 match row {
-                    Value::Object(row) => check_scope(
-                        &Scope::new(fields, row, Some(scope)),
-                        &row_prefix,
-                        lang,
-                        errors,
-                    ),
-                    _ => errors.push(FieldError::new(
-                        format!("{prefix}{}[{n}]", field.key),
-                        Violation::NotAList,
-                        lang,
-                    )),
+                    Value::Object(row) => {
+                        check_scope(&Scope::new(fields, row, Some(scope)), &row_prefix, errors)
+                    }
+                    _ => errors.push(format!("{prefix}{}[{n}]", field.key), Violation::NotAList),
                 }
             }
             continue;
         }
         if let Some(v) = check_value(&field.kind, value) {
-            errors.push(FieldError::new(path(&field.key), v, lang));
+            errors.push(path(&field.key), v);
         }
     }
 }

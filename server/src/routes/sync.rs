@@ -15,9 +15,9 @@ use domain::form::FormDef;
 use domain::record::{RecordEnvelope, RecordStatus};
 use domain::sync::{
     Change, PullQuery, PullResponse, PushOutcome, PushRequest, PushResponse, PushResult,
-    RecordState, MAX_PULL_PAGE, MAX_PUSH_BATCH,
+    RecordState, MAX_ERRORS_PER_PUSH, MAX_PULL_PAGE, MAX_PUSH_BATCH,
 };
-use domain::validate::validate;
+use domain::validate::{validate_at_most, MAX_ERRORS_PER_RECORD};
 use domain::Lang;
 use sqlx::{Connection, Row};
 
@@ -97,6 +97,21 @@ fn conflict_message(lang: Lang) -> String {
     }
 }
 
+fn invalid_message(lang: Lang, omitted: usize) -> String {
+    match (lang, omitted) {
+        (Lang::Vi, 0) => "Hồ sơ có mục chưa hợp lệ; hãy sửa rồi gửi lại.".into(),
+        (Lang::En, 0) => "Some fields are not valid; correct them and send again.".into(),
+        (Lang::Vi, n) => {
+            format!(
+                "Hồ sơ có mục chưa hợp lệ (còn {n} lỗi khác không hiển thị); hãy sửa rồi gửi lại."
+            )
+        }
+        (Lang::En, n) => {
+            format!("Some fields are not valid ({n} more problems not shown); correct them and send again.")
+        }
+    }
+}
+
 fn rejected(message: String) -> PushOutcome {
     PushOutcome::Rejected {
         message,
@@ -160,6 +175,7 @@ async fn push(
     // Decide what can be stored before opening the write transaction, so it stays short.
     let mut first_of: HashMap<&str, usize> = HashMap::new();
     let mut fresh: Vec<usize> = Vec::new();
+    let mut error_budget = MAX_ERRORS_PER_PUSH;
     for (i, rec) in records.iter().enumerate() {
         let known = already
             .get(&ids[i])
@@ -220,13 +236,16 @@ async fn push(
             }));
             continue;
         }
-        let errors = validate(form, &rec.data, lang);
-        if !errors.is_empty() {
-            let message = match lang {
-                Lang::Vi => "Hồ sơ có mục chưa hợp lệ; hãy sửa rồi gửi lại.".into(),
-                Lang::En => "Some fields are not valid; correct them and send again.".into(),
-            };
-            outcomes[i] = Some(PushOutcome::Rejected { message, errors });
+        // Errors are bounded per record and per answer, so that a small push of junk cannot
+        // make a huge answer: past the budget a record is refused with its count only.
+        let max = MAX_ERRORS_PER_RECORD.min(error_budget);
+        let found = validate_at_most(form, &rec.data, lang, max);
+        if !found.is_empty() {
+            error_budget -= found.errors.len();
+            outcomes[i] = Some(PushOutcome::Rejected {
+                message: invalid_message(lang, found.omitted),
+                errors: found.errors,
+            });
             continue;
         }
         // Only a copy that passed every check counts as "already in this batch".

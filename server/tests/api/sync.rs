@@ -732,3 +732,108 @@ async fn someone_moved_to_another_ward_no_longer_follows_the_old_wards_records()
     let boss = app.login("truongcong").await;
     assert_eq!(app.record(&boss, id).await.summary.id, id);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bounded answers
+// ---------------------------------------------------------------------------------------------
+
+/// Pushes `records` as raw JSON and returns (request bytes, status, answer bytes).
+async fn push_sizes(
+    app: &TestApp,
+    token: &str,
+    records: &[domain::record::RecordEnvelope],
+) -> (usize, StatusCode, String) {
+    let body = serde_json::to_string(&json!({ "records": records })).unwrap();
+    let sent = body.len();
+    let resp = app
+        .request(reqwest::Method::POST, "/api/sync/push", Some(token))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (sent, status, resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_push_of_records_with_hundreds_of_unknown_keys_answers_less_than_its_own_size() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    let batch: Vec<_> = (0..MAX_PUSH_BATCH)
+        .map(|n| {
+            let mut r = valid_report(group);
+            for k in 0..800 {
+                r.data.insert(format!("x{k}"), json!(n));
+            }
+            r
+        })
+        .collect();
+    let (sent, status, answer) = push_sizes(&app, &lan, &batch).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        &answer[..answer.len().min(500)]
+    );
+    assert!(
+        answer.len() < sent,
+        "the answer ({} bytes) is larger than the push ({sent} bytes)",
+        answer.len()
+    );
+    let body: domain::sync::PushResponse = serde_json::from_str(&answer).unwrap();
+    assert_eq!(
+        body.results.len(),
+        MAX_PUSH_BATCH,
+        "every record is answered"
+    );
+    let mut listed = 0;
+    for r in &body.results {
+        let PushOutcome::Rejected { message, errors } = &r.outcome else {
+            panic!("a record with unknown keys is refused: {:?}", r.outcome)
+        };
+        assert!(errors.len() <= domain::validate::MAX_ERRORS_PER_RECORD);
+        assert!(message.contains("không hiển thị"), "{message}");
+        listed += errors.len();
+    }
+    assert!(
+        listed <= domain::sync::MAX_ERRORS_PER_PUSH,
+        "{listed} errors"
+    );
+    assert_eq!(app.total_records().await, 0);
+}
+
+#[tokio::test]
+async fn a_push_of_tiny_records_each_missing_every_field_answers_within_a_small_multiple() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    // The smallest records that can be wrong in many ways: every required field is missing.
+    let batch: Vec<_> = (0..MAX_PUSH_BATCH)
+        .map(|_| {
+            let mut r = valid_report(group);
+            r.data.clear();
+            r
+        })
+        .collect();
+    let (sent, status, answer) = push_sizes(&app, &lan, &batch).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        answer.len() < 4 * sent,
+        "the answer ({} bytes) is more than 4x the push ({sent} bytes)",
+        answer.len()
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_key_a_hundred_kilobytes_long_is_not_repeated_back_whole() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    let mut r = valid_report(group);
+    r.data.insert("k".repeat(100_000), json!(1));
+    let (sent, status, answer) = push_sizes(&app, &lan, &[r]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(answer.len() < sent / 10, "{} of {sent}", answer.len());
+}
