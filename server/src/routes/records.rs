@@ -58,8 +58,12 @@ const SUMMARY_JOINS: &str = "FROM records r JOIN residential_groups g ON g.id = 
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    /// Only records received before this time (ms), for paging back.
+    /// Paging back: only records after this one in the list's order — received before this time
+    /// (ms), or at this time with a smaller id. Records of one push share their time, so the
+    /// time alone would skip those on a page boundary; (time, id) is unique and never changes.
     before: Option<i64>,
+    /// The id of the last record of the previous page (with `before`, its `received_at`).
+    before_id: Option<Uuid>,
     limit: Option<i64>,
 }
 
@@ -152,12 +156,17 @@ async fn list(
     let (cond, place) = scope(&caller)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} {SUMMARY_JOINS} WHERE {cond} AND r.received_at < $2 \
-         ORDER BY r.received_at DESC, r.id DESC LIMIT $3"
+        "SELECT {SUMMARY_COLUMNS} {SUMMARY_JOINS} WHERE {cond} \
+         AND (r.received_at < $2 OR (r.received_at = $3 AND r.id < $4)) \
+         ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
     );
+    let before = q.before.unwrap_or(i64::MAX);
     let rows = sqlx::query(&sql)
         .bind(place)
-        .bind(q.before.unwrap_or(i64::MAX))
+        .bind(before)
+        .bind(before)
+        // No id: strictly before the time ("" is below every id).
+        .bind(q.before_id.map(|id| id.to_string()).unwrap_or_default())
         .bind(limit)
         .fetch_all(&state.db.pool)
         .await?;

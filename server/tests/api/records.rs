@@ -87,6 +87,37 @@ async fn the_list_shows_the_newest_first_and_pages_back() {
 }
 
 #[tokio::test]
+async fn paging_back_through_records_of_one_push_shows_each_exactly_once() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    // One push: every record has the same receive time.
+    let batch: Vec<RecordEnvelope> = (0..150).map(|_| valid_report(group)).collect();
+    let outcomes = app.push_ok(&lan, batch.clone()).await;
+    assert!(outcomes.iter().all(is_accepted));
+
+    let mut seen: Vec<Uuid> = Vec::new();
+    let mut path = "/api/records?limit=40".to_owned();
+    for _ in 0..10 {
+        let page: Vec<RecordSummary> = app.get(&boss, &path).await.json().await.unwrap();
+        let Some(last) = page.last() else { break };
+        path = format!(
+            "/api/records?limit=40&before={}&before_id={}",
+            last.received_at, last.id
+        );
+        seen.extend(ids(&page));
+    }
+    let distinct: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(distinct.len(), seen.len(), "a record was listed twice");
+    assert_eq!(
+        seen.len(),
+        batch.len(),
+        "every record of the push is listed"
+    );
+}
+
+#[tokio::test]
 async fn another_wards_supervisor_sees_nothing_and_learns_nothing() {
     let app = spawn_app().await;
     let lan = app.login("totruong").await;
