@@ -1,17 +1,23 @@
 //! The whole test suite, as CI runs it.
 
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::{cargo, dist, sh, tools};
 
 const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub fn run(root: &Path) -> Result<()> {
+    // Every tool first: the wasm lints below need the wasm target on a fresh machine.
+    step("tools");
+    tools::ensure_wasm_target()?;
+    tools::ensure_wasm_bindgen(root)?;
+    tools::ensure_chromium()?;
+
     step("formatting and lints");
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
@@ -35,25 +41,34 @@ pub fn run(root: &Path) -> Result<()> {
     ])?;
 
     step("domain and server tests on SQLite");
-    cargo(&["test", "-p", "domain", "-p", "server", "-p", "xtask"])?;
+    // Whatever the caller's environment says, this pass is the SQLite one.
+    sh(Command::new("cargo")
+        .args(["test", "-p", "domain", "-p", "server", "-p", "xtask"])
+        .env_remove("WARDBOOK_TEST_POSTGRES"))?;
 
-    let pg_url = std::env::var("WARDBOOK_TEST_POSTGRES").unwrap_or_else(|_| POSTGRES_URL.into());
-    if postgres_reachable(&pg_url) {
-        step("server API tests on PostgreSQL");
-        sh(Command::new("cargo")
-            .args(["test", "-p", "server", "--test", "api"])
-            .env("WARDBOOK_TEST_POSTGRES", &pg_url))?;
-    } else {
-        println!(
+    let pg_url = std::env::var("WARDBOOK_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| POSTGRES_URL.into());
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    match postgres_pass(in_ci, postgres_reachable(&pg_url)) {
+        PostgresPass::Run => {
+            step("server API tests on PostgreSQL");
+            sh(Command::new("cargo")
+                .args(["test", "-p", "server", "--test", "api"])
+                .env("WARDBOOK_TEST_POSTGRES", &pg_url))?;
+        }
+        PostgresPass::Skip => println!(
             "\n*** SKIPPED: the PostgreSQL pass — nothing listens at {pg_url}.\n*** Start PostgreSQL \
-             (or set WARDBOOK_TEST_POSTGRES) to run it.\n"
-        );
+             (or set WARDBOOK_TEST_POSTGRES) to run it. In CI (CI set) this fails the run.\n"
+        ),
+        PostgresPass::Fail => bail!(
+            "PostgreSQL is not reachable at {pg_url}, and CI must run the PostgreSQL pass \
+             (start PostgreSQL or set WARDBOOK_TEST_POSTGRES)"
+        ),
     }
 
     step("app tests in headless Chromium (IndexedDB store, outbox)");
-    tools::ensure_wasm_target()?;
-    tools::ensure_wasm_bindgen(root)?;
-    tools::ensure_chromium()?;
     sh(Command::new("cargo")
         .args(["test", "-p", "app", "--target", "wasm32-unknown-unknown"])
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -77,14 +92,101 @@ fn step(name: &str) {
     println!("\n==> {name}");
 }
 
+#[derive(Debug, PartialEq, Eq)]
+enum PostgresPass {
+    Run,
+    Skip,
+    Fail,
+}
+
+/// On a developer's machine a missing PostgreSQL skips its pass (loudly); in CI it fails.
+fn postgres_pass(in_ci: bool, reachable: bool) -> PostgresPass {
+    match (reachable, in_ci) {
+        (true, _) => PostgresPass::Run,
+        (false, false) => PostgresPass::Skip,
+        (false, true) => PostgresPass::Fail,
+    }
+}
+
+/// `host:port` of a PostgreSQL URL: `postgres://[user[:password]@]host[:port][/db][?…]`, the
+/// host a name, an IPv4 address or a bracketed IPv6 one; the port 5432 when not given.
+fn postgres_host_port(url: &str) -> Option<(String, u16)> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        },
+    };
+    let port = match port {
+        Some(p) => p.parse().ok()?,
+        None => 5432,
+    };
+    let host = if host.is_empty() { "localhost" } else { host };
+    Some((host.to_owned(), port))
+}
+
 fn postgres_reachable(url: &str) -> bool {
-    let host_port = url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("127.0.0.1:5432");
-    let addr = host_port
-        .parse()
-        .or_else(|_| format!("{host_port}:5432").parse());
-    addr.is_ok_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+    let Some((host, port)) = postgres_host_port(url) else {
+        return false;
+    };
+    let Ok(addrs) = (host.as_str(), port).to_socket_addrs() else {
+        return false;
+    };
+    addrs
+        .into_iter()
+        .any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_urls_give_their_host_and_port() {
+        let cases = [
+            (
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                ("127.0.0.1", 5432),
+            ),
+            ("postgres://localhost/wardbook", ("localhost", 5432)),
+            ("postgresql://db:6543", ("db", 6543)),
+            (
+                "postgres://u:p%40ss@pg.internal:5433/x?sslmode=require",
+                ("pg.internal", 5433),
+            ),
+            ("postgres://[::1]:5432/postgres", ("::1", 5432)),
+            ("postgres://u@[::1]/postgres", ("::1", 5432)),
+            ("postgres:///postgres", ("localhost", 5432)),
+        ];
+        for (url, (host, port)) in cases {
+            assert_eq!(
+                postgres_host_port(url),
+                Some((host.to_owned(), port)),
+                "{url}"
+            );
+        }
+        assert_eq!(postgres_host_port("postgres://h:notaport/x"), None);
+    }
+
+    #[test]
+    fn a_host_name_that_resolves_is_tried() {
+        // "localhost" must be looked up, not parsed as an address (which fails).
+        let (host, port) = postgres_host_port("postgres://localhost:1/x").unwrap();
+        assert!((host.as_str(), port).to_socket_addrs().is_ok());
+    }
+
+    #[test]
+    fn ci_fails_without_postgres_and_a_laptop_skips() {
+        assert_eq!(postgres_pass(true, false), PostgresPass::Fail);
+        assert_eq!(postgres_pass(false, false), PostgresPass::Skip);
+        assert_eq!(postgres_pass(true, true), PostgresPass::Run);
+        assert_eq!(postgres_pass(false, true), PostgresPass::Run);
+    }
 }
