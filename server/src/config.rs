@@ -67,6 +67,41 @@ pub struct Config {
         global = true
     )]
     pub trusted_proxies: usize,
+    /// Seconds a client may take to send a request's headers, counted from the connection's
+    /// start or the end of its previous answer (so also the idle time of a kept-alive
+    /// connection before it is closed).
+    #[arg(
+        long,
+        env = "WARDBOOK_HEADER_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may pause before the request is answered 408.
+    #[arg(
+        long,
+        env = "WARDBOOK_BODY_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub body_timeout_secs: u64,
+    /// Seconds one request may take as a whole (body and answer) before it is answered 408.
+    #[arg(
+        long,
+        env = "WARDBOOK_REQUEST_TIMEOUT",
+        default_value_t = 120,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+    /// Connections served at once; beyond it a new one is answered 503 and closed. Keep it
+    /// below the process's open-file limit (`ulimit -n`).
+    #[arg(
+        long,
+        env = "WARDBOOK_MAX_CONNECTIONS",
+        default_value_t = 800,
+        global = true
+    )]
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -97,6 +132,17 @@ impl Config {
         peer.map_or_else(|| "unknown".into(), |p| p.to_string())
     }
 
+    /// The listener's limits.
+    pub fn limits(&self) -> crate::serve::Limits {
+        use std::time::Duration;
+        crate::serve::Limits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+
     /// Whether users reach the server over HTTPS (a TLS-terminating proxy in front of it).
     pub fn served_over_tls(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| {
@@ -118,6 +164,10 @@ impl Config {
             photo_store: "memory:".into(),
             public_url: None,
             trusted_proxies: 0,
+            header_timeout_secs: 30,
+            body_timeout_secs: 30,
+            request_timeout_secs: 120,
+            max_connections: 800,
         }
     }
 }

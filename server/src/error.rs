@@ -80,6 +80,9 @@ pub enum AppError {
     PhotoDamaged,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request (or its body) did not arrive in time.
+    #[error("request timed out")]
+    RequestTimeout,
     #[error("too many failed sign-ins")]
     TooManyAttempts { retry_after_secs: i64 },
     #[error(transparent)]
@@ -124,6 +127,7 @@ impl AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -147,6 +151,7 @@ impl AppError {
             AppError::PhotoDamaged => "photo_damaged",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::RequestTimeout => "request_timeout",
             AppError::Internal(_) => "internal",
         }
     }
@@ -203,14 +208,35 @@ impl AppError {
             }
             AppError::MethodNotAllowed if vi => "Địa chỉ này không nhận kiểu yêu cầu đó.".into(),
             AppError::MethodNotAllowed => "This address does not accept that method.".into(),
-            AppError::TooManyAttempts { retry_after_secs } if vi => format!(
+            AppError::TooManyAttempts {
+                retry_after_secs: s,
+            } if vi && *s < 60 => {
+                format!("Đăng nhập sai quá nhiều lần. Hãy thử lại sau {s} giây.")
+            }
+            AppError::TooManyAttempts {
+                retry_after_secs: s,
+            } if vi => format!(
                 "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {} phút.",
-                (retry_after_secs + 59) / 60
+                (s + 59) / 60
             ),
-            AppError::TooManyAttempts { retry_after_secs } => format!(
+            AppError::TooManyAttempts {
+                retry_after_secs: s,
+            } if *s < 60 => {
+                format!("Too many failed sign-ins. Try again in {s} seconds.")
+            }
+            AppError::TooManyAttempts {
+                retry_after_secs: s,
+            } => format!(
                 "Too many failed sign-ins. Try again in {} minutes.",
-                (retry_after_secs + 59) / 60
+                (s + 59) / 60
             ),
+            AppError::RequestTimeout if vi => {
+                "Dữ liệu đến quá chậm nên máy chủ đã ngừng chờ; hãy gửi lại.".into()
+            }
+            AppError::RequestTimeout => {
+                "The request arrived too slowly, so the server stopped waiting; send it again."
+                    .into()
+            }
             AppError::Internal(_) if vi => "Máy chủ gặp lỗi. Hãy thử lại sau.".into(),
             AppError::Internal(_) => "The server had a problem. Please try again later.".into(),
         }
@@ -272,6 +298,9 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(AppJson(v)),
+            Err(rejection) if crate::serve::is_body_timeout(&rejection) => {
+                Err(AppError::RequestTimeout)
+            }
             Err(rejection) => Err(match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,

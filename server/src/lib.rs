@@ -22,8 +22,12 @@ pub mod people;
 pub mod photos;
 /// HTTP routes, one module per area.
 pub mod routes;
+/// The HTTP listener: connection limit and timeouts.
+pub mod serve;
 /// Logging.
 pub mod telemetry;
+/// Slowing down password guessing per (account, address) and per address.
+pub mod throttle;
 /// Static files of the app, caching rules and security headers.
 pub mod web;
 
@@ -42,6 +46,7 @@ pub struct AppState {
     pub db: Db,
     pub photos: photos::PhotoStore,
     pub config: Arc<Config>,
+    pub throttle: Arc<throttle::Throttle>,
 }
 
 /// A built server bound to its listener, so tests can bind port 0 and read the port back.
@@ -64,6 +69,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let photos = photos::PhotoStore::open(&config.photo_store)?;
         let state = AppState {
+            throttle: Arc::new(throttle::Throttle::for_db(&db)),
             db,
             photos,
             config: Arc::new(config),
@@ -89,12 +95,14 @@ impl Application {
         if self.state.config.demo {
             demo::print_accounts();
         }
-        axum::serve(
+        let limits = self.state.config.limits();
+        serve::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            limits,
+            shutdown_signal(),
+            std::time::Duration::from_secs(10),
         )
-        .with_graceful_shutdown(shutdown_signal())
         .await?;
         self.state.db.close().await;
         tracing::info!("wardbook stopped");

@@ -10,6 +10,7 @@ use sqlx::Row;
 use crate::auth::{hash_password, new_token, token_hash, verify_password, Caller};
 use crate::db::{record_audit, Audit};
 use crate::error::{AppError, AppJson, AppResult};
+use crate::throttle::{Begin, Keys};
 use crate::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -19,66 +20,31 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
-/// Failed sign-ins counted over this window…
-const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
-/// …at most this many per account (people mistype; guessers need thousands)…
-const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-/// …and this many per address (a station's phones may share one).
-const MAX_FAILURES_PER_ADDRESS: i64 = 30;
-
-/// Refuses a sign-in while the account or the address has too many recent failures. The
-/// attempt being checked is already counted (it is recorded first), so simultaneous guesses
-/// see each other.
-async fn check_attempts(state: &AppState, username: &str, address: &str) -> AppResult<()> {
-    let since = now_ms() - FAILURE_WINDOW_MS;
-    let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2), \
-                (SELECT COUNT(*) FROM login_failures WHERE address = $3 AND at > $4), \
-                (SELECT MIN(at) FROM login_failures WHERE (username = $5 OR address = $6) AND at > $7)",
+/// Writes the audit entry of a key that has just started to be slowed: once per crossing, not
+/// once per refused attempt.
+async fn audit_slowed(state: &AppState, username: &str, address: &str) -> AppResult<()> {
+    tracing::warn!(%username, %address, "sign-in slowed: too many failures");
+    let user: Option<(i64, Option<i64>)> =
+        sqlx::query("SELECT id, ward_id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .map(|r| (r.get(0), r.get(1)));
+    let mut conn = state.db.pool.acquire().await?;
+    record_audit(
+        &mut conn,
+        Audit {
+            actor: None,
+            action: "session.refused",
+            entity: "user",
+            entity_id: &user.map_or_else(|| username.to_owned(), |u| u.0.to_string()),
+            ward_id: user.and_then(|u| u.1),
+            before: None,
+            after: None,
+            detail: &format!("too many failed sign-ins from {address}"),
+        },
     )
-    .bind(username)
-    .bind(since)
-    .bind(address)
-    .bind(since)
-    .bind(username)
-    .bind(address)
-    .bind(since)
-    .fetch_one(&state.db.pool)
     .await?;
-    let (per_account, per_address): (i64, i64) = (row.get(0), row.get(1));
-    if per_account > MAX_FAILURES_PER_ACCOUNT || per_address > MAX_FAILURES_PER_ADDRESS {
-        let oldest: Option<i64> = row.get(2);
-        let retry_after_secs =
-            (oldest.unwrap_or_else(now_ms) + FAILURE_WINDOW_MS - now_ms()).max(1000) / 1000;
-        tracing::warn!(%username, %address, per_account, per_address, "sign-in refused: too many failures");
-        // Reported in the audit trail once, when the limit is first crossed.
-        if per_account == MAX_FAILURES_PER_ACCOUNT + 1
-            || per_address == MAX_FAILURES_PER_ADDRESS + 1
-        {
-            let user: Option<(i64, Option<i64>)> =
-                sqlx::query("SELECT id, ward_id FROM users WHERE username = $1")
-                    .bind(username)
-                    .fetch_optional(&state.db.pool)
-                    .await?
-                    .map(|r| (r.get(0), r.get(1)));
-            let mut conn = state.db.pool.acquire().await?;
-            record_audit(
-                &mut conn,
-                Audit {
-                    actor: None,
-                    action: "session.refused",
-                    entity: "user",
-                    entity_id: &user.map_or_else(|| username.to_owned(), |u| u.0.to_string()),
-                    ward_id: user.and_then(|u| u.1),
-                    before: None,
-                    after: None,
-                    detail: &format!("too many failed sign-ins from {address}"),
-                },
-            )
-            .await?;
-        }
-        return Err(AppError::TooManyAttempts { retry_after_secs });
-    }
     Ok(())
 }
 
@@ -108,14 +74,21 @@ async fn login(
         .collect();
     let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
     let address = state.config.client_address(peer, forwarded.as_deref());
-    // Recorded as a failure until the password proves right (a success clears it below).
-    sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
-        .bind(&username)
-        .bind(&address)
-        .bind(now_ms())
-        .execute(&state.db.pool)
-        .await?;
-    check_attempts(&state, &username, &address).await?;
+    // Counted as a failure until the password proves right (forgiven below); refused here,
+    // before any hashing or database write, while the account at this address or the address
+    // itself must wait.
+    let keys = Keys::new(&username, &address);
+    match state.throttle.begin(&keys).await? {
+        Begin::Wait { ms } => {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: (ms + 999) / 1000,
+            })
+        }
+        Begin::Allowed { newly_slowed: true } => audit_slowed(&state, &username, &address).await?,
+        Begin::Allowed {
+            newly_slowed: false,
+        } => {}
+    }
     let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
         .bind(&username)
         .fetch_optional(&state.db.pool)
@@ -181,13 +154,8 @@ async fn login(
         },
     )
     .await?;
-    // A success forgives the account's earlier mistakes (and old rows are pruned as we go).
-    sqlx::query("DELETE FROM login_failures WHERE username = $1 OR at < $2")
-        .bind(&username)
-        .bind(now - FAILURE_WINDOW_MS)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
+    state.throttle.succeeded(&keys).await?;
     let caller = caller_by_id(&state, user_id, token_hash(&token)).await?;
     let me = crate::auth::me(&state.db, &caller).await?;
     Ok(Json(LoginResponse {

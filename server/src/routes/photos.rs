@@ -100,6 +100,7 @@ pub async fn upload(
         })
         .ok_or(AppError::PhotoType)?;
     let body = body.map_err(|r| match r.status() {
+        _ if crate::serve::is_body_timeout(&r) => AppError::RequestTimeout,
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
         _ => AppError::BadRequest(r.body_text()),
     })?;

@@ -2,7 +2,10 @@ use domain::api::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_error, spawn_app, PASSWORD};
+use reqwest::Response;
+use sqlx::Connection;
+
+use crate::helpers::{expect_error, spawn_app, spawn_app_with_config, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn a_group_leader_signs_in_and_learns_their_role_ward_and_group() {
@@ -183,6 +186,24 @@ async fn after_logout_the_token_has_expired_but_other_sign_ins_continue() {
     assert_eq!(app.me(&tablet).await.username, "totruong");
 }
 
+/// A sign-in as `username` from `forwarded` (the address a trusted proxy saw).
+async fn login_from(app: &TestApp, username: &str, password: &str, forwarded: &str) -> Response {
+    app.request(Method::POST, "/api/auth/login", None)
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn retry_after(resp: &Response) -> i64 {
+    resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn password_guessing_is_slowed_per_account_and_forgiven_after_a_success() {
     let app = spawn_app().await;
@@ -199,19 +220,96 @@ async fn password_guessing_is_slowed_per_account_and_forgiven_after_a_success() 
     }
     // The sixth try is refused before the password is even looked at, right or wrong.
     let resp = app.login_response("totruong", PASSWORD).await;
-    let retry_after: i64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
+    assert_eq!(retry_after(&resp), 1);
     let err = expect_error(resp, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
     assert_eq!(
         err.message,
-        "Đăng nhập sai quá nhiều lần. Hãy thử lại sau 15 phút."
+        "Đăng nhập sai quá nhiều lần. Hãy thử lại sau 1 giây."
     );
-    // Other accounts are not locked out by it.
+    // Other accounts are not slowed by it.
     app.login("truongcong").await;
+    // Once the wait is over, the owner signs in, and that forgives the mistakes.
+    app.state.throttle.skip_ahead(1_000);
+    app.login("totruong").await;
+    for _ in 0..5 {
+        let resp = app.login_response("totruong", "lại đoán").await;
+        expect_error(resp, StatusCode::UNAUTHORIZED, "bad_credentials").await;
+    }
+}
+
+#[tokio::test]
+async fn each_further_wrong_password_doubles_the_wait_up_to_fifteen_minutes() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let resp = app.login_response("truongcong", "đoán").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let mut waits = Vec::new();
+    for _ in 0..14 {
+        let resp = app.login_response("truongcong", "đoán").await;
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait = retry_after(&resp);
+        waits.push(wait);
+        app.state.throttle.skip_ahead(wait * 1000);
+        let resp = app.login_response("truongcong", "đoán").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "after {wait} s");
+    }
+    assert_eq!(
+        waits,
+        [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900, 900]
+    );
+    let resp = app
+        .request(Method::POST, "/api/auth/login", None)
+        .header("accept-language", "en")
+        .json(&json!({ "username": "truongcong", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let err = expect_error(resp, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+    assert_eq!(
+        err.message,
+        "Too many failed sign-ins. Try again in 15 minutes."
+    );
+}
+
+#[tokio::test]
+async fn a_guesser_at_one_address_never_stops_the_owner_signing_in_from_another() {
+    let app = spawn_app_with_config(|c| c.trusted_proxies = 1).await;
+    for i in 0..40 {
+        let _ = login_from(&app, "truongcong", &format!("guess {i}"), "198.51.100.1").await;
+    }
+    let guesser = login_from(&app, "truongcong", PASSWORD, "198.51.100.1").await;
+    assert_eq!(guesser.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The real supervisor, at the station, signs in at once with the right password.
+    let owner = login_from(&app, "truongcong", PASSWORD, "203.0.113.7").await;
+    assert_eq!(owner.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_changes_nothing_when_no_proxy_is_trusted() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        let resp = login_from(&app, "canbo", "đoán", &format!("10.9.8.{i}")).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    // A new made-up address each time: still the same caller.
+    let resp = login_from(&app, "canbo", PASSWORD, "10.9.8.200").await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn behind_one_trusted_proxy_only_the_address_it_saw_is_counted() {
+    let app = spawn_app_with_config(|c| c.trusted_proxies = 1).await;
+    for i in 0..5 {
+        // The caller's own claims on the left change; the proxy's entry on the right does not.
+        let xff = format!("10.0.0.{i}, 198.51.100.9");
+        let resp = login_from(&app, "canbo", "đoán", &xff).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let resp = login_from(&app, "canbo", PASSWORD, "10.0.0.99, 198.51.100.9").await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let resp = login_from(&app, "canbo", PASSWORD, "198.51.100.10").await;
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -234,6 +332,76 @@ async fn password_guessing_across_accounts_from_one_address_is_slowed_too() {
         "{}",
         err.message
     );
+}
+
+async fn data_version(c: &mut sqlx::SqliteConnection) -> i64 {
+    sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(c)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_writes_nothing_to_the_database() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let _ = app.login_response("truongcong", "đoán").await;
+    }
+    let audit_rows = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap()
+    };
+    let before = audit_rows().await;
+    // SQLite's data_version, read on a connection of our own, moves with any other
+    // connection's commit.
+    let mut watcher = match app.state.db.backend {
+        server::db::Backend::Sqlite => Some(
+            sqlx::SqliteConnection::connect(&app.database_url)
+                .await
+                .unwrap(),
+        ),
+        server::db::Backend::Postgres => None,
+    };
+    let v0 = match &mut watcher {
+        Some(c) => Some(data_version(c).await),
+        None => None,
+    };
+    for _ in 0..50 {
+        let resp = app.login_response("truongcong", "đoán").await;
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(
+        audit_rows().await,
+        before,
+        "no audit row per refused attempt"
+    );
+    if let (Some(c), Some(v0)) = (&mut watcher, v0) {
+        assert_eq!(data_version(c).await, v0, "nothing was committed");
+    }
+}
+
+#[tokio::test]
+async fn on_postgresql_the_limits_hold_across_server_instances() {
+    let first = spawn_app().await;
+    if first.state.db.backend != server::db::Backend::Postgres {
+        // On SQLite one server owns the database file and counts in memory.
+        return;
+    }
+    let second = first.another_instance().await;
+    for _ in 0..3 {
+        let resp = first.login_response("canbo", "đoán").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    for _ in 0..2 {
+        let resp = second.login_response("canbo", "đoán").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let resp = second.login_response("canbo", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let resp = first.login_response("canbo", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]

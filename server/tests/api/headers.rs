@@ -16,6 +16,7 @@ fn router(app: &TestApp, dist: &std::path::Path, public_url: Option<&str>) -> ax
         db: app.state.db.clone(),
         photos: app.state.photos.clone(),
         config: std::sync::Arc::new(config),
+        throttle: app.state.throttle.clone(),
     })
 }
 

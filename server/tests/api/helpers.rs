@@ -156,6 +156,11 @@ impl TestApp {
         start(url, dir, photo_dir).await
     }
 
+    /// A second server instance on the same database (PostgreSQL: several stateless servers).
+    pub async fn another_instance(&self) -> TestApp {
+        start(self.database_url.clone(), None, None).await
+    }
+
     /// The photo directory of an app from [`spawn_app_with_photo_dir`].
     pub fn photo_dir(&self) -> Option<&std::path::Path> {
         self.photo_dir.as_ref().map(TempDir::path)

@@ -1,6 +1,7 @@
 mod access;
 mod audit;
 mod auth;
+mod connections;
 mod errors;
 mod forms;
 mod headers;

@@ -44,6 +44,7 @@ async fn hashed_assets_are_immutable_the_shell_is_revalidated_and_a_missing_asse
         db: app.state.db.clone(),
         photos: app.state.photos.clone(),
         config: std::sync::Arc::new(config),
+        throttle: app.state.throttle.clone(),
     };
     let router = server::routes::router(state);
 

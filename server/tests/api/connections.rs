@@ -1,0 +1,136 @@
+//! Clients that stall — half a header, half a body, an idle kept-alive connection — are cut off,
+//! and connections beyond the limit are told "busy" instead of piling up.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{spawn_app_with_config, TestApp};
+
+/// Long enough for a loaded CI machine, short enough that a held connection fails the test.
+const DEADLINE: Duration = Duration::from_secs(15);
+
+async fn quick_timeouts() -> TestApp {
+    spawn_app_with_config(|c| {
+        c.header_timeout_secs = 1;
+        c.body_timeout_secs = 1;
+    })
+    .await
+}
+
+async fn connect(app: &TestApp) -> TcpStream {
+    TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .expect("connect")
+}
+
+/// Everything the server sends until it closes the connection; fails if it is still open at
+/// the deadline.
+async fn read_until_closed(stream: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(DEADLINE, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server still holds the connection after {DEADLINE:?}; it sent {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_that_sends_half_its_headers_is_disconnected() {
+    let app = quick_timeouts().await;
+    let mut s = connect(&app).await;
+    s.write_all(b"GET /api/health HTTP/1.1\r\nHost: wardbook\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut s).await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_anything_is_disconnected() {
+    let app = quick_timeouts().await;
+    let mut s = connect(&app).await;
+    read_until_closed(&mut s).await;
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_its_answer() {
+    let app = quick_timeouts().await;
+    let mut s = connect(&app).await;
+    s.write_all(b"GET /api/health HTTP/1.1\r\nHost: wardbook\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_answered_408_in_the_callers_language() {
+    let app = quick_timeouts().await;
+    let mut s = connect(&app).await;
+    s.write_all(
+        b"POST /api/auth/login HTTP/1.1\r\nHost: wardbook\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"username\":",
+    )
+    .await
+    .unwrap();
+    let answer = read_until_closed(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    assert!(answer.contains("hãy gửi lại"), "{answer}");
+}
+
+#[tokio::test]
+async fn three_hundred_half_open_connections_are_all_closed() {
+    let app = quick_timeouts().await;
+    let mut conns = Vec::new();
+    for _ in 0..300 {
+        let mut s = connect(&app).await;
+        s.write_all(b"GET /api/health HTTP/1.1\r\nHo")
+            .await
+            .unwrap();
+        conns.push(s);
+    }
+    for s in &mut conns {
+        read_until_closed(s).await;
+    }
+    // And the server still answers everyone else.
+    let resp = app.client.get(app.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_connection_beyond_the_limit_is_answered_503_at_once_and_the_server_recovers() {
+    let app = spawn_app_with_config(|c| {
+        c.max_connections = 3;
+        c.header_timeout_secs = 2;
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect(&app).await);
+    }
+    // Accepted in order: by the time the fourth is accepted the three hold every place.
+    let mut fourth = connect(&app).await;
+    let answer = read_until_closed(&mut fourth).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"code\":\"busy\""), "{answer}");
+    // Once the silent ones are cut off, there is room again.
+    for s in &mut held {
+        read_until_closed(s).await;
+    }
+    let resp = app.client.get(app.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+}
