@@ -40,6 +40,17 @@ pub enum Command {
     /// Wards and their residential groups.
     #[command(subcommand)]
     Ward(WardCommand),
+    /// Photos: remove abandoned uploads and photos no record names.
+    #[command(subcommand)]
+    Photos(PhotosCommand),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum PhotosCommand {
+    /// Remove unfinished uploads untouched for --upload-expiry-hours and photos that no record
+    /// names, stored more than --unnamed-photo-hours ago (the server also does this every hour).
+    /// A photo any record needs is never removed.
+    Sweep,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
@@ -138,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let work = crate::error::in_language(lang, ward_command(&db, c, lang));
             crate::db::from_source(cli_source(), work).await
         }
+        Command::Photos(PhotosCommand::Sweep) => photos_sweep(&db, &cli.config, lang).await,
     };
     db.close().await;
     Ok(match result {
@@ -149,6 +161,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("{message}");
             ExitCode::FAILURE
         }
+    })
+}
+
+async fn photos_sweep(db: &Db, config: &Config, lang: Lang) -> Result<String, String> {
+    let store =
+        crate::photos::PhotoStore::open(&config.photo_store).map_err(|e| format!("{e:#}"))?;
+    let s = crate::photos::sweep(
+        db,
+        &store,
+        config.upload_expiry_hours,
+        config.unnamed_photo_hours,
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))?;
+    Ok(match lang {
+        Lang::Vi => format!(
+            "đã xoá {} lượt tải ảnh dở dang, {} mảnh thừa, {} ảnh không hồ sơ nào dùng",
+            s.uploads, s.stray_chunks, s.photos
+        ),
+        Lang::En => format!(
+            "removed {} abandoned uploads, {} stray chunks, {} photos no record names",
+            s.uploads, s.stray_chunks, s.photos
+        ),
     })
 }
 

@@ -102,6 +102,22 @@ pub struct Config {
         global = true
     )]
     pub max_connections: usize,
+    /// Hours after its last chunk that an unfinished photo upload is removed.
+    #[arg(
+        long,
+        env = "WARDBOOK_UPLOAD_EXPIRY_HOURS",
+        default_value_t = 72,
+        global = true
+    )]
+    pub upload_expiry_hours: i64,
+    /// Hours after its upload that a photo no record names is removed.
+    #[arg(
+        long,
+        env = "WARDBOOK_UNNAMED_PHOTO_HOURS",
+        default_value_t = 24 * 14,
+        global = true
+    )]
+    pub unnamed_photo_hours: i64,
 }
 
 impl Config {
@@ -168,6 +184,8 @@ impl Config {
             body_timeout_secs: 30,
             request_timeout_secs: 120,
             max_connections: 800,
+            upload_expiry_hours: 72,
+            unnamed_photo_hours: 24 * 14,
         }
     }
 }

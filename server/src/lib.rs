@@ -96,6 +96,7 @@ impl Application {
             demo::print_accounts();
         }
         let limits = self.state.config.limits();
+        let sweeper = tokio::spawn(sweep_photos_hourly(self.state.clone()));
         serve::serve(
             self.listener,
             self.router,
@@ -104,9 +105,33 @@ impl Application {
             std::time::Duration::from_secs(10),
         )
         .await?;
+        sweeper.abort();
         self.state.db.close().await;
         tracing::info!("wardbook stopped");
         Ok(())
+    }
+}
+
+/// Removes abandoned uploads and photos no record names, an hour apart, from a minute after
+/// the start (see [`photos::sweep`]).
+async fn sweep_photos_hourly(state: AppState) {
+    let mut every = tokio::time::interval_at(
+        tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(3600),
+    );
+    loop {
+        every.tick().await;
+        let c = &state.config;
+        if let Err(e) = photos::sweep(
+            &state.db,
+            &state.photos,
+            c.upload_expiry_hours,
+            c.unnamed_photo_hours,
+        )
+        .await
+        {
+            tracing::warn!(error = ?e, "photo sweep failed");
+        }
     }
 }
 

@@ -21,6 +21,10 @@ use crate::db::Db;
 #[derive(Clone)]
 pub struct PhotoStore {
     store: Arc<dyn ObjectStore>,
+    /// The directory of a local store. `LocalFileSystem` writes a file and renames it into
+    /// place but syncs neither, so a power cut could lose bytes the phone was told are safe and
+    /// has deleted: every write is synced here, file and directories, before it counts.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for PhotoStore {
@@ -33,24 +37,47 @@ impl PhotoStore {
     /// `memory:` (tests), `s3://bucket/prefix` (with the `s3` feature; credentials and endpoint
     /// from the usual `AWS_*` variables), or a local directory, created if missing.
     pub fn open(spec: &str) -> anyhow::Result<Self> {
-        let store: Arc<dyn ObjectStore> = if spec == "memory:" {
-            Arc::new(object_store::memory::InMemory::new())
+        let (store, local_root): (Arc<dyn ObjectStore>, _) = if spec == "memory:" {
+            (Arc::new(object_store::memory::InMemory::new()), None)
         } else if spec.starts_with("s3://") {
-            s3(spec)?
+            // S3 answers a PUT only once the object is durably stored.
+            (s3(spec)?, None)
         } else {
             std::fs::create_dir_all(spec)
                 .with_context(|| format!("cannot create the photo directory {spec}"))?;
-            Arc::new(object_store::local::LocalFileSystem::new_with_prefix(spec)?)
+            let root = std::fs::canonicalize(spec)?;
+            (
+                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(
+                    &root,
+                )?),
+                Some(root),
+            )
         };
-        Ok(PhotoStore { store })
+        Ok(PhotoStore { store, local_root })
+    }
+
+    /// Writes `bytes` at `path` and, in a local store, makes them and their directory entries
+    /// durable before returning.
+    async fn put_durably(&self, path: &Path, bytes: PutPayload) -> anyhow::Result<()> {
+        self.store.put(path, bytes).await?;
+        if let Some(root) = &self.local_root {
+            let root = root.clone();
+            let file = root.join(path.as_ref());
+            tokio::task::spawn_blocking(move || sync_file_and_parents(&root, &file))
+                .await
+                .context("the sync task failed")??;
+        }
+        Ok(())
     }
 
     fn photo_path(sha: &str) -> Path {
         Path::from(format!("photos/{}/{sha}", &sha[..2]))
     }
 
-    fn upload_prefix(sha: &str) -> Path {
-        Path::from(format!("uploads/{sha}"))
+    /// Where one user's upload of one photo keeps its chunks: uploads are per (user, photo),
+    /// so nobody can disturb another's.
+    fn upload_prefix(user_id: i64, sha: &str) -> Path {
+        Path::from(format!("uploads/{user_id}/{sha}"))
     }
 
     /// The bytes of a complete photo.
@@ -62,17 +89,22 @@ impl PhotoStore {
         }
     }
 
-    async fn put_chunk(&self, sha: &str, offset: u64, chunk: bytes::Bytes) -> anyhow::Result<()> {
-        let path = Path::from(format!("uploads/{sha}/{offset:010}"));
-        self.store.put(&path, PutPayload::from(chunk)).await?;
-        Ok(())
+    async fn put_chunk(
+        &self,
+        user_id: i64,
+        sha: &str,
+        offset: u64,
+        chunk: bytes::Bytes,
+    ) -> anyhow::Result<()> {
+        let path = Path::from(format!("uploads/{user_id}/{sha}/{offset:010}"));
+        self.put_durably(&path, PutPayload::from(chunk)).await
     }
 
     /// The chunks of an upload, in order, joined.
-    async fn assemble(&self, sha: &str) -> anyhow::Result<Vec<u8>> {
+    async fn assemble(&self, user_id: i64, sha: &str) -> anyhow::Result<Vec<u8>> {
         let mut metas: Vec<_> = self
             .store
-            .list(Some(&Self::upload_prefix(sha)))
+            .list(Some(&Self::upload_prefix(user_id, sha)))
             .try_collect()
             .await?;
         metas.sort_by(|a, b| a.location.cmp(&b.location));
@@ -83,27 +115,65 @@ impl PhotoStore {
         Ok(all)
     }
 
-    async fn discard_upload(&self, sha: &str) -> anyhow::Result<()> {
-        let metas: Vec<_> = self
-            .store
-            .list(Some(&Self::upload_prefix(sha)))
-            .try_collect()
-            .await?;
+    async fn discard_upload(&self, user_id: i64, sha: &str) -> anyhow::Result<()> {
+        self.delete_under(&Self::upload_prefix(user_id, sha), None)
+            .await
+            .map(drop)
+    }
+
+    /// Deletes every object under `prefix` (last changed before `older_than`, when given);
+    /// returns how many went.
+    async fn delete_under(
+        &self,
+        prefix: &Path,
+        older_than: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> anyhow::Result<usize> {
+        let metas: Vec<_> = self.store.list(Some(prefix)).try_collect().await?;
+        let mut n = 0;
         for m in metas {
+            if older_than.is_some_and(|t| m.last_modified >= t) {
+                continue;
+            }
+            n += 1;
             match self.store.delete(&m.location).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(())
+        Ok(n)
     }
 
     async fn put_photo(&self, sha: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
-        self.store
-            .put(&Self::photo_path(sha), PutPayload::from(bytes))
-            .await?;
-        Ok(())
+        self.put_durably(&Self::photo_path(sha), PutPayload::from(bytes))
+            .await
     }
+
+    async fn delete_photo(&self, sha: &str) -> anyhow::Result<()> {
+        match self.store.delete(&Self::photo_path(sha)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// fsync of `file`, then of each directory from its own up to `root` (a directory entry, new
+/// or renamed, is only durable once its directory is synced; the directories themselves may
+/// be new too).
+fn sync_file_and_parents(root: &std::path::Path, file: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::open(file)?.sync_all()?;
+    #[cfg(test)]
+    tests::note_sync(file);
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        std::fs::File::open(d)?.sync_all()?;
+        #[cfg(test)]
+        tests::note_sync(d);
+        if d == root {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
 }
 
 #[cfg(feature = "s3")]
@@ -159,7 +229,12 @@ impl From<sqlx::Error> for UploadError {
     }
 }
 
-/// How many bytes of `sha` the server holds: `Some(total)` with `complete` when stored.
+/// Unfinished uploads one user may have at once; starting one more drops their least recently
+/// moved one (which that phone will simply start again). A phone sends one photo at a time, so
+/// only interruptions leave uploads open; each holds at most one photo's bytes.
+pub const MAX_OPEN_UPLOADS_PER_USER: i64 = 20;
+
+/// How many bytes of `sha` the server holds for `user`, and whether the photo is complete.
 /// A photo counts as complete for `user` only once they have sent all of it themselves (or the
 /// same bytes earlier): nobody gains a photo by naming its hash.
 pub async fn status(db: &Db, sha: &str, user: i64) -> sqlx::Result<(bool, u64)> {
@@ -175,7 +250,8 @@ pub async fn status(db: &Db, sha: &str, user: i64) -> sqlx::Result<(bool, u64)> 
         return Ok((true, row.get::<i64, _>(0) as u64));
     }
     let received: Option<i64> =
-        sqlx::query_scalar("SELECT received FROM photo_uploads WHERE sha256 = $1")
+        sqlx::query_scalar("SELECT received FROM photo_uploads WHERE user_id = $1 AND sha256 = $2")
+            .bind(user)
             .bind(sha)
             .fetch_optional(&db.pool)
             .await?;
@@ -193,8 +269,8 @@ pub struct Chunk<'a> {
     pub bytes: bytes::Bytes,
 }
 
-/// Takes one chunk of an upload. A chunk that was already taken (a retry after a lost answer)
-/// is answered with where the upload stands, so the phone simply carries on from there.
+/// Takes one chunk of `user_id`'s upload. A chunk that was already taken (a retry after a lost
+/// answer) is answered with where the upload stands, so the phone simply carries on from there.
 pub async fn receive_chunk(
     db: &Db,
     store: &PhotoStore,
@@ -212,19 +288,16 @@ pub async fn receive_chunk(
     if complete {
         return Ok(Progress::Complete);
     }
-    let mut current = upload_row(db, sha).await?;
-    if let Some((ty, up_total, received, sender)) = &current {
-        if received == up_total && *sender == user_id {
+    let mut current = upload_row(db, user_id, sha).await?;
+    if let Some((ty, up_total, received)) = &current {
+        if received == up_total {
             // Every byte arrived but storing the whole failed (or the server stopped): finish now.
             return finish(db, store, user_id, sha, ty).await;
         }
-        // Another user's upload never lets this one skip sending the bytes: a fresh start
-        // replaces it (the hash check keeps the result honest either way).
-        let someone_elses_full_upload = received == up_total && *sender != user_id;
-        if offset == 0 && (ty != content_type || *up_total != total || someone_elses_full_upload) {
-            // A fresh start that disagrees with a stale upload (another phone, or a wrong type
-            // stated once) replaces it: the final hash check keeps the result honest.
-            discard(db, store, sha).await?;
+        if offset == 0 && (ty != content_type || *up_total != total) {
+            // A fresh start that disagrees with this user's stale upload (a wrong type stated
+            // once) replaces it: the final hash check keeps the result honest.
+            discard(db, store, user_id, sha).await?;
             current = None;
         }
     }
@@ -237,21 +310,23 @@ pub async fn receive_chunk(
         if offset != 0 {
             return Err(UploadError::WrongOffset { received: 0 });
         }
-        // Start the upload row; a racing starter of the same photo is fine.
+        make_room(db, store, user_id).await?;
+        // Start the upload row; a racing start of the same upload (a retry) is fine.
         sqlx::query(
-            "INSERT INTO photo_uploads (sha256, content_type, total, received, user_id, updated_at) \
-             VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+            "INSERT INTO photo_uploads (user_id, sha256, content_type, total, received, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 0, $5, $6) ON CONFLICT (user_id, sha256) DO NOTHING",
         )
+        .bind(user_id)
         .bind(sha)
         .bind(content_type)
         .bind(total as i64)
-        .bind(user_id)
+        .bind(now)
         .bind(now)
         .execute(&db.pool)
         .await?;
-        current = upload_row(db, sha).await?;
+        current = upload_row(db, user_id, sha).await?;
     }
-    let Some((ty, up_total, received, _)) = current else {
+    let Some((ty, up_total, received)) = current else {
         return Err(UploadError::WrongOffset { received: 0 });
     };
     if ty != content_type || up_total != total {
@@ -260,13 +335,15 @@ pub async fn receive_chunk(
     if received != offset {
         return Err(UploadError::WrongOffset { received });
     }
-    store.put_chunk(sha, offset, chunk).await?;
+    store.put_chunk(user_id, sha, offset, chunk).await?;
     // Only one writer moves an upload forward from a given offset.
     let moved = sqlx::query(
-        "UPDATE photo_uploads SET received = $1, updated_at = $2 WHERE sha256 = $3 AND received = $4",
+        "UPDATE photo_uploads SET received = $1, updated_at = $2 \
+         WHERE user_id = $3 AND sha256 = $4 AND received = $5",
     )
     .bind(end as i64)
     .bind(now)
+    .bind(user_id)
     .bind(sha)
     .bind(offset as i64)
     .execute(&db.pool)
@@ -281,28 +358,54 @@ pub async fn receive_chunk(
     finish(db, store, user_id, sha, content_type).await
 }
 
-/// An upload in progress: its stated type, total size and bytes received.
-async fn upload_row(db: &Db, sha: &str) -> sqlx::Result<Option<(String, u64, u64, i64)>> {
-    let row = sqlx::query(
-        "SELECT content_type, total, received, user_id FROM photo_uploads WHERE sha256 = $1",
+/// Keeps a user's unfinished uploads under [`MAX_OPEN_UPLOADS_PER_USER`] before a new one
+/// starts, dropping the ones that moved least recently.
+async fn make_room(db: &Db, store: &PhotoStore, user_id: i64) -> Result<(), UploadError> {
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photo_uploads WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(&db.pool)
+        .await?;
+    let excess = open - (MAX_OPEN_UPLOADS_PER_USER - 1);
+    if excess <= 0 {
+        return Ok(());
+    }
+    let oldest: Vec<String> = sqlx::query_scalar(
+        "SELECT sha256 FROM photo_uploads WHERE user_id = $1 ORDER BY updated_at, sha256 LIMIT $2",
     )
+    .bind(user_id)
+    .bind(excess)
+    .fetch_all(&db.pool)
+    .await?;
+    for sha in oldest {
+        tracing::info!(user_id, %sha, "dropping an unfinished upload: too many open");
+        discard(db, store, user_id, &sha).await?;
+    }
+    Ok(())
+}
+
+/// One user's upload in progress: its stated type, total size and bytes received.
+async fn upload_row(db: &Db, user_id: i64, sha: &str) -> sqlx::Result<Option<(String, u64, u64)>> {
+    let row = sqlx::query(
+        "SELECT content_type, total, received FROM photo_uploads WHERE user_id = $1 AND sha256 = $2",
+    )
+    .bind(user_id)
     .bind(sha)
     .fetch_optional(&db.pool)
     .await?;
     Ok(row.map(|r| {
-        let (ty, total, received, user): (String, i64, i64, i64) =
-            (r.get(0), r.get(1), r.get(2), r.get(3));
-        (ty, total as u64, received as u64, user)
+        let (ty, total, received): (String, i64, i64) = (r.get(0), r.get(1), r.get(2));
+        (ty, total as u64, received as u64)
     }))
 }
 
-/// Forgets an upload in progress: its row and its chunks.
-async fn discard(db: &Db, store: &PhotoStore, sha: &str) -> Result<(), UploadError> {
-    sqlx::query("DELETE FROM photo_uploads WHERE sha256 = $1")
+/// Forgets one user's upload in progress: its row and its chunks.
+async fn discard(db: &Db, store: &PhotoStore, user_id: i64, sha: &str) -> Result<(), UploadError> {
+    sqlx::query("DELETE FROM photo_uploads WHERE user_id = $1 AND sha256 = $2")
+        .bind(user_id)
         .bind(sha)
         .execute(&db.pool)
         .await?;
-    store.discard_upload(sha).await?;
+    store.discard_upload(user_id, sha).await?;
     Ok(())
 }
 
@@ -314,13 +417,15 @@ async fn finish(
     sha: &str,
     content_type: &str,
 ) -> Result<Progress, UploadError> {
-    let bytes = store.assemble(sha).await?;
+    let bytes = store.assemble(user_id, sha).await?;
     let good = hex::encode(Sha256::digest(&bytes)) == sha && looks_like(content_type, &bytes);
     if !good {
-        discard(db, store, sha).await?;
+        discard(db, store, user_id, sha).await?;
         return Err(UploadError::Damaged);
     }
     let len = bytes.len() as i64;
+    // Durable (file and directory synced) before the database says the photo is here, and so
+    // before the phone is told it may delete its copy.
     store.put_photo(sha, bytes).await?;
     let mut tx = db.pool.begin().await?;
     sqlx::query(
@@ -341,7 +446,8 @@ async fn finish(
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM photo_uploads WHERE sha256 = $1")
+    sqlx::query("DELETE FROM photo_uploads WHERE user_id = $1 AND sha256 = $2")
+        .bind(user_id)
         .bind(sha)
         .execute(&mut *tx)
         .await?;
@@ -365,8 +471,104 @@ async fn finish(
     )
     .await?;
     tx.commit().await?;
-    store.discard_upload(sha).await?;
+    store.discard_upload(user_id, sha).await?;
     Ok(Progress::Complete)
+}
+
+/// What a sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Unfinished uploads untouched for longer than the limit.
+    pub uploads: usize,
+    /// Chunk objects no upload owns any more (left by a crash between the two deletions).
+    pub stray_chunks: usize,
+    /// Complete photos that no record and no conflicting copy names, older than the limit.
+    pub photos: usize,
+}
+
+/// Removes abandoned uploads (no chunk for `upload_hours`) and photos no record names (stored
+/// more than `photo_hours` ago). A photo that any record or recorded conflicting copy names is
+/// never removed. Safe to run on several servers at once.
+pub async fn sweep(
+    db: &Db,
+    store: &PhotoStore,
+    upload_hours: i64,
+    photo_hours: i64,
+) -> anyhow::Result<Swept> {
+    let now = crate::now_ms();
+    let mut swept = Swept::default();
+    let stale: Vec<(i64, String)> =
+        sqlx::query("SELECT user_id, sha256 FROM photo_uploads WHERE updated_at < $1")
+            .bind(now - upload_hours * 3_600_000)
+            .fetch_all(&db.pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    for (user, sha) in stale {
+        discard(db, store, user, &sha)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        swept.uploads += 1;
+    }
+    // Chunks whose upload row is gone: anything under uploads/ older than the limit that no
+    // live row accounts for (this also clears the layout before uploads were per user).
+    let cutoff = chrono::Utc::now() - chrono::Duration::hours(upload_hours);
+    let live: std::collections::HashSet<String> =
+        sqlx::query("SELECT user_id, sha256 FROM photo_uploads")
+            .fetch_all(&db.pool)
+            .await?
+            .into_iter()
+            .map(|r| format!("uploads/{}/{}/", r.get::<i64, _>(0), r.get::<String, _>(1)))
+            .collect();
+    let objects: Vec<_> = store
+        .store
+        .list(Some(&Path::from("uploads")))
+        .try_collect()
+        .await?;
+    for m in objects {
+        let path = m.location.to_string();
+        if m.last_modified < cutoff && !live.iter().any(|p| path.starts_with(p.as_str())) {
+            match store.store.delete(&m.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => swept.stray_chunks += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let unnamed: Vec<String> = sqlx::query_scalar(
+        "SELECT p.sha256 FROM photos p WHERE p.uploaded_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM record_photos rp WHERE rp.sha256 = p.sha256) \
+         AND NOT EXISTS (SELECT 1 FROM record_conflicts c WHERE c.data LIKE '%' || p.sha256 || '%')",
+    )
+    .bind(now - photo_hours * 3_600_000)
+    .fetch_all(&db.pool)
+    .await?;
+    for sha in unnamed {
+        let mut tx = db.pool.begin().await?;
+        // Checked again inside the transaction: a record naming it may have arrived meanwhile.
+        let gone = sqlx::query(
+            "DELETE FROM photos WHERE sha256 = $1 \
+             AND NOT EXISTS (SELECT 1 FROM record_photos rp WHERE rp.sha256 = $2)",
+        )
+        .bind(&sha)
+        .bind(&sha)
+        .execute(&mut *tx)
+        .await?;
+        if gone.rows_affected() == 0 {
+            continue;
+        }
+        sqlx::query("DELETE FROM photo_owners WHERE sha256 = $1")
+            .bind(&sha)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        store.delete_photo(&sha).await?;
+        swept.photos += 1;
+    }
+    if swept != Swept::default() {
+        tracing::info!(?swept, "photo sweep");
+    }
+    Ok(swept)
 }
 
 /// The SHA-256 names of every photo a (validated) record's data refers to, at the top level
@@ -409,15 +611,84 @@ mod tests {
         let store = PhotoStore::open("memory:").unwrap();
         let sha = "ab".repeat(32);
         store
-            .put_chunk(&sha, 5, bytes::Bytes::from_static(b"world"))
+            .put_chunk(7, &sha, 5, bytes::Bytes::from_static(b"world"))
             .await
             .unwrap();
         store
-            .put_chunk(&sha, 0, bytes::Bytes::from_static(b"hello"))
+            .put_chunk(7, &sha, 0, bytes::Bytes::from_static(b"hello"))
             .await
             .unwrap();
-        assert_eq!(store.assemble(&sha).await.unwrap(), b"helloworld");
-        store.discard_upload(&sha).await.unwrap();
-        assert!(store.assemble(&sha).await.unwrap().is_empty());
+        assert_eq!(store.assemble(7, &sha).await.unwrap(), b"helloworld");
+        assert!(
+            store.assemble(8, &sha).await.unwrap().is_empty(),
+            "another user's upload of the same photo is separate"
+        );
+        store.discard_upload(7, &sha).await.unwrap();
+        assert!(store.assemble(7, &sha).await.unwrap().is_empty());
+    }
+
+    /// Every path synced, in order (tests run in parallel: each filters by its own directory).
+    static SYNCED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+    pub(super) fn note_sync(p: &std::path::Path) {
+        SYNCED.lock().unwrap().push(p.to_path_buf());
+    }
+
+    fn synced_under(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+        SYNCED
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.starts_with(root))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn a_local_photo_its_new_directory_and_the_root_are_synced_before_the_write_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let file = root.join("photos/ab/abcd");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, b"bytes").unwrap();
+        sync_file_and_parents(&root, &file).unwrap();
+        assert_eq!(
+            synced_under(&root),
+            [
+                file.clone(),
+                root.join("photos/ab"),
+                root.join("photos"),
+                root.clone()
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_photo_and_a_chunk_in_a_local_store_are_synced_before_their_write_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let store = PhotoStore::open(root.to_str().unwrap()).unwrap();
+        let sha = "cd".repeat(32);
+        store.put_photo(&sha, b"jpeg bytes".to_vec()).await.unwrap();
+        let photo = root.join(format!("photos/cd/{sha}"));
+        assert_eq!(
+            synced_under(&root),
+            [
+                photo,
+                root.join("photos/cd"),
+                root.join("photos"),
+                root.clone()
+            ]
+        );
+        store
+            .put_chunk(3, &sha, 0, bytes::Bytes::from_static(b"chunk"))
+            .await
+            .unwrap();
+        let chunk = root.join(format!("uploads/3/{sha}/0000000000"));
+        assert!(
+            synced_under(&root).contains(&chunk),
+            "{:?}",
+            synced_under(&root)
+        );
     }
 }

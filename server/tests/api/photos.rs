@@ -735,21 +735,108 @@ async fn of_two_chunks_racing_for_the_same_offset_only_one_moves_the_upload_forw
 async fn a_stale_upload_with_another_size_or_type_does_not_block_a_fresh_start() {
     let app = spawn_app().await;
     let hoa = app.login("canbo").await;
-    let other = app.login("totruong").await;
     let photo = jpeg(300_000, 12);
     let sha = sha256(&photo);
-    // Someone starts an upload under this name with the wrong size (or a wrong type).
-    let resp = put_chunk(&app, &other, &sha, JPEG, 5, 0, &photo[..1]).await;
+    // An earlier start under this name with the wrong size, then one with a wrong type.
+    let resp = put_chunk(&app, &hoa, &sha, JPEG, 5, 0, &photo[..1]).await;
     expect_progress(resp, false, 1).await;
-    // The real photo, started from 0, replaces that upload and completes.
-    let resp = put_range(&app, &hoa, &sha, &photo, 0, 150_000).await;
-    expect_progress(resp, false, 150_000).await;
-    let resp = put_chunk(&app, &other, &sha, WEBP, 300_000, 0, &photo[..10]).await;
-    // A start under another type replaces it again; the hash check still protects the result.
+    let resp = put_chunk(&app, &hoa, &sha, WEBP, 300_000, 0, &photo[..10]).await;
     expect_progress(resp, false, 10).await;
+    // The real photo, started from 0, replaces that upload and completes.
     let resp = put_range(&app, &hoa, &sha, &photo, 0, 300_000).await;
     expect_progress(resp, true, 300_000).await;
     expect_photo(&app, &hoa, &photo).await;
+}
+
+#[tokio::test]
+async fn another_users_upload_of_the_same_photo_never_resets_or_completes_mine() {
+    let app = spawn_app().await;
+    let hoa = app.login("canbo").await;
+    let other = app.login("totruong").await;
+    let photo = jpeg(300_000, 13);
+    let sha = sha256(&photo);
+    let resp = put_range(&app, &hoa, &sha, &photo, 0, 150_000).await;
+    expect_progress(resp, false, 150_000).await;
+    // Someone who saw the photo's reference starts "it" again, with another size and type.
+    let resp = put_chunk(&app, &other, &sha, WEBP, 5, 0, &photo[..1]).await;
+    expect_progress(resp, false, 1).await;
+    assert_eq!(upload_state(&app, &hoa, &sha).await, state(false, 150_000));
+    // Mine goes on from where it was.
+    let resp = put_range(&app, &hoa, &sha, &photo, 150_000, 300_000).await;
+    expect_progress(resp, true, 300_000).await;
+    expect_photo(&app, &hoa, &photo).await;
+    // The other user still has not sent the bytes, so holds nothing.
+    assert_eq!(upload_state(&app, &other, &sha).await, state(false, 1));
+    expect_no_photo(&app, &other, &sha, "a user who never sent the bytes").await;
+}
+
+#[tokio::test]
+async fn a_user_keeps_at_most_twenty_unfinished_uploads_the_oldest_make_way() {
+    let app = spawn_app().await;
+    let hoa = app.login("canbo").await;
+    let made_up: Vec<Vec<u8>> = (0..25).map(|n| jpeg(1_000_000, 100 + n)).collect();
+    for photo in &made_up {
+        let resp = put_range(&app, &hoa, &sha256(photo), photo, 0, 1_000).await;
+        expect_progress(resp, false, 1_000).await;
+    }
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photo_uploads")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        open,
+        server::photos::MAX_OPEN_UPLOADS_PER_USER,
+        "each held a chunk for ever before"
+    );
+    // The first ones made way; the latest are still open.
+    assert_eq!(
+        upload_state(&app, &hoa, &sha256(&made_up[0])).await,
+        state(false, 0)
+    );
+    assert_eq!(
+        upload_state(&app, &hoa, &sha256(&made_up[24])).await,
+        state(false, 1_000)
+    );
+    // Another user is not affected by this one's uploads.
+    let lan = app.login("totruong").await;
+    let mine = jpeg(2_000, 99);
+    upload(&app, &lan, &mine, 1_000).await;
+}
+
+#[tokio::test]
+async fn the_sweep_removes_abandoned_uploads_and_unnamed_photos_but_never_one_a_record_needs() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let named = jpeg(5_000, 70);
+    let unnamed = jpeg(5_000, 71);
+    let half = jpeg(300_000, 72);
+    let id = file(&app, &lan, report_with_photos(group, &[&named])).await;
+    upload(&app, &lan, &named, PHONE_CHUNK).await;
+    upload(&app, &lan, &unnamed, PHONE_CHUNK).await;
+    let resp = put_range(&app, &lan, &sha256(&half), &half, 0, 1_000).await;
+    expect_progress(resp, false, 1_000).await;
+
+    // Nothing is old enough yet.
+    let swept = server::photos::sweep(&app.state.db, &app.state.photos, 1, 1)
+        .await
+        .unwrap();
+    assert_eq!(swept, server::photos::Swept::default());
+
+    let swept = server::photos::sweep(&app.state.db, &app.state.photos, 0, 0)
+        .await
+        .unwrap();
+    assert_eq!((swept.uploads, swept.photos), (1, 1), "{swept:?}");
+    assert_eq!(
+        upload_state(&app, &lan, &sha256(&half)).await,
+        state(false, 0)
+    );
+    expect_no_photo(&app, &lan, &sha256(&unnamed), "a swept photo").await;
+    // The record's photo stays, for its author and its supervisor.
+    expect_photo(&app, &lan, &named).await;
+    expect_photo(&app, &boss, &named).await;
+    assert_eq!(photos_missing(&app, &boss, id).await, (0, 0));
 }
 
 #[tokio::test]
