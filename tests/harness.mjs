@@ -99,10 +99,46 @@ export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Waits until `condition()` is truthy and returns its value; fails after `timeout` ms, naming
+ * `what` — never a wait that could hang the run instead of failing it.
+ */
+export async function until(condition, what, timeout = 60_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Console errors any test may cause: the browser's own line for a request that never got an
+ * answer (the server killed, the network cut). An error status (401, 413, 503 …) is expected
+ * only where a test says so with `context.allowConsoleError(/status of 401/)`. Anything else
+ * printed as an error — and every panic, every uncaught exception — fails the test.
+ */
+const EXPECTED_CONSOLE_ERRORS = [/^Failed to load resource: net::ERR_/];
+
+function watchPage(p, problems, allowed) {
+  p.on('pageerror', (e) => problems.push(`uncaught exception: ${e.stack ?? e.message}`));
+  p.on('crash', () => problems.push('the page crashed'));
+  p.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    if (text.includes('panicked')) {
+      problems.push(`panic: ${text}`);
+    } else if (![...EXPECTED_CONSOLE_ERRORS, ...allowed].some((re) => re.test(text))) {
+      problems.push(`console error: ${text}`);
+    }
+  });
+}
+
 /** A browser with its own profile; relaunching with the same profile is "closing and reopening". */
 export async function launch(profileDir, viewport = PHONE) {
   const mobile = viewport === PHONE;
-  return chromium.launchPersistentContext(profileDir, {
+  const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: CHROMIUM_FLAGS,
@@ -113,6 +149,22 @@ export async function launch(profileDir, viewport = PHONE) {
     locale: 'vi-VN',
     timezoneId: 'Asia/Ho_Chi_Minh',
   });
+  // Every page of the browser is watched; closing it fails the test with what went wrong.
+  const problems = [];
+  const allowed = [];
+  for (const p of context.pages()) watchPage(p, problems, allowed);
+  context.on('page', (p) => watchPage(p, problems, allowed));
+  context.problems = problems;
+  /** A console error this test causes on purpose (a regular expression). */
+  context.allowConsoleError = (re) => allowed.push(re);
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close();
+    if (problems.length) {
+      throw new Error(`the app reported ${problems.length} problem(s):\n${problems.join('\n')}`);
+    }
+  };
+  return context;
 }
 
 export async function page(context) {
@@ -162,6 +214,7 @@ export class Proxy {
   constructor(target) {
     this.target = target;
     this.intercept = null;
+    this.failures = [];
   }
 
   async start() {
@@ -179,7 +232,8 @@ export class Proxy {
           upRes.on('data', (c) => parts.push(c));
           upRes.on('end', () => resolve({ status: upRes.statusCode, headers: upRes.headers, body: Buffer.concat(parts) }));
         });
-        up.on('error', reject);
+        // Tagged: a server that is gone is expected here, unlike a failed check in `intercept`.
+        up.on('error', (e) => reject(Object.assign(e, { fromForward: true })));
         up.end(body);
       });
       const reply = (answer) => {
@@ -191,7 +245,9 @@ export class Proxy {
       try {
         if (this.intercept && (await this.intercept(req, body, forward, res)) === 'handled') return;
         reply(await forward());
-      } catch {
+      } catch (e) {
+        // A check inside `intercept` that failed is the test's failure, reported by stop().
+        if (!e.fromForward) this.failures.push(e);
         // The server is gone: the browser sees the connection drop, as it would without us.
         res.socket?.destroy();
       }
@@ -204,5 +260,8 @@ export class Proxy {
   async stop() {
     this.server.closeAllConnections?.();
     await new Promise((r) => this.server.close(r));
+    if (this.failures.length) {
+      throw new AggregateError(this.failures, `the proxy's intercept failed: ${this.failures.map((e) => e.message).join('; ')}`);
+    }
   }
 }

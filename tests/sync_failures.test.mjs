@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Proxy, Server, fileReport, launch, page, signIn, tempDir, waitForServiceWorker, waitForWaiting,
+  Proxy, Server, fileReport, launch, page, signIn, tempDir, until, waitForServiceWorker, waitForWaiting,
 } from './harness.mjs';
 
 async function wardRecords(server) {
@@ -35,7 +35,7 @@ for (const when of ['before', 'after']) {
         return 'handled';
       };
       await fileReport(p, { location: `Kiểm thử ${when}`, description: 'Đẩy dữ liệu bị ngắt giữa chừng.' });
-      while (!pushed) await new Promise((r) => setTimeout(r, 50));
+      await until(() => pushed, 'the push to reach the proxy');
       assert.equal(pushed.records.length, 1);
       await p.waitForFunction(() => !document.querySelector('.syncbar button')?.disabled);
       assert.equal(Number(await p.getByTestId('waiting-count').textContent()), 1, 'the entry waits until acknowledged');
@@ -185,7 +185,7 @@ test('a push whose answer never comes is abandoned after a minute and sent again
       return 'handled';
     };
     await fileReport(p, { location: 'Sóng yếu trong hẻm', description: 'Kết nối treo, không trả lời.' });
-    while (!held) await new Promise((r) => setTimeout(r, 100));
+    await until(() => held, 'the push to reach the proxy');
     // The phone gives up on it by itself and the next attempt goes through.
     await waitForWaiting(p, 0, 120_000);
     held.socket?.destroy();

@@ -21,6 +21,31 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(on_panic));
     leptos::mount::mount_to_body(app::App);
+}
+
+/// A panic aborts the WebAssembly instance, so the page can no longer do anything: the message
+/// and where it happened go to the console (readably, with the JS stack), and the user is told
+/// plainly to reload — everything saved is in IndexedDB and survives that.
+fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
+    console_error_panic_hook::hook(info);
+    let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    else {
+        return;
+    };
+    let Ok(notice) = body.owner_document().map_or(Err(()), |d| {
+        d.create_element("div").map_err(drop)
+    }) else {
+        return;
+    };
+    notice.set_class_name("panic-notice");
+    let _ = notice.set_attribute("role", "alert");
+    notice.set_text_content(Some(
+        "Ứng dụng gặp lỗi và phải tải lại. Dữ liệu đã lưu trên máy không bị mất. \
+         / The app hit an error and must be reloaded. What you saved on this phone is kept.",
+    ));
+    let _ = body.prepend_with_node_1(&notice);
 }

@@ -262,19 +262,34 @@ pub async fn forget_token() -> StoreResult<()> {
 
 /// A sign-in that ended (expired, or revoked for a lost phone): what is already on the server
 /// leaves the phone, so a lost phone shows nothing it no longer needs; what still waits (the
-/// outbox, refused records, drafts) stays until the user signs in again and sends it. The
-/// cursor goes back to 0, so the next pull brings the statuses back.
+/// outbox, refused records, drafts, and records whose photos the server does not hold yet)
+/// stays until the user signs in again and sends it. A synced record whose photo is still
+/// waiting is the only list of that photo to send: dropping it would lose the photo. The cursor
+/// goes back to 0, so the next pull brings the statuses back.
 pub async fn forget_sent_records() -> StoreResult<()> {
     let db = db().await?;
     let tx = db
-        .transaction([RECORDS, META])
+        .transaction([RECORDS, META, PHOTOS])
         .with_mode(TransactionMode::Readwrite)
         .build()
         .map_err(err)?;
+    let unsent_photos: std::collections::HashSet<String> =
+        all_photos(&tx.object_store(PHOTOS).map_err(err)?)
+            .await?
+            .into_iter()
+            .filter(|p| !p.uploaded)
+            .map(|p| p.sha256)
+            .collect();
     let records = tx.object_store(RECORDS).map_err(err)?;
     let all: Vec<LocalRecord> = all_in(&records).await?;
     for r in all.into_iter().filter(|r| r.state == LocalState::Synced) {
-        records.delete(r.id).await.map_err(err)?;
+        let waits_for_a_photo = photo_use(&[], std::slice::from_ref(&r))
+            .by_records
+            .iter()
+            .any(|sha| unsent_photos.contains(sha));
+        if !waits_for_a_photo {
+            records.delete(r.id).await.map_err(err)?;
+        }
     }
     put(
         &tx.object_store(META).map_err(err)?,

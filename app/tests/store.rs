@@ -598,3 +598,50 @@ async fn an_ended_sign_in_leaves_only_what_still_has_to_be_sent() {
         "the next pull brings the statuses back"
     );
 }
+
+#[wasm_bindgen_test]
+async fn an_ended_sign_in_keeps_a_synced_record_whose_photo_the_server_does_not_hold_yet() {
+    clean().await;
+    let sha = "d".repeat(64);
+    let bytes = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
+    store::save_photo(&photo_ref(&sha, bytes.len()), &blob(&bytes))
+        .await
+        .unwrap();
+    let (with_photo, plain) = (new_id(), new_id());
+    let mut record = envelope(with_photo, "Có ảnh chưa gửi");
+    record
+        .data
+        .insert("photos".into(), json!([photo_ref(&sha, bytes.len())]));
+    store::submit(&record, NOW).await.unwrap();
+    store::submit(&envelope(plain, "Không ảnh"), NOW).await.unwrap();
+    // The server took both records; the photo is still waiting (slow network).
+    let results = vec![
+        (with_photo.to_string(), PushOutcome::Accepted),
+        (plain.to_string(), PushOutcome::Accepted),
+    ];
+    store::apply_push_results(&results, NOW).await.unwrap();
+    assert_eq!(store::photos_waiting().await.unwrap(), 1);
+
+    // The session ends (401): what the engine does then.
+    store::forget_sent_records().await.unwrap();
+    store::forget_sent_photos().await.unwrap();
+
+    let left: Vec<String> = store::records()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [with_photo.to_string()], "only the record with work left stays");
+    assert_eq!(store::photos_waiting().await.unwrap(), 1, "the photo still waits");
+    let waiting = store::photos_to_upload().await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(blob_bytes(&waiting[0].blob).await, bytes);
+
+    // Once the server holds it, the next ended sign-in lets the record go, and then the photo.
+    store::mark_photo_uploaded(&sha).await.unwrap();
+    store::forget_sent_records().await.unwrap();
+    store::forget_sent_photos().await.unwrap();
+    assert!(store::records().await.unwrap().is_empty());
+    assert!(store::photo(&sha).await.unwrap().is_none());
+}

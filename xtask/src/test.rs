@@ -78,7 +78,13 @@ pub fn run(root: &Path) -> Result<()> {
     dist::build_app(root)?;
     cargo(&["build", "-p", "server"])?;
     sh(Command::new("node")
-        .args(["--test", "--test-concurrency=1", "tests/"])
+        // A test that hangs fails after 5 minutes instead of holding CI for 90.
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "--test-timeout=300000",
+            "tests/",
+        ])
         .env(
             "WARDBOOK_BIN",
             crate::target_dir(root).join("debug/wardbook"),

@@ -79,13 +79,17 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
                     error.set(Some(e));
                     return;
                 }
+                // Everything this form owns is touched before the session is set: setting it
+                // takes the app to the home page and disposes this form, its signals and
+                // `on_done` (reading them after that panicked on every sign-in).
                 password.set(String::new());
                 error.set(None);
-                state.session.set(Some(session));
                 status.problem.set(None);
+                on_done.run(());
+                state.session.set(Some(session));
+                // Only app-wide state from here on.
                 status.refresh_counts().await;
                 status.wake();
-                on_done.run(());
             }
             Err(ApiError::Offline) => {
                 error.set(Some(Msg::SignInNeedsNetwork.text(lang).to_owned()))
