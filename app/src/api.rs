@@ -112,8 +112,19 @@ pub async fn push(token: &str, req: &PushRequest, lang: Lang) -> Result<PushResp
     read(res).await
 }
 
-pub async fn pull(token: &str, cursor: i64, lang: Lang) -> Result<PullResponse, ApiError> {
-    let url = format!("/api/sync/pull?cursor={cursor}");
+pub async fn pull(
+    token: &str,
+    cursor: i64,
+    epoch: Option<&str>,
+    lang: Lang,
+) -> Result<PullResponse, ApiError> {
+    let url = match epoch {
+        // The server's epochs are hex: nothing to escape.
+        Some(e) if !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            format!("/api/sync/pull?cursor={cursor}&epoch={e}")
+        }
+        _ => format!("/api/sync/pull?cursor={cursor}"),
+    };
     read(
         with_headers(Request::get(&url), Some(token), lang)
             .send()

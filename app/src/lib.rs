@@ -36,9 +36,10 @@ fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
     else {
         return;
     };
-    let Ok(notice) = body.owner_document().map_or(Err(()), |d| {
-        d.create_element("div").map_err(drop)
-    }) else {
+    let Ok(notice) = body
+        .owner_document()
+        .map_or(Err(()), |d| d.create_element("div").map_err(drop))
+    else {
         return;
     };
     notice.set_class_name("panic-notice");

@@ -514,6 +514,89 @@ pub async fn cursor() -> StoreResult<i64> {
     Ok(get_meta::<i64>("cursor").await?.unwrap_or(0))
 }
 
+/// The identity of the server database the cursor counts in (none before the first pull, and
+/// on phones that pulled before the server named it).
+pub async fn epoch() -> StoreResult<Option<String>> {
+    get_meta("epoch").await
+}
+
+/// The server said "reset". The cursor goes back to 0 and the server's epoch is kept with it.
+/// When the epoch changed (the server's database was restored from a backup, or replaced),
+/// what the phone holds as synced may be missing there: every synced record whose data the
+/// phone has goes back into the outbox, with its photos marked as not sent, all in this one
+/// transaction. Pushing them again is harmless: what the server still has answers "duplicate".
+/// Returns how many records went back into the outbox.
+pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResult<u32> {
+    let db = db().await?;
+    let tx = db
+        .transaction([RECORDS, OUTBOX, META, PHOTOS])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(err)?;
+    let meta = tx.object_store(META).map_err(err)?;
+    let session: Option<Session> = meta
+        .get("session".to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    if session.is_none_or(|s| s.token != for_token) {
+        return Err(SIGNED_OUT_MEANWHILE.into());
+    }
+    let old: Option<String> = meta
+        .get("epoch".to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    put(&meta, "cursor".to_owned(), &0i64).await?;
+    put(&meta, "epoch".to_owned(), &new_epoch).await?;
+    let mut requeued = 0;
+    if old.as_deref().is_some_and(|o| o != new_epoch) {
+        let records = tx.object_store(RECORDS).map_err(err)?;
+        let outbox = tx.object_store(OUTBOX).map_err(err)?;
+        let photos = tx.object_store(PHOTOS).map_err(err)?;
+        let mut shas = std::collections::HashSet::new();
+        let all: Vec<LocalRecord> = all_in(&records).await?;
+        for mut r in all.into_iter().filter(|r| r.state == LocalState::Synced) {
+            let Some(data) = r.data.clone() else { continue };
+            let Ok(id) = r.id.parse() else { continue };
+            let envelope = RecordEnvelope {
+                id,
+                form_key: r.form_key.clone(),
+                form_version: r.form_version,
+                group_id: r.group_id,
+                created_at: js_sys::Date::new(&r.submitted_at.into())
+                    .to_iso_string()
+                    .into(),
+                data,
+            };
+            shas.extend(photo_use(&[], std::slice::from_ref(&r)).by_records);
+            r.state = LocalState::Outbox;
+            r.updated_at = now;
+            put(&outbox, r.id.clone(), &envelope).await?;
+            put(&records, r.id.clone(), &r).await?;
+            requeued += 1;
+        }
+        for sha in shas {
+            if let Some(v) = get_raw(&photos, &sha).await? {
+                js_sys::Reflect::set(&v, &"uploaded".into(), &false.into())
+                    .map_err(|e| format!("{e:?}"))?;
+                photos
+                    .put(v)
+                    .with_key(sha)
+                    .primitive()
+                    .map_err(err)?
+                    .await
+                    .map_err(err)?;
+            }
+        }
+    }
+    drop(meta);
+    tx.commit().await.map_err(err)?;
+    Ok(requeued)
+}
+
 /// Stores a pulled page and its cursor in one transaction (sync rule 6).
 /// The error of [`apply_pull`] when the user who asked for the page has signed out since.
 pub const SIGNED_OUT_MEANWHILE: &str = "signed out meanwhile";
@@ -524,6 +607,17 @@ pub const SIGNED_OUT_MEANWHILE: &str = "signed out meanwhile";
 pub async fn apply_pull(
     changes: &[Change],
     cursor: i64,
+    now: f64,
+    for_token: Option<&str>,
+) -> StoreResult<()> {
+    apply_pull_page(changes, cursor, None, now, for_token).await
+}
+
+/// [`apply_pull`], also keeping the server's `epoch` with the cursor.
+pub async fn apply_pull_page(
+    changes: &[Change],
+    cursor: i64,
+    epoch: Option<&str>,
     now: f64,
     for_token: Option<&str>,
 ) -> StoreResult<()> {
@@ -592,6 +686,9 @@ pub async fn apply_pull(
         }
     }
     put(&meta, "cursor".to_owned(), &cursor).await?;
+    if let Some(epoch) = epoch {
+        put(&meta, "epoch".to_owned(), &epoch).await?;
+    }
     put(&meta, "last_pull".to_owned(), &now).await?;
     drop((forms, records, meta));
     tx.commit().await.map_err(err)

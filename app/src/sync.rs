@@ -219,18 +219,41 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
         }
         upload_photos(&session.token, lang).await?;
         let mut cursor = store::cursor().await.map_err(local_error)?;
+        let mut epoch = store::epoch().await.map_err(local_error)?;
+        let mut resets = 0;
         loop {
-            let page = api::pull(&session.token, cursor, lang).await?;
+            let page = api::pull(&session.token, cursor, epoch.as_deref(), lang).await?;
             if page.reset {
+                // Once is enough: a second reset in one round would mean a server that cannot
+                // answer at all; the next round tries again.
+                resets += 1;
+                if resets > 2 {
+                    break;
+                }
                 cursor = 0;
-                store::apply_pull(&[], 0, now(), Some(&session.token))
+                let requeued = store::start_over(&page.epoch, now(), &session.token)
                     .await
                     .map_err(local_error)?;
+                epoch = Some(page.epoch);
+                if requeued > 0 {
+                    // The server's database is another one: what it may lack goes out first.
+                    leptos::logging::warn!(
+                        "the server's database changed; sending {requeued} records again"
+                    );
+                    status.refresh_counts().await;
+                    status.wake();
+                }
                 continue;
             }
-            store::apply_pull(&page.changes, page.cursor, now(), Some(&session.token))
-                .await
-                .map_err(local_error)?;
+            store::apply_pull_page(
+                &page.changes,
+                page.cursor,
+                Some(&page.epoch),
+                now(),
+                Some(&session.token),
+            )
+            .await
+            .map_err(local_error)?;
             cursor = page.cursor;
             if !page.more {
                 break;

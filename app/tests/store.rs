@@ -613,7 +613,9 @@ async fn an_ended_sign_in_keeps_a_synced_record_whose_photo_the_server_does_not_
         .data
         .insert("photos".into(), json!([photo_ref(&sha, bytes.len())]));
     store::submit(&record, NOW).await.unwrap();
-    store::submit(&envelope(plain, "Không ảnh"), NOW).await.unwrap();
+    store::submit(&envelope(plain, "Không ảnh"), NOW)
+        .await
+        .unwrap();
     // The server took both records; the photo is still waiting (slow network).
     let results = vec![
         (with_photo.to_string(), PushOutcome::Accepted),
@@ -632,8 +634,16 @@ async fn an_ended_sign_in_keeps_a_synced_record_whose_photo_the_server_does_not_
         .into_iter()
         .map(|r| r.id)
         .collect();
-    assert_eq!(left, [with_photo.to_string()], "only the record with work left stays");
-    assert_eq!(store::photos_waiting().await.unwrap(), 1, "the photo still waits");
+    assert_eq!(
+        left,
+        [with_photo.to_string()],
+        "only the record with work left stays"
+    );
+    assert_eq!(
+        store::photos_waiting().await.unwrap(),
+        1,
+        "the photo still waits"
+    );
     let waiting = store::photos_to_upload().await.unwrap();
     assert_eq!(waiting.len(), 1);
     assert_eq!(blob_bytes(&waiting[0].blob).await, bytes);
@@ -644,4 +654,73 @@ async fn an_ended_sign_in_keeps_a_synced_record_whose_photo_the_server_does_not_
     store::forget_sent_photos().await.unwrap();
     assert!(store::records().await.unwrap().is_empty());
     assert!(store::photo(&sha).await.unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_new_server_database_puts_synced_records_and_their_photos_back_to_be_sent() {
+    clean().await;
+    store::save_session(&session("totruong")).await.unwrap();
+    let token = session("totruong").token;
+    let sha = "e".repeat(64);
+    store::save_photo(&photo_ref(&sha, 4), &blob(&[0xFF, 0xD8, 0xFF, 0]))
+        .await
+        .unwrap();
+    let (synced, refused) = (new_id(), new_id());
+    let mut record = envelope(synced, "Đã gửi trước khi máy chủ khôi phục");
+    record
+        .data
+        .insert("photos".into(), json!([photo_ref(&sha, 4)]));
+    store::submit(&record, NOW).await.unwrap();
+    store::submit(&envelope(refused, "Bị từ chối"), NOW)
+        .await
+        .unwrap();
+    let results = vec![
+        (synced.to_string(), PushOutcome::Accepted),
+        (
+            refused.to_string(),
+            PushOutcome::Rejected {
+                message: "sửa".into(),
+                errors: Vec::new(),
+            },
+        ),
+    ];
+    store::apply_push_results(&results, NOW).await.unwrap();
+    store::mark_photo_uploaded(&sha).await.unwrap();
+    store::apply_pull_page(&[], 42, Some("aaaa"), NOW, Some(&token))
+        .await
+        .unwrap();
+    assert_eq!(store::epoch().await.unwrap().as_deref(), Some("aaaa"));
+    assert_eq!(store::outbox_len().await.unwrap(), 0);
+
+    // The same database asking the phone to start over (its cursor ran ahead): nothing moves.
+    assert_eq!(store::start_over("aaaa", NOW, &token).await.unwrap(), 0);
+    assert_eq!(store::cursor().await.unwrap(), 0);
+    assert_eq!(store::outbox_len().await.unwrap(), 0);
+
+    // Another database: the synced record, exactly as it was, goes back to the outbox with its
+    // photo; the refused one stays with its user.
+    store::apply_pull_page(&[], 42, Some("aaaa"), NOW, Some(&token))
+        .await
+        .unwrap();
+    assert_eq!(store::start_over("bbbb", NOW, &token).await.unwrap(), 1);
+    assert_eq!(store::epoch().await.unwrap().as_deref(), Some("bbbb"));
+    assert_eq!(store::cursor().await.unwrap(), 0);
+    let outbox = store::outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].id, synced);
+    assert_eq!(outbox[0].content_hash(), record.content_hash());
+    assert_eq!(state_of(synced).await, LocalState::Outbox);
+    assert_eq!(state_of(refused).await, LocalState::Rejected);
+    assert_eq!(
+        store::photos_waiting().await.unwrap(),
+        1,
+        "its photo is sent again"
+    );
+
+    // An answer for a user who signed out meanwhile changes nothing.
+    let err = store::start_over("cccc", NOW, "another-token")
+        .await
+        .unwrap_err();
+    assert_eq!(err, store::SIGNED_OUT_MEANWHILE);
+    assert_eq!(store::epoch().await.unwrap().as_deref(), Some("bbbb"));
 }

@@ -67,6 +67,10 @@ pub struct PullQuery {
     /// The cursor returned by the previous page; 0 for everything.
     #[serde(default)]
     pub cursor: i64,
+    /// The `epoch` of the answer that gave the cursor. A cursor of another database (another
+    /// epoch: a restored backup, a new server) is always answered with `reset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
 }
@@ -82,6 +86,10 @@ pub struct PullResponse {
     /// The server cannot answer from the given cursor: drop the pulled view and pull from 0.
     #[serde(default)]
     pub reset: bool,
+    /// The identity of the database the cursor counts in; save it with the cursor. When it
+    /// changes, what the phone holds as synced may be missing on the server: push it again.
+    #[serde(default)]
+    pub epoch: String,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

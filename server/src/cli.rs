@@ -43,6 +43,17 @@ pub enum Command {
     /// Photos: remove abandoned uploads and photos no record names.
     #[command(subcommand)]
     Photos(PhotosCommand),
+    /// The database itself.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum DbCommand {
+    /// Run after restoring the database from a backup: gives it a new identity, so every phone
+    /// pulls its view again and pushes back what it holds but the backup lacks. (The server
+    /// notices most restores by itself at start; this covers the rest.)
+    Restored,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
@@ -150,6 +161,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::db::from_source(cli_source(), work).await
         }
         Command::Photos(PhotosCommand::Sweep) => photos_sweep(&db, &cli.config, lang).await,
+        Command::Db(DbCommand::Restored) => crate::epoch::renew(&db)
+            .await
+            .map(|e| match lang {
+                Lang::Vi => {
+                    format!("cơ sở dữ liệu có định danh mới {e}; các máy sẽ đồng bộ lại từ đầu")
+                }
+                Lang::En => format!(
+                    "the database has a new identity {e}; phones will sync again from the start"
+                ),
+            })
+            .map_err(|e| format!("{e:#}")),
     };
     db.close().await;
     Ok(match result {

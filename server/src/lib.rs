@@ -10,6 +10,8 @@ pub mod config;
 pub mod db;
 /// The demo wards, groups and accounts.
 pub mod demo;
+/// The database's identity, carried by every pull cursor; renewed after a restore.
+pub mod epoch;
 /// The one error type and its JSON body, in the caller's language.
 pub mod error;
 /// Publishing and listing form definitions, shared by the API and the command line.
@@ -64,10 +66,11 @@ impl Application {
         if config.demo {
             demo::load(&db).await?;
         }
+        let photos = photos::PhotoStore::open(&config.photo_store)?;
+        epoch::check_at_start(&db, &photos).await?;
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let photos = photos::PhotoStore::open(&config.photo_store)?;
         let state = AppState {
             throttle: Arc::new(throttle::Throttle::for_db(&db)),
             db,
@@ -97,6 +100,7 @@ impl Application {
         }
         let limits = self.state.config.limits();
         let sweeper = tokio::spawn(sweep_photos_hourly(self.state.clone()));
+        let marker = tokio::spawn(record_high_water_often(self.state.clone()));
         serve::serve(
             self.listener,
             self.router,
@@ -106,9 +110,24 @@ impl Application {
         )
         .await?;
         sweeper.abort();
+        marker.abort();
+        if let Err(e) = epoch::record_high_water(&self.state.db, &self.state.photos).await {
+            tracing::warn!(error = ?e, "cannot record the high-water mark");
+        }
         self.state.db.close().await;
         tracing::info!("wardbook stopped");
         Ok(())
+    }
+}
+
+/// Keeps the high-water mark of the change counter close behind the database (see [`epoch`]).
+async fn record_high_water_often(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+    loop {
+        every.tick().await;
+        if let Err(e) = epoch::record_high_water(&state.db, &state.photos).await {
+            tracing::warn!(error = ?e, "cannot record the high-water mark");
+        }
     }
 }
 

@@ -2,7 +2,10 @@
 //! operations are declared here, beside each other, so the whole API reads in one place.
 #![allow(dead_code)] // The functions below only carry `#[utoipa::path]` metadata.
 
-use domain::api::{ErrorBody, LoginRequest, LoginResponse, Me, RecordDetail, RecordSummary};
+use domain::admin::{
+    AuditEntry, NameInput, PasswordInput, SessionView, UserInput, UserView, WardInput, WardView,
+};
+use domain::api::{ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary};
 use domain::form::FormDef;
 use domain::sync::{PullResponse, PushRequest, PushResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -14,8 +17,11 @@ use crate::routes::records::StatusChange;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, login, logout, me, push, pull, list_records, record_detail, set_status, publish_form, list_forms, form_definition,
-        crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download),
+    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, set_status, publish_form, list_forms, form_definition,
+        crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
+        list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
+        list_wards, create_ward, update_ward, create_group, rename_group,
+        list_sessions, revoke_session, audit_list, audit_export),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -65,11 +71,13 @@ fn push() {}
 #[utoipa::path(get, path = "/api/sync/pull", params(
     ("cursor" = i64, Query, description = "The cursor of the previous page; 0 for everything"),
     ("limit" = Option<u32>, Query, description = "At most this many changes (≤ 500)"),
+    ("epoch" = Option<String>, Query, description = "The epoch of the answer that gave the cursor; a cursor of another database is answered with reset"),
 ), responses((status = 200, body = PullResponse), (status = 401, body = ErrorBody)))]
 fn pull() {}
 
 #[utoipa::path(get, path = "/api/records", params(
-    ("before" = Option<i64>, Query, description = "Only records received before this time (ms since the epoch)"),
+    ("before" = Option<i64>, Query, description = "Paging back: the received_at of the last record of the previous page (ms since the epoch)"),
+    ("before_id" = Option<uuid::Uuid>, Query, description = "With before: the id of that last record, so records received at the same moment are neither skipped nor repeated"),
     ("limit" = Option<i64>, Query, description = "At most this many (≤ 200)"),
 ), responses((status = 200, body = Vec<RecordSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 fn list_records() {}
@@ -111,25 +119,106 @@ fn list_forms() {}
 ))]
 fn form_definition() {}
 
+#[utoipa::path(get, path = "/api/openapi.json", security(), responses((status = 200, description = "This description")))]
+fn openapi_json() {}
+
+// ---- people and places (administrators) ------------------------------------------------------
+
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", responses(
+    (status = 200, body = Vec<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+))]
+fn list_users() {}
+
+#[utoipa::path(get, path = "/api/admin/users/{id}", tag = "admin", params(("id" = i64, Path)), responses(
+    (status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+))]
+fn get_user() {}
+
+#[utoipa::path(post, path = "/api/admin/users", tag = "admin", request_body = UserInput, responses(
+    (status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 422, description = "A field is not valid (a username taken, a weak password)", body = ErrorBody),
+))]
+fn create_user() {}
+
+#[utoipa::path(put, path = "/api/admin/users/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UserInput, responses(
+    (status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn update_user() {}
+
+#[utoipa::path(post, path = "/api/admin/users/{id}/password", tag = "admin", params(("id" = i64, Path)), request_body = PasswordInput, responses(
+    (status = 204, description = "The new password is set and every device signed out"), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn reset_password() {}
+
+#[utoipa::path(post, path = "/api/admin/users/{id}/signout", tag = "admin", params(("id" = i64, Path)), responses(
+    (status = 204, description = "Every device of the user is signed out; nothing it sent is lost"),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+fn sign_out_everywhere() {}
+
+#[utoipa::path(get, path = "/api/admin/wards", tag = "admin", responses(
+    (status = 200, body = Vec<WardView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+))]
+fn list_wards() {}
+
+#[utoipa::path(post, path = "/api/admin/wards", tag = "admin", request_body = WardInput, responses(
+    (status = 201, body = WardView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn create_ward() {}
+
+#[utoipa::path(put, path = "/api/admin/wards/{id}", tag = "admin", params(("id" = i64, Path)), request_body = WardInput, responses(
+    (status = 204, description = "Renamed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn update_ward() {}
+
+#[utoipa::path(post, path = "/api/admin/wards/{id}/groups", tag = "admin", params(("id" = i64, Path)), request_body = NameInput, responses(
+    (status = 201, body = Place), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn create_group() {}
+
+#[utoipa::path(put, path = "/api/admin/groups/{id}", tag = "admin", params(("id" = i64, Path)), request_body = NameInput, responses(
+    (status = 200, body = Place), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn rename_group() {}
+
+// ---- own sessions and the audit trail ------------------------------------------------------
+
+#[utoipa::path(get, path = "/api/sessions", tag = "sessions", responses(
+    (status = 200, description = "The caller's signed-in devices", body = Vec<SessionView>), (status = 401, body = ErrorBody),
+))]
+fn list_sessions() {}
+
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "The session's 16-character id")), responses(
+    (status = 204, description = "That device is signed out"), (status = 401, body = ErrorBody),
+    (status = 404, description = "No such session of the caller", body = ErrorBody),
+))]
+fn revoke_session() {}
+
+#[utoipa::path(get, path = "/api/audit", tag = "audit", params(crate::routes::audit::AuditQuery), responses(
+    (status = 200, description = "Newest first: everything for administrators, their ward for supervisors", body = Vec<AuditEntry>),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+))]
+fn audit_list() {}
+
+#[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(crate::routes::audit::AuditQuery), responses(
+    (status = 200, description = "The same entries as CSV", content_type = "text/csv"),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+))]
+fn audit_export() {}
+
 #[cfg(test)]
 mod tests {
+    // Every route of the router is checked against this description by
+    // `every_route_in_the_source_is_in_the_openapi_description_with_its_method` (tests/api).
     #[test]
-    fn every_route_is_described() {
-        let spec = super::spec();
-        let paths: Vec<&str> = spec.paths.paths.keys().map(String::as_str).collect();
-        for p in [
-            "/api/sync/push",
-            "/api/sync/pull",
-            "/api/auth/login",
-            "/api/records/{id}/status",
-            "/api/forms",
-            "/api/forms/{key}/{version}",
-            "/api/photos/{sha}",
-            "/api/photos/{sha}/upload",
-        ] {
-            assert!(paths.contains(&p), "{p} missing from {paths:?}");
-        }
-        let json = serde_json::to_value(&spec).unwrap();
+    fn the_wire_types_schemas_are_included() {
+        let json = serde_json::to_value(super::spec()).unwrap();
         assert!(json["components"]["schemas"]["RecordEnvelope"].is_object());
     }
 }

@@ -148,6 +148,21 @@ impl PhotoStore {
             .await
     }
 
+    /// The high-water mark of the change counter (see [`crate::epoch`]).
+    pub async fn high_water(&self) -> anyhow::Result<Option<crate::epoch::HighWater>> {
+        match self.store.get(&Path::from("meta/high-water.json")).await {
+            Ok(r) => Ok(serde_json::from_slice(&r.bytes().await?).ok()),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn set_high_water(&self, mark: &crate::epoch::HighWater) -> anyhow::Result<()> {
+        let bytes = serde_json::to_vec(mark)?;
+        self.put_durably(&Path::from("meta/high-water.json"), PutPayload::from(bytes))
+            .await
+    }
+
     async fn delete_photo(&self, sha: &str) -> anyhow::Result<()> {
         match self.store.delete(&Self::photo_path(sha)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

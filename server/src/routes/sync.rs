@@ -433,15 +433,17 @@ async fn pull(
 ) -> AppResult<Json<PullResponse>> {
     let limit = i64::from(query.limit.unwrap_or(MAX_PULL_PAGE).clamp(1, MAX_PULL_PAGE));
     // Everything up to the counter's committed value is committed (see `next_seq`).
-    let snapshot: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'seq'")
-        .fetch_one(&state.db.pool)
-        .await?;
-    if query.cursor > snapshot || query.cursor < 0 {
+    let (epoch, snapshot) = crate::epoch::current(&state.db).await?;
+    // A cursor of another database (another epoch) or beyond this one's counter cannot be
+    // answered from: the phone starts again from 0.
+    let foreign = query.epoch.as_ref().is_some_and(|e| *e != epoch);
+    if foreign || query.cursor > snapshot || query.cursor < 0 {
         return Ok(Json(PullResponse {
             changes: Vec::new(),
             cursor: 0,
             more: false,
             reset: true,
+            epoch,
         }));
     }
     let forms = sqlx::query(
@@ -510,5 +512,6 @@ async fn pull(
         cursor,
         more,
         reset: false,
+        epoch,
     }))
 }

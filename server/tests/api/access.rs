@@ -739,7 +739,7 @@ fn outer_calls(s: &str) -> Vec<String> {
 }
 
 /// Every `.route("path", method(..).method(..))` of the router sources, as (METHOD, /api path).
-fn routes_in_source() -> BTreeSet<(String, String)> {
+pub(crate) fn routes_in_source() -> BTreeSet<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
     let mod_rs = std::fs::read_to_string(dir.join("mod.rs")).expect("routes/mod.rs");
     assert!(

@@ -82,3 +82,31 @@ async fn the_router_answers_in_process_without_a_listener() {
     assert_eq!(err.code, "unauthenticated");
     assert_eq!(err.message, "Please sign in.");
 }
+
+#[test]
+fn every_route_in_the_source_is_in_the_openapi_description_with_its_method() {
+    let source = crate::access::routes_in_source();
+    let spec = serde_json::to_value(server::openapi::spec()).unwrap();
+    let paths = spec["paths"].as_object().expect("paths");
+    let mut missing = Vec::new();
+    for (method, path) in &source {
+        let described = paths
+            .get(path)
+            .and_then(|p| p.get(method.to_lowercase()))
+            .is_some();
+        if !described {
+            missing.push(format!("{method} {path}"));
+        }
+    }
+    assert!(missing.is_empty(), "not in /api/openapi.json: {missing:#?}");
+    // And nothing is described that the router does not serve.
+    let mut stale = Vec::new();
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            if !source.contains(&(method.to_uppercase(), path.clone())) {
+                stale.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(stale.is_empty(), "described but not routed: {stale:#?}");
+}

@@ -257,6 +257,11 @@ impl TestApp {
         .await
     }
 
+    /// A pull by its full path and query (e.g. with an `epoch`); expects 200.
+    pub async fn pull_path_pub(&self, token: &str, path: &str) -> PullResponse {
+        self.pull_path(token, path).await
+    }
+
     async fn pull_path(&self, token: &str, path: &str) -> PullResponse {
         let resp = self.get(token, path).await;
         assert_eq!(resp.status(), StatusCode::OK, "pull {path}");

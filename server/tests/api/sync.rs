@@ -837,3 +837,124 @@ async fn an_unknown_key_a_hundred_kilobytes_long_is_not_repeated_back_whole() {
     assert_eq!(status, StatusCode::OK);
     assert!(answer.len() < sent / 10, "{} of {sent}", answer.len());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The database's identity
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_cursor_of_another_database_is_always_told_to_reset() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let first = app.pull(&lan, 0).await;
+    assert!(!first.epoch.is_empty(), "every answer names its epoch");
+    // The same cursor with this database's epoch goes on; with another's, it resets.
+    let ours = app
+        .pull_path_pub(
+            &lan,
+            &format!(
+                "/api/sync/pull?cursor={}&epoch={}",
+                first.cursor, first.epoch
+            ),
+        )
+        .await;
+    assert!(!ours.reset);
+    let other = app
+        .pull_path_pub(
+            &lan,
+            &format!("/api/sync/pull?cursor={}&epoch=0123abcd", first.cursor),
+        )
+        .await;
+    assert!(other.reset, "a cursor of another database resets");
+    assert_eq!(other.cursor, 0);
+    assert_eq!(other.epoch, first.epoch);
+    // An old app that sends no epoch is answered as before.
+    assert!(!app.pull(&lan, first.cursor).await.reset);
+}
+
+#[tokio::test]
+async fn a_database_restored_from_a_backup_gets_a_new_epoch_and_old_cursors_reset() {
+    let app = crate::helpers::spawn_app_with_photo_dir().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    // What the backup holds.
+    let before: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'seq'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let after_backup: Vec<_> = (0..3).map(|_| valid_report(group)).collect();
+    assert!(app
+        .push_ok(&lan, after_backup.clone())
+        .await
+        .iter()
+        .all(is_accepted));
+    let page = app.pull(&lan, 0).await;
+    assert!(page.cursor > before);
+    // The server records how far its counter went (every 30 s; here at once).
+    server::epoch::record_high_water(&app.state.db, &app.state.photos)
+        .await
+        .unwrap();
+
+    // The database goes back to the backup: the records sent after it and the counter (the
+    // audit trail refuses deletions, and keeping its rows changes nothing here).
+    for r in &after_backup {
+        for table in ["record_photos WHERE record_id", "records WHERE id"] {
+            sqlx::query(&format!("DELETE FROM {table} = $1"))
+                .bind(r.id.to_string())
+                .execute(&app.state.db.pool)
+                .await
+                .unwrap();
+        }
+    }
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'")
+        .bind(before)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let app = app.restart().await;
+    let lan = app.login("totruong").await;
+    // More work arrives after the restore, so the counter climbs past the phone's cursor.
+    let more: Vec<_> = (0..5).map(|_| valid_report(group)).collect();
+    assert!(app.push_ok(&lan, more).await.iter().all(is_accepted));
+
+    let answer = app
+        .pull_path_pub(
+            &lan,
+            &format!("/api/sync/pull?cursor={}&epoch={}", page.cursor, page.epoch),
+        )
+        .await;
+    assert!(
+        answer.reset,
+        "the phone's cursor counts in the database before the restore"
+    );
+    assert_ne!(answer.epoch, page.epoch);
+    // The phone pushes back what it held as synced: what the restored server lacks is stored.
+    let again = app.push_ok(&lan, after_backup.clone()).await;
+    assert!(again.iter().all(is_accepted), "{again:?}");
+    for r in &after_backup {
+        assert_eq!(app.stored_count(r.id).await, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_restart_without_a_restore_keeps_the_epoch() {
+    let app = crate::helpers::spawn_app_with_photo_dir().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    assert!(app
+        .push_ok(&lan, vec![valid_report(group)])
+        .await
+        .iter()
+        .all(is_accepted));
+    let page = app.pull(&lan, 0).await;
+    let app = app.restart().await;
+    let lan = app.login("totruong").await;
+    let answer = app
+        .pull_path_pub(
+            &lan,
+            &format!("/api/sync/pull?cursor={}&epoch={}", page.cursor, page.epoch),
+        )
+        .await;
+    assert!(!answer.reset);
+    assert_eq!(answer.epoch, page.epoch);
+}
