@@ -4,7 +4,22 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'node:test';
 import { chromium } from 'playwright-core';
+
+/**
+ * What went wrong outside a test's own assertions — the app's page errors, panics and
+ * unexpected console errors, a failed check inside a proxy's intercept — is gathered here and
+ * fails the test after it has cleaned up (a throw from a cleanup step would skip the rest of
+ * the cleanup and leave a browser or a server holding the run).
+ */
+const watched = [];
+afterEach(() => {
+  const problems = watched.splice(0).flatMap((w) => w.problems());
+  if (problems.length) {
+    throw new Error(`${problems.length} problem(s) besides the test's own checks:\n${problems.join('\n')}`);
+  }
+});
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 export const BIN = process.env.WARDBOOK_BIN ?? path.join(root, 'target/debug/wardbook');
@@ -149,7 +164,7 @@ export async function launch(profileDir, viewport = PHONE) {
     locale: 'vi-VN',
     timezoneId: 'Asia/Ho_Chi_Minh',
   });
-  // Every page of the browser is watched; closing it fails the test with what went wrong.
+  // Every page of the browser is watched; what goes wrong fails the test (see `watched`).
   const problems = [];
   const allowed = [];
   for (const p of context.pages()) watchPage(p, problems, allowed);
@@ -157,13 +172,7 @@ export async function launch(profileDir, viewport = PHONE) {
   context.problems = problems;
   /** A console error this test causes on purpose (a regular expression). */
   context.allowConsoleError = (re) => allowed.push(re);
-  const close = context.close.bind(context);
-  context.close = async () => {
-    await close();
-    if (problems.length) {
-      throw new Error(`the app reported ${problems.length} problem(s):\n${problems.join('\n')}`);
-    }
-  };
+  watched.push({ problems: () => problems.map((p) => `the app: ${p}`) });
   return context;
 }
 
@@ -215,6 +224,7 @@ export class Proxy {
     this.target = target;
     this.intercept = null;
     this.failures = [];
+    watched.push({ problems: () => this.failures.map((e) => `the proxy's intercept: ${e.stack ?? e}`) });
   }
 
   async start() {
@@ -246,7 +256,7 @@ export class Proxy {
         if (this.intercept && (await this.intercept(req, body, forward, res)) === 'handled') return;
         reply(await forward());
       } catch (e) {
-        // A check inside `intercept` that failed is the test's failure, reported by stop().
+        // A check inside `intercept` that failed is the test's failure (see `watched`).
         if (!e.fromForward) this.failures.push(e);
         // The server is gone: the browser sees the connection drop, as it would without us.
         res.socket?.destroy();
@@ -260,8 +270,5 @@ export class Proxy {
   async stop() {
     this.server.closeAllConnections?.();
     await new Promise((r) => this.server.close(r));
-    if (this.failures.length) {
-      throw new AggregateError(this.failures, `the proxy's intercept failed: ${this.failures.map((e) => e.message).join('; ')}`);
-    }
   }
 }

@@ -9,6 +9,8 @@ import {
 test('a revoked session keeps the outbox until the user signs in again, then it syncs once', async () => {
   const server = await (await Server.create()).start();
   const phone = await launch(tempDir('phone'));
+  // The revoked session's next sync is answered 401 on purpose.
+  phone.allowConsoleError(/status of 401/);
   try {
     const p = await page(phone);
     await signIn(p, server.url, 'totruong');

@@ -130,6 +130,8 @@ test('a push answered "too large" is split until it fits; a record too large alo
   const server = await (await Server.create()).start();
   const proxy = await new Proxy(server).start();
   const phone = await launch(tempDir('phone'));
+  // The proxy answers 413 on purpose.
+  phone.allowConsoleError(/status of 413/);
   try {
     const p = await page(phone);
     await signIn(p, proxy.url, 'totruong');

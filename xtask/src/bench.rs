@@ -1,4 +1,5 @@
-//! Benchmarks, each printing its figures.
+//! Benchmarks, each printing its figures and writing them, with the date, the machine and the
+//! commit, to `docs/benchmarks/<name>.md` (see [`crate::results`]).
 //!
 //! * `ingest`: one phone-like client pushes 100,000 neighborhood reports (about 600 bytes of
 //!   JSON each, Vietnamese text) in batches of 100 to a release server on SQLite with durable
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
 
+use crate::results::Report;
 use crate::{cargo, dist, sh};
 
 const USAGE: &str =
@@ -48,7 +50,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         Some("size") => size(root),
         Some("startup") => startup(root),
-        Some("validate") => validate(),
+        Some("validate") => validate(root),
         Some("render") => render(root),
         _ => bail!("{USAGE}"),
     }
@@ -57,13 +59,26 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 /// First-visit transfer: HTML + JS + WASM + CSS, raw and brotli.
 fn size(root: &Path) -> Result<()> {
     let assets = dist::build_app(root)?;
+    let mut out = Report::default();
+    out.line("asset                                 raw bytes      brotli bytes");
+    for a in &assets {
+        out.line(format!(
+            "{:<36} {:>10}      {:>10}",
+            a.name, a.raw, a.brotli
+        ));
+    }
     let first_visit: Vec<_> = assets
         .iter()
         .filter(|a| !a.name.ends_with(".webmanifest") && a.name != "sw.js")
         .collect();
     let raw: usize = first_visit.iter().map(|a| a.raw).sum();
     let br: usize = first_visit.iter().map(|a| a.brotli).sum();
-    println!("\nfirst visit (index.html + JS + WASM + CSS): {:.1} KB raw, {:.1} KB brotli (target ≤ 250 KB brotli)", raw as f64 / 1024.0, br as f64 / 1024.0);
+    out.line(format!("\nfirst visit (index.html + JS + WASM + CSS): {:.1} KB raw, {:.1} KB brotli (target ≤ 250 KB brotli)", raw as f64 / 1024.0, br as f64 / 1024.0));
+    out.save(
+        root,
+        "size",
+        "First-visit transfer of the optimized app: every file, raw and brotli-compressed.",
+    )?;
     Ok(())
 }
 
@@ -341,6 +356,7 @@ fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
         .as_i64()
         .context("totruong has no residential group")?;
 
+    let mut out = Report::default();
     // Every request body is made before the clock starts: only the server's work is timed.
     let mut rng = Rng(0x5EED_CAFE);
     let mut ids = Vec::with_capacity(total);
@@ -359,12 +375,12 @@ fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
         })
         .collect();
     let body_bytes: usize = bodies.iter().map(String::len).sum();
-    println!(
+    out.line(format!(
         "\npushing {} records in batches of {batch} ({:.0} B of JSON per record on average, {:.1} MB in all)…",
         ids.len(),
         record_bytes as f64 / ids.len() as f64,
         body_bytes as f64 / 1e6
-    );
+    ));
 
     // Answers are checked after the clock stops, so the client's JSON work is not timed either.
     let mut latencies = Vec::with_capacity(bodies.len());
@@ -456,36 +472,42 @@ fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
     let rate = ids.len() as f64 / wall.as_secs_f64();
     let mb = |kb: u64| kb as f64 / 1024.0;
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
-    println!("ingest, one client, SQLite WAL + synchronous=FULL:");
-    println!(
+    out.line("ingest, one client, SQLite WAL + synchronous=FULL:");
+    out.line(format!(
         "  records         {} (all accepted; all {} pulled back)",
         ids.len(),
         pulled.len()
-    );
-    println!("  wall time       {:.2} s", wall.as_secs_f64());
-    println!(
+    ));
+    out.line(format!("  wall time       {:.2} s", wall.as_secs_f64()));
+    out.line(format!(
         "  throughput      {rate:.0} records/s   (target ≥ {TARGET_RECORDS_PER_SEC:.0}: {})",
         verdict(rate >= TARGET_RECORDS_PER_SEC)
-    );
-    println!(
+    ));
+    out.line(format!(
         "  per push of {batch}  p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         ms(pct(50)),
         ms(pct(90)),
         ms(pct(99)),
         ms(latencies[latencies.len() - 1])
-    );
-    println!(
+    ));
+    out.line(format!(
         "  CPU time        server {:.2} s ({:.1} µs per record), this client {:.2} s",
         server_cpu.as_secs_f64(),
         server_cpu.as_secs_f64() * 1e6 / ids.len() as f64,
         client_cpu.as_secs_f64()
-    );
-    println!(
+    ));
+    out.line(format!(
         "  server peak RSS {:.1} MB (VmHWM; target ≤ {TARGET_PEAK_RSS_MB:.0} MB: {}), VmRSS {:.1} MB at the end",
         mb(hwm_kb),
         verdict(mb(hwm_kb) <= TARGET_PEAK_RSS_MB),
         mb(rss_kb)
-    );
+    ));
+    out.save(
+        root,
+        "ingest",
+        "One phone-like client pushes neighborhood reports in batches to a release server on \
+         SQLite (WAL, synchronous=FULL), then pulls them all back.",
+    )?;
     Ok(())
 }
 
@@ -495,7 +517,8 @@ fn startup(root: &Path) -> Result<()> {
     crate::tools::ensure_chromium()?;
     dist::build_app(root)?;
     crate::cargo(&["build", "--release", "-p", "server"])?;
-    crate::sh(
+    let mut out = Report::default();
+    out.run(
         std::process::Command::new("node")
             .arg(root.join("tests/bench_startup.mjs"))
             .env(
@@ -503,13 +526,31 @@ fn startup(root: &Path) -> Result<()> {
                 crate::target_dir(root).join("release/wardbook"),
             )
             .env("WARDBOOK_DIST", root.join("dist")),
+    )?;
+    out.save(
+        root,
+        "startup",
+        "Time to app-ready on a 360x800 phone, CPU x4, Chrome's slow-4G profile: first visit \
+         and offline reload (tests/bench_startup.mjs).",
     )
+    .map(drop)
 }
 
 /// Validating 10,000 fire-safety checks (with violation rows) as the server does, in release
 /// mode. The measuring is in `domain/benches/validate.rs`, a plain timing program.
-fn validate() -> Result<()> {
-    crate::cargo(&["bench", "-p", "domain", "--bench", "validate"])
+fn validate(root: &Path) -> Result<()> {
+    let mut out = Report::default();
+    out.run(
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["bench", "-p", "domain", "--bench", "validate"]),
+    )?;
+    out.save(
+        root,
+        "validate",
+        "The server's per-record work on 10,000 fire-safety checks, release build, one thread \
+         (domain/benches/validate.rs).",
+    )
+    .map(drop)
 }
 
 /// Opening the longest built-in form, typing in it and revealing a repeat group, CPU x4.
@@ -519,7 +560,8 @@ fn render(root: &Path) -> Result<()> {
     crate::tools::ensure_chromium()?;
     dist::build_app(root)?;
     crate::cargo(&["build", "-p", "server"])?;
-    crate::sh(
+    let mut out = Report::default();
+    out.run(
         std::process::Command::new("node")
             .arg(root.join("tests/bench_render.mjs"))
             .env(
@@ -527,5 +569,12 @@ fn render(root: &Path) -> Result<()> {
                 crate::target_dir(root).join("debug/wardbook"),
             )
             .env("WARDBOOK_DIST", root.join("dist")),
+    )?;
+    out.save(
+        root,
+        "render",
+        "The longest form (fire_safety_check) in Chromium on a 360x800 phone, CPU x4: open, \
+         keystroke, reveal (tests/bench_render.mjs).",
     )
+    .map(drop)
 }

@@ -11,6 +11,7 @@
 
 mod bench;
 mod dist;
+mod results;
 mod test;
 mod tools;
 
