@@ -521,11 +521,13 @@ pub async fn epoch() -> StoreResult<Option<String>> {
 }
 
 /// The server said "reset". The cursor goes back to 0 and the server's epoch is kept with it.
-/// When the epoch changed (the server's database was restored from a backup, or replaced),
-/// what the phone holds as synced may be missing there: every synced record whose data the
-/// phone has goes back into the outbox, with its photos marked as not sent, all in this one
-/// transaction. Pushing them again is harmless: what the server still has answers "duplicate".
-/// Returns how many records went back into the outbox.
+/// A reset after this phone has pulled from a server that names its epoch means the server's
+/// database is another one (another epoch: restored from a backup, or replaced) or went back in
+/// time (the same epoch, but the phone's cursor is past its counter): either way what the phone
+/// holds as synced may be missing there. Every synced record whose data the phone has goes back
+/// into the outbox, with its photos marked as not sent, all in this one transaction. Pushing them
+/// again is harmless: what the server still has answers "duplicate". Returns how many records
+/// went back into the outbox.
 pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResult<u32> {
     let db = db().await?;
     let tx = db
@@ -550,9 +552,12 @@ pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResu
         .await
         .map_err(err)?;
     put(&meta, "cursor".to_owned(), &0i64).await?;
-    put(&meta, "epoch".to_owned(), &new_epoch).await?;
+    // An older server names no epoch: nothing to keep, nothing to compare.
+    if !new_epoch.is_empty() {
+        put(&meta, "epoch".to_owned(), &new_epoch).await?;
+    }
     let mut requeued = 0;
-    if old.as_deref().is_some_and(|o| o != new_epoch) {
+    if old.as_deref().is_some_and(|o| !o.is_empty()) && !new_epoch.is_empty() {
         let records = tx.object_store(RECORDS).map_err(err)?;
         let outbox = tx.object_store(OUTBOX).map_err(err)?;
         let photos = tx.object_store(PHOTOS).map_err(err)?;
@@ -686,7 +691,7 @@ pub async fn apply_pull_page(
         }
     }
     put(&meta, "cursor".to_owned(), &cursor).await?;
-    if let Some(epoch) = epoch {
+    if let Some(epoch) = epoch.filter(|e| !e.is_empty()) {
         put(&meta, "epoch".to_owned(), &epoch).await?;
     }
     put(&meta, "last_pull".to_owned(), &now).await?;

@@ -692,16 +692,8 @@ async fn a_new_server_database_puts_synced_records_and_their_photos_back_to_be_s
     assert_eq!(store::epoch().await.unwrap().as_deref(), Some("aaaa"));
     assert_eq!(store::outbox_len().await.unwrap(), 0);
 
-    // The same database asking the phone to start over (its cursor ran ahead): nothing moves.
-    assert_eq!(store::start_over("aaaa", NOW, &token).await.unwrap(), 0);
-    assert_eq!(store::cursor().await.unwrap(), 0);
-    assert_eq!(store::outbox_len().await.unwrap(), 0);
-
     // Another database: the synced record, exactly as it was, goes back to the outbox with its
     // photo; the refused one stays with its user.
-    store::apply_pull_page(&[], 42, Some("aaaa"), NOW, Some(&token))
-        .await
-        .unwrap();
     assert_eq!(store::start_over("bbbb", NOW, &token).await.unwrap(), 1);
     assert_eq!(store::epoch().await.unwrap().as_deref(), Some("bbbb"));
     assert_eq!(store::cursor().await.unwrap(), 0);
@@ -723,4 +715,48 @@ async fn a_new_server_database_puts_synced_records_and_their_photos_back_to_be_s
         .unwrap_err();
     assert_eq!(err, store::SIGNED_OUT_MEANWHILE);
     assert_eq!(store::epoch().await.unwrap().as_deref(), Some("bbbb"));
+}
+
+#[wasm_bindgen_test]
+async fn a_reset_in_the_same_epoch_means_the_database_went_back_and_synced_records_go_again() {
+    clean().await;
+    store::save_session(&session("totruong")).await.unwrap();
+    let token = session("totruong").token;
+    let id = new_id();
+    store::submit(&envelope(id, "Trước khi máy chủ lùi lại"), NOW)
+        .await
+        .unwrap();
+    store::apply_push_results(&[(id.to_string(), PushOutcome::Accepted)], NOW)
+        .await
+        .unwrap();
+    store::apply_pull_page(&[], 900, Some("aaaa"), NOW, Some(&token))
+        .await
+        .unwrap();
+    // The phone's cursor (900) is past the server's counter: the same epoch, yet a reset.
+    assert_eq!(store::start_over("aaaa", NOW, &token).await.unwrap(), 1);
+    assert_eq!(outbox_ids().await, [id]);
+}
+
+#[wasm_bindgen_test]
+async fn a_server_that_names_no_epoch_never_makes_the_phone_send_again() {
+    clean().await;
+    store::save_session(&session("totruong")).await.unwrap();
+    let token = session("totruong").token;
+    let id = new_id();
+    store::submit(&envelope(id, "Máy chủ cũ"), NOW)
+        .await
+        .unwrap();
+    store::apply_push_results(&[(id.to_string(), PushOutcome::Accepted)], NOW)
+        .await
+        .unwrap();
+    store::apply_pull_page(&[], 5, Some(""), NOW, Some(&token))
+        .await
+        .unwrap();
+    assert_eq!(
+        store::epoch().await.unwrap(),
+        None,
+        "an empty epoch is not kept"
+    );
+    assert_eq!(store::start_over("", NOW, &token).await.unwrap(), 0);
+    assert_eq!(store::outbox_len().await.unwrap(), 0);
 }

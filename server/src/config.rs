@@ -102,6 +102,22 @@ pub struct Config {
         global = true
     )]
     pub max_connections: usize,
+    /// Connections one address may hold at once.
+    #[arg(
+        long,
+        env = "WARDBOOK_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_connections_per_address: usize,
+    /// Seconds a connection may stay open at most, however busy (15 minutes).
+    #[arg(
+        long,
+        env = "WARDBOOK_MAX_CONNECTION_SECS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub max_connection_secs: u64,
     /// Hours after its last chunk that an unfinished photo upload is removed.
     #[arg(
         long,
@@ -156,6 +172,8 @@ impl Config {
             body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             max_connections: self.max_connections.max(1),
+            max_connections_per_address: self.max_connections_per_address.max(1),
+            max_connection_life: Duration::from_secs(self.max_connection_secs.max(1)),
         }
     }
 
@@ -184,6 +202,8 @@ impl Config {
             body_timeout_secs: 30,
             request_timeout_secs: 120,
             max_connections: 800,
+            max_connections_per_address: 100,
+            max_connection_secs: 900,
             upload_expiry_hours: 72,
             unnamed_photo_hours: 24 * 14,
         }

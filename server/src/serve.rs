@@ -35,6 +35,12 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Connections served at once; one more is answered 503 and closed at once.
     pub max_connections: usize,
+    /// Connections from one address at once (a station's phones may share one address; a
+    /// browser opens at most 6), so one caller cannot take every place.
+    pub max_connections_per_address: usize,
+    /// The longest a connection stays open, however busy: a client that asks for a large
+    /// answer and never reads it holds its place no longer than this.
+    pub max_connection_life: Duration,
 }
 
 /// What a connection over the limit is told before it is closed: not a hang, a clear "later".
@@ -54,6 +60,8 @@ pub async fn serve(
         request_deadline,
     ));
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = Arc::new(PerAddress::default());
+    let refusals = RateLimitedLog::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in front of us ends.
     // (hyper-util's auto-detecting builder would also wait, with no timer, for the first bytes
@@ -77,11 +85,14 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, max = limits.max_connections, "connection refused: too many open");
-            // Non-blocking: a client that does not read this must not hold the loop either.
-            let _ = stream.try_write(BUSY);
-            drop(stream);
+        let place = per_address.take(peer.ip(), limits.max_connections_per_address);
+        let permit = place
+            .is_some()
+            .then(|| permits.clone().try_acquire_owned().ok())
+            .flatten();
+        let (Some(place), Some(permit)) = (place, permit) else {
+            refusals.warn(peer, limits);
+            tokio::spawn(refuse(stream));
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -93,11 +104,14 @@ pub async fn serve(
         });
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
+        let life = limits.max_connection_life;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, error = %e, "connection ended");
+            match tokio::time::timeout(life, conn).await {
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "connection ended"),
+                Err(_) => tracing::debug!(%peer, "connection closed: open too long"),
+                Ok(Ok(())) => {}
             }
-            drop(permit);
+            drop((permit, place));
         });
     }
     drop(listener);
@@ -106,6 +120,89 @@ pub async fn serve(
         () = tokio::time::sleep(drain) => tracing::warn!("shutting down with requests still open"),
     }
     Ok(())
+}
+
+/// Tells a connection over a limit "busy" and closes it gently: the answer is written, the
+/// sending side shut, and what the client sent read away for a moment, so that it sees the 503
+/// instead of a reset. Never more than a second per refused connection.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(BUSY).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 1024];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+}
+
+/// Open connections per address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One place of an address, given back when dropped.
+struct Place {
+    of: Arc<PerAddress>,
+    ip: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<Place> {
+        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Place {
+            of: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut open = self.of.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// At most one warning a second about refused connections: under attack, the log must not
+/// become the next thing that fills up.
+#[derive(Default)]
+struct RateLimitedLog {
+    last: std::cell::Cell<Option<std::time::Instant>>,
+    since: std::cell::Cell<u64>,
+}
+
+impl RateLimitedLog {
+    fn warn(&self, peer: std::net::SocketAddr, limits: Limits) {
+        self.since.set(self.since.get() + 1);
+        let now = std::time::Instant::now();
+        if self
+            .last
+            .get()
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+        {
+            return;
+        }
+        tracing::warn!(
+            %peer,
+            refused = self.since.get(),
+            max = limits.max_connections,
+            per_address = limits.max_connections_per_address,
+            "connections refused: too many open"
+        );
+        self.last.set(Some(now));
+        self.since.set(0);
+    }
 }
 
 /// Middleware: a request body that stops arriving, or a request that takes too long as a whole,

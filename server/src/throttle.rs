@@ -242,17 +242,19 @@ impl Throttle {
                 }
             }
             Store::Postgres(pool) => {
+                // The address row first, as in `begin`: the same lock order everywhere, so a
+                // double tap on "sign in" cannot deadlock with itself.
                 let mut tx = pool.begin().await?;
-                sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-                    .bind(&keys.pair)
-                    .execute(&mut *tx)
-                    .await?;
                 sqlx::query(
                     "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
                 )
                 .bind(&keys.address)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+                    .bind(&keys.pair)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
             }
         }
@@ -270,10 +272,15 @@ impl Throttle {
         {
             return;
         }
-        let done = sqlx::query("DELETE FROM login_throttle WHERE last_at < $1")
-            .bind(now - FORGET_AFTER_MS)
-            .execute(pool)
-            .await;
+        // Rows a sign-in holds are skipped (they are not quiet anyway), so the clean-up never
+        // waits for, or deadlocks with, an attempt in progress.
+        let done = sqlx::query(
+            "DELETE FROM login_throttle WHERE key IN (SELECT key FROM login_throttle \
+             WHERE last_at < $1 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now - FORGET_AFTER_MS)
+        .execute(pool)
+        .await;
         if let Err(e) = done {
             tracing::warn!(error = %e, "cannot prune login_throttle");
         }

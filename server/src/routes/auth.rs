@@ -78,17 +78,14 @@ async fn login(
     // before any hashing or database write, while the account at this address or the address
     // itself must wait.
     let keys = Keys::new(&username, &address);
-    match state.throttle.begin(&keys).await? {
+    let newly_slowed = match state.throttle.begin(&keys).await? {
         Begin::Wait { ms } => {
             return Err(AppError::TooManyAttempts {
                 retry_after_secs: (ms + 999) / 1000,
             })
         }
-        Begin::Allowed { newly_slowed: true } => audit_slowed(&state, &username, &address).await?,
-        Begin::Allowed {
-            newly_slowed: false,
-        } => {}
-    }
+        Begin::Allowed { newly_slowed } => newly_slowed,
+    };
     let row = sqlx::query("SELECT id, password_hash, active FROM users WHERE username = $1")
         .bind(&username)
         .fetch_optional(&state.db.pool)
@@ -112,6 +109,10 @@ async fn login(
             .map_err(anyhow::Error::from)?
     };
     if !ok || active == 0 {
+        if newly_slowed {
+            // Once, when a failure starts the delays for this account or address.
+            audit_slowed(&state, &username, &address).await?;
+        }
         return Err(AppError::BadCredentials);
     }
     let token = new_token();
@@ -155,7 +156,10 @@ async fn login(
     )
     .await?;
     tx.commit().await?;
-    state.throttle.succeeded(&keys).await?;
+    // The session exists now: failing to forgive the attempt must not lose it.
+    if let Err(e) = state.throttle.succeeded(&keys).await {
+        tracing::warn!(error = ?e, "cannot clear the sign-in count");
+    }
     let caller = caller_by_id(&state, user_id, token_hash(&token)).await?;
     let me = crate::auth::me(&state.db, &caller).await?;
     Ok(Json(LoginResponse {

@@ -134,3 +134,49 @@ async fn a_connection_beyond_the_limit_is_answered_503_at_once_and_the_server_re
     let resp = app.client.get(app.url("/api/health")).send().await.unwrap();
     assert_eq!(resp.status(), reqwest::StatusCode::OK);
 }
+
+#[tokio::test]
+async fn one_address_cannot_take_every_place_and_is_told_busy() {
+    let app = spawn_app_with_config(|c| {
+        c.max_connections_per_address = 2;
+        c.header_timeout_secs = 2;
+    })
+    .await;
+    let mut held = vec![connect(&app).await, connect(&app).await];
+    let mut third = connect(&app).await;
+    let answer = read_until_closed(&mut third).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("Retry-After: 5"), "{answer}");
+    for s in &mut held {
+        read_until_closed(s).await;
+    }
+    let resp = app.client.get(app.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_connection_kept_busy_for_ever_is_closed_after_its_longest_life() {
+    let app = spawn_app_with_config(|c| c.max_connection_secs = 2).await;
+    let mut s = connect(&app).await;
+    let closed = tokio::time::timeout(DEADLINE, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            // A request every 300 ms: never idle, never slow, yet not for ever.
+            if s.write_all(b"GET /api/health HTTP/1.1\r\nHost: wardbook\r\n\r\n")
+                .await
+                .is_err()
+            {
+                return;
+            }
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the connection was still open after {DEADLINE:?}"
+    );
+}
