@@ -9,6 +9,8 @@
 //! * `startup`: time to `app-ready` on an emulated phone (`tests/bench_startup.mjs`).
 //! * `validate`: the server's per-record work on 10,000 fire-safety checks with repeat rows:
 //!   validation alone, and JSON parsing + validation (`domain/benches/validate.rs`).
+//! * `junk`: a small push of junk (200 records, 800 unknown keys each): the answer's size and
+//!   the server's memory.
 //! * `render`: opening the longest built-in form, a keystroke, and a yes/no that reveals a
 //!   repeat group, in Chromium with the CPU throttled x4 (`tests/bench_render.mjs`).
 
@@ -27,7 +29,7 @@ use crate::results::Report;
 use crate::{cargo, dist, sh};
 
 const USAGE: &str =
-    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | validate | render>";
+    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | validate | render | junk>";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -52,6 +54,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         Some("startup") => startup(root),
         Some("validate") => validate(root),
         Some("render") => render(root),
+        Some("junk") => junk(root),
         _ => bail!("{USAGE}"),
     }
 }
@@ -509,6 +512,83 @@ fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
          SQLite (WAL, synchronous=FULL), then pulls them all back.",
     )?;
     Ok(())
+}
+
+/// A small push of junk that once made a huge answer: 200 records with 800 unknown keys each
+/// (about 1.7 MB) were answered with 17 MB and grew the server from 36 to 130 MB. Prints the
+/// push's and the answer's sizes and the server's memory before and after five such pushes.
+fn junk(root: &Path) -> Result<()> {
+    cargo(&["build", "--release", "-p", "server"])?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut server = Server::start(root)?;
+    server.wait_healthy(&agent)?;
+    let mut res = agent
+        .post(server.url("/api/auth/login"))
+        .send_json(json!({ "username": "totruong", "password": "wardbook-demo" }))?;
+    ensure!(res.status().is_success(), "login answered {}", res.status());
+    let login: Value = res.body_mut().read_json()?;
+    let bearer = format!("Bearer {}", login["token"].as_str().context("no token")?);
+    let group_id = login["me"]["group"]["id"]
+        .as_i64()
+        .context("totruong has no residential group")?;
+    let mut rng = Rng(0x0BAD_F00D);
+    let records: Vec<Value> = (0..200)
+        .map(|n| {
+            let (_, r) = report(&mut rng, group_id, n + 1);
+            let mut r: Value = serde_json::from_str(&r).expect("a report is JSON");
+            for k in 0..800 {
+                r["data"][format!("x{k}")] = json!(n);
+            }
+            r
+        })
+        .collect();
+    let body = json!({ "records": records }).to_string();
+    let mut out = Report::default();
+    let (hwm0, rss0) = server.memory_kb()?;
+    let mut answer_bytes = 0;
+    for _ in 0..5 {
+        let mut res = agent
+            .post(server.url("/api/sync/push"))
+            .header("Authorization", &bearer)
+            .content_type("application/json")
+            .send(&body)?;
+        ensure!(res.status().is_success(), "push answered {}", res.status());
+        answer_bytes = res.body_mut().read_to_string()?.len();
+    }
+    let (hwm1, rss1) = server.memory_kb()?;
+    server.stop()?;
+    server.keep_dir = false;
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    out.line(
+        "push of 200 records with 800 unknown keys each, five times, release server on SQLite:",
+    );
+    out.line(format!(
+        "  push            {:.2} MB",
+        body.len() as f64 / 1e6
+    ));
+    out.line(format!(
+        "  answer          {:.3} MB ({:.2}x the push)",
+        answer_bytes as f64 / 1e6,
+        answer_bytes as f64 / body.len() as f64
+    ));
+    out.line(format!(
+        "  server memory   {:.1} MB resident before, {:.1} MB after; peak {:.1} MB (was {:.1} MB at start)",
+        mb(rss0),
+        mb(rss1),
+        mb(hwm1),
+        mb(hwm0)
+    ));
+    out.save(
+        root,
+        "junk",
+        "A small push of junk (200 records, 800 unknown keys each) against a release server: \
+         how large the answer is, and how much memory the server takes for it.",
+    )
+    .map(drop)
 }
 
 /// Time to `app-ready` on an emulated phone (CPU x4, slow 4G): first visit and offline reload.
