@@ -1,6 +1,9 @@
 //! Calls to the Wardbook server. Every failure is one of a few kinds the app reacts to.
 
-use domain::api::{ErrorBody, LoginRequest, LoginResponse, RecordDetail, RecordSummary};
+use domain::api::{
+    ErrorBody, FormVersions, LoginRequest, LoginResponse, Published, RecordDetail, RecordSummary,
+    UploadState,
+};
 use domain::sync::{PullResponse, PushRequest, PushResponse};
 use domain::Lang;
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -171,13 +174,6 @@ pub async fn set_status(
     read(req.send().await).await
 }
 
-/// Where the upload of one photo stands on the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-pub struct UploadState {
-    pub complete: bool,
-    pub received: u64,
-}
-
 pub async fn photo_upload_state(
     token: &str,
     sha: &str,
@@ -232,28 +228,6 @@ pub async fn photo(token: &str, sha: &str, lang: Lang) -> Result<web_sys::Blob, 
     let buf = res.binary().await.map_err(|_| ApiError::Offline)?;
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(buf.as_slice()));
     web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|_| ApiError::Offline)
-}
-
-/// One published form and its versions, newest first.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct FormVersions {
-    pub key: String,
-    pub title: domain::Text,
-    pub versions: Vec<FormVersion>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
-pub struct FormVersion {
-    pub version: u32,
-    pub published_at: i64,
-}
-
-/// The answer to publishing a definition file.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct Published {
-    pub key: String,
-    pub version: u32,
-    pub unchanged: bool,
 }
 
 pub async fn list_forms(token: &str, lang: Lang) -> Result<Vec<FormVersions>, ApiError> {

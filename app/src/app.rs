@@ -132,10 +132,15 @@ pub fn SyncBar() -> impl IntoView {
     let relogin = RwSignal::new(false);
     // Ages shown here move on by themselves, once a minute.
     let clock = RwSignal::new(js_sys::Date::now());
-    let _ = set_interval_with_handle(
-        move || clock.set(js_sys::Date::now()),
+    // Stopped with the bar: a tick after it is gone would set a disposed signal (a panic).
+    if let Ok(ticking) = set_interval_with_handle(
+        move || {
+            let _ = clock.try_set(js_sys::Date::now());
+        },
         std::time::Duration::from_secs(60),
-    );
+    ) {
+        on_cleanup(move || ticking.clear());
+    }
     view! {
         <section class="syncbar" aria-live="polite">
             <div class="sync-figures">

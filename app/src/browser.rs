@@ -4,14 +4,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// A UUIDv7 for a new record: made on the phone, sorts by creation time (sync rule 1).
+/// (`uuid`'s own, with its `js` feature reading the browser's clock and randomness.)
 pub fn new_id() -> uuid::Uuid {
-    let ms = js_sys::Date::now();
-    let ts = uuid::Timestamp::from_unix(
-        uuid::NoContext,
-        (ms / 1000.0) as u64,
-        ((ms % 1000.0) * 1e6) as u32,
-    );
-    uuid::Uuid::new_v7(ts)
+    uuid::Uuid::now_v7()
 }
 
 /// `performance.mark(name)`, for the start-up benchmark.
@@ -140,24 +135,8 @@ pub async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, String> {
 
 /// Standard base64 with padding (RFC 4648), for binary data inside JSON.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 pub fn confirm(message: &str) -> bool {

@@ -326,7 +326,7 @@ async fn upload_photo(
                 status: 400 | 422, ..
             }) if restarts == 0 => {
                 restarts += 1;
-                api::UploadState {
+                domain::api::UploadState {
                     complete: false,
                     received: 0,
                 }

@@ -120,3 +120,97 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
 }
+
+/// Where the upload of one photo stands on the server: the answer to
+/// `GET /api/photos/{sha}/upload` and to every chunk.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    /// The photo is stored and checked; nothing more to send.
+    pub complete: bool,
+    /// Bytes the server holds; the next chunk starts here.
+    pub received: u64,
+}
+
+/// The answer to publishing a form definition.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    pub key: String,
+    /// The version stored, or, when `unchanged`, the latest version that already says the same.
+    pub version: u32,
+    /// True when the definition has the same content as the latest version: nothing was stored.
+    pub unchanged: bool,
+}
+
+/// One published form and its versions.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormVersions {
+    pub key: String,
+    /// The title of the latest version.
+    pub title: crate::Text,
+    /// Newest first.
+    pub versions: Vec<FormVersion>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormVersion {
+    pub version: u32,
+    /// Milliseconds since the Unix epoch.
+    pub published_at: i64,
+}
+
+#[cfg(test)]
+mod wire_tests {
+    //! Golden JSON: what the phone and the server exchange, byte for byte, so that a renamed
+    //! field or a changed shape fails here instead of on a phone in the field.
+    use super::*;
+
+    fn golden<T>(value: &T, json: &str)
+    where
+        T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(serde_json::to_string(value).unwrap(), json);
+        assert_eq!(&serde_json::from_str::<T>(json).unwrap(), value);
+    }
+
+    #[test]
+    fn an_upload_state_is_two_fields() {
+        golden(
+            &UploadState {
+                complete: false,
+                received: 131_072,
+            },
+            r#"{"complete":false,"received":131072}"#,
+        );
+    }
+
+    #[test]
+    fn a_publication_names_its_key_version_and_whether_it_changed_anything() {
+        golden(
+            &Published {
+                key: "neighborhood_report".into(),
+                version: 2,
+                unchanged: false,
+            },
+            r#"{"key":"neighborhood_report","version":2,"unchanged":false}"#,
+        );
+    }
+
+    #[test]
+    fn a_form_lists_its_versions_newest_first() {
+        golden(
+            &FormVersions {
+                key: "field_visit".into(),
+                title: crate::Text::new("Nhật ký công tác", "Field visit log"),
+                versions: vec![FormVersion {
+                    version: 3,
+                    published_at: 1_764_000_000_000,
+                }],
+            },
+            r#"{"key":"field_visit","title":{"vi":"Nhật ký công tác","en":"Field visit log"},"versions":[{"version":3,"published_at":1764000000000}]}"#,
+        );
+    }
+}

@@ -22,6 +22,21 @@ pub async fn in_language<F: std::future::Future>(lang: Lang, f: F) -> F::Output 
     LANG.scope(lang, f).await
 }
 
+/// Runs `f` answering in `lang`, outside any request's scope (middleware that runs before
+/// [`language_scope`]).
+pub fn with_language<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
+    LANG.sync_scope(lang, f)
+}
+
+/// The language `Accept-Language` asks for; Vietnamese when absent or unsupported.
+pub fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
 /// The caller's language: `Accept-Language`, Vietnamese when absent or unsupported.
 pub fn request_lang() -> Lang {
     LANG.try_with(|l| *l).unwrap_or_default()
@@ -80,6 +95,10 @@ pub enum AppError {
     PhotoDamaged,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Too much work at once (every database connection busy, too many exports running): try
+    /// again shortly.
+    #[error("server busy")]
+    Busy,
     /// The request (or its body) did not arrive in time.
     #[error("request timed out")]
     RequestTimeout,
@@ -100,7 +119,14 @@ impl From<crate::forms::PublishError> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.into())
+        match e {
+            // Every connection is taken: overload, not a fault; the caller should come back.
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!("no database connection free in time: answering busy");
+                AppError::Busy
+            }
+            e => AppError::Internal(e.into()),
+        }
     }
 }
 
@@ -128,6 +154,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -152,6 +179,7 @@ impl AppError {
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::RequestTimeout => "request_timeout",
+            AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -230,6 +258,8 @@ impl AppError {
                 "Too many failed sign-ins. Try again in {} minutes.",
                 (s + 59) / 60
             ),
+            AppError::Busy if vi => "Máy chủ đang quá tải. Hãy thử lại sau ít phút.".into(),
+            AppError::Busy => "The server is busy. Please try again in a few minutes.".into(),
             AppError::RequestTimeout if vi => {
                 "Dữ liệu đến quá chậm nên máy chủ đã ngừng chờ; hãy gửi lại.".into()
             }
@@ -276,8 +306,13 @@ impl IntoResponse for AppError {
         }
         let status = self.status();
         let mut res = (status, axum::Json(self.body(request_lang()))).into_response();
-        if let AppError::TooManyAttempts { retry_after_secs } = self {
-            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+        let retry_after = match self {
+            AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            AppError::Busy => Some(5),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
@@ -366,5 +401,19 @@ where
 impl<T: serde::Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_free_database_connection_is_busy_with_a_retry_not_an_internal_error() {
+        let res = AppError::from(sqlx::Error::PoolTimedOut).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+        let other = AppError::from(sqlx::Error::RowNotFound).into_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -9,21 +9,10 @@
 use std::collections::BTreeMap;
 
 use domain::form::{DefError, DefProblem, FormDef};
-use domain::Text;
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::db::{Db, PublishRule};
-
-/// The answer to a publication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Published {
-    pub key: String,
-    /// The version stored, or, when `unchanged`, the latest version that already says the same.
-    pub version: u32,
-    /// True when the definition has the same content as the latest version: nothing was stored.
-    pub unchanged: bool,
-}
+pub use domain::api::{FormVersion, FormVersions, Published};
 
 /// Why a publication failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,23 +22,6 @@ pub enum PublishError {
     Invalid(DefError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
-}
-
-/// One published form and its versions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FormVersions {
-    pub key: String,
-    /// The title of the latest version.
-    pub title: Text,
-    /// Newest first.
-    pub versions: Vec<FormVersion>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FormVersion {
-    pub version: u32,
-    /// Milliseconds since the Unix epoch.
-    pub published_at: i64,
 }
 
 /// Reads a definition file (UTF-8 JSON) and publishes it as the next version of its form.

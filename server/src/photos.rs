@@ -71,6 +71,9 @@ impl PhotoStore {
         }
     }
 
+    /// Keeps bytes `offset..offset + len` of an upload. The object is named by both ends, so
+    /// two attempts at the same offset with different lengths (a retry with a smaller chunk,
+    /// racing the first) never overwrite each other's bytes.
     async fn put_chunk(
         &self,
         user_id: i64,
@@ -78,21 +81,37 @@ impl PhotoStore {
         offset: u64,
         chunk: bytes::Bytes,
     ) -> anyhow::Result<()> {
-        let path = Path::from(format!("uploads/{user_id}/{sha}/{offset:010}"));
+        let end = offset + chunk.len() as u64;
+        let path = Path::from(format!("uploads/{user_id}/{sha}/{offset:010}-{end:010}"));
         self.put_durably(&path, PutPayload::from(chunk)).await
     }
 
-    /// The chunks of an upload, in order, joined.
-    async fn assemble(&self, user_id: i64, sha: &str) -> anyhow::Result<Vec<u8>> {
-        let mut metas: Vec<_> = self
+    /// The chunks of an upload joined from 0 to `total`, following a chain of chunks that each
+    /// start where the last ended; empty when there is none.
+    async fn assemble(&self, user_id: i64, sha: &str, total: u64) -> anyhow::Result<Vec<u8>> {
+        let metas: Vec<_> = self
             .store
             .list(Some(&Self::upload_prefix(user_id, sha)))
             .try_collect()
             .await?;
-        metas.sort_by(|a, b| a.location.cmp(&b.location));
-        let mut all = Vec::new();
-        for m in metas {
-            all.extend_from_slice(&self.store.get(&m.location).await?.bytes().await?);
+        let mut chunks: Vec<(u64, u64, Path)> = metas
+            .into_iter()
+            .filter_map(|m| {
+                let name = m.location.filename()?.to_owned();
+                let (a, b) = name.split_once('-')?;
+                Some((a.parse().ok()?, b.parse().ok()?, m.location))
+            })
+            .filter(|(a, b, _)| a < b && *b <= total)
+            .collect();
+        // Longest chunks first at each offset: the fewest pieces, and any chain will do, since
+        // every chunk is a slice of the same photo (the hash check catches one that is not).
+        chunks.sort_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+        let Some(chain) = chain_to(&chunks, 0, total) else {
+            return Ok(Vec::new());
+        };
+        let mut all = Vec::with_capacity(total as usize);
+        for i in chain {
+            all.extend_from_slice(&self.store.get(&chunks[i].2).await?.bytes().await?);
         }
         Ok(all)
     }
@@ -151,6 +170,39 @@ impl PhotoStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Indices of `chunks` (sorted by start) that cover `from..total` end to end, if any do.
+fn chain_to(chunks: &[(u64, u64, Path)], from: u64, total: u64) -> Option<Vec<usize>> {
+    if from == total {
+        return Some(Vec::new());
+    }
+    let mut dead_ends = std::collections::HashSet::new();
+    let mut path = Vec::new();
+    fn walk(
+        chunks: &[(u64, u64, Path)],
+        at: u64,
+        total: u64,
+        dead: &mut std::collections::HashSet<u64>,
+        path: &mut Vec<usize>,
+    ) -> bool {
+        if at == total {
+            return true;
+        }
+        if dead.contains(&at) {
+            return false;
+        }
+        for (i, c) in chunks.iter().enumerate().filter(|(_, c)| c.0 == at) {
+            path.push(i);
+            if walk(chunks, c.1, total, dead, path) {
+                return true;
+            }
+            path.pop();
+        }
+        dead.insert(at);
+        false
+    }
+    walk(chunks, from, total, &mut dead_ends, &mut path).then_some(path)
 }
 
 /// A photo directory whose writes are durable before they return: by default `LocalFileSystem`
@@ -334,7 +386,11 @@ pub async fn receive_chunk(
     .execute(&db.pool)
     .await?;
     if moved.rows_affected() == 0 {
-        let (_, received) = status(db, sha, user_id).await?;
+        // Another attempt moved it first; it may even have finished the photo.
+        let (complete, received) = status(db, sha, user_id).await?;
+        if complete {
+            return Ok(Progress::Complete);
+        }
         return Err(UploadError::WrongOffset { received });
     }
     if end < total {
@@ -402,7 +458,10 @@ async fn finish(
     sha: &str,
     content_type: &str,
 ) -> Result<Progress, UploadError> {
-    let bytes = store.assemble(user_id, sha).await?;
+    let total = upload_row(db, user_id, sha)
+        .await?
+        .map_or(0, |(_, total, _)| total);
+    let bytes = store.assemble(user_id, sha, total).await?;
     let good = hex::encode(Sha256::digest(&bytes)) == sha && looks_like(content_type, &bytes);
     if !good {
         discard(db, store, user_id, sha).await?;
@@ -605,13 +664,45 @@ mod tests {
             .put_chunk(7, &sha, 0, bytes::Bytes::from_static(b"hello"))
             .await
             .unwrap();
-        assert_eq!(store.assemble(7, &sha).await.unwrap(), b"helloworld");
+        assert_eq!(store.assemble(7, &sha, 10).await.unwrap(), b"helloworld");
         assert!(
-            store.assemble(8, &sha).await.unwrap().is_empty(),
+            store.assemble(8, &sha, 10).await.unwrap().is_empty(),
             "another user's upload of the same photo is separate"
         );
         store.discard_upload(7, &sha).await.unwrap();
-        assert!(store.assemble(7, &sha).await.unwrap().is_empty());
+        assert!(store.assemble(7, &sha, 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn racing_chunks_of_different_sizes_at_one_offset_still_join_into_the_photo() {
+        let store = PhotoStore::open("memory:").unwrap();
+        let sha = "ef".repeat(32);
+        let photo = b"0123456789abcdefghij";
+        // A first try of 12 bytes and a retry of 5 at the same offset, then the rest after the
+        // shorter one (the one the database counted).
+        for (from, to) in [(0, 12), (0, 5), (5, 20)] {
+            store
+                .put_chunk(
+                    1,
+                    &sha,
+                    from,
+                    bytes::Bytes::copy_from_slice(&photo[from as usize..to]),
+                )
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.assemble(1, &sha, 20).await.unwrap(), photo);
+        // A gap: no chain reaches the end.
+        let gap = "aa".repeat(32);
+        store
+            .put_chunk(1, &gap, 0, bytes::Bytes::from_static(b"01234"))
+            .await
+            .unwrap();
+        store
+            .put_chunk(1, &gap, 6, bytes::Bytes::from_static(b"6789"))
+            .await
+            .unwrap();
+        assert!(store.assemble(1, &gap, 10).await.unwrap().is_empty());
     }
 
     #[test]
@@ -634,7 +725,9 @@ mod tests {
             .put_chunk(3, &sha, 0, bytes::Bytes::from_static(b"chunk"))
             .await
             .unwrap();
-        let chunk = dir.path().join(format!("uploads/3/{sha}/0000000000"));
+        let chunk = dir
+            .path()
+            .join(format!("uploads/3/{sha}/0000000000-0000000005"));
         assert_eq!(std::fs::read(chunk).unwrap(), b"chunk");
     }
 }

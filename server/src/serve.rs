@@ -85,7 +85,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let place = per_address.take(peer.ip(), limits.max_connections_per_address);
+        let place = per_address.take(network_of(peer.ip()), limits.max_connections_per_address);
         let permit = place
             .is_some()
             .then(|| permits.clone().try_acquire_owned().ok())
@@ -135,6 +135,21 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
         Ok::<_, std::io::Error>(())
     })
     .await;
+}
+
+/// The address as counted: IPv6 by its /64 (one subscriber's network, which can hold any number
+/// of addresses), IPv4 and IPv4-mapped IPv6 as the IPv4 address.
+fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
 }
 
 /// Open connections per address.
@@ -218,9 +233,11 @@ async fn request_deadline(
             body,
         ))
     });
+    let lang = crate::error::lang_of(req.headers());
     match tokio::time::timeout(limits.request_timeout, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => AppError::RequestTimeout.into_response(),
+        // Outside the router's language scope: set it here, or the answer is always Vietnamese.
+        Err(_) => crate::error::with_language(lang, || AppError::RequestTimeout.into_response()),
     }
 }
 
@@ -238,6 +255,18 @@ pub fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_ipv6_network_counts_as_one_address() {
+        let a = super::network_of("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = super::network_of("2001:db8:1:2:bbbb::9".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, super::network_of("2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(
+            super::network_of("::ffff:203.0.113.7".parse().unwrap()),
+            "203.0.113.7".parse::<std::net::IpAddr>().unwrap()
+        );
+    }
+
     #[test]
     fn the_busy_answer_announces_its_exact_length() {
         let text = std::str::from_utf8(super::BUSY).unwrap();

@@ -70,7 +70,7 @@ async fn file_text(input: &web_sys::HtmlInputElement) -> Option<String> {
 #[component]
 fn PublishForm(on_published: Callback<()>) -> impl IntoView {
     let state = use_app();
-    let outcome = RwSignal::new(None::<Result<api::Published, ApiError>>);
+    let outcome = RwSignal::new(None::<Result<domain::api::Published, ApiError>>);
     let input_ref = NodeRef::<leptos::html::Input>::new();
     let publish = Action::new_local(move |_: &()| async move {
         let Some(input) = input_ref.get_untracked() else {

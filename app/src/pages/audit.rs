@@ -23,7 +23,9 @@ pub fn Audit() -> impl IntoView {
                     more.set(page.len() == 100);
                     entries.update(|e| e.extend(page));
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         }
     });
@@ -41,7 +43,9 @@ pub fn Audit() -> impl IntoView {
                         leptos::logging::warn!("audit export: {e}");
                     }
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         });
     };

@@ -23,8 +23,12 @@ pub fn Devices() -> impl IntoView {
         let (token, lang) = (state.token(), state.lang.get_untracked());
         leptos::task::spawn_local(async move {
             match api::revoke_session(&token, &id, lang).await {
-                Ok(()) => changed.update(|n| *n += 1),
-                Err(e) => error.set(Some(e)),
+                Ok(()) => {
+                    let _ = changed.try_update(|n| *n += 1);
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         });
     };

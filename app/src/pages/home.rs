@@ -284,11 +284,12 @@ fn ExportUnsent() -> impl IntoView {
         busy.set(true);
         failed.set(None);
         leptos::task::spawn_local(async move {
+            // The page may be gone by now: these are then nobody's to show.
             if let Err(e) = export_unsent(&me).await {
                 leptos::logging::error!("export failed: {e}");
-                failed.set(Some(e));
+                let _ = failed.try_set(Some(e));
             }
-            busy.set(false);
+            let _ = busy.try_set(false);
         });
     };
     view! {

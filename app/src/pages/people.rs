@@ -109,8 +109,12 @@ fn UserActions(id: i64, done: Callback<()>) -> impl IntoView {
         let (token, lang) = (state.token(), state.lang.get_untracked());
         leptos::task::spawn_local(async move {
             match api::reset_password(&token, id, pw, lang).await {
-                Ok(()) => done.run(()),
-                Err(e) => error.set(Some(e)),
+                Ok(()) => {
+                    let _ = done.try_run(());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         });
     };
@@ -121,8 +125,12 @@ fn UserActions(id: i64, done: Callback<()>) -> impl IntoView {
         let (token, lang) = (state.token(), state.lang.get_untracked());
         leptos::task::spawn_local(async move {
             match api::sign_out_user(&token, id, lang).await {
-                Ok(()) => done.run(()),
-                Err(e) => error.set(Some(e)),
+                Ok(()) => {
+                    let _ = done.try_run(());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         });
     };
@@ -191,8 +199,12 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
                 Some(id) => api::update_user(&token, id, &input, lang).await,
             };
             match result {
-                Ok(_) => done.run(()),
-                Err(e) => error.set(Some(e)),
+                Ok(_) => {
+                    let _ = done.try_run(());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         }
     });
@@ -292,8 +304,12 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
         let (token, lang) = (state.token(), state.lang.get_untracked());
         async move {
             match api::create_ward(&token, &input, lang).await {
-                Ok(_) => done.run(()),
-                Err(e) => error.set(Some(e)),
+                Ok(_) => {
+                    let _ = done.try_run(());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         }
     });
@@ -308,8 +324,12 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
         let (token, lang) = (state.token(), state.lang.get_untracked());
         leptos::task::spawn_local(async move {
             match api::create_group(&token, ward, name, lang).await {
-                Ok(_) => done.run(()),
-                Err(e) => error.set(Some(e)),
+                Ok(_) => {
+                    let _ = done.try_run(());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         });
     };
@@ -335,8 +355,12 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
         let (token, lang) = (state.token(), state.lang.get_untracked());
         leptos::task::spawn_local(async move {
             match api::update_ward(&token, w.id, &input, lang).await {
-                Ok(()) => done.run(()),
-                Err(e) => error.set(Some(e)),
+                Ok(()) => {
+                    let _ = done.try_run(());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         });
     };
@@ -347,8 +371,12 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
         let (token, lang) = (state.token(), state.lang.get_untracked());
         leptos::task::spawn_local(async move {
             match api::rename_group(&token, id, name, lang).await {
-                Ok(_) => done.run(()),
-                Err(e) => error.set(Some(e)),
+                Ok(_) => {
+                    let _ = done.try_run(());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
             }
         });
     };

@@ -207,8 +207,14 @@ impl Editor {
         let d = self.draft.get_untracked();
         leptos::task::spawn_local(async move {
             match store::save_draft(&d).await {
+                // The form may be gone by now (the user went back while it saved): its
+                // signals are disposed, so only try them.
                 Ok(()) => {
-                    if self.saving_error.with_untracked(Option::is_some) {
+                    if self
+                        .saving_error
+                        .try_with_untracked(Option::is_some)
+                        .unwrap_or(false)
+                    {
                         let _ = self.saving_error.try_set(None);
                     }
                 }
@@ -332,8 +338,9 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
                 }
                 Err(e) => {
                     leptos::logging::error!("record not submitted: {e}");
-                    ed.saving_error
-                        .set(Some(state.t(Msg::StorageProblem).to_owned()));
+                    let _ = ed
+                        .saving_error
+                        .try_set(Some(state.t(Msg::StorageProblem).to_owned()));
                 }
             }
         });

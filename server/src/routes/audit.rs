@@ -110,12 +110,18 @@ fn cell(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// Exports building at once: each reads up to 100,000 entries and holds the file in memory, so
+/// more would take every database connection and a lot of memory (the streamed export comes
+/// with the exports of a later issue).
+static EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 async fn export(
     State(state): State<AppState>,
     caller: Caller,
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> AppResult<impl IntoResponse> {
     let ward = scope(&caller)?;
+    let _running = EXPORTS.try_acquire().map_err(|_| AppError::Busy)?;
     let entries = fetch(&state, ward, &q, 100_000).await?;
     let mut csv = String::from(
         "\u{feff}id,at_utc_ms,actor,action,entity,entity_id,ward_id,detail,before,after\r\n",

@@ -9,10 +9,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use domain::api::Role;
+use domain::api::{Role, UploadState};
 use domain::form::{MAX_PHOTO_BYTES, PHOTO_TYPES};
 use domain::validate::is_sha256;
-use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppPath, AppResult};
@@ -23,15 +22,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/photos/{sha}", get(download).put(upload))
         .route("/photos/{sha}/upload", get(upload_status))
-}
-
-/// Where an upload stands.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UploadState {
-    /// The photo is stored and checked; nothing more to send.
-    pub complete: bool,
-    /// Bytes the server holds; the next chunk starts here.
-    pub received: u64,
 }
 
 fn checked_sha(sha: String) -> AppResult<String> {

@@ -180,3 +180,46 @@ async fn a_connection_kept_busy_for_ever_is_closed_after_its_longest_life() {
         "the connection was still open after {DEADLINE:?}"
     );
 }
+
+#[tokio::test]
+async fn a_request_that_trickles_past_its_time_is_answered_408_in_english_when_asked() {
+    let app = spawn_app_with_config(|c| {
+        c.request_timeout_secs = 2;
+        c.body_timeout_secs = 30;
+    })
+    .await;
+    let mut s = connect(&app).await;
+    s.write_all(
+        b"POST /api/auth/login HTTP/1.1\r\nHost: wardbook\r\nAccept-Language: en\r\n\
+          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    // One byte every 300 ms: never a pause long enough for the body timeout.
+    let trickle = tokio::time::timeout(DEADLINE, async {
+        let mut buf = [0u8; 4096];
+        let mut got = Vec::new();
+        for _ in 0..99 {
+            if s.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::select! {
+                n = s.read(&mut buf) => match n {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                },
+                () = tokio::time::sleep(Duration::from_millis(300)) => {}
+            }
+            if got.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    })
+    .await
+    .expect("answered before the deadline");
+    assert!(trickle.starts_with("HTTP/1.1 408"), "{trickle}");
+    let body = read_until_closed(&mut s).await;
+    let all = format!("{trickle}{body}");
+    assert!(all.contains("send it again"), "{all}");
+}

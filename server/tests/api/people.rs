@@ -1127,3 +1127,24 @@ async fn changes_made_on_the_command_line_say_so_in_the_audit_trail() {
     assert_eq!(entry.actor, None);
     assert!(entry.detail.starts_with("command line: "), "{entry:?}");
 }
+
+#[tokio::test]
+async fn anyone_but_an_administrator_is_refused_403_before_the_body_is_even_read() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    for (method, path) in [
+        (Method::POST, "/api/admin/users/3/password"),
+        (Method::PUT, "/api/admin/wards/1"),
+        (Method::POST, "/api/admin/users"),
+        (Method::PUT, "/api/admin/groups/1"),
+    ] {
+        // An empty or malformed body: the answer is about who asks, not about the body.
+        for body in [json!({}), json!("rác")] {
+            let resp = app
+                .send(method.clone(), Some(&lan), path, Some(&body))
+                .await;
+            let err = expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+            assert!(!err.message.contains("field"), "{method} {path}: {err:?}");
+        }
+    }
+}
