@@ -88,7 +88,9 @@ export class Server {
 
   /** SIGKILL: no graceful shutdown, exactly like a crash or a pulled plug. */
   async kill() {
-    if (!this.child || this.child.exitCode !== null) return;
+    // A child killed by a signal has no exit code but a signal code: it is gone all the same
+    // (waiting for its 'exit' again would wait for ever).
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGKILL');
     await exited;
@@ -191,6 +193,21 @@ export async function signIn(p, url, username) {
   await p.getByText('Đang chờ gửi').first().waitFor();
   // The first sync brings the forms; only then can the phone work without the server.
   await p.waitForFunction(() => document.querySelector('[data-testid=last-sync]')?.textContent.includes('/'), null, { timeout: 30_000 });
+}
+
+/**
+ * Clicks `target` and answers the dialog the click opens (`accept` or `dismiss`); returns the
+ * dialog's message. The dialog is answered by a handler registered before the click, since a
+ * dialog left open blocks the page and with it the click's own wait for navigations.
+ */
+export async function clickThroughDialog(p, target, answer) {
+  let message = null;
+  p.once('dialog', (d) => {
+    message = d.message();
+    return answer === 'accept' ? d.accept() : d.dismiss();
+  });
+  await target.click();
+  return until(() => message, 'the dialog', 30_000);
 }
 
 /** Waits until the service worker controls the page, so it can open with no server. */

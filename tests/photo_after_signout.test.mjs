@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PASSWORD, Proxy, Server, launch, page, signIn, tempDir, until, waitForServiceWorker, waitForWaiting,
+  PASSWORD, Proxy, Server, clickThroughDialog, launch, page, signIn, tempDir, until, waitForServiceWorker,
+  waitForWaiting,
 } from './harness.mjs';
 
 /** A small JPEG drawn by the browser itself. */
@@ -104,11 +105,8 @@ test('a photo waiting when every device is signed out is uploaded byte for byte 
     assert.deepEqual(Object.keys(await phonePhotos(p)), [sha], 'the photo is still on the phone');
 
     // Signing out now would lose the photo: the phone warns first.
-    const dialog = p.waitForEvent('dialog');
-    await p.getByRole('button', { name: 'Đăng xuất' }).click();
-    const d = await dialog;
-    assert.match(d.message(), /chưa gửi/);
-    await d.dismiss();
+    const warning = await clickThroughDialog(p, p.getByRole('button', { name: 'Đăng xuất' }), 'dismiss');
+    assert.match(warning, /chưa gửi/);
 
     // Sign in again: the photo still cannot get through, and still waits.
     const attemptsBefore = photoAttempts;

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PASSWORD, Server, fileReport, launch, page, signIn, tempDir, waitForServiceWorker, waitForWaiting, waitingCount,
+  PASSWORD, Server, clickThroughDialog, fileReport, launch, page, signIn, tempDir, waitForServiceWorker,
+  waitForWaiting, waitingCount,
 } from './harness.mjs';
 
 test('a revoked session keeps the outbox until the user signs in again, then it syncs once', async () => {
@@ -61,17 +62,11 @@ test('signing out with unsent records warns first, and afterwards nothing of the
     await fileReport(p, { location: 'Chưa gửi khi đăng xuất', description: 'Cần cảnh báo.' });
 
     // The warning comes first; cancelling it keeps everything.
-    let dialog = p.waitForEvent('dialog');
-    await p.getByRole('button', { name: 'Đăng xuất' }).click();
-    let d = await dialog;
-    assert.match(d.message(), /chưa gửi/);
-    await d.dismiss();
+    const signOut = p.getByRole('button', { name: 'Đăng xuất' });
+    assert.match(await clickThroughDialog(p, signOut, 'dismiss'), /chưa gửi/);
     assert.equal(await waitingCount(p), 1, 'cancelling keeps everything');
 
-    dialog = p.waitForEvent('dialog');
-    await p.getByRole('button', { name: 'Đăng xuất' }).click();
-    d = await dialog;
-    await d.accept();
+    assert.match(await clickThroughDialog(p, signOut, 'accept'), /chưa gửi/);
     await p.getByLabel('Tên đăng nhập').waitFor();
     await p.reload();
     await p.getByLabel('Tên đăng nhập').waitFor();
