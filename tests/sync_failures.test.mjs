@@ -199,3 +199,40 @@ test('a push whose answer never comes is abandoned after a minute and sent again
     await server.kill();
   }
 });
+
+test('a Wi-Fi sign-in page answering in the server\'s place is not taken for an answer: the record waits, then goes once', async () => {
+  const server = await (await Server.create()).start();
+  const proxy = await new Proxy(server).start();
+  const phone = await launch(tempDir('phone'));
+  try {
+    const p = await page(phone);
+    await signIn(p, proxy.url, 'totruong');
+    await waitForServiceWorker(p);
+    // A captive portal: every request gets its login page, with 200 OK.
+    let portal = true;
+    let answered = 0;
+    proxy.intercept = async (req, body, forward, res) => {
+      if (!portal || !req.url.startsWith('/api/')) return 'forward';
+      answered += 1;
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Đăng nhập Wi-Fi</title><form>Nhập mã</form>');
+      return 'handled';
+    };
+    await fileReport(p, { location: 'Quán cà phê có Wi-Fi', description: 'Mạng đòi đăng nhập.' });
+    await until(() => answered > 0, 'the portal to answer a request');
+    await p.getByText('Không đọc được câu trả lời của máy chủ').waitFor({ timeout: 30_000 });
+    assert.equal(await p.getByText('Không có mạng').count(), 0, 'the network is there: not "offline"');
+    await waitForWaiting(p, 1);
+
+    portal = false;
+    await p.getByRole('button', { name: 'Gửi ngay' }).click();
+    await waitForWaiting(p, 0, 60_000);
+    await p.getByText('Không đọc được câu trả lời của máy chủ').waitFor({ state: 'detached' });
+    const rows = (await wardRecords(server)).filter((r) => r.headline.includes('Quán cà phê có Wi-Fi'));
+    assert.equal(rows.length, 1);
+  } finally {
+    await phone.close();
+    await proxy.stop();
+    await server.kill();
+  }
+});

@@ -18,6 +18,10 @@ pub enum ApiError {
     Unauthorized(String),
     /// The server answered with an error for a person to read.
     Server { status: u16, body: ErrorBody },
+    /// A success whose body is not what this app expects: a Wi-Fi login page answering in the
+    /// server's place, or a server this version of the app does not understand. Not "offline":
+    /// the network is there, and retrying at once would not help.
+    Undecodable { status: u16 },
 }
 
 impl ApiError {
@@ -26,6 +30,9 @@ impl ApiError {
             ApiError::Offline => crate::i18n::Msg::Offline.text(lang).to_owned(),
             ApiError::Unauthorized(m) => m.clone(),
             ApiError::Server { body, .. } => body.message.clone(),
+            ApiError::Undecodable { .. } => {
+                crate::i18n::Msg::UnreadableAnswer.text(lang).to_owned()
+            }
         }
     }
 }
@@ -70,7 +77,9 @@ async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Re
     let res = res.map_err(|_| ApiError::Offline)?;
     let status = res.status();
     if (200..300).contains(&status) {
-        return decode::<T>(&res).await.ok_or(ApiError::Offline);
+        return decode::<T>(&res)
+            .await
+            .ok_or(ApiError::Undecodable { status });
     }
     // A proxy or a half-dead server may answer without our error body.
     let body = decode::<ErrorBody>(&res)

@@ -49,6 +49,7 @@ catalogue! {
     Offline => "Không có mạng — hồ sơ được giữ an toàn trên máy và sẽ tự gửi khi có mạng.", "No network — records are kept safe on this phone and will be sent automatically.";
     SessionExpired => "Phiên đăng nhập đã hết hạn. Đăng nhập lại để tiếp tục gửi; hồ sơ chưa gửi vẫn được giữ.", "Your sign-in has expired. Sign in again to keep sending; unsent records are kept.";
     ServerProblem => "Máy chủ đang gặp lỗi, sẽ thử lại sau.", "The server has a problem; will try again later.";
+    UnreadableAnswer => "Không đọc được câu trả lời của máy chủ (mạng Wi-Fi có thể đang đòi đăng nhập, hoặc ứng dụng cần cập nhật). Hồ sơ vẫn được giữ trên máy.", "The server's answer could not be read (a Wi-Fi network may be asking you to sign in, or the app needs an update). Records are kept on this phone.";
     Submit => "Gửi", "Submit";
     SaveDraftHint => "Mọi thay đổi được lưu ngay trên máy.", "Every change is saved on this phone as you type.";
     Discard => "Xóa bản nháp", "Discard draft";

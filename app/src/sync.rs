@@ -145,7 +145,7 @@ async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedRecei
                     failures += 1;
                     status.problem.set(Some(Problem::Storage));
                 }
-                Err(e @ ApiError::Server { .. }) => {
+                Err(e @ (ApiError::Server { .. } | ApiError::Undecodable { .. })) => {
                     failures += 1;
                     status
                         .problem
