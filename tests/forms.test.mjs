@@ -202,3 +202,37 @@ test('each built-in form, filled offline with GPS and photos, reaches the server
     await server.kill();
   }
 });
+
+test('adding a repeat row leaves the rows above as they are: the same inputs, their text and the focus', async () => {
+  const server = await (await Server.create()).start();
+  const phone = await launch(tempDir('phone'));
+  try {
+    const p = await page(phone);
+    await signIn(p, server.url, 'canbo');
+    await p.getByTestId('new-fire_safety_check').click();
+    await p.locator('form.form h1').waitFor();
+    await p.locator('input[type=radio][name="f-violations_found"]').first().check();
+    const violations = p.locator('fieldset.repeat', { hasText: 'Các vi phạm' });
+    await violations.getByRole('button', { name: /Thêm/ }).click();
+    const first = p.locator('#f-violations-0-description');
+    await first.fill('Lối thoát hiểm bị khóa');
+    // Mark the very element, keep the caret in it, and add a row from the keyboard's side
+    // (a script press, so the focus is not moved by a click).
+    await p.evaluate(() => {
+      const el = document.getElementById('f-violations-0-description');
+      el.dataset.marker = 'same-element';
+      el.focus();
+      const add = [...document.querySelectorAll('fieldset.repeat button')].find((b) => b.textContent.includes('Thêm'));
+      add.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    });
+    await p.locator('#f-violations-1-description').waitFor();
+    const after = await p.evaluate(() => {
+      const el = document.getElementById('f-violations-0-description');
+      return { marker: el.dataset.marker, value: el.value, focused: document.activeElement === el };
+    });
+    assert.deepEqual(after, { marker: 'same-element', value: 'Lối thoát hiểm bị khóa', focused: true });
+  } finally {
+    await phone.close();
+    await server.kill();
+  }
+});

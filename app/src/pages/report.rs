@@ -476,7 +476,11 @@ fn RepeatField(
                 {move || label.with_value(|l| l.get(state.lang.get()).to_owned())}
                 {required.then(|| view! { <span class="req">" ("{move || state.t(Msg::Required)}")"</span> })}
             </legend>
-            {move || (0..rows.get()).map(|i| {
+            // Keyed by row number: adding a row draws only the new one, so the rows above keep
+            // their inputs (focus, caret, what is being typed); each field reads its value by
+            // its row, so removing a row shows the shifted data in the remaining ones.
+            <For each=move || 0..rows.get() key=|i| *i let:i>
+                {
                 let subs = subfields.get_value();
                 view! {
                     <div class="row-card" data-row=i>
@@ -491,7 +495,8 @@ fn RepeatField(
                         }).collect_view()}
                     </div>
                 }
-            }).collect_view()}
+                }
+            </For>
             <Show when=move || { rows.get() < max_rows as usize }>
                 <button type="button" class="btn block" on:click=add>"+ "{move || state.t(Msg::AddRow)}</button>
             </Show>
