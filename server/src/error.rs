@@ -184,92 +184,100 @@ impl AppError {
         }
     }
 
-    fn message(&self, lang: Lang) -> String {
-        let vi = lang == Lang::Vi;
+    /// The message in both languages: every error must give both (a missing one does not
+    /// compile), and the caller's language picks one.
+    fn text(&self) -> Text {
+        let t = |vi: &str, en: &str| Text::new(vi, en);
         match self {
-            AppError::BadRequest(detail) if vi => format!("Yêu cầu không hợp lệ: {detail}"),
-            AppError::BadRequest(detail) => format!("The request is not valid: {detail}"),
-            AppError::Unauthenticated if vi => "Bạn cần đăng nhập.".into(),
-            AppError::Unauthenticated => "Please sign in.".into(),
-            AppError::SessionExpired if vi => {
-                "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại; dữ liệu chưa gửi vẫn được giữ."
-                    .into()
-            }
-            AppError::SessionExpired => {
-                "Your sign-in has expired. Please sign in again; unsent records are kept.".into()
-            }
-            AppError::BadCredentials if vi => "Sai tên đăng nhập hoặc mật khẩu.".into(),
-            AppError::BadCredentials => "Wrong username or password.".into(),
-            AppError::Forbidden if vi => "Bạn không có quyền làm việc này.".into(),
-            AppError::Forbidden => "You are not allowed to do this.".into(),
-            AppError::NotFound if vi => "Không tìm thấy.".into(),
-            AppError::NotFound => "Not found.".into(),
-            AppError::TooLarge if vi => "Dữ liệu gửi lên quá lớn.".into(),
-            AppError::TooLarge => "The request is too large.".into(),
-            AppError::BatchTooLarge { max } if vi => format!("Mỗi lần gửi tối đa {max} hồ sơ."),
-            AppError::BatchTooLarge { max } => format!("At most {max} records per push."),
+            AppError::BadRequest(detail) => Text::new(
+                format!("Yêu cầu không hợp lệ: {detail}"),
+                format!("The request is not valid: {detail}"),
+            ),
+            AppError::Unauthenticated => t("Bạn cần đăng nhập.", "Please sign in."),
+            AppError::SessionExpired => t(
+                "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại; dữ liệu chưa gửi vẫn được giữ.",
+                "Your sign-in has expired. Please sign in again; unsent records are kept.",
+            ),
+            AppError::BadCredentials => t(
+                "Sai tên đăng nhập hoặc mật khẩu.",
+                "Wrong username or password.",
+            ),
+            AppError::Forbidden => t(
+                "Bạn không có quyền làm việc này.",
+                "You are not allowed to do this.",
+            ),
+            AppError::NotFound => t("Không tìm thấy.", "Not found."),
+            AppError::TooLarge => t("Dữ liệu gửi lên quá lớn.", "The request is too large."),
+            AppError::BatchTooLarge { max } => Text::new(
+                format!("Mỗi lần gửi tối đa {max} hồ sơ."),
+                format!("At most {max} records per push."),
+            ),
+            // Already in the caller's language (made where the request was read).
             AppError::Validation {
                 message: Some(m), ..
-            } => m.clone(),
-            AppError::Validation { message: None, .. } if vi => "Có mục chưa hợp lệ.".into(),
-            AppError::Validation { message: None, .. } => "Some fields are not valid.".into(),
-            AppError::InvalidForm(e) => e.message(lang),
-            AppError::UnsupportedMediaType if vi => "Dữ liệu phải ở dạng JSON.".into(),
-            AppError::UnsupportedMediaType => "The body must be JSON.".into(),
-            AppError::PhotoType if vi => "Ảnh phải ở dạng JPEG hoặc WebP.".into(),
-            AppError::PhotoType => "Photos must be JPEG or WebP.".into(),
-            AppError::PhotoTooLarge { max_mb } if vi => format!("Ảnh quá lớn: tối đa {max_mb} MB."),
-            AppError::PhotoTooLarge { max_mb } => {
-                format!("The photo is too large: at most {max_mb} MB.")
+            } => Text::new(m.clone(), m.clone()),
+            AppError::Validation { message: None, .. } => {
+                t("Có mục chưa hợp lệ.", "Some fields are not valid.")
             }
-            AppError::UploadOffset { received } if vi => {
-                format!("Máy chủ đã nhận {received} byte của ảnh; hãy gửi tiếp từ đó.")
+            AppError::InvalidForm(e) => Text::new(e.message(Lang::Vi), e.message(Lang::En)),
+            AppError::UnsupportedMediaType => {
+                t("Dữ liệu phải ở dạng JSON.", "The body must be JSON.")
             }
-            AppError::UploadOffset { received } => {
-                format!("The server holds {received} bytes of this photo; continue from there.")
-            }
-            AppError::PhotoDamaged if vi => {
-                "Ảnh bị hỏng trên đường truyền; ảnh sẽ được gửi lại.".into()
-            }
-            AppError::PhotoDamaged => {
-                "The photo was damaged on the way; it will be sent again.".into()
-            }
-            AppError::MethodNotAllowed if vi => "Địa chỉ này không nhận kiểu yêu cầu đó.".into(),
-            AppError::MethodNotAllowed => "This address does not accept that method.".into(),
-            AppError::TooManyAttempts {
-                retry_after_secs: s,
-            } if vi && *s < 60 => {
-                format!("Đăng nhập sai quá nhiều lần. Hãy thử lại sau {s} giây.")
-            }
-            AppError::TooManyAttempts {
-                retry_after_secs: s,
-            } if vi => format!(
-                "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {} phút.",
-                (s + 59) / 60
+            AppError::PhotoType => t(
+                "Ảnh phải ở dạng JPEG hoặc WebP.",
+                "Photos must be JPEG or WebP.",
+            ),
+            AppError::PhotoTooLarge { max_mb } => Text::new(
+                format!("Ảnh quá lớn: tối đa {max_mb} MB."),
+                format!("The photo is too large: at most {max_mb} MB."),
+            ),
+            AppError::UploadOffset { received } => Text::new(
+                format!("Máy chủ đã nhận {received} byte của ảnh; hãy gửi tiếp từ đó."),
+                format!("The server holds {received} bytes of this photo; continue from there."),
+            ),
+            AppError::PhotoDamaged => t(
+                "Ảnh bị hỏng trên đường truyền; ảnh sẽ được gửi lại.",
+                "The photo was damaged on the way; it will be sent again.",
+            ),
+            AppError::MethodNotAllowed => t(
+                "Địa chỉ này không nhận kiểu yêu cầu đó.",
+                "This address does not accept that method.",
             ),
             AppError::TooManyAttempts {
                 retry_after_secs: s,
-            } if *s < 60 => {
-                format!("Too many failed sign-ins. Try again in {s} seconds.")
-            }
+            } if *s < 60 => Text::new(
+                format!("Đăng nhập sai quá nhiều lần. Hãy thử lại sau {s} giây."),
+                format!("Too many failed sign-ins. Try again in {s} seconds."),
+            ),
             AppError::TooManyAttempts {
                 retry_after_secs: s,
-            } => format!(
-                "Too many failed sign-ins. Try again in {} minutes.",
-                (s + 59) / 60
+            } => Text::new(
+                format!(
+                    "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {} phút.",
+                    (s + 59) / 60
+                ),
+                format!(
+                    "Too many failed sign-ins. Try again in {} minutes.",
+                    (s + 59) / 60
+                ),
             ),
-            AppError::Busy if vi => "Máy chủ đang quá tải. Hãy thử lại sau ít phút.".into(),
-            AppError::Busy => "The server is busy. Please try again in a few minutes.".into(),
-            AppError::RequestTimeout if vi => {
-                "Dữ liệu đến quá chậm nên máy chủ đã ngừng chờ; hãy gửi lại.".into()
-            }
-            AppError::RequestTimeout => {
-                "The request arrived too slowly, so the server stopped waiting; send it again."
-                    .into()
-            }
-            AppError::Internal(_) if vi => "Máy chủ gặp lỗi. Hãy thử lại sau.".into(),
-            AppError::Internal(_) => "The server had a problem. Please try again later.".into(),
+            AppError::Busy => t(
+                "Máy chủ đang quá tải. Hãy thử lại sau ít phút.",
+                "The server is busy. Please try again in a few minutes.",
+            ),
+            AppError::RequestTimeout => t(
+                "Dữ liệu đến quá chậm nên máy chủ đã ngừng chờ; hãy gửi lại.",
+                "The request arrived too slowly, so the server stopped waiting; send it again.",
+            ),
+            AppError::Internal(_) => t(
+                "Máy chủ gặp lỗi. Hãy thử lại sau.",
+                "The server had a problem. Please try again later.",
+            ),
         }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        self.text().get(lang).to_owned()
     }
 
     pub fn body(&self, lang: Lang) -> ErrorBody {
@@ -407,6 +415,44 @@ impl<T: serde::Serialize> IntoResponse for AppJson<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_says_itself_in_vietnamese_and_in_english() {
+        let all = [
+            AppError::BadRequest("x".into()),
+            AppError::Unauthenticated,
+            AppError::SessionExpired,
+            AppError::BadCredentials,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::TooLarge,
+            AppError::BatchTooLarge { max: 200 },
+            AppError::Validation {
+                message: None,
+                fields: Vec::new(),
+            },
+            AppError::UnsupportedMediaType,
+            AppError::PhotoType,
+            AppError::PhotoTooLarge { max_mb: 4 },
+            AppError::UploadOffset { received: 7 },
+            AppError::PhotoDamaged,
+            AppError::MethodNotAllowed,
+            AppError::TooManyAttempts {
+                retry_after_secs: 5,
+            },
+            AppError::TooManyAttempts {
+                retry_after_secs: 900,
+            },
+            AppError::Busy,
+            AppError::RequestTimeout,
+            AppError::Internal(anyhow::anyhow!("x")),
+        ];
+        for e in all {
+            let (vi, en) = (e.message(Lang::Vi), e.message(Lang::En));
+            assert!(!vi.is_empty() && !en.is_empty(), "{e:?}");
+            assert_ne!(vi, en, "{e:?} says the same in both languages");
+        }
+    }
 
     #[test]
     fn no_free_database_connection_is_busy_with_a_retry_not_an_internal_error() {
