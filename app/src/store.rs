@@ -31,10 +31,49 @@ const OUTBOX: &str = "outbox";
 const PHOTOS: &str = "photos";
 const V1_STORES: [&str; 5] = [META, FORMS, DRAFTS, RECORDS, OUTBOX];
 
-pub type StoreResult<T> = Result<T, String>;
+/// Why the phone's store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The browser refused: storage full, the database being cleared or closed.
+    Refused(String),
+    /// A stored value could not be read back as what this app expects.
+    Decode(String),
+    /// The user who asked for this signed out meanwhile (a shared phone): nothing was written.
+    SignedOutMeanwhile,
+}
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Refused(e) => write!(f, "storage refused: {e}"),
+            StoreError::Decode(e) => write!(f, "stored data unreadable: {e}"),
+            StoreError::SignedOutMeanwhile => f.write_str("signed out meanwhile"),
+        }
+    }
+}
+
+impl StoreError {
+    /// What the user is told, in their language.
+    pub fn message(&self, lang: domain::Lang) -> &'static str {
+        crate::i18n::Msg::StorageProblem.text(lang)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// For code that reports errors as text (logs, the export's error line).
+impl From<StoreError> for String {
+    fn from(e: StoreError) -> Self {
+        e.to_string()
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Refused(e.to_string())
+}
+
+fn decode_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Decode(e.to_string())
 }
 
 /// Puts `value` under `key` in `store`, inside the caller's transaction.
@@ -204,7 +243,7 @@ async fn all_in<T: serde::de::DeserializeOwned>(store: &ObjectStore<'_>) -> Stor
         .map_err(err)?
         .await
         .map_err(err)?;
-    iter.collect::<Result<Vec<_>, _>>().map_err(err)
+    iter.collect::<Result<Vec<_>, _>>().map_err(decode_err)
 }
 
 async fn get_one<T: serde::de::DeserializeOwned>(name: &str, key: &str) -> StoreResult<Option<T>> {
@@ -400,7 +439,7 @@ pub async fn outbox(limit: u32) -> StoreResult<Vec<RecordEnvelope>> {
         .map_err(err)?
         .await
         .map_err(err)?;
-    iter.collect::<Result<Vec<_>, _>>().map_err(err)
+    iter.collect::<Result<Vec<_>, _>>().map_err(decode_err)
 }
 
 pub async fn outbox_len() -> StoreResult<u32> {
@@ -543,7 +582,7 @@ pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResu
         .await
         .map_err(err)?;
     if session.is_none_or(|s| s.token != for_token) {
-        return Err(SIGNED_OUT_MEANWHILE.into());
+        return Err(StoreError::SignedOutMeanwhile);
     }
     let old: Option<String> = meta
         .get("epoch".to_owned())
@@ -586,7 +625,7 @@ pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResu
         for sha in shas {
             if let Some(v) = get_raw(&photos, &sha).await? {
                 js_sys::Reflect::set(&v, &"uploaded".into(), &false.into())
-                    .map_err(|e| format!("{e:?}"))?;
+                    .map_err(|e| StoreError::Refused(format!("{e:?}")))?;
                 photos
                     .put(v)
                     .with_key(sha)
@@ -601,10 +640,6 @@ pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResu
     tx.commit().await.map_err(err)?;
     Ok(requeued)
 }
-
-/// Stores a pulled page and its cursor in one transaction (sync rule 6).
-/// The error of [`apply_pull`] when the user who asked for the page has signed out since.
-pub const SIGNED_OUT_MEANWHILE: &str = "signed out meanwhile";
 
 /// Applies a pulled page. With `for_token`, only if that sign-in is still the phone's: an answer
 /// that arrives after its user signed out (a shared phone) must not write into the next user's
@@ -644,7 +679,7 @@ pub async fn apply_pull_page(
             .map_err(err)?;
         if session.is_none_or(|s| s.token != token) {
             // Dropping the transaction without committing aborts it: nothing is written.
-            return Err(SIGNED_OUT_MEANWHILE.into());
+            return Err(StoreError::SignedOutMeanwhile);
         }
     }
     for change in changes {
@@ -749,20 +784,21 @@ pub struct LocalPhoto {
 pub async fn save_photo(reference: &Value, blob: &web_sys::Blob) -> StoreResult<()> {
     let sha = reference["sha256"]
         .as_str()
-        .ok_or("photo without sha256")?
+        .ok_or_else(|| StoreError::Decode("photo without sha256".into()))?
         .to_owned();
     let obj = js_sys::Object::new();
     let set =
         |k: &str, v: &wasm_bindgen::JsValue| js_sys::Reflect::set(&obj, &k.into(), v).map(|_| ());
-    set("sha256", &sha.as_str().into()).map_err(|e| format!("{e:?}"))?;
+    set("sha256", &sha.as_str().into()).map_err(|e| StoreError::Refused(format!("{e:?}")))?;
     set(
         "type",
         &reference["type"].as_str().unwrap_or("image/jpeg").into(),
     )
-    .map_err(|e| format!("{e:?}"))?;
-    set("blob", blob).map_err(|e| format!("{e:?}"))?;
-    set("uploaded", &false.into()).map_err(|e| format!("{e:?}"))?;
-    set("saved_at", &js_sys::Date::now().into()).map_err(|e| format!("{e:?}"))?;
+    .map_err(|e| StoreError::Refused(format!("{e:?}")))?;
+    set("blob", blob).map_err(|e| StoreError::Refused(format!("{e:?}")))?;
+    set("uploaded", &false.into()).map_err(|e| StoreError::Refused(format!("{e:?}")))?;
+    set("saved_at", &js_sys::Date::now().into())
+        .map_err(|e| StoreError::Refused(format!("{e:?}")))?;
     let db = db().await?;
     let tx = db
         .transaction(PHOTOS)
@@ -885,7 +921,8 @@ pub async fn mark_photo_uploaded(sha: &str) -> StoreResult<()> {
     let store = tx.object_store(PHOTOS).map_err(err)?;
     let v = get_raw(&store, sha).await?;
     if let Some(v) = v {
-        js_sys::Reflect::set(&v, &"uploaded".into(), &true.into()).map_err(|e| format!("{e:?}"))?;
+        js_sys::Reflect::set(&v, &"uploaded".into(), &true.into())
+            .map_err(|e| StoreError::Refused(format!("{e:?}")))?;
         store
             .put(v)
             .with_key(sha.to_owned())

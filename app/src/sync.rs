@@ -12,6 +12,25 @@ use crate::api::{self, ApiError};
 use crate::state::AppState;
 use crate::store;
 
+/// Why a round of sync stopped: the server (or the way to it), or the phone's own store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncError {
+    Api(ApiError),
+    Store(store::StoreError),
+}
+
+impl From<ApiError> for SyncError {
+    fn from(e: ApiError) -> Self {
+        SyncError::Api(e)
+    }
+}
+
+impl From<store::StoreError> for SyncError {
+    fn from(e: store::StoreError) -> Self {
+        SyncError::Store(e)
+    }
+}
+
 /// Time between syncs while all is well.
 const IDLE_MS: u32 = 60_000;
 const BACKOFF_BASE_MS: f64 = 2_000.0;
@@ -129,7 +148,7 @@ async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedRecei
                     failures = 0;
                     status.problem.set(None);
                 }
-                Err(ApiError::Unauthorized(msg)) => {
+                Err(SyncError::Api(ApiError::Unauthorized(msg))) => {
                     status.problem.set(Some(Problem::SessionExpired(msg)));
                     // Cut off (perhaps a lost phone): keep only what still has to be sent.
                     if let Err(e) = store::forget_sent_records().await {
@@ -137,19 +156,25 @@ async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedRecei
                     }
                     let _ = store::forget_sent_photos().await;
                 }
-                Err(ApiError::Offline) => {
+                Err(SyncError::Api(ApiError::Offline)) => {
                     failures += 1;
                     status.problem.set(Some(Problem::Offline));
                 }
-                Err(ApiError::Server { status: 0, .. }) => {
-                    failures += 1;
-                    status.problem.set(Some(Problem::Storage));
-                }
-                Err(e @ (ApiError::Server { .. } | ApiError::Undecodable { .. })) => {
+                Err(SyncError::Api(
+                    e @ (ApiError::Server { .. } | ApiError::Undecodable { .. }),
+                )) => {
                     failures += 1;
                     status
                         .problem
                         .set(Some(Problem::Server(e.message(state.lang.get_untracked()))));
+                }
+                // Not a failure: the user signed out while an answer was on its way, and it was
+                // dropped rather than written into the next user's store.
+                Err(SyncError::Store(store::StoreError::SignedOutMeanwhile)) => {}
+                Err(SyncError::Store(e)) => {
+                    leptos::logging::error!("local storage failed: {e}");
+                    failures += 1;
+                    status.problem.set(Some(Problem::Storage));
                 }
             }
             status.refresh_counts().await;
@@ -172,7 +197,7 @@ async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedRecei
 
 /// One round: push everything waiting, then pull until caught up. Server data is applied only
 /// after our own uploads were acknowledged.
-async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError> {
+async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), SyncError> {
     let Some(session) = state.session.get_untracked() else {
         return Ok(());
     };
@@ -183,7 +208,7 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
         // handed back to its author with the server's reason, never retried forever.
         let mut limit = MAX_PUSH_BATCH as u32;
         loop {
-            let batch = store::outbox(limit).await.map_err(local_error)?;
+            let batch = store::outbox(limit).await?;
             if batch.is_empty() {
                 break;
             }
@@ -200,9 +225,7 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
                             message: body.message,
                             errors: Vec::new(),
                         };
-                        store::apply_push_results(&[(first, outcome)], now())
-                            .await
-                            .map_err(local_error)?;
+                        store::apply_push_results(&[(first, outcome)], now()).await?;
                         continue;
                     }
                     other => other?,
@@ -212,14 +235,12 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
                 .into_iter()
                 .map(|r| (r.id.to_string(), r.outcome))
                 .collect();
-            store::apply_push_results(&results, now())
-                .await
-                .map_err(local_error)?;
+            store::apply_push_results(&results, now()).await?;
             status.refresh_counts().await;
         }
         upload_photos(&session.token, lang).await?;
-        let mut cursor = store::cursor().await.map_err(local_error)?;
-        let mut epoch = store::epoch().await.map_err(local_error)?;
+        let mut cursor = store::cursor().await?;
+        let mut epoch = store::epoch().await?;
         let mut resets = 0;
         loop {
             let page = api::pull(&session.token, cursor, epoch.as_deref(), lang).await?;
@@ -231,9 +252,7 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
                     break;
                 }
                 cursor = 0;
-                let requeued = store::start_over(&page.epoch, now(), &session.token)
-                    .await
-                    .map_err(local_error)?;
+                let requeued = store::start_over(&page.epoch, now(), &session.token).await?;
                 epoch = Some(page.epoch);
                 if requeued > 0 {
                     // The server's database is another one: what it may lack goes out first.
@@ -252,14 +271,13 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), ApiError
                 now(),
                 Some(&session.token),
             )
-            .await
-            .map_err(local_error)?;
+            .await?;
             cursor = page.cursor;
             if !page.more {
                 break;
             }
         }
-        store::set_last_sync(now()).await.map_err(local_error)?;
+        store::set_last_sync(now()).await?;
         Ok(())
     }
     .await;
@@ -274,21 +292,19 @@ const PHOTO_CHUNK: u64 = 128 * 1024;
 /// Uploads every photo the server does not hold yet, resuming partial uploads. Records go
 /// first (they are small and matter most); a record is complete on the server once its photos
 /// are. A photo the server refuses is logged and left for the next round, never blocking others.
-async fn upload_photos(token: &str, lang: domain::Lang) -> Result<(), ApiError> {
-    for photo in store::photos_to_upload().await.map_err(local_error)? {
+async fn upload_photos(token: &str, lang: domain::Lang) -> Result<(), SyncError> {
+    for photo in store::photos_to_upload().await? {
         // A record submitted meanwhile goes first: stop here, the next round starts at once.
-        if store::outbox_len().await.map_err(local_error)? > 0 {
+        if store::outbox_len().await? > 0 {
             return Ok(());
         }
         match upload_photo(token, &photo, lang).await {
-            Ok(()) => store::mark_photo_uploaded(&photo.sha256)
-                .await
-                .map_err(local_error)?,
-            Err(e @ (ApiError::Offline | ApiError::Unauthorized(_))) => return Err(e),
+            Ok(()) => store::mark_photo_uploaded(&photo.sha256).await?,
+            Err(e @ (ApiError::Offline | ApiError::Unauthorized(_))) => return Err(e.into()),
             Err(e) => leptos::logging::warn!("photo {} not uploaded: {e:?}", photo.sha256),
         }
     }
-    store::forget_sent_photos().await.map_err(local_error)
+    Ok(store::forget_sent_photos().await?)
 }
 
 async fn upload_photo(
@@ -304,7 +320,7 @@ async fn upload_photo(
         let chunk = photo
             .blob
             .slice_with_f64_and_f64(at.received as f64, end as f64)
-            .map_err(|_| local_error("cannot read the photo".into()))?;
+            .map_err(|_| ApiError::Undecodable { status: 0 })?;
         at = match api::put_photo_chunk(
             token,
             &photo.sha256,
@@ -335,20 +351,4 @@ async fn upload_photo(
         };
     }
     Ok(())
-}
-
-fn local_error(e: String) -> ApiError {
-    if e == store::SIGNED_OUT_MEANWHILE {
-        // Not a failure: the user signed out while the page was on its way; it was dropped.
-        return ApiError::Offline;
-    }
-    leptos::logging::error!("local storage failed: {e}");
-    ApiError::Server {
-        status: 0,
-        body: domain::api::ErrorBody {
-            code: "storage".into(),
-            message: e,
-            fields: Vec::new(),
-        },
-    }
 }

@@ -556,7 +556,7 @@ async fn a_pulled_page_for_a_user_who_signed_out_meanwhile_is_dropped() {
     let err = store::apply_pull(std::slice::from_ref(&change), 99, NOW, Some("old-token"))
         .await
         .unwrap_err();
-    assert_eq!(err, store::SIGNED_OUT_MEANWHILE);
+    assert_eq!(err, store::StoreError::SignedOutMeanwhile);
     assert!(store::records().await.unwrap().is_empty());
     assert_eq!(store::cursor().await.unwrap(), 0);
 }
@@ -713,7 +713,7 @@ async fn a_new_server_database_puts_synced_records_and_their_photos_back_to_be_s
     let err = store::start_over("cccc", NOW, "another-token")
         .await
         .unwrap_err();
-    assert_eq!(err, store::SIGNED_OUT_MEANWHILE);
+    assert_eq!(err, store::StoreError::SignedOutMeanwhile);
     assert_eq!(store::epoch().await.unwrap().as_deref(), Some("bbbb"));
 }
 

@@ -66,7 +66,8 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
                 if owner.as_ref().is_some_and(|o| *o != res.me.username) {
                     // A shared phone changing hands: nothing of the previous user stays.
                     if let Err(e) = store::wipe_user_data().await {
-                        error.set(Some(e));
+                        leptos::logging::error!("cannot clear the previous user's data: {e}");
+                        error.set(Some(e.message(lang).to_owned()));
                         return;
                     }
                 }
@@ -76,7 +77,8 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
                     me: res.me,
                 };
                 if let Err(e) = store::save_session(&session).await {
-                    error.set(Some(e));
+                    leptos::logging::error!("cannot keep the sign-in: {e}");
+                    error.set(Some(e.message(lang).to_owned()));
                     return;
                 }
                 // Everything this form owns is touched before the session is set: setting it
