@@ -79,64 +79,45 @@ pub fn format_number(n: f64, lang: Lang) -> String {
 }
 
 impl Violation {
-    pub fn message(&self, lang: Lang) -> String {
+    /// The message in both languages: each violation must give both (a missing one does not
+    /// compile).
+    pub fn text(&self) -> Text {
         use Violation::*;
-        let num = |n: f64| format_number(n, lang);
-        let vi = lang == Lang::Vi;
+        let num_vi = |n: f64| format_number(n, Lang::Vi);
+        let num_en = |n: f64| format_number(n, Lang::En);
         match self {
-            Required if vi => "Vui lòng điền mục này.".into(),
-            Required => "Please fill in this field.".into(),
-            TooLong { max } if vi => format!("Quá dài: tối đa {max} ký tự."),
-            TooLong { max } => format!("Too long: at most {max} characters."),
-            TooShort { min } if vi => format!("Quá ngắn: ít nhất {min} ký tự."),
-            TooShort { min } => format!("Too short: at least {min} characters."),
-            PatternMismatch { hint: Some(h) } => h.get(lang).to_owned(),
-            PatternMismatch { hint: None } if vi => "Giá trị không đúng định dạng.".into(),
-            PatternMismatch { hint: None } => "This value is not in the expected format.".into(),
-            NotAChoice if vi => "Hãy chọn trong danh sách.".into(),
-            NotAChoice => "Please pick from the listed options.".into(),
-            NotAnInteger if vi => "Hãy nhập một số nguyên.".into(),
-            NotAnInteger => "Please enter a whole number.".into(),
-            NotANumber if vi => "Hãy nhập một số.".into(),
-            NotANumber => "Please enter a number.".into(),
-            TooManyDecimals { max } if vi => format!("Tối đa {max} chữ số sau dấu phẩy."),
-            TooManyDecimals { max } => format!("At most {max} digits after the decimal point."),
-            TooSmall { min } if vi => format!("Không được nhỏ hơn {}.", num(*min)),
-            TooSmall { min } => format!("Must be at least {}.", num(*min)),
-            TooLarge { max } if vi => format!("Không được lớn hơn {}.", num(*max)),
-            TooLarge { max } => format!("Must be at most {}.", num(*max)),
-            BadDate if vi => "Hãy chọn một ngày hợp lệ.".into(),
-            BadDate => "Please choose a valid date.".into(),
-            BadTime if vi => "Hãy chọn giờ hợp lệ (00:00–23:59).".into(),
-            BadTime => "Please choose a valid time (00:00–23:59).".into(),
-            BadDateTime if vi => "Hãy chọn ngày và giờ hợp lệ.".into(),
-            BadDateTime => "Please choose a valid date and time.".into(),
-            NotYesNo if vi => "Hãy chọn Có hoặc Không.".into(),
-            NotYesNo => "Please choose yes or no.".into(),
-            NotText if vi => "Giá trị không phải là chữ.".into(),
-            NotText => "This value must be text.".into(),
-            BadPhone if vi => "Số điện thoại không hợp lệ (di động 10 số, cố định 11 số, bắt đầu bằng 0 hoặc +84).".into(),
-            BadPhone => "Not a valid phone number (mobile 10 digits, landline 11, starting with 0 or +84).".into(),
-            BadCitizenId if vi => "Số CCCD phải gồm 12 chữ số, với mã tỉnh và mã thế kỷ hợp lệ.".into(),
-            BadCitizenId => "A citizen ID has 12 digits with a valid province and century code.".into(),
-            BadGps if vi => "Vị trí GPS không hợp lệ; hãy lấy lại vị trí.".into(),
-            BadGps => "The GPS position is not valid; please take it again.".into(),
-            GpsTooImprecise { max } if vi => format!("Vị trí chưa đủ chính xác (cần sai số dưới {} m); hãy ra chỗ thoáng và lấy lại.", num(*max)),
-            GpsTooImprecise { max } => format!("The position is not precise enough (needs under {} m); move into the open and take it again.", num(*max)),
-            BadPhoto if vi => "Ảnh không hợp lệ; hãy chụp lại.".into(),
-            BadPhoto => "A photo is not valid; please take it again.".into(),
-            TooFewItems { min } if vi => format!("Cần ít nhất {min} mục."),
-            TooFewItems { min } => format!("At least {min} needed."),
-            TooManyItems { max } if vi => format!("Tối đa {max} mục."),
-            TooManyItems { max } => format!("At most {max} allowed."),
-            NotAList if vi => "Giá trị phải là một danh sách.".into(),
-            NotAList => "This value must be a list.".into(),
-            NotApplicable if vi => "Mục này không áp dụng với các câu trả lời trên và phải để trống.".into(),
-            NotApplicable => "This field does not apply given the answers above and must be empty.".into(),
-            Invalid { reason } => reason.get(lang).to_owned(),
-            UnknownField if vi => "Mục này không có trong biểu mẫu.".into(),
-            UnknownField => "This field is not part of the form.".into(),
+            Required => Text::new("Vui lòng điền mục này.", "Please fill in this field."),
+            TooLong { max } => Text::new(format!("Quá dài: tối đa {max} ký tự."), format!("Too long: at most {max} characters.")),
+            TooShort { min } => Text::new(format!("Quá ngắn: ít nhất {min} ký tự."), format!("Too short: at least {min} characters.")),
+            PatternMismatch { hint: Some(h) } => h.clone(),
+            PatternMismatch { hint: None } => Text::new("Giá trị không đúng định dạng.", "This value is not in the expected format."),
+            NotAChoice => Text::new("Hãy chọn trong danh sách.", "Please pick from the listed options."),
+            NotAnInteger => Text::new("Hãy nhập một số nguyên.", "Please enter a whole number."),
+            NotANumber => Text::new("Hãy nhập một số.", "Please enter a number."),
+            TooManyDecimals { max } => Text::new(format!("Tối đa {max} chữ số sau dấu phẩy."), format!("At most {max} digits after the decimal point.")),
+            TooSmall { min } => Text::new(format!("Không được nhỏ hơn {}.", num_vi(*min)), format!("Must be at least {}.", num_en(*min))),
+            TooLarge { max } => Text::new(format!("Không được lớn hơn {}.", num_vi(*max)), format!("Must be at most {}.", num_en(*max))),
+            BadDate => Text::new("Hãy chọn một ngày hợp lệ.", "Please choose a valid date."),
+            BadTime => Text::new("Hãy chọn giờ hợp lệ (00:00–23:59).", "Please choose a valid time (00:00–23:59)."),
+            BadDateTime => Text::new("Hãy chọn ngày và giờ hợp lệ.", "Please choose a valid date and time."),
+            NotYesNo => Text::new("Hãy chọn Có hoặc Không.", "Please choose yes or no."),
+            NotText => Text::new("Giá trị không phải là chữ.", "This value must be text."),
+            BadPhone => Text::new("Số điện thoại không hợp lệ (di động 10 số, cố định 11 số, bắt đầu bằng 0 hoặc +84).", "Not a valid phone number (mobile 10 digits, landline 11, starting with 0 or +84)."),
+            BadCitizenId => Text::new("Số CCCD phải gồm 12 chữ số, với mã tỉnh và mã thế kỷ hợp lệ.", "A citizen ID has 12 digits with a valid province and century code."),
+            BadGps => Text::new("Vị trí GPS không hợp lệ; hãy lấy lại vị trí.", "The GPS position is not valid; please take it again."),
+            GpsTooImprecise { max } => Text::new(format!("Vị trí chưa đủ chính xác (cần sai số dưới {} m); hãy ra chỗ thoáng và lấy lại.", num_vi(*max)), format!("The position is not precise enough (needs under {} m); move into the open and take it again.", num_en(*max))),
+            BadPhoto => Text::new("Ảnh không hợp lệ; hãy chụp lại.", "A photo is not valid; please take it again."),
+            TooFewItems { min } => Text::new(format!("Cần ít nhất {min} mục."), format!("At least {min} needed.")),
+            TooManyItems { max } => Text::new(format!("Tối đa {max} mục."), format!("At most {max} allowed.")),
+            NotAList => Text::new("Giá trị phải là một danh sách.", "This value must be a list."),
+            NotApplicable => Text::new("Mục này không áp dụng với các câu trả lời trên và phải để trống.", "This field does not apply given the answers above and must be empty."),
+            Invalid { reason } => reason.clone(),
+            UnknownField => Text::new("Mục này không có trong biểu mẫu.", "This field is not part of the form."),
         }
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        self.text().get(lang).to_owned()
     }
 }
 
@@ -680,6 +661,52 @@ pub fn is_sha256(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_violation_says_itself_in_vietnamese_and_in_english() {
+        use Violation::*;
+        let all = [
+            Required,
+            TooLong { max: 5 },
+            TooShort { min: 2 },
+            PatternMismatch { hint: None },
+            NotAChoice,
+            NotAnInteger,
+            NotANumber,
+            TooManyDecimals { max: 1 },
+            TooSmall { min: 1.5 },
+            TooLarge { max: 2.5 },
+            BadDate,
+            BadTime,
+            BadDateTime,
+            NotYesNo,
+            NotText,
+            BadPhone,
+            BadCitizenId,
+            BadGps,
+            GpsTooImprecise { max: 30.0 },
+            BadPhoto,
+            TooFewItems { min: 1 },
+            TooManyItems { max: 9 },
+            NotAList,
+            NotApplicable,
+            UnknownField,
+        ];
+        for v in all {
+            let (vi, en) = (v.message(Lang::Vi), v.message(Lang::En));
+            assert!(!vi.is_empty() && !en.is_empty(), "{v:?}");
+            assert_ne!(vi, en, "{v:?} says the same in both languages");
+        }
+        // Numbers as each language writes them.
+        assert_eq!(
+            TooSmall { min: 1.5 }.message(Lang::Vi),
+            "Không được nhỏ hơn 1,5."
+        );
+        assert_eq!(
+            TooSmall { min: 1.5 }.message(Lang::En),
+            "Must be at least 1.5."
+        );
+    }
     use serde_json::json;
 
     fn report() -> FormDef {
