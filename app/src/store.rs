@@ -88,6 +88,30 @@ async fn put<T: Serialize>(store: &ObjectStore<'_>, key: String, value: &T) -> S
     Ok(())
 }
 
+/// One value of `store`, inside the caller's transaction.
+async fn get_in<T: serde::de::DeserializeOwned>(
+    store: &ObjectStore<'_>,
+    key: &str,
+) -> StoreResult<Option<T>> {
+    store
+        .get(key.to_owned())
+        .serde()
+        .map_err(err)?
+        .await
+        .map_err(err)
+}
+
+/// Whether `token` is still the phone's sign-in, read in the caller's transaction (the
+/// `meta` store): an answer that arrives after its user signed out must not be written into the
+/// next user's data.
+async fn still_signed_in(meta: &ObjectStore<'_>, token: &str) -> StoreResult<()> {
+    let session: Option<Session> = get_in(meta, "session").await?;
+    if session.is_none_or(|s| s.token != token) {
+        return Err(StoreError::SignedOutMeanwhile);
+    }
+    Ok(())
+}
+
 /// A signed-in user, kept so the app opens offline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
@@ -575,21 +599,8 @@ pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResu
         .build()
         .map_err(err)?;
     let meta = tx.object_store(META).map_err(err)?;
-    let session: Option<Session> = meta
-        .get("session".to_owned())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
-    if session.is_none_or(|s| s.token != for_token) {
-        return Err(StoreError::SignedOutMeanwhile);
-    }
-    let old: Option<String> = meta
-        .get("epoch".to_owned())
-        .serde()
-        .map_err(err)?
-        .await
-        .map_err(err)?;
+    still_signed_in(&meta, for_token).await?;
+    let old: Option<String> = get_in(&meta, "epoch").await?;
     put(&meta, "cursor".to_owned(), &0i64).await?;
     // An older server names no epoch: nothing to keep, nothing to compare.
     if !new_epoch.is_empty() {
@@ -671,16 +682,8 @@ pub async fn apply_pull_page(
     let records = tx.object_store(RECORDS).map_err(err)?;
     let meta = tx.object_store(META).map_err(err)?;
     if let Some(token) = for_token {
-        let session: Option<Session> = meta
-            .get("session".to_owned())
-            .serde()
-            .map_err(err)?
-            .await
-            .map_err(err)?;
-        if session.is_none_or(|s| s.token != token) {
-            // Dropping the transaction without committing aborts it: nothing is written.
-            return Err(StoreError::SignedOutMeanwhile);
-        }
+        // On an error the transaction is dropped without committing: nothing is written.
+        still_signed_in(&meta, token).await?;
     }
     for change in changes {
         match change {

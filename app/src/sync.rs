@@ -245,8 +245,9 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), SyncErro
         loop {
             let page = api::pull(&session.token, cursor, epoch.as_deref(), lang).await?;
             if page.reset {
-                // Once is enough: a second reset in one round would mean a server that cannot
-                // answer at all; the next round tries again.
+                // A reset starts the cursor again from 0 in the server's epoch, so another one
+                // in the same round means a server that cannot answer at all: after two, the
+                // next round tries again.
                 resets += 1;
                 if resets > 2 {
                     break;

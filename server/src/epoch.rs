@@ -61,8 +61,9 @@ pub async fn record_high_water(db: &Db, photos: &PhotoStore) -> anyhow::Result<(
 /// backup, so it gets a new epoch. Returns the epoch in force.
 pub async fn check_at_start(db: &Db, photos: &PhotoStore) -> anyhow::Result<String> {
     let (epoch, seq) = current(db).await?;
-    let mark = photos.high_water().await?;
-    let epoch = match mark {
+    let epoch = match photos.high_water().await? {
+        // The mark stays where it is: it is only ever raised.
+        Some(m) if m.epoch == epoch && seq == m.seq => return Ok(epoch),
         Some(m) if m.epoch == epoch && seq < m.seq => {
             let new = renew(db).await?;
             tracing::warn!(
@@ -73,6 +74,11 @@ pub async fn check_at_start(db: &Db, photos: &PhotoStore) -> anyhow::Result<Stri
         }
         _ => epoch,
     };
-    record_high_water(db, photos).await?;
+    photos
+        .set_high_water(&HighWater {
+            epoch: epoch.clone(),
+            seq,
+        })
+        .await?;
     Ok(epoch)
 }

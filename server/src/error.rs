@@ -44,12 +44,7 @@ pub fn request_lang() -> Lang {
 
 /// Middleware: answers every error of the request in the caller's language.
 pub async fn language_scope(req: Request, next: Next) -> Response {
-    let lang = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(Lang::from_accept_language)
-        .unwrap_or_default();
+    let lang = lang_of(req.headers());
     LANG.scope(lang, next.run(req)).await
 }
 

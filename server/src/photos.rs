@@ -174,9 +174,6 @@ impl PhotoStore {
 
 /// Indices of `chunks` (sorted by start) that cover `from..total` end to end, if any do.
 fn chain_to(chunks: &[(u64, u64, Path)], from: u64, total: u64) -> Option<Vec<usize>> {
-    if from == total {
-        return Some(Vec::new());
-    }
     let mut dead_ends = std::collections::HashSet::new();
     let mut path = Vec::new();
     fn walk(

@@ -139,7 +139,7 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
 
 /// The address as counted: IPv6 by its /64 (one subscriber's network, which can hold any number
 /// of addresses), IPv4 and IPv4-mapped IPv6 as the IPv4 address.
-fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
+pub(crate) fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
         std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => std::net::IpAddr::V4(v4),

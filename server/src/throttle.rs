@@ -89,18 +89,13 @@ impl Keys {
     }
 }
 
-/// The address as counted: IPv4 as it is, IPv6 by its /64 (one subscriber's network).
+/// The address as counted (see [`crate::serve::network_of`]); one that is not an IP address
+/// ("unknown" in in-process tests) as it is.
 fn network_of(address: &str) -> String {
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-        _ => address.to_owned(),
-    }
+    address.parse::<std::net::IpAddr>().map_or_else(
+        |_| address.to_owned(),
+        |ip| crate::serve::network_of(ip).to_string(),
+    )
 }
 
 /// What [`Throttle::begin`] decided.

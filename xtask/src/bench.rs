@@ -330,8 +330,9 @@ fn report(rng: &mut Rng, group_id: i64, n: usize) -> (String, String) {
     (id, record.to_string())
 }
 
-/// Push throughput: 100,000 records in batches of 100 from one client, durable commits.
-fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
+/// A release server on a fresh SQLite database, answering, with the group leader `totruong`
+/// signed in: the client, the server, the `Authorization` value and the leader's group.
+fn release_server_signed_in(root: &Path) -> Result<(ureq::Agent, Server, String, i64)> {
     cargo(&["build", "--release", "-p", "server"])?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -340,7 +341,6 @@ fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
         .into();
     let mut server = Server::start(root)?;
     server.wait_healthy(&agent)?;
-
     let mut res = agent
         .post(server.url("/api/auth/login"))
         .send_json(json!({ "username": "totruong", "password": "wardbook-demo" }))?;
@@ -354,10 +354,15 @@ fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
     let token = login["token"]
         .as_str()
         .context("sign-in answer has no token")?;
-    let bearer = format!("Bearer {token}");
     let group_id = login["me"]["group"]["id"]
         .as_i64()
         .context("totruong has no residential group")?;
+    Ok((agent, server, format!("Bearer {token}"), group_id))
+}
+
+/// Push throughput: 100,000 records in batches of 100 from one client, durable commits.
+fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
+    let (agent, mut server, bearer, group_id) = release_server_signed_in(root)?;
 
     let mut out = Report::default();
     // Every request body is made before the clock starts: only the server's work is timed.
@@ -518,23 +523,7 @@ fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
 /// (about 1.7 MB) were answered with 17 MB and grew the server from 36 to 130 MB. Prints the
 /// push's and the answer's sizes and the server's memory before and after five such pushes.
 fn junk(root: &Path) -> Result<()> {
-    cargo(&["build", "--release", "-p", "server"])?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let mut server = Server::start(root)?;
-    server.wait_healthy(&agent)?;
-    let mut res = agent
-        .post(server.url("/api/auth/login"))
-        .send_json(json!({ "username": "totruong", "password": "wardbook-demo" }))?;
-    ensure!(res.status().is_success(), "login answered {}", res.status());
-    let login: Value = res.body_mut().read_json()?;
-    let bearer = format!("Bearer {}", login["token"].as_str().context("no token")?);
-    let group_id = login["me"]["group"]["id"]
-        .as_i64()
-        .context("totruong has no residential group")?;
+    let (agent, mut server, bearer, group_id) = release_server_signed_in(root)?;
     let mut rng = Rng(0x0BAD_F00D);
     let records: Vec<Value> = (0..200)
         .map(|n| {
