@@ -70,9 +70,6 @@ impl Db {
         let pool = AnyPoolOptions::new()
             // SQLite takes one writer at a time; a few readers beside it are plenty.
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
-            // Waiting longer for a connection only piles requests up: after this the caller is
-            // told "busy, try again" (503), not left hanging.
-            .acquire_timeout(std::time::Duration::from_secs(10))
             // A SQLite connection is a file handle that cannot drop out from under us, so the
             // ping on every checkout (a round trip to its worker thread) buys nothing there.
             .test_before_acquire(backend != Backend::Sqlite)
