@@ -1,4 +1,5 @@
-// Starts the app and keeps its service worker current. Hashed names are filled in by the build.
+// Starts a front end (the phone app or the desk; the build fills in the hashed names) and keeps
+// the service worker current. Both pages share the one worker.
 import init from './__APP_JS__';
 
 function announceUpdate() {
@@ -35,6 +36,14 @@ async function registerServiceWorker() {
     if (document.visibilityState === 'visible') reg.update().catch(() => {});
   });
 }
+
+// The desk asks for its files to be kept offline (desk roles, or whoever opens a desk page).
+window.wardbookCacheDesk = () => {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.ready
+    .then((reg) => reg.active && reg.active.postMessage('cache-desk'))
+    .catch((e) => console.warn('desk not cached', e));
+};
 
 init({ module_or_path: new URL('./__APP_WASM__', import.meta.url) });
 registerServiceWorker().catch((e) => console.warn('service worker not registered', e));

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DESKTOP, Server, launch, page, signIn, tempDir, waitForWaiting } from './harness.mjs';
+import { DESKTOP, Server, launch, page, signIn, signInAtDesk, tempDir, waitForWaiting } from './harness.mjs';
 
 async function fillRequired(p, { location, description }) {
   await p.getByLabel('Trộm cắp').check();
@@ -37,7 +37,7 @@ test('a draft keeps its form version when a new version is published', async () 
     // The administrator publishes: first a broken file (answered 422 on purpose), then version 2.
     desk.allowConsoleError(/status of 422/);
     const d = await page(desk);
-    await signIn(d, server.url, 'admin');
+    await signInAtDesk(d, server.url, 'admin');
     await d.getByRole('link', { name: 'Biểu mẫu' }).click();
     await d.getByTestId('forms-table').locator('tr[data-key=neighborhood_report]').getByText('v1 ·').waitFor();
     const admin = await server.login('admin');

@@ -195,6 +195,15 @@ export async function signIn(p, url, username) {
   await p.waitForFunction(() => document.querySelector('[data-testid=last-sync]')?.textContent.includes('/'), null, { timeout: 30_000 });
 }
 
+/** Signs a supervisor or administrator in on the desk app (`/desk`). */
+export async function signInAtDesk(p, url, username) {
+  await p.goto(`${url}/desk`);
+  await p.getByLabel('Tên đăng nhập').fill(username);
+  await p.getByLabel('Mật khẩu').fill(PASSWORD);
+  await p.getByRole('button', { name: 'Đăng nhập' }).click();
+  await p.locator('.desk-nav nav').waitFor();
+}
+
 /**
  * Clicks `target` and answers the dialog the click opens (`accept` or `dismiss`); returns the
  * dialog's message. The dialog is answered by a handler registered before the click, since a

@@ -5,7 +5,7 @@
 // devices, and the administrator finds the sign-out in the audit trail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DESKTOP, Server, fileReport, launch, page, tempDir, waitForServiceWorker, waitForWaiting, waitingCount } from './harness.mjs';
+import { DESKTOP, Server, fileReport, signInAtDesk, launch, page, tempDir, waitForServiceWorker, waitForWaiting, waitingCount } from './harness.mjs';
 
 const NEW_PASSWORD = 'ngõ năm mươi hai Nhật Tân';
 
@@ -20,10 +20,7 @@ test('an administrator adds a user and cuts off a lost phone without losing its 
   try {
     const d = await page(desk);
     d.on('dialog', (dialog) => dialog.accept());
-    await d.goto(server.url);
-    await d.getByLabel('Tên đăng nhập').fill('admin');
-    await d.getByLabel('Mật khẩu').fill('wardbook-demo');
-    await d.getByRole('button', { name: 'Đăng nhập' }).click();
+    await signInAtDesk(d, server.url, 'admin');
     await d.getByRole('link', { name: 'Người dùng và địa bàn' }).click();
     await d.getByTestId('users').waitFor();
 
@@ -63,7 +60,7 @@ test('an administrator adds a user and cuts off a lost phone without losing its 
     assert.equal(await waitingCount(p), 1);
 
     // The phone is lost: the administrator signs out all its devices.
-    await d.goto(`${server.url}/admin/people`);
+    await d.goto(`${server.url}/desk/people`);
     await d.locator('tr[data-username=tothu2]').getByRole('button', { name: 'Đăng xuất mọi thiết bị' }).click();
     await d.locator('tr[data-username=tothu2] td').nth(4).filter({ hasText: '0' }).waitFor();
 
@@ -88,14 +85,14 @@ test('an administrator adds a user and cuts off a lost phone without losing its 
     assert.equal(body.filter((r) => r.headline.includes('Điện thoại bị mất')).length, 1);
 
     // The administrator finds the sign-out in the audit trail.
-    await d.goto(`${server.url}/audit`);
+    await d.goto(`${server.url}/desk/audit`);
     await d.getByTestId('audit').locator('tr[data-action="user.signout"]').first().waitFor();
     await d.getByTestId('audit').locator('tr[data-action="user.create"]').first().waitFor();
 
     // Places are renamed on the same page (a prompt asks for the new name).
     d.removeAllListeners('dialog');
     d.on('dialog', (dialog) => dialog.accept(dialog.type() === 'prompt' ? 'Tổ dân phố số 9' : undefined));
-    await d.goto(`${server.url}/admin/people`);
+    await d.goto(`${server.url}/desk/people`);
     const quangAn = d.getByTestId('wards').locator('li', { hasText: 'Quảng An' }).first();
     await quangAn.locator('ul.groups > li').first().getByRole('button', { name: 'Đổi tên' }).click();
     await d.getByTestId('wards').getByText('Tổ dân phố số 9').waitFor();

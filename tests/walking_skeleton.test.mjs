@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DESKTOP, Server, fileReport, launch, page, signIn, tempDir, waitForServiceWorker, waitForWaiting,
+  DESKTOP, Server, fileReport, launch, page, signIn, signInAtDesk, tempDir, waitForServiceWorker, waitForWaiting,
   waitingCount,
 } from './harness.mjs';
 
@@ -47,7 +47,7 @@ test('a report filed offline reaches the ward exactly once', async () => {
     const sup = await launch(tempDir('desk'), DESKTOP);
     try {
       const d = await page(sup);
-      await signIn(d, server.url, 'truongcong');
+      await signInAtDesk(d, server.url, 'truongcong');
       await d.getByRole('link', { name: 'Hồ sơ của phường' }).click();
       const table = d.getByTestId('ward-records');
       await table.waitFor();
@@ -71,7 +71,7 @@ test('a report filed offline reaches the ward exactly once', async () => {
     const other = await launch(tempDir('desk2'), DESKTOP);
     try {
       const d = await page(other);
-      await signIn(d, server.url, 'truongxuanla');
+      await signInAtDesk(d, server.url, 'truongxuanla');
       await d.getByRole('link', { name: 'Hồ sơ của phường' }).click();
       await d.getByText('Chưa có hồ sơ nào.').waitFor();
     } finally {

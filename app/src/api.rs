@@ -248,6 +248,22 @@ pub async fn list_forms(token: &str, lang: Lang) -> Result<Vec<FormVersions>, Ap
     .await
 }
 
+/// One published form version's definition (the desk labels a record's fields with it).
+pub async fn form_definition(
+    token: &str,
+    key: &str,
+    version: u32,
+    lang: Lang,
+) -> Result<domain::form::FormDef, ApiError> {
+    let url = format!("/api/forms/{key}/{version}");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
 /// Sends a definition file as it is; the server reads it strictly and names what is wrong.
 pub async fn publish_form(
     token: &str,

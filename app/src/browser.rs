@@ -79,6 +79,68 @@ pub fn on_update_ready(callback: impl Fn() + 'static) {
     cb.forget();
 }
 
+/// Asks the service worker to keep the desk app for offline use (done once it is cached; the
+/// worker ignores repeats). Only desk roles' devices ask.
+pub fn cache_desk() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Ok(Ok(f)) = js_sys::Reflect::get(&window, &"wardbookCacheDesk".into())
+        .map(|f| f.dyn_into::<js_sys::Function>())
+    {
+        let _ = f.call0(&JsValue::NULL);
+    }
+}
+
+/// Leaves this app for `path` of the other one (a full page load, not the router's).
+pub fn go_to(path: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
+}
+
+/// Takes away the frame the HTML draws before the app has loaded (`#shell`); the app draws its
+/// own in the same place.
+pub fn remove_static_shell() {
+    if let Some(shell) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("shell"))
+    {
+        shell.remove();
+    }
+}
+
+/// Installs the panic hook both apps use: a panic aborts the WebAssembly instance, so the page
+/// can no longer do anything. The message and where it happened go to the console (readably,
+/// with the JS stack), and the user is told plainly to reload — everything saved is in
+/// IndexedDB and survives that.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(on_panic));
+}
+
+fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
+    console_error_panic_hook::hook(info);
+    let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    else {
+        return;
+    };
+    let Ok(notice) = body
+        .owner_document()
+        .map_or(Err(()), |d| d.create_element("div").map_err(drop))
+    else {
+        return;
+    };
+    notice.set_class_name("panic-notice");
+    let _ = notice.set_attribute("role", "alert");
+    notice.set_text_content(Some(
+        "Ứng dụng gặp lỗi và phải tải lại. Dữ liệu đã lưu trên máy không bị mất. \
+         / The app hit an error and must be reloaded. What you saved on this phone is kept.",
+    ));
+    let _ = body.prepend_with_node_1(&notice);
+}
+
 /// Activates the waiting build; the page reloads when it takes over.
 pub fn apply_update() {
     let Some(window) = web_sys::window() else {

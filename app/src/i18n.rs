@@ -76,6 +76,11 @@ catalogue! {
     Ward => "Phường", "Ward";
     NotFound => "Không tìm thấy.", "Not found.";
     Home => "Trang chính", "Home";
+    Desk => "Bàn làm việc", "Desk";
+    PhoneApp => "Ứng dụng điện thoại", "Phone app";
+    DeskNav => "Các trang bàn làm việc", "Desk pages";
+    ChooseRecord => "Chọn một hồ sơ trong danh sách để xem chi tiết.", "Choose a record in the list to see it here.";
+    DeskOffline => "Không có mạng: trang bàn làm việc cần mở một lần khi có mạng trước khi dùng được ngoại tuyến.", "No network: the desk pages must be opened once online before they work offline.";
     Records => "hồ sơ", "records";
     StorageUse => "Dung lượng đã dùng", "Storage used";
     RoleAdmin => "Quản trị", "Administrator";

@@ -69,7 +69,3 @@ fn stored_lang() -> Lang {
 pub fn use_app() -> AppState {
     expect_context::<AppState>()
 }
-
-pub fn use_sync() -> crate::sync::SyncStatus {
-    expect_context::<crate::sync::SyncStatus>()
-}

@@ -96,6 +96,11 @@ impl SyncStatus {
     }
 }
 
+/// The sync engine's status, provided by the phone app's root.
+pub fn use_sync() -> SyncStatus {
+    expect_context::<SyncStatus>()
+}
+
 /// Starts the engine; call once.
 pub fn start(state: AppState) -> SyncStatus {
     let (tx, rx) = mpsc::unbounded::<()>();

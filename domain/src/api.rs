@@ -38,6 +38,13 @@ impl Role {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
+
+    /// Supervisors and administrators work at a desk: their devices keep the desk app cached.
+    /// Officers and group leaders are phone users (an officer opens a desk page now and then,
+    /// and loads it only then).
+    pub fn uses_desk(self) -> bool {
+        matches!(self, Role::Admin | Role::Supervisor)
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -20,11 +20,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' blob:; connect-src 'self'; worker-src 'self'; \
      manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Serves `dir`; unknown paths get `index.html`, so the app's own routes survive a reload.
-/// A missing hashed asset is a plain 404, never index.html (which would then be cached for a
-/// year under the asset's name).
+/// Serves `dir`; unknown paths get the phone app's `index.html` and `/desk/...` the desk's
+/// `desk.html`, so each app's own routes survive a reload. A missing hashed asset is a plain
+/// 404, never a page (which would then be cached for a year under the asset's name).
 pub fn static_files(dir: &Path) -> Router<AppState> {
     let index = ServeFile::new(dir.join("index.html"));
+    let desk = ServeFile::new(dir.join("desk.html"));
     let assets = ServeDir::new(dir.join("assets"))
         .precompressed_br()
         .precompressed_gzip();
@@ -34,6 +35,8 @@ pub fn static_files(dir: &Path) -> Router<AppState> {
         .fallback(index);
     Router::new()
         .nest_service("/assets", assets)
+        .route_service("/desk", desk.clone())
+        .route_service("/desk/{*page}", desk)
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_control))
 }

@@ -1,6 +1,7 @@
-//! Builds the app for phones into `dist/`: the size profile, wasm-bindgen, wasm-opt, hashed
-//! asset names (cached forever), a service worker that precaches exactly them, and
-//! precompressed brotli and gzip copies.
+//! Builds the two front ends into `dist/` (the phone app at `/`, the desk at `/desk`): the size
+//! profile, wasm-bindgen, wasm-opt, hashed asset names (cached forever), a service worker that
+//! precaches the phone app and caches the desk on devices that ask, and precompressed brotli and
+//! gzip copies.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,68 +15,106 @@ use crate::{cargo, sh, tools};
 pub struct Asset {
     pub name: String,
     pub raw: usize,
+    /// What the server sends: the brotli copy, or the file itself where it has none (PNG).
     pub brotli: usize,
 }
 
-pub fn build_app(root: &Path) -> Result<Vec<Asset>> {
+/// What a first visit to each front end downloads, file by file.
+pub struct Build {
+    /// `/`: the page, the service worker and everything it precaches at install.
+    pub phone: Vec<Asset>,
+    /// `/desk`: what opening a desk page adds (cached for offline use then).
+    pub desk: Vec<Asset>,
+}
+
+/// The two WebAssembly entry points, each with its page.
+const FRONT_ENDS: [&str; 2] = ["phone", "desk"];
+
+pub fn build_app(root: &Path) -> Result<Build> {
     tools::ensure_wasm_target()?;
     tools::ensure_wasm_bindgen(root)?;
     tools::ensure_node_tools(root)?;
 
-    println!("building the app (size-optimized; takes a few minutes on 2 cores)…");
+    println!("building the phone and desk apps (size-optimized; takes a few minutes on 2 cores)…");
     cargo(&[
         "build",
         "-p",
-        "app",
+        "phone",
+        "-p",
+        "desk",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
     ])?;
-    let bindgen_out = crate::target_dir(root).join("wasm-bindgen");
-    let _ = std::fs::remove_dir_all(&bindgen_out);
-    sh(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&bindgen_out)
-        .arg(crate::target_dir(root).join("wasm32-unknown-unknown/wasm-release/app.wasm")))?;
-    let wasm = bindgen_out.join("app_bg.wasm");
-    let optimized = bindgen_out.join("app_bg.opt.wasm");
-    sh(Command::new(tools::wasm_opt(root))
-        .arg("-Oz")
-        .arg(&wasm)
-        .arg("-o")
-        .arg(&optimized))?;
-
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::create_dir_all(dist.join("assets"))?;
     std::fs::create_dir_all(dist.join("icons"))?;
-
     let public = root.join("public");
-    let app_js = put_hashed(
-        &dist,
-        "app",
-        "js",
-        &std::fs::read(bindgen_out.join("app.js"))?,
-    )?;
-    let app_wasm = put_hashed(&dist, "app_bg", "wasm", &std::fs::read(&optimized)?)?;
     let style = put_hashed(
         &dist,
         "style",
         "css",
         &std::fs::read(public.join("style.css"))?,
     )?;
-    let boot_src = std::fs::read_to_string(public.join("boot.js"))?
-        .replace("__APP_JS__", &app_js)
-        .replace("__APP_WASM__", &app_wasm);
-    let boot = put_hashed(&dist, "boot", "js", boot_src.as_bytes())?;
+    let desk_style = put_hashed(
+        &dist,
+        "desk",
+        "css",
+        &std::fs::read(public.join("desk.css"))?,
+    )?;
 
-    let index = std::fs::read_to_string(public.join("index.html"))?
-        .replace("__STYLE_CSS__", &style)
-        .replace("__APP_JS__", &app_js)
-        .replace("__APP_WASM__", &app_wasm)
-        .replace("__BOOT_JS__", &boot);
-    std::fs::write(dist.join("index.html"), &index)?;
+    // Per front end: its JS glue, its WebAssembly, its boot script and its page.
+    let mut files: Vec<Vec<String>> = Vec::new();
+    for name in FRONT_ENDS {
+        let bindgen_out = crate::target_dir(root).join("wasm-bindgen").join(name);
+        let _ = std::fs::remove_dir_all(&bindgen_out);
+        sh(Command::new("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&bindgen_out)
+            .arg(
+                crate::target_dir(root)
+                    .join(format!("wasm32-unknown-unknown/wasm-release/{name}.wasm")),
+            ))?;
+        let optimized = bindgen_out.join(format!("{name}_bg.opt.wasm"));
+        sh(Command::new(tools::wasm_opt(root))
+            .arg("-Oz")
+            .arg(bindgen_out.join(format!("{name}_bg.wasm")))
+            .arg("-o")
+            .arg(&optimized))?;
+        let js = put_hashed(
+            &dist,
+            name,
+            "js",
+            &std::fs::read(bindgen_out.join(format!("{name}.js")))?,
+        )?;
+        let wasm = put_hashed(
+            &dist,
+            &format!("{name}_bg"),
+            "wasm",
+            &std::fs::read(&optimized)?,
+        )?;
+        let boot_src = std::fs::read_to_string(public.join("boot.js"))?
+            .replace("__APP_JS__", &js)
+            .replace("__APP_WASM__", &wasm);
+        let boot = put_hashed(&dist, &format!("{name}-boot"), "js", boot_src.as_bytes())?;
+        let page = if name == "phone" {
+            "index.html"
+        } else {
+            "desk.html"
+        };
+        let html = std::fs::read_to_string(public.join(page))?
+            .replace("__STYLE_CSS__", &style)
+            .replace("__DESK_CSS__", &desk_style)
+            .replace("__APP_JS__", &js)
+            .replace("__APP_WASM__", &wasm)
+            .replace("__BOOT_JS__", &boot);
+        std::fs::write(dist.join(page), &html)?;
+        let mut assets = vec![format!("/{page}")];
+        assets.extend([js, wasm, boot].map(|a| format!("/assets/{a}")));
+        files.push(assets);
+    }
     std::fs::copy(
         public.join("manifest.webmanifest"),
         dist.join("manifest.webmanifest"),
@@ -89,51 +128,55 @@ pub fn build_app(root: &Path) -> Result<Vec<Asset>> {
     }
     icons.sort();
 
-    let assets = [&app_js, &app_wasm, &style, &boot];
-    let mut precache: Vec<String> = vec!["/index.html".into(), "/manifest.webmanifest".into()];
+    let mut precache: Vec<String> = files[0].clone();
+    precache.push("/manifest.webmanifest".into());
     precache.extend(icons);
-    precache.extend(assets.iter().map(|a| format!("/assets/{a}")));
-    // The version changes when any precached file's content does (the manifest and icons keep
-    // their names), so phones install the new build.
+    precache.push(format!("/assets/{style}"));
+    let mut desk: Vec<String> = files[1].clone();
+    desk.push(format!("/assets/{desk_style}"));
+    // The version changes when any cached file's content does (the pages, manifest and icons
+    // keep their names), so phones install the new build.
     let mut hasher = Sha256::new();
-    for path in &precache {
+    for path in precache.iter().chain(&desk) {
         hasher.update(path.as_bytes());
         hasher.update(std::fs::read(dist.join(path.trim_start_matches('/')))?);
     }
     let version = hex::encode(&hasher.finalize()[..6]);
-    let precache_js = format!(
-        "[{}]",
-        precache
-            .iter()
-            .map(|p| format!("'{p}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let js_list = |paths: &[String]| {
+        format!(
+            "[{}]",
+            paths
+                .iter()
+                .map(|p| format!("'{p}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     let sw = std::fs::read_to_string(public.join("sw.js"))?
         .replace("__VERSION__", &version)
-        .replace("__PRECACHE__", &precache_js);
+        .replace("__PRECACHE__", &js_list(&precache))
+        .replace("__DESK__", &js_list(&desk));
     std::fs::write(dist.join("sw.js"), sw)?;
 
-    let mut report = Vec::new();
-    for path in [
-        dist.join("index.html"),
-        dist.join("sw.js"),
-        dist.join("manifest.webmanifest"),
-        dist.join("assets").join(&app_js),
-        dist.join("assets").join(&app_wasm),
-        dist.join("assets").join(&style),
-        dist.join("assets").join(&boot),
-    ] {
-        report.push(precompress(&path)?);
+    let mut phone = vec![precompress(&dist.join("sw.js"))?];
+    for path in &precache {
+        phone.push(precompress(&dist.join(path.trim_start_matches('/')))?);
     }
+    let desk = desk
+        .iter()
+        .map(|path| precompress(&dist.join(path.trim_start_matches('/'))))
+        .collect::<Result<Vec<_>>>()?;
     println!("app built into dist/ (version {version}):");
-    for a in &report {
-        println!(
-            "  {:<32} {:>9} bytes raw {:>9} bytes brotli",
-            a.name, a.raw, a.brotli
-        );
+    for (title, assets) in [("phone", &phone), ("desk", &desk)] {
+        println!("  {title}:");
+        for a in assets.iter() {
+            println!(
+                "    {:<32} {:>9} bytes raw {:>9} bytes sent",
+                a.name, a.raw, a.brotli
+            );
+        }
     }
-    Ok(report)
+    Ok(Build { phone, desk })
 }
 
 /// Writes `assets/<stem>-<hash>.<ext>` and returns the file name.
@@ -145,8 +188,21 @@ fn put_hashed(dist: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<String
 }
 
 /// Writes `<file>.br` (quality 11) and `<file>.gz` beside `path` for the server to send as is.
-fn precompress(path: &PathBuf) -> Result<Asset> {
+fn precompress(path: &Path) -> Result<Asset> {
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    // PNG is compressed already: the server sends it as it is.
+    if name.ends_with(".png") {
+        return Ok(Asset {
+            name,
+            raw: bytes.len(),
+            brotli: bytes.len(),
+        });
+    }
     let mut br = Vec::new();
     {
         let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
@@ -156,18 +212,14 @@ fn precompress(path: &PathBuf) -> Result<Asset> {
     gz.write_all(&bytes)?;
     let gz = gz.finish()?;
     let with_ext = |ext: &str| {
-        let mut p = path.clone().into_os_string();
+        let mut p = path.to_path_buf().into_os_string();
         p.push(ext);
         PathBuf::from(p)
     };
     std::fs::write(with_ext(".br"), &br)?;
     std::fs::write(with_ext(".gz"), &gz)?;
     Ok(Asset {
-        name: path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned(),
+        name,
         raw: bytes.len(),
         brotli: br.len(),
     })

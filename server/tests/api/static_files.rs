@@ -27,13 +27,19 @@ async fn get(router: &axum::Router, path: &str) -> (StatusCode, String, String) 
 }
 
 #[tokio::test]
-async fn hashed_assets_are_immutable_the_shell_is_revalidated_and_a_missing_asset_is_a_404() {
+async fn hashed_assets_are_immutable_both_apps_pages_are_revalidated_desk_routes_get_the_desk_and_a_missing_asset_is_a_404(
+) {
     let app = spawn_app().await;
     let dist = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dist.path().join("assets")).unwrap();
     std::fs::write(
         dist.path().join("index.html"),
         "<!doctype html><title>shell</title>",
+    )
+    .unwrap();
+    std::fs::write(
+        dist.path().join("desk.html"),
+        "<!doctype html><title>desk</title>",
     )
     .unwrap();
     std::fs::write(dist.path().join("sw.js"), "// worker").unwrap();
@@ -66,11 +72,26 @@ async fn hashed_assets_are_immutable_the_shell_is_revalidated_and_a_missing_asse
             "{path}"
         );
     }
-    let (_, _, body) = get(&router, "/ward/some-record").await;
+    let (_, _, body) = get(&router, "/report/some-record").await;
     assert!(
         body.contains("<title>shell</title>"),
-        "app routes get the shell: {body}"
+        "phone routes get the phone app's page: {body}"
     );
+    for path in ["/desk", "/desk/records", "/desk/records/0193-abc"] {
+        let (status, cache, body) = get(&router, path).await;
+        assert_eq!(
+            (status, cache.as_str()),
+            (StatusCode::OK, "no-cache"),
+            "{path}"
+        );
+        assert!(
+            body.contains("<title>desk</title>"),
+            "desk routes get the desk's page: {path} {body}"
+        );
+    }
+    // Only `/desk` and below: a phone route that merely starts with the letters is the phone's.
+    let (_, _, body) = get(&router, "/desktop").await;
+    assert!(body.contains("<title>shell</title>"), "{body}");
 
     let (status, cache, body) = get(&router, "/assets/app-old.js").await;
     assert_eq!(status, StatusCode::NOT_FOUND);

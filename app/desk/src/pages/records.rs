@@ -1,65 +1,92 @@
-//! The ward's synced records, read from the server, for supervisors and officers.
+//! The ward's synced records, read from the server, for supervisors and officers: the list, and
+//! the record opened beside it (its address is `/desk/records/<id>`, so it can be shared).
 
 use domain::api::Role;
 use domain::form::FieldKind;
 use domain::record::RecordStatus;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_location, use_params_map};
 use serde_json::Value;
 
-use crate::api;
-use crate::i18n::{format_ms, show_field_value, Msg};
-use crate::state::use_app;
-use crate::store;
+use app::api;
+use app::i18n::{format_ms, show_field_value, Msg};
+use app::state::use_app;
 
+/// The list, with the opened record (the nested route) in a panel beside it.
 #[component]
-pub fn WardRecords() -> impl IntoView {
+pub fn Records() -> impl IntoView {
     let state = use_app();
+    // The opened record's id is the child route's; the parent reads it from the address.
+    let location = use_location();
+    let opened = move || {
+        location
+            .pathname
+            .get()
+            .strip_prefix("/desk/records/")
+            .map(str::to_owned)
+    };
     let list = LocalResource::new(move || {
         let (token, lang) = (state.token(), state.lang.get());
         async move { api::ward_records(&token, lang).await }
     });
     view! {
-        <div class="ward">
-            <a class="back" href="/">"← "{move || state.t(Msg::Home)}</a>
-            <h1>{move || state.t(Msg::WardRecords)}</h1>
-            <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
-                {move || list.get().map(|res| match res {
-                    Ok(rows) if rows.is_empty() => view! { <p class="empty">{state.t(Msg::NoRecords)}</p> }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="records-table" data-testid="ward-records">
-                            <thead><tr>
-                                <th>{state.t(Msg::ReceivedAt)}</th>
-                                <th>{state.t(Msg::ResidentialGroup)}</th>
-                                <th>{state.t(Msg::Records)}</th>
-                                <th>{state.t(Msg::Author)}</th>
-                                <th>{state.t(Msg::Status)}</th>
-                            </tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|r| view! {
-                                    <tr data-id=r.id.to_string()>
-                                        <td>{format_ms(r.received_at as f64)}</td>
-                                        <td>{r.group.name}</td>
-                                        <td><a href=format!("/ward/{}", r.id)>{r.headline}</a></td>
-                                        <td>{r.author}</td>
-                                        <td>
-                                            {r.status.label(state.lang.get_untracked())}
-                                            {(r.photos_missing > 0).then(|| view! { " " <span class="badge">{format!("{} ({})", state.t(Msg::PhotoWaiting), r.photos_missing)}</span> })}
-                                        </td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                    Err(e) => view! { <p class="notice error">{state.t(Msg::LoadFailed)}" "{e.message(state.lang.get_untracked())}</p> }.into_any(),
-                })}
-            </Suspense>
+        <div class="split">
+            <section class="split-list">
+                <h1>{move || state.t(Msg::WardRecords)}</h1>
+                <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
+                    {move || list.get().map(|res| match res {
+                        Ok(rows) if rows.is_empty() => view! { <p class="empty">{state.t(Msg::NoRecords)}</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <table class="records-table" data-testid="ward-records">
+                                <thead><tr>
+                                    <th>{state.t(Msg::ReceivedAt)}</th>
+                                    <th>{state.t(Msg::ResidentialGroup)}</th>
+                                    <th>{state.t(Msg::Records)}</th>
+                                    <th>{state.t(Msg::Author)}</th>
+                                    <th>{state.t(Msg::Status)}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|r| {
+                                        let id = r.id.to_string();
+                                        let selected = { let id = id.clone(); move || opened().as_deref() == Some(id.as_str()) };
+                                        view! {
+                                            <tr data-id=id.clone() class:selected=selected>
+                                                <td>{format_ms(r.received_at as f64)}</td>
+                                                <td>{r.group.name}</td>
+                                                <td><a href=format!("/desk/records/{id}")>{r.headline}</a></td>
+                                                <td>{r.author}</td>
+                                                <td>
+                                                    {r.status.label(state.lang.get_untracked())}
+                                                    {(r.photos_missing > 0).then(|| view! { " " <span class="badge">{format!("{} ({})", state.t(Msg::PhotoWaiting), r.photos_missing)}</span> })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice error">{state.t(Msg::LoadFailed)}" "{e.message(state.lang.get_untracked())}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </section>
+            <section class="split-panel">
+                <Outlet/>
+            </section>
         </div>
     }
 }
 
+/// The panel before a record is chosen.
 #[component]
-pub fn WardRecord() -> impl IntoView {
+pub fn NoneChosen() -> impl IntoView {
+    let state = use_app();
+    view! { <p class="empty">{move || state.t(Msg::ChooseRecord)}</p> }
+}
+
+/// One record: every field as its form labels it, photos, and the actions on it.
+#[component]
+pub fn RecordPanel() -> impl IntoView {
     let state = use_app();
     let params = use_params_map();
     let changed = RwSignal::new(0u32);
@@ -70,16 +97,20 @@ pub fn WardRecord() -> impl IntoView {
         let token = state.token();
         async move {
             let detail = api::record_detail(&token, &id, lang).await?;
-            let form = store::form(&detail.summary.form_key, detail.summary.form_version)
-                .await
-                .ok()
-                .flatten();
+            // Without its definition the record still shows, under its field keys.
+            let form = api::form_definition(
+                &token,
+                &detail.summary.form_key,
+                detail.summary.form_version,
+                lang,
+            )
+            .await
+            .ok();
             Ok::<_, api::ApiError>((detail, form))
         }
     });
     view! {
         <div class="ward-record">
-            <a class="back" href="/ward">"← "{move || state.t(Msg::WardRecords)}</a>
             <Transition fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
                 {move || detail.get().map(|res| {
                     let lang = state.lang.get_untracked();

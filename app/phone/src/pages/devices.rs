@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError};
-use crate::i18n::{format_ms, Msg};
-use crate::state::use_app;
+use app::api::{self, ApiError};
+use app::i18n::{format_ms, Msg};
+use app::state::use_app;
 
 #[component]
 pub fn Devices() -> impl IntoView {
@@ -17,7 +17,7 @@ pub fn Devices() -> impl IntoView {
         async move { api::sessions(&token, lang).await }
     });
     let revoke = move |id: String| {
-        if !crate::browser::confirm(state.t(Msg::ConfirmSignOutDevice)) {
+        if !app::browser::confirm(state.t(Msg::ConfirmSignOutDevice)) {
             return;
         }
         let (token, lang) = (state.token(), state.lang.get_untracked());

@@ -1,12 +1,14 @@
-//! Sign-in. The first one needs the network; afterwards the app opens offline.
+//! Sign-in, for both front ends. The first one needs the network; afterwards the app opens
+//! offline.
 
 use domain::api::LoginRequest;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::i18n::Msg;
-use crate::state::{use_app, use_sync};
+use crate::state::use_app;
 use crate::store::{self, Session};
+use crate::sync::SyncStatus;
 
 #[component]
 pub fn Login() -> impl IntoView {
@@ -15,7 +17,7 @@ pub fn Login() -> impl IntoView {
         <main class="login-page">
             <div class="login-head">
                 <h1>{move || state.t(Msg::AppName)}</h1>
-                <crate::app::LangSwitch/>
+                <crate::components::LangSwitch/>
             </div>
             <LoginForm on_done=Callback::new(|_| ())/>
         </main>
@@ -26,7 +28,8 @@ pub fn Login() -> impl IntoView {
 #[component]
 pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
     let state = use_app();
-    let status = use_sync();
+    // The desk has no sync engine; on the phone a sign-in restarts it.
+    let status = use_context::<SyncStatus>();
     let username = RwSignal::new(
         state
             .session
@@ -86,12 +89,16 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
                 // `on_done` (reading them after that panicked on every sign-in).
                 password.set(String::new());
                 error.set(None);
-                status.problem.set(None);
+                if let Some(status) = status {
+                    status.problem.set(None);
+                }
                 on_done.run(());
                 state.session.set(Some(session));
                 // Only app-wide state from here on.
-                status.refresh_counts().await;
-                status.wake();
+                if let Some(status) = status {
+                    status.refresh_counts().await;
+                    status.wake();
+                }
             }
             Err(ApiError::Offline) => {
                 error.set(Some(Msg::SignInNeedsNetwork.text(lang).to_owned()))

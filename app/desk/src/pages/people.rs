@@ -5,9 +5,9 @@ use domain::admin::{UserInput, UserView, WardInput, WardView};
 use domain::api::Role;
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError};
-use crate::i18n::{role_label, Msg};
-use crate::state::use_app;
+use app::api::{self, ApiError};
+use app::i18n::{role_label, Msg};
+use app::state::use_app;
 
 /// An error from the server as the page shows it: the message, and each field's reason.
 fn error_view(e: &ApiError, lang: domain::Lang) -> AnyView {
@@ -119,7 +119,7 @@ fn UserActions(id: i64, done: Callback<()>) -> impl IntoView {
         });
     };
     let sign_out = move |_| {
-        if !crate::browser::confirm(state.t(Msg::ConfirmSignOutUser)) {
+        if !app::browser::confirm(state.t(Msg::ConfirmSignOutUser)) {
             return;
         }
         let (token, lang) = (state.token(), state.lang.get_untracked());

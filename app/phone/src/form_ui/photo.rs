@@ -9,9 +9,9 @@ use sha2::{Digest, Sha256};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::i18n::Msg;
-use crate::state::use_app;
-use crate::store;
+use app::i18n::Msg;
+use app::state::use_app;
+use app::store;
 
 /// JPEG quality after resizing: sharp enough to read a sign, about 200–500 KB at 1600 px.
 const QUALITY: f64 = 0.82;
@@ -91,7 +91,7 @@ pub fn PhotoInput(
     let multiple = max_count > 1;
     let problem = RwSignal::new(None::<String>);
     let list = move || value.with(|v| v.as_array().cloned().unwrap_or_default());
-    let pending = use_context::<crate::pages::report::Pending>();
+    let pending = use_context::<crate::form_ui::editor::Pending>();
     let picked = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -145,7 +145,7 @@ pub fn PhotoInput(
         });
     };
     let remove = move |sha: String| {
-        if !crate::browser::confirm(state.t(Msg::ConfirmRemovePhoto)) {
+        if !app::browser::confirm(state.t(Msg::ConfirmRemovePhoto)) {
             return;
         }
         let rest: Vec<Value> = list()

@@ -4,9 +4,9 @@
 use domain::admin::AuditEntry;
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError};
-use crate::i18n::{format_ms, Msg};
-use crate::state::use_app;
+use app::api::{self, ApiError};
+use app::i18n::{format_ms, Msg};
+use app::state::use_app;
 
 #[component]
 pub fn Audit() -> impl IntoView {
@@ -35,7 +35,7 @@ pub fn Audit() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::audit_csv(&token, lang).await {
                 Ok(csv) => {
-                    if let Err(e) = crate::browser::download(
+                    if let Err(e) = app::browser::download(
                         "wardbook-nhat-ky.csv",
                         "text/csv;charset=utf-8",
                         &csv,

@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::{self, ApiError};
-use crate::i18n::{format_ms, Msg};
-use crate::state::use_app;
+use app::api::{self, ApiError};
+use app::i18n::{format_ms, Msg};
+use app::state::use_app;
 
 #[component]
 pub fn AdminForms() -> impl IntoView {

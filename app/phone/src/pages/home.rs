@@ -7,10 +7,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use serde_json::{Map, Value};
 
-use crate::browser;
-use crate::i18n::{format_ms, role_label, Msg};
-use crate::state::{use_app, use_sync};
-use crate::store::{self, LocalRecord, LocalState};
+use app::browser;
+use app::i18n::{format_ms, role_label, Msg};
+use app::state::use_app;
+use app::store::{self, LocalRecord, LocalState};
+use app::sync::use_sync;
 
 /// "Trộm cắp — Ngõ 5": the first choice and the first short text of a record.
 pub fn headline(form: Option<&FormDef>, data: Option<&Map<String, Value>>, lang: Lang) -> String {
@@ -161,15 +162,21 @@ pub fn Home() -> impl IntoView {
                     }
                 }).collect_view()}
             </nav>
-            <Show when=move || me().is_some_and(|m| m.role == Role::Admin)>
-                <a class="btn block" href="/admin/people">{move || state.t(Msg::People)}</a>
-            </Show>
-            <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Admin | Role::Supervisor))>
-                <a class="btn block" href="/admin/forms">{move || state.t(Msg::Forms)}</a>
-                <a class="btn block" href="/audit">{move || state.t(Msg::AuditTrail)}</a>
-            </Show>
-            <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Supervisor | Role::Officer))>
-                <a class="btn block" href="/ward">{move || state.t(Msg::WardRecords)}</a>
+            // The desk pages are another app (a full page load); a phone never loads it unless
+            // one of these is opened.
+            <Show when=move || me().is_some_and(|m| m.role != Role::GroupLeader)>
+                <nav class="desk-links" aria-label=move || state.t(Msg::Desk)>
+                    <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Supervisor | Role::Officer))>
+                        <a class="btn block" rel="external" href="/desk/records" data-testid="desk-records">{move || state.t(Msg::WardRecords)}</a>
+                    </Show>
+                    <Show when=move || me().is_some_and(|m| m.role == Role::Admin)>
+                        <a class="btn block" rel="external" href="/desk/people">{move || state.t(Msg::People)}</a>
+                    </Show>
+                    <Show when=move || me().is_some_and(|m| m.role.uses_desk())>
+                        <a class="btn block" rel="external" href="/desk/forms">{move || state.t(Msg::Forms)}</a>
+                        <a class="btn block" rel="external" href="/desk/audit">{move || state.t(Msg::AuditTrail)}</a>
+                    </Show>
+                </nav>
             </Show>
             <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
                 {move || data.get().map(|(records, drafts, forms)| {

@@ -1,0 +1,10 @@
+//! The desk's routed pages, one per file.
+
+/// The audit trail (supervisors, administrators).
+pub mod audit;
+/// Forms and their versions; administrators publish definition files.
+pub mod forms;
+/// Users, wards and residential groups (administrators).
+pub mod people;
+/// The ward's synced records and the one opened beside them.
+pub mod records;

@@ -1,0 +1,130 @@
+//! The desk's frame: reads the sign-in the phone app and the desk share, shows the sign-in form
+//! when there is none, and lays the pages out for a wide screen — navigation at the side, the
+//! page beside it.
+
+use domain::api::Role;
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+
+use app::components::{LangSwitch, Login, UpdateBanner};
+use app::i18n::{role_label, Msg};
+use app::state::{use_app, AppState};
+use app::{browser, session, store};
+
+use crate::pages;
+
+#[component]
+pub fn Desk() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    browser::on_update_ready(move || state.update_ready.set(true));
+    state.set_lang(state.lang.get_untracked());
+    leptos::task::spawn_local(async move {
+        match store::session().await {
+            Ok(session) => state.session.set(session),
+            Err(e) => leptos::logging::error!("cannot read the session: {e}"),
+        }
+        state.session_loaded.set(true);
+    });
+    // Whoever opens the desk keeps it for offline use.
+    browser::cache_desk();
+
+    view! {
+        <Router>
+            <UpdateBanner/>
+            <Show when=move || state.session_loaded.get() fallback=move || view! { <p class="loading">{move || state.t(Msg::Loading)}</p> }>
+                <Ready/>
+                <Show when=move || state.session.with(Option::is_some) fallback=|| view! { <Login/> }>
+                    <div class="desk">
+                        <SideNav/>
+                        <main class="desk-main">
+                            <Routes fallback=move || view! { <p>{move || use_app().t(Msg::NotFound)}</p> }>
+                                <Route path=path!("/desk") view=Start/>
+                                <ParentRoute path=path!("/desk/records") view=pages::records::Records>
+                                    <Route path=path!("") view=pages::records::NoneChosen/>
+                                    <Route path=path!(":id") view=pages::records::RecordPanel/>
+                                </ParentRoute>
+                                <Route path=path!("/desk/audit") view=pages::audit::Audit/>
+                                <Route path=path!("/desk/people") view=pages::people::People/>
+                                <Route path=path!("/desk/forms") view=pages::forms::AdminForms/>
+                            </Routes>
+                        </main>
+                    </div>
+                </Show>
+            </Show>
+        </Router>
+    }
+}
+
+/// Marks the moment the desk can be used, for the start-up benchmark.
+#[component]
+fn Ready() -> impl IntoView {
+    request_animation_frame(|| browser::mark("app-ready"));
+}
+
+/// `/desk`: the first page the signed-in user's role has.
+#[component]
+fn Start() -> impl IntoView {
+    let state = use_app();
+    let navigate = leptos_router::hooks::use_navigate();
+    let role = state
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.me.role));
+    let to = match role {
+        Some(Role::Admin) => "/desk/people",
+        _ => "/desk/records",
+    };
+    request_animation_frame(move || navigate(to, Default::default()));
+}
+
+#[component]
+fn SideNav() -> impl IntoView {
+    let state = use_app();
+    let location = use_location();
+    let me = move || state.session.get().map(|s| s.me);
+    let role = move || me().map(|m| m.role);
+    let link = move |href: &'static str, msg: Msg| {
+        let current = move || location.pathname.get().starts_with(href);
+        view! {
+            <a href=href class="nav-link" aria-current=move || current().then_some("page")>{move || state.t(msg)}</a>
+        }
+    };
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            if session::sign_out(state).await {
+                browser::go_to("/desk");
+            }
+        });
+    };
+    view! {
+        <aside class="desk-nav">
+            <div class="brand">{move || state.t(Msg::AppName)}</div>
+            {move || me().map(|me| view! {
+                <p class="who">
+                    <strong>{me.display_name.clone()}</strong><br/>
+                    {state.t(role_label(me.role))}
+                    {me.ward.clone().map(|w| format!(" · {}", w.name))}
+                </p>
+            })}
+            <nav aria-label=move || state.t(Msg::DeskNav)>
+                <Show when=move || matches!(role(), Some(Role::Supervisor | Role::Officer))>
+                    {link("/desk/records", Msg::WardRecords)}
+                </Show>
+                <Show when=move || role() == Some(Role::Admin)>
+                    {link("/desk/people", Msg::People)}
+                </Show>
+                <Show when=move || role().is_some_and(Role::uses_desk)>
+                    {link("/desk/forms", Msg::Forms)}
+                    {link("/desk/audit", Msg::AuditTrail)}
+                </Show>
+            </nav>
+            <div class="desk-nav-foot">
+                <LangSwitch/>
+                <a class="nav-link" rel="external" href="/">{move || state.t(Msg::PhoneApp)}</a>
+                <button class="btn small ghost" on:click=sign_out>{move || state.t(Msg::SignOut)}</button>
+            </div>
+        </aside>
+    }
+}

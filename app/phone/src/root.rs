@@ -1,0 +1,132 @@
+//! The phone app's root: reads the session from IndexedDB, starts sync, and routes.
+
+use domain::api::Role;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use app::components::{LangSwitch, Login, SyncBar, UpdateBanner};
+use app::i18n::Msg;
+use app::state::{use_app, AppState};
+use app::sync::use_sync;
+use app::{browser, session, store, sync};
+
+use crate::pages;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    let status = sync::start(state);
+    provide_context(status);
+    browser::request_persistence();
+    browser::on_update_ready(move || state.update_ready.set(true));
+    state.set_lang(state.lang.get_untracked());
+
+    leptos::task::spawn_local(async move {
+        match store::session().await {
+            Ok(session) => state.session.set(session),
+            Err(e) => leptos::logging::error!("cannot read the session: {e}"),
+        }
+        state.session_loaded.set(true);
+        status.wake();
+    });
+    follow_desk_roles(state);
+
+    view! {
+        <Router>
+            <UpdateBanner/>
+            <Show when=move || state.session_loaded.get() fallback=move || view! { <p class="loading">{move || state.t(Msg::Loading)}</p> }>
+                <Ready/>
+                <Show when=move || state.session.with(Option::is_some) fallback=|| view! { <Login/> }>
+                    <TopBar/>
+                    <main>
+                        <Routes fallback=move || view! { <p>{move || use_app().t(Msg::NotFound)}</p> }>
+                            <Route path=path!("/") view=pages::home::Home/>
+                            <Route path=path!("/report/:id") view=pages::report::ReportPage/>
+                            <Route path=path!("/devices") view=pages::devices::Devices/>
+                            // Reached only offline on a device that never opened the desk.
+                            <Route path=path!("/desk") view=DeskUnavailable/>
+                            <Route path=path!("/desk/*any") view=DeskUnavailable/>
+                            // Addresses of the desk pages before they moved to the desk app.
+                            <Route path=path!("/ward") view=|| view! { <Moved to="/desk/records"/> }/>
+                            <Route path=path!("/ward/:id") view=|| view! { <Moved to="/desk/records"/> }/>
+                            <Route path=path!("/admin/forms") view=|| view! { <Moved to="/desk/forms"/> }/>
+                            <Route path=path!("/admin/people") view=|| view! { <Moved to="/desk/people"/> }/>
+                            <Route path=path!("/audit") view=|| view! { <Moved to="/desk/audit"/> }/>
+                        </Routes>
+                    </main>
+                </Show>
+            </Show>
+        </Router>
+    }
+}
+
+/// Desk roles get the desk app cached for offline use as soon as they are signed in; a
+/// supervisor or administrator who has just signed in here is taken to it. A group leader's
+/// phone never fetches it.
+fn follow_desk_roles(state: AppState) {
+    let was_signed_in = StoredValue::new(None::<bool>);
+    Effect::new(move |_| {
+        if !state.session_loaded.get() {
+            return;
+        }
+        let role = state.session.with(|s| s.as_ref().map(|s| s.me.role));
+        let before = was_signed_in.get_value();
+        was_signed_in.set_value(Some(role.is_some()));
+        let Some(role) = role else { return };
+        if role.uses_desk() {
+            browser::cache_desk();
+        }
+        // Signed in just now (not a session found at start): supervisors and administrators
+        // work at the desk.
+        if before == Some(false) && matches!(role, Role::Supervisor | Role::Admin) {
+            browser::go_to("/desk");
+        }
+    });
+}
+
+/// Marks the moment the app can be used, for the start-up benchmark.
+#[component]
+fn Ready() -> impl IntoView {
+    request_animation_frame(|| browser::mark("app-ready"));
+}
+
+/// An old address of a page that is in the desk app now.
+#[component]
+fn Moved(to: &'static str) -> impl IntoView {
+    browser::go_to(to);
+    let state = use_app();
+    view! { <p class="loading">{move || state.t(Msg::Loading)}</p> }
+}
+
+/// The desk was asked for with no network on a device that has not kept it.
+#[component]
+fn DeskUnavailable() -> impl IntoView {
+    let state = use_app();
+    view! {
+        <p class="notice offline" role="alert">{move || state.t(Msg::DeskOffline)}</p>
+        <a class="btn" href="/">{move || state.t(Msg::Home)}</a>
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let state = use_app();
+    let status = use_sync();
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            if session::sign_out(state).await {
+                status.refresh_counts().await;
+            }
+        });
+    };
+    view! {
+        <header class="topbar">
+            <a href="/" class="brand">{move || state.t(Msg::AppName)}</a>
+            <LangSwitch/>
+            <button class="btn small ghost" on:click=sign_out>{move || state.t(Msg::SignOut)}</button>
+        </header>
+        <SyncBar/>
+    }
+}
