@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::api::Role;
 use crate::expr::{Expr, Lit, ParseError};
 use crate::lang::{Lang, Text};
+use crate::role::Role;
 
 /// The keys of the built-in forms.
 pub const NEIGHBORHOOD_REPORT: &str = "neighborhood_report";

@@ -17,6 +17,8 @@ pub mod form;
 pub mod lang;
 /// Records as the phone creates them, and their review status.
 pub mod record;
+/// Roles: administrator, supervisor, officer, group leader.
+pub mod role;
 /// The sync protocol: push with per-record results, pull by a server cursor.
 pub mod sync;
 /// Validation of a record's data against its form definition.

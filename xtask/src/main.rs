@@ -11,6 +11,7 @@
 
 mod bench;
 mod dist;
+mod modules;
 mod results;
 mod test;
 mod tools;

@@ -31,10 +31,8 @@ impl From<store::StoreError> for SyncError {
     }
 }
 
-/// Time between syncs while all is well.
-const IDLE_MS: u32 = 60_000;
-const BACKOFF_BASE_MS: f64 = 2_000.0;
-const BACKOFF_CAP_MS: f64 = 300_000.0;
+/// When to try again.
+pub mod backoff;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Problem {
@@ -133,12 +131,6 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
-fn backoff_ms(failures: u32) -> u32 {
-    let exp = BACKOFF_BASE_MS * 2f64.powi(failures.min(16) as i32);
-    let jitter = 0.5 + js_sys::Math::random();
-    (exp.min(BACKOFF_CAP_MS) * jitter) as u32
-}
-
 async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedReceiver<()>) {
     status.refresh_counts().await;
     let mut failures = 0u32;
@@ -184,11 +176,7 @@ async fn run(state: AppState, status: SyncStatus, mut wake: mpsc::UnboundedRecei
             }
             status.refresh_counts().await;
         }
-        let delay = if failures == 0 {
-            IDLE_MS
-        } else {
-            backoff_ms(failures - 1)
-        };
+        let delay = backoff::delay_ms(failures, js_sys::Math::random());
         let timer = gloo_timers::future::TimeoutFuture::new(delay).fuse();
         futures::pin_mut!(timer);
         futures::select! {
