@@ -41,7 +41,8 @@ async function registerServiceWorker() {
 window.wardbookCacheDesk = () => {
   if (!('serviceWorker' in navigator)) return;
   navigator.serviceWorker.ready
-    .then((reg) => reg.active && reg.active.postMessage('cache-desk'))
+    // Every worker of the registration: one waiting to take over keeps the desk too.
+    .then((reg) => [reg.active, reg.waiting, reg.installing].forEach((w) => w && w.postMessage('cache-desk')))
     .catch((e) => console.warn('desk not cached', e));
 };
 

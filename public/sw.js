@@ -28,15 +28,22 @@ self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     await (await caches.open(CACHE)).addAll(PRECACHE);
     // A device that had the desk keeps it across updates.
+    // Best effort: a desk file that fails to download must not hold back the phone's update
+    // (activate tries again).
     const keys = await caches.keys();
-    if (keys.some((k) => k.startsWith('wardbook-desk-'))) await cacheDesk();
+    if (keys.some((k) => k.startsWith('wardbook-desk-'))) await cacheDesk().catch(() => {});
   })());
   // No skipWaiting here: a running app switches builds only when its user says so.
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    for (const key of await caches.keys()) {
+    const keys = await caches.keys();
+    // The desk was asked for after this build installed (its message went to the older worker):
+    // keep it on this device under this version before the old copy goes.
+    const hadDesk = keys.some((k) => k.startsWith('wardbook-desk-'));
+    if (hadDesk && !keys.includes(DESK_CACHE)) await cacheDesk().catch(() => {});
+    for (const key of keys) {
       const ours = key.startsWith('wardbook-shell-') || key.startsWith('wardbook-desk-');
       if (ours && key !== CACHE && key !== DESK_CACHE) await caches.delete(key);
     }

@@ -47,6 +47,33 @@ test('a group leader phone never downloads the desk app', async () => {
     assert.deepEqual(cachedDesk, [], 'nothing of the desk in any cache');
     assert.ok(requested.some((u) => /\/assets\/phone_bg-.*\.wasm$/.test(u)), 'the phone module was loaded');
     assert.deepEqual(requested.filter(isDeskFile), [], 'no request for the desk');
+
+    // An old address of a desk page takes a group leader home, still without the desk.
+    await p.goto(`${server.url}/audit`);
+    await p.waitForURL(`${server.url}/`);
+    await p.getByTestId('new-report').waitFor();
+    assert.deepEqual(requested.filter(isDeskFile), [], 'no request for the desk after an old address');
+  } finally {
+    await phone.close();
+    await server.kill();
+  }
+});
+
+test('an officer opens a desk page when needed, and the phone does not keep the desk', async () => {
+  const server = await (await Server.create()).start();
+  const phone = await launch(tempDir('phone'));
+  try {
+    const p = await page(phone);
+    await signIn(p, server.url, 'canbo');
+    await waitForServiceWorker(p);
+    await p.getByTestId('desk-records').click();
+    await p.waitForURL(/\/desk\/records$/);
+    await p.getByTestId('ward-records').or(p.getByText('Chưa có hồ sơ nào.')).waitFor();
+    const names = Object.keys(await cacheContents(p));
+    assert.deepEqual(names.filter((n) => n.startsWith('wardbook-desk-')), [], `no desk cache on an officer's phone: ${names}`);
+    // Back to the phone app, which is as it was.
+    await p.locator('.desk-nav').getByRole('link', { name: 'Ứng dụng điện thoại' }).click();
+    await p.getByTestId('new-report').waitFor();
   } finally {
     await phone.close();
     await server.kill();
@@ -92,7 +119,29 @@ test('a supervisor is taken to the desk, which is cached and opens again offline
       const deskCache = Object.entries(all).find(([name]) => name.startsWith('wardbook-desk-'));
       return deskCache && deskCache[1].includes('/desk.html') && deskCache[1].some((x) => /desk_bg-.*\.wasm$/.test(x)) && deskCache[1];
     }, 'the desk in the service worker cache', 30_000);
-    assert.ok(cached.some((x) => /\/assets\/desk-[0-9a-f]+\.css$/.test(x)), `desk style cached: ${cached}`);
+    // Every file the worker lists for the desk is in its cache, none missing.
+    const swText = await (await fetch(`${server.url}/sw.js`)).text();
+    const deskList = JSON.parse(swText.match(/const DESK = (\[[^\]]*\])/)[1].replaceAll("'", '"'));
+    assert.ok(deskList.length >= 5, `the desk's files: ${deskList}`);
+    await until(async () => {
+      const all = await cacheContents(d);
+      const [, paths] = Object.entries(all).find(([name]) => name.startsWith('wardbook-desk-'));
+      return deskList.every((x) => paths.includes(x));
+    }, `every desk file in the cache (${deskList})`, 30_000);
+
+    // The sign-in is revoked (a lost laptop, say): the desk asks for the password again and,
+    // signed in, shows the list; nothing on the device is wiped.
+    const admin = await server.login('admin');
+    const { body: users } = await server.api(admin, '/api/admin/users');
+    const boss = users.find((u) => u.username === 'truongcong');
+    assert.equal((await server.api(admin, `/api/admin/users/${boss.id}/signout`, { method: 'POST' })).status, 204);
+    desk.allowConsoleError(/status of 401/);
+    await d.reload();
+    const again = d.getByTestId('desk-expired');
+    await again.getByLabel('Mật khẩu').fill('wardbook-demo');
+    await again.getByRole('button', { name: 'Đăng nhập' }).click();
+    await again.waitFor({ state: 'detached' });
+    await table.getByText('Số 8 ngõ 40 Nhật Tân').waitFor();
 
     // No network, no server: the desk still opens from the cache, signed in.
     await server.kill();

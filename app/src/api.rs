@@ -73,6 +73,16 @@ fn encode<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, Ap
         .map_err(|_| ApiError::Offline)
 }
 
+thread_local! {
+    static ON_UNAUTHORIZED: std::cell::RefCell<Option<Box<dyn Fn()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Calls `f` whenever the server answers 401 (the sign-in expired or was revoked). The desk uses
+/// it to ask for the password again; the phone's sync engine handles 401 itself.
+pub fn on_unauthorized(f: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+}
+
 async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
     let res = res.map_err(|_| ApiError::Offline)?;
     let status = res.status();
@@ -90,6 +100,11 @@ async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Re
             fields: Vec::new(),
         });
     if status == 401 {
+        ON_UNAUTHORIZED.with(|h| {
+            if let Some(f) = h.borrow().as_ref() {
+                f();
+            }
+        });
         return Err(ApiError::Unauthorized(body.message));
     }
     if status == 502 || status == 503 || status == 504 {

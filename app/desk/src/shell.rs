@@ -8,10 +8,10 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
-use app::components::{LangSwitch, Login, UpdateBanner};
+use app::components::{LangSwitch, Login, LoginForm, UpdateBanner};
 use app::i18n::{role_label, Msg};
 use app::state::{use_app, AppState};
-use app::{browser, session, store};
+use app::{api, browser, session, store};
 
 use crate::pages;
 
@@ -28,8 +28,26 @@ pub fn Desk() -> impl IntoView {
         }
         state.session_loaded.set(true);
     });
-    // Whoever opens the desk keeps it for offline use.
-    browser::cache_desk();
+    // Only desk roles keep the desk for offline use; an officer who opens a desk page loads it
+    // this once, and a group leader (who has no desk page) is sent back to the phone app.
+    Effect::new(move |_| {
+        if !state.session_loaded.get() {
+            return;
+        }
+        match state.session.with(|s| s.as_ref().map(|s| s.me.role)) {
+            Some(role) if role.uses_desk() => browser::cache_desk(),
+            Some(Role::GroupLeader) => browser::go_to("/"),
+            _ => {}
+        }
+    });
+    // An expired or revoked sign-in: ask for the password again, keeping everything on the
+    // device (signing out would wipe the phone app's unsent work).
+    let expired = RwSignal::new(false);
+    api::on_unauthorized(move || {
+        let _ = expired.try_set(true);
+    });
+    let changed = RwSignal::new(0u32);
+    provide_context(Changed(changed));
 
     view! {
         <Router>
@@ -40,6 +58,15 @@ pub fn Desk() -> impl IntoView {
                     <div class="desk">
                         <SideNav/>
                         <main class="desk-main">
+                            <Show when=move || expired.get()>
+                                <div class="notice error" role="alert" data-testid="desk-expired">
+                                    <p>{move || state.t(Msg::SessionExpired)}</p>
+                                    <LoginForm on_done=Callback::new(move |_| {
+                                        expired.set(false);
+                                        changed.update(|n| *n += 1);
+                                    })/>
+                                </div>
+                            </Show>
                             <Routes fallback=move || view! { <p>{move || use_app().t(Msg::NotFound)}</p> }>
                                 <Route path=path!("/desk") view=Start/>
                                 <ParentRoute path=path!("/desk/records") view=pages::records::Records>
@@ -76,8 +103,21 @@ fn Start() -> impl IntoView {
         Some(Role::Admin) => "/desk/people",
         _ => "/desk/records",
     };
-    request_animation_frame(move || navigate(to, Default::default()));
+    // Replacing `/desk` in the history, so Back does not bounce here again.
+    request_animation_frame(move || {
+        navigate(
+            to,
+            leptos_router::NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        )
+    });
 }
+
+/// Bumped when a record changes on the desk, so the lists showing it read it again.
+#[derive(Clone, Copy)]
+pub struct Changed(pub RwSignal<u32>);
 
 #[component]
 fn SideNav() -> impl IntoView {

@@ -50,7 +50,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/desk/*any") view=DeskUnavailable/>
                             // Addresses of the desk pages before they moved to the desk app.
                             <Route path=path!("/ward") view=|| view! { <Moved to="/desk/records"/> }/>
-                            <Route path=path!("/ward/:id") view=|| view! { <Moved to="/desk/records"/> }/>
+                            <Route path=path!("/ward/:id") view=MovedRecord/>
                             <Route path=path!("/admin/forms") view=|| view! { <Moved to="/desk/forms"/> }/>
                             <Route path=path!("/admin/people") view=|| view! { <Moved to="/desk/people"/> }/>
                             <Route path=path!("/audit") view=|| view! { <Moved to="/desk/audit"/> }/>
@@ -92,10 +92,22 @@ fn Ready() -> impl IntoView {
     request_animation_frame(|| browser::mark("app-ready"));
 }
 
-/// An old address of a page that is in the desk app now.
+/// An old address of a page that is in the desk app now. A group leader has no desk page: home.
 #[component]
-fn Moved(to: &'static str) -> impl IntoView {
-    browser::go_to(to);
+fn Moved(#[prop(into)] to: String) -> impl IntoView {
+    let leader = use_app()
+        .session
+        .with_untracked(|s| s.as_ref().is_some_and(|s| s.me.role == Role::GroupLeader));
+    if leader {
+        let navigate = leptos_router::hooks::use_navigate();
+        let home = leptos_router::NavigateOptions {
+            replace: true,
+            ..Default::default()
+        };
+        request_animation_frame(move || navigate("/", home));
+    } else {
+        browser::go_to(&to);
+    }
     let state = use_app();
     view! { <p class="loading">{move || state.t(Msg::Loading)}</p> }
 }
@@ -108,6 +120,14 @@ fn DeskUnavailable() -> impl IntoView {
         <p class="notice offline" role="alert">{move || state.t(Msg::DeskOffline)}</p>
         <a class="btn" href="/">{move || state.t(Msg::Home)}</a>
     }
+}
+
+/// `/ward/<id>`: the record on the desk.
+#[component]
+fn MovedRecord() -> impl IntoView {
+    let id =
+        leptos_router::hooks::use_params_map().with_untracked(|p| p.get("id").unwrap_or_default());
+    view! { <Moved to=format!("/desk/records/{id}")/> }
 }
 
 #[component]

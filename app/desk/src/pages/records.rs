@@ -13,6 +13,8 @@ use app::api;
 use app::i18n::{format_ms, show_field_value, Msg};
 use app::state::use_app;
 
+use crate::shell::Changed;
+
 /// The list, with the opened record (the nested route) in a panel beside it.
 #[component]
 pub fn Records() -> impl IntoView {
@@ -26,7 +28,9 @@ pub fn Records() -> impl IntoView {
             .strip_prefix("/desk/records/")
             .map(str::to_owned)
     };
+    let changed = expect_context::<Changed>().0;
     let list = LocalResource::new(move || {
+        changed.track();
         let (token, lang) = (state.token(), state.lang.get());
         async move { api::ward_records(&token, lang).await }
     });
@@ -89,7 +93,7 @@ pub fn NoneChosen() -> impl IntoView {
 pub fn RecordPanel() -> impl IntoView {
     let state = use_app();
     let params = use_params_map();
-    let changed = RwSignal::new(0u32);
+    let changed = expect_context::<Changed>().0;
     let detail = LocalResource::new(move || {
         changed.track();
         let id = params.with(|p| p.get("id").unwrap_or_default());
@@ -175,7 +179,8 @@ fn StatusActions(id: String, current: RecordStatus, on_changed: Callback<()>) ->
             match api::set_status(&token, &id.get_value(), status, lang).await {
                 Ok(_) => {
                     error.set(None);
-                    on_changed.run(());
+                    // The panel may have moved on to another record meanwhile.
+                    let _ = on_changed.try_run(());
                 }
                 Err(e) => error.set(Some(e.message(lang))),
             }
