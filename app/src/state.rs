@@ -38,6 +38,15 @@ impl AppState {
             .with_untracked(|s| s.as_ref().map(|s| s.token.clone()).unwrap_or_default())
     }
 
+    /// Reads the sign-in kept on this device (both apps share it) and marks it loaded.
+    pub async fn load_session(self) {
+        match crate::store::session().await {
+            Ok(session) => self.session.set(session),
+            Err(e) => leptos::logging::error!("cannot read the session: {e}"),
+        }
+        self.session_loaded.set(true);
+    }
+
     pub fn set_lang(&self, lang: Lang) {
         self.lang.set(lang);
         if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {

@@ -11,7 +11,7 @@ use leptos_router::path;
 use app::components::{LangSwitch, Login, LoginForm, UpdateBanner};
 use app::i18n::{role_label, Msg};
 use app::state::{use_app, AppState};
-use app::{api, browser, session, store};
+use app::{api, browser, session};
 
 use crate::pages;
 
@@ -21,13 +21,7 @@ pub fn Desk() -> impl IntoView {
     provide_context(state);
     browser::on_update_ready(move || state.update_ready.set(true));
     state.set_lang(state.lang.get_untracked());
-    leptos::task::spawn_local(async move {
-        match store::session().await {
-            Ok(session) => state.session.set(session),
-            Err(e) => leptos::logging::error!("cannot read the session: {e}"),
-        }
-        state.session_loaded.set(true);
-    });
+    leptos::task::spawn_local(state.load_session());
     // Only desk roles keep the desk for offline use; an officer who opens a desk page loads it
     // this once, and a group leader (who has no desk page) is sent back to the phone app.
     Effect::new(move |_| {

@@ -9,7 +9,7 @@ use app::components::{LangSwitch, Login, SyncBar, UpdateBanner};
 use app::i18n::Msg;
 use app::state::{use_app, AppState};
 use app::sync::use_sync;
-use app::{browser, session, store, sync};
+use app::{browser, session, sync};
 
 use crate::pages;
 
@@ -24,11 +24,7 @@ pub fn App() -> impl IntoView {
     state.set_lang(state.lang.get_untracked());
 
     leptos::task::spawn_local(async move {
-        match store::session().await {
-            Ok(session) => state.session.set(session),
-            Err(e) => leptos::logging::error!("cannot read the session: {e}"),
-        }
-        state.session_loaded.set(true);
+        state.load_session().await;
         status.wake();
     });
     follow_desk_roles(state);

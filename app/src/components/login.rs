@@ -48,18 +48,8 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
         };
         // Records waiting on this phone belong to whoever filed them; only they may send them.
         let owner = store::owner().await.ok().flatten();
-        // Drafts and refused records are unsent work too; a wipe would lose them.
-        let unsent = store::outbox_len().await.unwrap_or(0) as usize
-            + store::photos_waiting().await.unwrap_or(0) as usize
-            + store::drafts().await.map(|d| d.len()).unwrap_or(0)
-            + store::records()
-                .await
-                .map(|r| {
-                    r.iter()
-                        .filter(|r| r.state != store::LocalState::Synced)
-                        .count()
-                })
-                .unwrap_or(0);
+        // Queued, refused and draft records and unsent photos: a wipe would lose them.
+        let unsent = crate::session::unsent_work().await;
         if owner.as_ref().is_some_and(|o| *o != req.username) && unsent > 0 {
             error.set(Some(Msg::OtherUserHasUnsent.text(lang).to_owned()));
             return;
