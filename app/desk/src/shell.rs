@@ -13,6 +13,7 @@ use app::i18n::{role_label, Msg};
 use app::state::{use_app, AppState};
 use app::{api, browser, session};
 
+use crate::changed::Changed;
 use crate::pages;
 
 #[component]
@@ -108,10 +109,6 @@ fn Start() -> impl IntoView {
         )
     });
 }
-
-/// Bumped when a record changes on the desk, so the lists showing it read it again.
-#[derive(Clone, Copy)]
-pub struct Changed(pub RwSignal<u32>);
 
 #[component]
 fn SideNav() -> impl IntoView {

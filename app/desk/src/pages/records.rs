@@ -13,7 +13,7 @@ use app::api;
 use app::i18n::{format_ms, show_field_value, Msg};
 use app::state::use_app;
 
-use crate::shell::Changed;
+use crate::changed::Changed;
 
 /// The list, with the opened record (the nested route) in a panel beside it.
 #[component]
