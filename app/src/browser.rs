@@ -218,7 +218,7 @@ pub enum GpsError {
 
 /// One GPS fix as the form stores it: `{lat, lon, accuracy_m, at}`. Works with no network:
 /// the phone's satellite receiver needs none.
-pub async fn current_position() -> Result<serde_json::Value, GpsError> {
+pub async fn current_position() -> Result<domain::value::GpsFix, GpsError> {
     let geo = web_sys::window()
         .and_then(|w| w.navigator().geolocation().ok())
         .ok_or(GpsError::Unavailable)?;
@@ -248,14 +248,7 @@ pub async fn current_position() -> Result<serde_json::Value, GpsError> {
                 return Err(GpsError::Unavailable);
             };
             let at = js_sys::Date::new(&get(&pos, "timestamp")).to_iso_string();
-            // Six decimals is about 10 cm: more digits are noise.
-            let round = |x: f64, p: f64| (x * p).round() / p;
-            Ok(serde_json::json!({
-                "lat": round(lat, 1e6),
-                "lon": round(lon, 1e6),
-                "accuracy_m": round(acc, 10.0),
-                "at": String::from(at),
-            }))
+            Ok(domain::value::GpsFix::rounded(lat, lon, acc, at.into()))
         }
         // PositionError.code: 1 = permission denied, 2 = unavailable, 3 = timeout.
         Err(e) if get(&e, "code").as_f64() == Some(1.0) => Err(GpsError::Denied),

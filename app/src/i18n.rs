@@ -1,6 +1,7 @@
 //! Every string the app shows, in Vietnamese (default) and English, in one catalogue.
 //! A message missing in one language does not compile.
 
+use domain::value::GpsFix;
 use domain::Lang;
 
 macro_rules! catalogue {
@@ -242,14 +243,8 @@ pub fn show_field_value(
                 unit,
             )
         }
-        (FieldKind::Gps { .. }, Value::Object(o)) => {
-            let f = |k: &str| o.get(k).and_then(Value::as_f64).unwrap_or_default();
-            format!(
-                "{:.6}, {:.6} (± {} m)",
-                f("lat"),
-                f("lon"),
-                f("accuracy_m").round() as i64
-            )
+        (FieldKind::Gps { .. }, v) => {
+            GpsFix::parse(v).map_or_else(|| show_value(v), |fix| fix.display())
         }
         (FieldKind::Photo { .. }, Value::Array(items)) => format!("{} 📷", items.len()),
         (_, other) => show_value(other),

@@ -11,6 +11,7 @@ use domain::form::FormDef;
 use domain::record::{RecordEnvelope, RecordStatus};
 use domain::sync::{Change, PushOutcome};
 use domain::validate::FieldError;
+use domain::value::PhotoRef;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
@@ -782,22 +783,15 @@ pub struct LocalPhoto {
     pub uploaded: bool,
 }
 
-/// Keeps a resized photo; `reference` is `{sha256, type, bytes, width, height}`. Saving the same
-/// photo twice keeps one copy.
-pub async fn save_photo(reference: &Value, blob: &web_sys::Blob) -> StoreResult<()> {
-    let sha = reference["sha256"]
-        .as_str()
-        .ok_or_else(|| StoreError::Decode("photo without sha256".into()))?
-        .to_owned();
+/// Keeps a resized photo under its SHA-256. Saving the same photo twice keeps one copy.
+pub async fn save_photo(reference: &PhotoRef, blob: &web_sys::Blob) -> StoreResult<()> {
+    let sha = reference.sha256.clone();
     let obj = js_sys::Object::new();
     let set =
         |k: &str, v: &wasm_bindgen::JsValue| js_sys::Reflect::set(&obj, &k.into(), v).map(|_| ());
     set("sha256", &sha.as_str().into()).map_err(|e| StoreError::Refused(format!("{e:?}")))?;
-    set(
-        "type",
-        &reference["type"].as_str().unwrap_or("image/jpeg").into(),
-    )
-    .map_err(|e| StoreError::Refused(format!("{e:?}")))?;
+    set("type", &reference.content_type.as_str().into())
+        .map_err(|e| StoreError::Refused(format!("{e:?}")))?;
     set("blob", blob).map_err(|e| StoreError::Refused(format!("{e:?}")))?;
     set("uploaded", &false.into()).map_err(|e| StoreError::Refused(format!("{e:?}")))?;
     set("saved_at", &js_sys::Date::now().into())
@@ -874,32 +868,22 @@ struct PhotoUse {
 }
 
 fn photo_use(drafts: &[Draft], records: &[LocalRecord]) -> PhotoUse {
-    fn collect(v: &Value, out: &mut std::collections::HashSet<String>) {
-        match v {
-            Value::Object(o) => {
-                if let Some(Value::String(sha)) = o.get("sha256") {
-                    out.insert(sha.clone());
-                }
-                o.values().for_each(|v| collect(v, out));
-            }
-            Value::Array(a) => a.iter().for_each(|v| collect(v, out)),
-            _ => {}
-        }
+    fn collect(data: &Map<String, Value>, out: &mut std::collections::HashSet<String>) {
+        out.extend(domain::value::photo_shas(data));
     }
     let mut still_needed = std::collections::HashSet::new();
     let mut by_records = std::collections::HashSet::new();
     for d in drafts {
-        d.data.values().for_each(|v| collect(v, &mut still_needed));
+        collect(&d.data, &mut still_needed);
     }
     for r in records {
-        for v in r.data.iter().flat_map(|d| d.values()) {
-            // A refused or conflicting record's photos wait for the user, not the server.
-            if matches!(r.state, LocalState::Outbox | LocalState::Synced) {
-                collect(v, &mut by_records);
-            }
-            if r.state != LocalState::Synced {
-                collect(v, &mut still_needed);
-            }
+        let Some(data) = &r.data else { continue };
+        // A refused or conflicting record's photos wait for the user, not the server.
+        if matches!(r.state, LocalState::Outbox | LocalState::Synced) {
+            collect(data, &mut by_records);
+        }
+        if r.state != LocalState::Synced {
+            collect(data, &mut still_needed);
         }
     }
     PhotoUse {

@@ -466,8 +466,14 @@ async fn blob_bytes(b: &web_sys::Blob) -> Vec<u8> {
     js_sys::Uint8Array::new(&buf).to_vec()
 }
 
-fn photo_ref(sha: &str, bytes: usize) -> Value {
-    json!({"sha256": sha, "type": "image/jpeg", "bytes": bytes, "width": 1600, "height": 1200})
+fn photo_ref(sha: &str, bytes: usize) -> domain::value::PhotoRef {
+    domain::value::PhotoRef {
+        sha256: sha.into(),
+        content_type: "image/jpeg".into(),
+        bytes: bytes as u64,
+        width: 1600,
+        height: 1200,
+    }
 }
 
 #[wasm_bindgen_test]

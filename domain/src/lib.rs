@@ -23,5 +23,7 @@ pub mod role;
 pub mod sync;
 /// Validation of a record's data against its form definition.
 pub mod validate;
+/// Photo references and GPS fixes, as records hold them.
+pub mod value;
 
 pub use lang::{Lang, Text};

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::expr::is_blank;
-use crate::form::{FieldDef, FieldKind, FormDef, MAX_PHOTO_BYTES, MAX_PHOTO_SIDE, PHOTO_TYPES};
+use crate::form::{FieldDef, FieldKind, FormDef};
 use crate::lang::{Lang, Text};
+use crate::value::{GpsFix, PhotoRef};
 
 /// What is wrong with one field; the message is rendered in the reader's language.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -474,7 +475,7 @@ pub fn check_value(kind: &FieldKind, value: &Value) -> Option<Violation> {
             .then_some(())
             .ok_or(BadCitizenId),
         FieldKind::Gps { max_accuracy_m } => {
-            let accuracy = gps_accuracy(value).ok_or(BadGps)?;
+            let accuracy = GpsFix::parse(value).ok_or(BadGps)?.accuracy_m;
             match max_accuracy_m.filter(|m| accuracy > *m) {
                 Some(max) => Err(GpsTooImprecise { max }),
                 None => Ok(()),
@@ -487,7 +488,11 @@ pub fn check_value(kind: &FieldKind, value: &Value) -> Option<Violation> {
             if items.len() > *max_count as usize {
                 return Err(TooManyItems { max: *max_count });
             }
-            items.iter().all(is_photo_ref).then_some(()).ok_or(BadPhoto)
+            items
+                .iter()
+                .all(|p| PhotoRef::parse(p).is_some())
+                .then_some(())
+                .ok_or(BadPhoto)
         }
         // Rows are checked field by field by `check_scope`.
         FieldKind::Repeat { .. } => Ok(()),
@@ -607,55 +612,6 @@ pub fn is_citizen_id(s: &str) -> bool {
         && s.bytes().all(|c| c.is_ascii_digit())
         && PROVINCE_CODES.contains(&s[0..3].parse::<u16>().unwrap_or(0))
         && matches!(s.as_bytes()[3], b'0'..=b'3')
-}
-
-/// The accuracy of a well-formed GPS value `{lat, lon, accuracy_m, at?}`, or `None`.
-fn gps_accuracy(v: &Value) -> Option<f64> {
-    let o = v.as_object()?;
-    if o.keys()
-        .any(|k| !matches!(k.as_str(), "lat" | "lon" | "accuracy_m" | "at"))
-    {
-        return None;
-    }
-    let lat = o.get("lat")?.as_f64()?;
-    let lon = o.get("lon")?.as_f64()?;
-    let acc = o.get("accuracy_m")?.as_f64()?;
-    let at_ok = o
-        .get("at")
-        .is_none_or(|a| a.as_str().is_some_and(|s| s.len() <= 40));
-    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) && acc >= 0.0 && at_ok)
-        .then_some(acc)
-}
-
-/// A photo reference `{sha256, type, bytes, width, height}` within the limits.
-pub fn is_photo_ref(v: &Value) -> bool {
-    let Some(o) = v.as_object() else { return false };
-    if o.len() != 5 {
-        return false;
-    }
-    let sha_ok = o
-        .get("sha256")
-        .and_then(Value::as_str)
-        .is_some_and(is_sha256);
-    let type_ok = o
-        .get("type")
-        .and_then(Value::as_str)
-        .is_some_and(|t| PHOTO_TYPES.contains(&t));
-    let bytes_ok = o
-        .get("bytes")
-        .and_then(Value::as_u64)
-        .is_some_and(|b| (1..=MAX_PHOTO_BYTES).contains(&b));
-    let side_ok = |k| {
-        o.get(k)
-            .and_then(Value::as_u64)
-            .is_some_and(|n| (1..=u64::from(MAX_PHOTO_SIDE)).contains(&n))
-    };
-    sha_ok && type_ok && bytes_ok && side_ok("width") && side_ok("height")
-}
-
-/// 64 lowercase hexadecimal digits.
-pub fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 #[cfg(test)]

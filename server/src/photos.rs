@@ -614,28 +614,6 @@ pub async fn sweep(
     Ok(swept)
 }
 
-/// The SHA-256 names of every photo a (validated) record's data refers to, at the top level
-/// and in repeat rows: every object with a `sha256` is a photo reference.
-pub fn referenced(data: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
-    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::Object(o) => {
-                if let Some(sha) = o.get("sha256").and_then(|s| s.as_str()) {
-                    if domain::validate::is_sha256(sha) && !out.iter().any(|x| x == sha) {
-                        out.push(sha.to_owned());
-                    }
-                }
-                o.values().for_each(|v| walk(v, out));
-            }
-            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    data.values().for_each(|v| walk(v, &mut out));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use domain::api::{Role, UploadState};
 use domain::form::{MAX_PHOTO_BYTES, PHOTO_TYPES};
-use domain::validate::is_sha256;
+use domain::value::is_sha256;
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppPath, AppResult};

@@ -357,7 +357,7 @@ async fn push(
                     .iter()
                     .filter(|&&i| inserted.contains(&ids[i]))
                     .flat_map(|&i| {
-                        crate::photos::referenced(&records[i].data)
+                        domain::value::photo_shas(&records[i].data)
                             .into_iter()
                             .map(move |sha| (&ids[i], sha))
                     })

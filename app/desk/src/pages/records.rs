@@ -4,6 +4,7 @@
 use domain::api::Role;
 use domain::form::FieldKind;
 use domain::record::RecordStatus;
+use domain::value::PhotoRef;
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_params_map};
@@ -214,7 +215,7 @@ fn ServerPhotos(items: Vec<Value>) -> impl IntoView {
     let state = use_app();
     items
         .into_iter()
-        .filter_map(|p| p.get("sha256").and_then(Value::as_str).map(str::to_owned))
+        .filter_map(|p| PhotoRef::parse(&p).map(|p| p.sha256))
         .map(|sha| {
             let url = LocalResource::new(move || {
                 let (token, lang, sha) = (state.token(), state.lang.get_untracked(), sha.clone());

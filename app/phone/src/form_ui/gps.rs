@@ -1,5 +1,6 @@
 //! The GPS field.
 
+use domain::value::GpsFix;
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -26,19 +27,12 @@ pub fn GpsInput(id: String, value: Signal<Value>, on_change: Callback<Value>) ->
         }
         // The field may be gone by now (the user left the form): then drop the fix quietly.
         let _ = match fix {
-            Ok(v) => on_change.try_run(v).map(|_| ()),
+            Ok(fix) => on_change.try_run(fix.to_value()).map(|_| ()),
             Err(GpsError::Denied) => problem.try_set(Some(Msg::GpsDenied)).map(|_| ()),
             Err(GpsError::Unavailable) => problem.try_set(Some(Msg::GpsUnavailable)).map(|_| ()),
         };
     });
-    let shown = move || {
-        value.with(|v| {
-            let lat = v.get("lat")?.as_f64()?;
-            let lon = v.get("lon")?.as_f64()?;
-            let acc = v.get("accuracy_m")?.as_f64()?;
-            Some(format!("{lat:.6}, {lon:.6} (± {} m)", acc.round() as i64))
-        })
-    };
+    let shown = move || value.with(|v| GpsFix::parse(v).map(|fix| fix.display()));
     view! {
         <div class="gps">
             <p class="gps-value" data-testid=format!("{id}-value")>{move || shown().unwrap_or_else(|| state.t(Msg::GpsNone).to_owned())}</p>

@@ -3,8 +3,9 @@
 //! as a Blob in IndexedDB until it is uploaded. The record holds only the reference.
 
 use domain::form::MAX_PHOTO_SIDE;
+use domain::value::PhotoRef;
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -67,15 +68,15 @@ async fn take(file: web_sys::File) -> Result<Value, String> {
         js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await.map_err(js_err)?)
             .to_vec();
     let sha = hex::encode(Sha256::digest(&bytes));
-    let reference = json!({
-        "sha256": sha,
-        "type": "image/jpeg",
-        "bytes": bytes.len(),
-        "width": nw,
-        "height": nh,
-    });
+    let reference = PhotoRef {
+        sha256: sha,
+        content_type: "image/jpeg".into(),
+        bytes: bytes.len() as u64,
+        width: nw,
+        height: nh,
+    };
     store::save_photo(&reference, &blob).await?;
-    Ok(reference)
+    Ok(reference.to_value())
 }
 
 /// The picked photos of one field, with a button to add more and one to remove each.

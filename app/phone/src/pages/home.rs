@@ -316,18 +316,6 @@ fn ExportUnsent() -> impl IntoView {
 /// the outbox envelopes as they would be pushed and `photos` maps each SHA-256 a record or
 /// draft names to `{type, base64}`.
 async fn export_unsent(me: &domain::api::Me) -> Result<(), String> {
-    fn photo_refs(v: &Value, out: &mut std::collections::BTreeSet<String>) {
-        match v {
-            Value::Object(o) => {
-                if let Some(Value::String(sha)) = o.get("sha256") {
-                    out.insert(sha.clone());
-                }
-                o.values().for_each(|v| photo_refs(v, out));
-            }
-            Value::Array(a) => a.iter().for_each(|v| photo_refs(v, out)),
-            _ => {}
-        }
-    }
     let records = store::outbox(u32::MAX).await?;
     let drafts = store::drafts().await?;
     let refused: Vec<LocalRecord> = store::records()
@@ -342,14 +330,10 @@ async fn export_unsent(me: &domain::api::Me) -> Result<(), String> {
     }
     records
         .iter()
-        .flat_map(|r| r.data.values())
-        .chain(drafts.iter().flat_map(|d| d.data.values()))
-        .chain(
-            refused
-                .iter()
-                .flat_map(|r| r.data.iter().flat_map(|d| d.values())),
-        )
-        .for_each(|v| photo_refs(v, &mut shas));
+        .map(|r| &r.data)
+        .chain(drafts.iter().map(|d| &d.data))
+        .chain(refused.iter().filter_map(|r| r.data.as_ref()))
+        .for_each(|data| shas.extend(domain::value::photo_shas(data)));
     let mut photos = Map::new();
     for sha in shas {
         if let Some(photo) = store::photo(&sha).await? {
