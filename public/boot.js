@@ -46,5 +46,9 @@ window.wardbookCacheDesk = () => {
     .catch((e) => console.warn('desk not cached', e));
 };
 
-init({ module_or_path: new URL('./__APP_WASM__', import.meta.url) });
-registerServiceWorker().catch((e) => console.warn('service worker not registered', e));
+// The worker registers once the app is running: its install downloads the whole app again for
+// the cache, and on a first visit over a slow link that must not compete with the app itself.
+// (A failed start still registers it, and still reports its own error.)
+init({ module_or_path: new URL('./__APP_WASM__', import.meta.url) }).finally(() => {
+  registerServiceWorker().catch((e) => console.warn('service worker not registered', e));
+});
