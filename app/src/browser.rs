@@ -187,6 +187,17 @@ pub fn download(name: &str, mime: &str, contents: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `value` as indented JSON, through the browser's own `JSON.stringify` and the serializer the
+/// API and the store use (a second one, `serde_json`'s, would add to the phone's download).
+pub fn pretty_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    let js = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| e.to_string())?;
+    js_sys::JSON::stringify_with_replacer_and_space(&js, &JsValue::NULL, &JsValue::from(2))
+        .map(String::from)
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// The bytes of a Blob (a photo kept on the phone).
 pub async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, String> {
     let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())

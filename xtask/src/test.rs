@@ -72,9 +72,17 @@ pub fn run(root: &Path) -> Result<()> {
         ),
     }
 
-    step("app tests in headless Chromium (IndexedDB store, outbox)");
+    step("app tests in headless Chromium (IndexedDB store, outbox, the phone's addresses)");
     sh(Command::new("cargo")
-        .args(["test", "-p", "app", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "test",
+            "-p",
+            "app",
+            "-p",
+            "phone",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
 

@@ -3,6 +3,8 @@
 
 /// The form engine's widgets.
 pub mod form_ui;
+/// The phone's addresses: which page is shown, Back and Forward, the app's own links.
+pub mod nav;
 /// Routed pages, one per file.
 pub mod pages;
 /// The root component: session gate, router, top bar.

@@ -2,8 +2,6 @@
 
 use domain::api::Role;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 use app::components::{LangSwitch, Login, SyncBar, UpdateBanner};
 use app::i18n::Msg;
@@ -11,6 +9,7 @@ use app::state::{use_app, AppState};
 use app::sync::use_sync;
 use app::{browser, session, sync};
 
+use crate::nav::{use_nav, Nav, Page};
 use crate::pages;
 
 #[component]
@@ -28,33 +27,26 @@ pub fn App() -> impl IntoView {
         status.wake();
     });
     follow_desk_roles(state);
+    let nav = Nav::start();
 
     view! {
-        <Router>
             <UpdateBanner/>
             <Show when=move || state.session_loaded.get() fallback=move || view! { <p class="loading">{move || state.t(Msg::Loading)}</p> }>
                 <Ready/>
                 <Show when=move || state.session.with(Option::is_some) fallback=|| view! { <Login/> }>
                     <TopBar/>
                     <main>
-                        <Routes fallback=move || view! { <p>{move || use_app().t(Msg::NotFound)}</p> }>
-                            <Route path=path!("/") view=pages::home::Home/>
-                            <Route path=path!("/report/:id") view=pages::report::ReportPage/>
-                            <Route path=path!("/devices") view=pages::devices::Devices/>
-                            // Reached only offline on a device that never opened the desk.
-                            <Route path=path!("/desk") view=DeskUnavailable/>
-                            <Route path=path!("/desk/*any") view=DeskUnavailable/>
-                            // Addresses of the desk pages before they moved to the desk app.
-                            <Route path=path!("/ward") view=|| view! { <Moved to="/desk/records"/> }/>
-                            <Route path=path!("/ward/:id") view=MovedRecord/>
-                            <Route path=path!("/admin/forms") view=|| view! { <Moved to="/desk/forms"/> }/>
-                            <Route path=path!("/admin/people") view=|| view! { <Moved to="/desk/people"/> }/>
-                            <Route path=path!("/audit") view=|| view! { <Moved to="/desk/audit"/> }/>
-                        </Routes>
+                        {move || match nav.page() {
+                            Page::Home => view! { <pages::home::Home/> }.into_any(),
+                            Page::Report { id, form } => view! { <pages::report::ReportPage id form/> }.into_any(),
+                            Page::Devices => view! { <pages::devices::Devices/> }.into_any(),
+                            Page::DeskUnavailable => view! { <DeskUnavailable/> }.into_any(),
+                            Page::Moved(to) => view! { <Moved to/> }.into_any(),
+                            Page::NotFound => view! { <p>{move || state.t(Msg::NotFound)}</p> }.into_any(),
+                        }}
                     </main>
                 </Show>
             </Show>
-        </Router>
     }
 }
 
@@ -95,12 +87,8 @@ fn Moved(#[prop(into)] to: String) -> impl IntoView {
         .session
         .with_untracked(|s| s.as_ref().is_some_and(|s| s.me.role == Role::GroupLeader));
     if leader {
-        let navigate = leptos_router::hooks::use_navigate();
-        let home = leptos_router::NavigateOptions {
-            replace: true,
-            ..Default::default()
-        };
-        request_animation_frame(move || navigate("/", home));
+        let nav = use_nav();
+        request_animation_frame(move || nav.replace("/"));
     } else {
         browser::go_to(&to);
     }
@@ -116,14 +104,6 @@ fn DeskUnavailable() -> impl IntoView {
         <p class="notice offline" role="alert">{move || state.t(Msg::DeskOffline)}</p>
         <a class="btn" href="/">{move || state.t(Msg::Home)}</a>
     }
-}
-
-/// `/ward/<id>`: the record on the desk.
-#[component]
-fn MovedRecord() -> impl IntoView {
-    let id =
-        leptos_router::hooks::use_params_map().with_untracked(|p| p.get("id").unwrap_or_default());
-    view! { <Moved to=format!("/desk/records/{id}")/> }
 }
 
 #[component]

@@ -4,7 +4,6 @@ use domain::api::Role;
 use domain::form::{FieldKind, FormDef, NEIGHBORHOOD_REPORT};
 use domain::Lang;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use serde_json::{Map, Value};
 
 use app::browser;
@@ -95,7 +94,7 @@ fn state_label(r: &LocalRecord, lang: Lang) -> String {
 pub fn Home() -> impl IntoView {
     let state = use_app();
     let status = use_sync();
-    let navigate = use_navigate();
+    let nav = crate::nav::use_nav();
     let data = LocalResource::new(move || {
         status.records_version.track();
         async move {
@@ -110,7 +109,7 @@ pub fn Home() -> impl IntoView {
     let me = move || state.session.get().map(|s| s.me);
     let new_record = move |key: String| {
         let id = browser::new_id();
-        navigate(&format!("/report/{id}?form={key}"), Default::default());
+        nav.go(&format!("/report/{id}?form={key}"));
     };
     // The newest version of each form this user may file, the neighborhood report first.
     let fileable = move || {
@@ -150,7 +149,6 @@ pub fn Home() -> impl IntoView {
                     let report = f.key == NEIGHBORHOOD_REPORT;
                     let testid = if report { "new-report".to_owned() } else { format!("new-{}", f.key) };
                     let key = f.key.clone();
-                    let new_record = new_record.clone();
                     let title = f.title.clone();
                     view! {
                         <button class=if report { "btn primary block big" } else { "btn block" } data-testid=testid
@@ -312,9 +310,28 @@ fn ExportUnsent() -> impl IntoView {
     }
 }
 
-/// The export file: `{exported_at, user, records, drafts, refused, photos}`, where `records` are
-/// the outbox envelopes as they would be pushed and `photos` maps each SHA-256 a record or
-/// draft names to `{type, base64}`.
+/// The file of unsent work a user can hand over when the phone is about to be wiped.
+#[derive(serde::Serialize)]
+struct UnsentFile<'a> {
+    exported_at: String,
+    user: &'a domain::api::Me,
+    /// The outbox, as it would be pushed.
+    records: Vec<domain::record::RecordEnvelope>,
+    drafts: Vec<store::Draft>,
+    /// Records the server refused or found in conflict, waiting for the user.
+    refused: Vec<LocalRecord>,
+    /// Every photo a record or draft names, by SHA-256.
+    photos: std::collections::BTreeMap<String, ExportedPhoto>,
+}
+
+#[derive(serde::Serialize)]
+struct ExportedPhoto {
+    #[serde(rename = "type")]
+    content_type: String,
+    base64: String,
+}
+
+/// Writes the [`UnsentFile`] of this phone and hands it to the user as a download.
 async fn export_unsent(me: &domain::api::Me) -> Result<(), String> {
     let records = store::outbox(u32::MAX).await?;
     let drafts = store::drafts().await?;
@@ -334,25 +351,28 @@ async fn export_unsent(me: &domain::api::Me) -> Result<(), String> {
         .chain(drafts.iter().map(|d| &d.data))
         .chain(refused.iter().filter_map(|r| r.data.as_ref()))
         .for_each(|data| shas.extend(domain::value::photo_shas(data)));
-    let mut photos = Map::new();
+    let mut photos = std::collections::BTreeMap::new();
     for sha in shas {
         if let Some(photo) = store::photo(&sha).await? {
             let bytes = browser::blob_bytes(&photo.blob).await?;
             photos.insert(
                 sha,
-                serde_json::json!({ "type": photo.content_type, "base64": browser::base64(&bytes) }),
+                ExportedPhoto {
+                    content_type: photo.content_type,
+                    base64: browser::base64(&bytes),
+                },
             );
         }
     }
     let now = js_sys::Date::new_0();
-    let file = serde_json::json!({
-        "exported_at": String::from(now.to_iso_string()),
-        "user": me,
-        "records": records,
-        "drafts": drafts,
-        "refused": refused,
-        "photos": photos,
-    });
+    let file = UnsentFile {
+        exported_at: now.to_iso_string().into(),
+        user: me,
+        records,
+        drafts,
+        refused,
+        photos,
+    };
     let username: String = me
         .username
         .chars()
@@ -373,6 +393,6 @@ async fn export_unsent(me: &domain::api::Me) -> Result<(), String> {
         now.get_hours(),
         now.get_minutes()
     );
-    let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+    let json = browser::pretty_json(&file)?;
     browser::download(&name, "application/json", &json)
 }

@@ -6,7 +6,6 @@ use domain::form::{DefaultContext, FieldKind, FormDef, NEIGHBORHOOD_REPORT};
 use domain::record::RecordEnvelope;
 use domain::validate::{prune, validate, Visibility};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use app::browser;
 use app::i18n::Msg;
@@ -82,14 +81,12 @@ async fn load(
 }
 
 #[component]
-pub fn ReportPage() -> impl IntoView {
+pub fn ReportPage(id: String, form: Option<String>) -> impl IntoView {
     let state = use_app();
-    let params = use_params_map();
-    let query = use_query_map();
     let loaded = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").unwrap_or_default());
-        let form_key = query
-            .with(|q| q.get("form"))
+        let id = id.clone();
+        let form_key = form
+            .clone()
             .unwrap_or_else(|| NEIGHBORHOOD_REPORT.to_owned());
         let me = state.session.get_untracked().map(|s| s.me);
         let group = me
@@ -122,7 +119,7 @@ pub fn ReportPage() -> impl IntoView {
 fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
     let state = use_app();
     let status = use_sync();
-    let navigate = use_navigate();
+    let nav = crate::nav::use_nav();
     let draft = RwSignal::new(draft);
     let form = StoredValue::new(form);
     let errors = Memo::new(move |_| {
@@ -143,7 +140,6 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
         saving_error: RwSignal::new(None),
     };
 
-    let navigate_after = navigate.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if pending.get_untracked() > 0 {
@@ -168,13 +164,12 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
             created_at: js_sys::Date::new_0().to_iso_string().into(),
             data: form.with_value(|f| prune(f, &d.data)),
         };
-        let navigate = navigate_after.clone();
         leptos::task::spawn_local(async move {
             match store::submit(&envelope, js_sys::Date::now()).await {
                 Ok(()) => {
                     status.refresh_counts().await;
                     status.wake();
-                    navigate("/", Default::default());
+                    nav.go("/");
                 }
                 Err(e) => {
                     leptos::logging::error!("record not submitted: {e}");
@@ -190,11 +185,10 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
             return;
         }
         let id = draft.get_untracked().id;
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let _ = store::delete_draft(&id).await;
             status.refresh_counts().await;
-            navigate("/", Default::default());
+            nav.go("/");
         });
     };
 
