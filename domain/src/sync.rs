@@ -1,7 +1,8 @@
 //! The sync protocol. Push is idempotent and answers per record; pull pages through the
 //! server's change sequence with an opaque cursor that the phone stores with the data.
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 use crate::form::FormDef;
@@ -30,11 +31,50 @@ pub struct PushResponse {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PushResult {
     pub id: Uuid,
     #[serde(flatten)]
     pub outcome: PushOutcome,
+}
+
+/// Read through one flat struct rather than serde's `flatten` of an internally tagged enum
+/// (the same JSON): `flatten` and internal tags buffer the fields in a generic content tree,
+/// code the phone would download (see `FieldDef`'s reader).
+impl<'de> Deserialize<'de> for PushResult {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            id: Uuid,
+            outcome: String,
+            message: Option<String>,
+            errors: Option<Vec<FieldError>>,
+        }
+        let r = Raw::deserialize(d)?;
+        let message = || {
+            r.message
+                .clone()
+                .ok_or_else(|| D::Error::missing_field("message"))
+        };
+        let outcome = match r.outcome.as_str() {
+            "accepted" => PushOutcome::Accepted,
+            "duplicate" => PushOutcome::Duplicate,
+            "conflict" => PushOutcome::Conflict {
+                message: message()?,
+            },
+            "rejected" => PushOutcome::Rejected {
+                message: message()?,
+                errors: r.errors.ok_or_else(|| D::Error::missing_field("errors"))?,
+            },
+            other => {
+                return Err(D::Error::unknown_variant(
+                    other,
+                    &["accepted", "duplicate", "conflict", "rejected"],
+                ))
+            }
+        };
+        Ok(PushResult { id: r.id, outcome })
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -93,13 +133,51 @@ pub struct PullResponse {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// A published form version.
     Form { form: FormDef },
     /// The current status of one of the caller's own records.
     Record(RecordState),
+}
+
+/// Read through one flat struct, not serde's internally tagged enum (the same JSON), for the
+/// reason given at [`PushResult`]'s reader.
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            kind: String,
+            form: Option<FormDef>,
+            id: Option<Uuid>,
+            form_key: Option<String>,
+            form_version: Option<u32>,
+            group_id: Option<i64>,
+            status: Option<RecordStatus>,
+            updated_at: Option<i64>,
+            note: Option<String>,
+        }
+        fn need<T, E: serde::de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
+            v.ok_or_else(|| E::missing_field(field))
+        }
+        let r = Raw::deserialize(d)?;
+        match r.kind.as_str() {
+            "form" => Ok(Change::Form {
+                form: need(r.form, "form")?,
+            }),
+            "record" => Ok(Change::Record(RecordState {
+                id: need(r.id, "id")?,
+                form_key: need(r.form_key, "form_key")?,
+                form_version: need(r.form_version, "form_version")?,
+                group_id: need(r.group_id, "group_id")?,
+                status: need(r.status, "status")?,
+                updated_at: need(r.updated_at, "updated_at")?,
+                note: r.note,
+            })),
+            other => Err(D::Error::unknown_variant(other, &["form", "record"])),
+        }
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -115,4 +193,102 @@ pub struct RecordState {
     pub updated_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod wire_tests {
+    //! Golden JSON of the sync protocol, read back through the hand-written readers.
+    use super::*;
+
+    fn golden<T>(value: &T, json: &str)
+    where
+        T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(serde_json::to_string(value).unwrap(), json);
+        assert_eq!(&serde_json::from_str::<T>(json).unwrap(), value);
+    }
+
+    const ID: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+
+    #[test]
+    fn a_push_answers_each_record_with_its_outcome_beside_its_id() {
+        let id: Uuid = ID.parse().unwrap();
+        golden(
+            &PushResult {
+                id,
+                outcome: PushOutcome::Accepted,
+            },
+            &format!(r#"{{"id":"{ID}","outcome":"accepted"}}"#),
+        );
+        golden(
+            &PushResult {
+                id,
+                outcome: PushOutcome::Duplicate,
+            },
+            &format!(r#"{{"id":"{ID}","outcome":"duplicate"}}"#),
+        );
+        golden(
+            &PushResult {
+                id,
+                outcome: PushOutcome::Conflict {
+                    message: "Đã có bản khác.".into(),
+                },
+            },
+            &format!(r#"{{"id":"{ID}","outcome":"conflict","message":"Đã có bản khác."}}"#),
+        );
+        golden(
+            &PushResult {
+                id,
+                outcome: PushOutcome::Rejected {
+                    message: "Sai".into(),
+                    errors: vec![FieldError {
+                        field: "location".into(),
+                        violation: crate::validate::Violation::Required,
+                        message: "Vui lòng điền mục này.".into(),
+                    }],
+                },
+            },
+            &format!(
+                r#"{{"id":"{ID}","outcome":"rejected","message":"Sai","errors":[{{"field":"location","violation":{{"kind":"required"}},"message":"Vui lòng điền mục này."}}]}}"#
+            ),
+        );
+        for bad in [
+            format!(r#"{{"id":"{ID}","outcome":"conflict"}}"#),
+            format!(r#"{{"id":"{ID}","outcome":"rejected","message":"x"}}"#),
+            format!(r#"{{"id":"{ID}","outcome":"lost"}}"#),
+            r#"{"outcome":"accepted"}"#.to_owned(),
+        ] {
+            assert!(serde_json::from_str::<PushResult>(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_pulled_change_is_a_form_or_a_record_state_named_by_its_kind() {
+        golden(
+            &Change::Record(RecordState {
+                id: ID.parse().unwrap(),
+                form_key: "neighborhood_report".into(),
+                form_version: 1,
+                group_id: 3,
+                status: RecordStatus::Received,
+                updated_at: 1_764_000_000_000,
+                note: None,
+            }),
+            &format!(
+                r#"{{"kind":"record","id":"{ID}","form_key":"neighborhood_report","form_version":1,"group_id":3,"status":"received","updated_at":1764000000000}}"#
+            ),
+        );
+        let form = FormDef::builtin().remove(0);
+        let change = Change::Form { form };
+        let json = serde_json::to_string(&change).unwrap();
+        assert!(json.starts_with(r#"{"kind":"form","form":{"#), "{json}");
+        assert_eq!(serde_json::from_str::<Change>(&json).unwrap(), change);
+        for bad in [
+            r#"{"kind":"form"}"#,
+            r#"{"kind":"record","id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}"#,
+            r#"{"kind":"gossip"}"#,
+        ] {
+            assert!(serde_json::from_str::<Change>(bad).is_err(), "{bad}");
+        }
+    }
 }

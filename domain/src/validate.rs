@@ -17,7 +17,7 @@ use crate::value::{GpsFix, PhotoRef};
 
 /// What is wrong with one field; the message is rendered in the reader's language.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Violation {
     Required,
@@ -68,6 +68,116 @@ pub enum Violation {
     Invalid {
         reason: Text,
     },
+}
+
+/// The `kind` of every [`Violation`], as the JSON names it.
+const VIOLATION_KINDS: &[&str] = &[
+    "required",
+    "too_long",
+    "too_short",
+    "pattern_mismatch",
+    "not_a_choice",
+    "not_an_integer",
+    "not_a_number",
+    "too_many_decimals",
+    "too_small",
+    "too_large",
+    "bad_date",
+    "bad_time",
+    "bad_date_time",
+    "not_yes_no",
+    "not_text",
+    "bad_phone",
+    "bad_citizen_id",
+    "bad_gps",
+    "gps_too_imprecise",
+    "bad_photo",
+    "too_few_items",
+    "too_many_items",
+    "not_a_list",
+    "not_applicable",
+    "unknown_field",
+    "invalid",
+];
+
+/// Read through one flat struct, not serde's internally tagged enum (the same JSON): internal
+/// tags buffer the fields in a generic content tree, code the phone would download.
+impl<'de> Deserialize<'de> for Violation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, Unexpected};
+        use Violation::*;
+        #[derive(Deserialize)]
+        struct Raw {
+            kind: String,
+            min: Option<f64>,
+            max: Option<f64>,
+            hint: Option<Text>,
+            reason: Option<Text>,
+        }
+        let r = Raw::deserialize(d)?;
+        let number =
+            |v: Option<f64>, field: &'static str| v.ok_or_else(|| D::Error::missing_field(field));
+        // A count: a whole number that fits the variant's type, as serde would insist.
+        let count = |v: Option<f64>, field: &'static str, most: f64| {
+            let x = number(v, field)?;
+            if x.fract() == 0.0 && (0.0..=most).contains(&x) {
+                Ok(x)
+            } else {
+                Err(D::Error::invalid_value(
+                    Unexpected::Float(x),
+                    &"a whole number",
+                ))
+            }
+        };
+        let u32_of = |v, field| count(v, field, f64::from(u32::MAX)).map(|x| x as u32);
+        Ok(match r.kind.as_str() {
+            "required" => Required,
+            "too_long" => TooLong {
+                max: u32_of(r.max, "max")?,
+            },
+            "too_short" => TooShort {
+                min: u32_of(r.min, "min")?,
+            },
+            "pattern_mismatch" => PatternMismatch { hint: r.hint },
+            "not_a_choice" => NotAChoice,
+            "not_an_integer" => NotAnInteger,
+            "not_a_number" => NotANumber,
+            "too_many_decimals" => TooManyDecimals {
+                max: count(r.max, "max", f64::from(u8::MAX))? as u8,
+            },
+            "too_small" => TooSmall {
+                min: number(r.min, "min")?,
+            },
+            "too_large" => TooLarge {
+                max: number(r.max, "max")?,
+            },
+            "bad_date" => BadDate,
+            "bad_time" => BadTime,
+            "bad_date_time" => BadDateTime,
+            "not_yes_no" => NotYesNo,
+            "not_text" => NotText,
+            "bad_phone" => BadPhone,
+            "bad_citizen_id" => BadCitizenId,
+            "bad_gps" => BadGps,
+            "gps_too_imprecise" => GpsTooImprecise {
+                max: number(r.max, "max")?,
+            },
+            "bad_photo" => BadPhoto,
+            "too_few_items" => TooFewItems {
+                min: u32_of(r.min, "min")?,
+            },
+            "too_many_items" => TooManyItems {
+                max: u32_of(r.max, "max")?,
+            },
+            "not_a_list" => NotAList,
+            "not_applicable" => NotApplicable,
+            "unknown_field" => UnknownField,
+            "invalid" => Invalid {
+                reason: r.reason.ok_or_else(|| D::Error::missing_field("reason"))?,
+            },
+            other => return Err(D::Error::unknown_variant(other, VIOLATION_KINDS)),
+        })
+    }
 }
 
 /// A number as people in that language write it: `1,5` in Vietnamese, `1.5` in English.
@@ -648,7 +758,7 @@ mod tests {
             NotApplicable,
             UnknownField,
         ];
-        for v in all {
+        for v in all.clone() {
             let (vi, en) = (v.message(Lang::Vi), v.message(Lang::En));
             assert!(!vi.is_empty() && !en.is_empty(), "{v:?}");
             assert_ne!(vi, en, "{v:?} says the same in both languages");
@@ -663,6 +773,69 @@ mod tests {
             "Must be at least 1.5."
         );
     }
+
+    #[test]
+    fn every_violation_reads_back_as_written_and_a_wrong_one_is_refused() {
+        use Violation::*;
+        let all = [
+            Required,
+            TooLong { max: 5 },
+            TooShort { min: 2 },
+            PatternMismatch { hint: None },
+            PatternMismatch {
+                hint: Some(Text::new("10 chữ số", "10 digits")),
+            },
+            NotAChoice,
+            NotAnInteger,
+            NotANumber,
+            TooManyDecimals { max: 1 },
+            TooSmall { min: -1.5 },
+            TooLarge { max: 2.5 },
+            BadDate,
+            BadTime,
+            BadDateTime,
+            NotYesNo,
+            NotText,
+            BadPhone,
+            BadCitizenId,
+            BadGps,
+            GpsTooImprecise { max: 30.0 },
+            BadPhoto,
+            TooFewItems { min: 1 },
+            TooManyItems { max: 9 },
+            NotAList,
+            NotApplicable,
+            UnknownField,
+            Invalid {
+                reason: Text::new("Tên đã có người dùng.", "That username is taken."),
+            },
+        ];
+        assert_eq!(all.len(), VIOLATION_KINDS.len() + 1, "every kind is tried");
+        for v in all {
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Violation>(&json).unwrap(),
+                v,
+                "{json}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&TooLong { max: 5 }).unwrap(),
+            r#"{"kind":"too_long","max":5}"#
+        );
+        for bad in [
+            r#"{"kind":"too_long"}"#,
+            r#"{"kind":"too_long","max":1.5}"#,
+            r#"{"kind":"too_long","max":-1}"#,
+            r#"{"kind":"too_many_decimals","max":256}"#,
+            r#"{"kind":"invalid"}"#,
+            r#"{"kind":"no_such_thing"}"#,
+            r#"{"max":5}"#,
+        ] {
+            assert!(serde_json::from_str::<Violation>(bad).is_err(), "{bad}");
+        }
+    }
+
     use serde_json::json;
 
     fn report() -> FormDef {
