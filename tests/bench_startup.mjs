@@ -109,8 +109,10 @@ try {
     await p.goto(link.url);
     first.push(await readyTime(p));
     await signIn(p, link.url, 'totruong');
-    // The worker precaches over the same slow link before it takes the page.
-    await p.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 120_000 }).catch(async (e) => {
+    // The worker precaches over the same slow link, then is active: a reload is served by it
+    // (whether or not it has claimed this page: it registers once the app runs, and the
+    // sign-in's navigation may have started while it was still installing).
+    await p.waitForFunction(async () => (await navigator.serviceWorker.ready).active?.state === 'activated', null, { timeout: 120_000 }).catch(async (e) => {
       console.error(await p.evaluate(async () => { const r = await navigator.serviceWorker.getRegistration(); return JSON.stringify({ r: !!r, active: r?.active?.state, waiting: r?.waiting?.state, installing: r?.installing?.state, url: location.href }); }));
       throw e;
     });
