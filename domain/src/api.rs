@@ -138,13 +138,7 @@ mod wire_tests {
     //! field or a changed shape fails here instead of on a phone in the field.
     use super::*;
 
-    fn golden<T>(value: &T, json: &str)
-    where
-        T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
-    {
-        assert_eq!(serde_json::to_string(value).unwrap(), json);
-        assert_eq!(&serde_json::from_str::<T>(json).unwrap(), value);
-    }
+    use crate::testing::golden;
 
     #[test]
     fn an_upload_state_is_two_fields() {

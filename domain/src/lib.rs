@@ -21,6 +21,9 @@ pub mod record;
 pub mod role;
 /// The sync protocol: push with per-record results, pull by a server cursor.
 pub mod sync;
+/// Helpers the tests share.
+#[cfg(test)]
+mod testing;
 /// Validation of a record's data against its form definition.
 pub mod validate;
 /// Photo references and GPS fixes, as records hold them.

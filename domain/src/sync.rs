@@ -200,13 +200,7 @@ mod wire_tests {
     //! Golden JSON of the sync protocol, read back through the hand-written readers.
     use super::*;
 
-    fn golden<T>(value: &T, json: &str)
-    where
-        T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
-    {
-        assert_eq!(serde_json::to_string(value).unwrap(), json);
-        assert_eq!(&serde_json::from_str::<T>(json).unwrap(), value);
-    }
+    use crate::testing::golden;
 
     const ID: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 
