@@ -11,6 +11,8 @@ pub mod browser;
 pub mod components;
 /// Every user-visible string, in Vietnamese and English.
 pub mod i18n;
+/// Data read asynchronously into a signal, and button tasks: light stand-ins for resources and actions.
+pub mod load;
 /// Signing out, for both front ends.
 pub mod session;
 /// App-wide state shared through context.

@@ -83,12 +83,10 @@ pub fn build_app(root: &Path) -> Result<Build> {
             .arg(bindgen_out.join(format!("{name}_bg.wasm")))
             .arg("-o")
             .arg(&optimized))?;
-        let js = put_hashed(
-            &dist,
-            name,
-            "js",
-            &std::fs::read(bindgen_out.join(format!("{name}.js")))?,
-        )?;
+        // The glue is plain JavaScript wasm-bindgen wrote for every import: minified, it sends
+        // 2 KB less (brotli), a tenth of a second at 3G speed.
+        let glue = std::fs::read_to_string(bindgen_out.join(format!("{name}.js")))?;
+        let js = put_hashed(&dist, name, "js", &minify(root, &glue)?)?;
         let wasm = put_hashed(
             &dist,
             &format!("{name}_bg"),
@@ -98,7 +96,12 @@ pub fn build_app(root: &Path) -> Result<Build> {
         let boot_src = std::fs::read_to_string(public.join("boot.js"))?
             .replace("__APP_JS__", &js)
             .replace("__APP_WASM__", &wasm);
-        let boot = put_hashed(&dist, &format!("{name}-boot"), "js", boot_src.as_bytes())?;
+        let boot = put_hashed(
+            &dist,
+            &format!("{name}-boot"),
+            "js",
+            &minify(root, &boot_src)?,
+        )?;
         let page = if name == "phone" {
             "index.html"
         } else {
@@ -177,6 +180,20 @@ pub fn build_app(root: &Path) -> Result<Build> {
         }
     }
     Ok(Build { phone, desk })
+}
+
+/// A JavaScript module without its comments and long names (terser), as phones download it.
+fn minify(root: &Path, source: &str) -> Result<Vec<u8>> {
+    let dir = crate::target_dir(root).join("minify");
+    std::fs::create_dir_all(&dir)?;
+    let input = dir.join("in.js");
+    let output = dir.join("out.js");
+    std::fs::write(&input, source)?;
+    sh(Command::new(tools::terser(root))
+        .arg(&input)
+        .args(["--module", "--compress", "--mangle", "--output"])
+        .arg(&output))?;
+    Ok(std::fs::read(&output)?)
 }
 
 /// Writes `assets/<stem>-<hash>.<ext>` and returns the file name.

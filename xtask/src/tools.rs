@@ -45,13 +45,16 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// npm's binaryen and playwright-core, pinned in package.json. Debian's wasm-opt (108)
+/// npm's binaryen, terser and playwright-core, pinned in package.json. Debian's wasm-opt (108)
 /// silently corrupts wasm-bindgen 0.2.130 output, so only npm's is used.
 pub fn ensure_node_tools(root: &Path) -> Result<()> {
-    let ok = root.join("node_modules/binaryen").exists()
-        && root.join("node_modules/playwright-core").exists();
+    let ok = ["binaryen", "terser", "playwright-core"]
+        .iter()
+        .all(|p| root.join("node_modules").join(p).exists());
     if !ok {
-        println!("installing pinned JavaScript tools (binaryen, playwright-core) with npm…");
+        println!(
+            "installing pinned JavaScript tools (binaryen, terser, playwright-core) with npm…"
+        );
         if output(Command::new("npm").arg("--version")).is_none() {
             bail!(
                 "npm is missing: install Node.js 20 or newer (Debian: apt-get install nodejs npm)"
@@ -75,6 +78,10 @@ pub fn ensure_node_tools(root: &Path) -> Result<()> {
 
 pub fn wasm_opt(root: &Path) -> std::path::PathBuf {
     root.join("node_modules/.bin/wasm-opt")
+}
+
+pub fn terser(root: &Path) -> std::path::PathBuf {
+    root.join("node_modules/.bin/terser")
 }
 
 /// Debian's Chromium and ChromeDriver for the browser tests; installed when we may.

@@ -16,7 +16,8 @@ pub fn GpsInput(id: String, value: Signal<Value>, on_change: Callback<Value>) ->
     let state = use_app();
     let problem = RwSignal::new(None::<Msg>);
     let pending = use_context::<Pending>();
-    let take = Action::new_local(move |_: &()| async move {
+    let busy = app::load::Busy::new();
+    let take = move || async move {
         problem.set(None);
         if let Some(p) = pending {
             p.0.update(|n| *n += 1);
@@ -31,13 +32,13 @@ pub fn GpsInput(id: String, value: Signal<Value>, on_change: Callback<Value>) ->
             Err(GpsError::Denied) => problem.try_set(Some(Msg::GpsDenied)).map(|_| ()),
             Err(GpsError::Unavailable) => problem.try_set(Some(Msg::GpsUnavailable)).map(|_| ()),
         };
-    });
+    };
     let shown = move || value.with(|v| GpsFix::parse(v).map(|fix| fix.display()));
     view! {
         <div class="gps">
             <p class="gps-value" data-testid=format!("{id}-value")>{move || shown().unwrap_or_else(|| state.t(Msg::GpsNone).to_owned())}</p>
-            <button type="button" id=id class="btn block" disabled=move || take.pending().get() on:click=move |_| { take.dispatch(()); }>
-                {move || if take.pending().get() {
+            <button type="button" id=id class="btn block" disabled=move || busy.get() on:click=move |_| { busy.run(take()); }>
+                {move || if busy.get() {
                     state.t(Msg::GpsTaking)
                 } else if value.with(Value::is_null) {
                     state.t(Msg::GpsTake)

@@ -197,7 +197,7 @@ pub fn PhotoInput(
 /// A small preview of a photo kept on the phone.
 #[component]
 fn Thumb(sha: String) -> impl IntoView {
-    let url = LocalResource::new(move || {
+    let url = app::load::load(move || {
         let sha = sha.clone();
         async move {
             let photo = store::photo(&sha).await.ok().flatten()?;
@@ -205,7 +205,7 @@ fn Thumb(sha: String) -> impl IntoView {
         }
     });
     on_cleanup(move || {
-        if let Some(Some(u)) = url.get_untracked() {
+        if let Some(Some(u)) = url.try_get_untracked().flatten() {
             let _ = web_sys::Url::revoke_object_url(&u);
         }
     });

@@ -11,7 +11,7 @@ pub fn Devices() -> impl IntoView {
     let state = use_app();
     let changed = RwSignal::new(0u32);
     let error = RwSignal::new(None::<ApiError>);
-    let list = LocalResource::new(move || {
+    let list = app::load::load(move || {
         changed.track();
         let (token, lang) = (state.token(), state.lang.get_untracked());
         async move { api::sessions(&token, lang).await }
@@ -35,8 +35,9 @@ pub fn Devices() -> impl IntoView {
     view! {
         <div class="devices">
             <h1>{move || state.t(Msg::Devices)}</h1>
-            <Transition fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
-                {move || list.get().map(|res| match res {
+            {move || match list.get() {
+                None => view! { <p>{state.t(Msg::Loading)}</p> }.into_any(),
+                Some(res) => match res {
                     Err(e) => view! { <p class="notice error">{e.message(state.lang.get_untracked())}</p> }.into_any(),
                     Ok(sessions) => view! {
                         <ul class="list" data-testid="devices">
@@ -58,8 +59,8 @@ pub fn Devices() -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     }.into_any(),
-                })}
-            </Transition>
+                },
+            }}
             {move || error.get().map(|e| view! { <p class="notice error">{e.message(state.lang.get_untracked())}</p> })}
         </div>
     }

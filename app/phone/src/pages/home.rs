@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use app::browser;
 use app::i18n::{format_ms, role_label, Msg};
+use app::load::load;
 use app::state::use_app;
 use app::store::{self, LocalRecord, LocalState};
 use app::sync::use_sync;
@@ -95,7 +96,7 @@ pub fn Home() -> impl IntoView {
     let state = use_app();
     let status = use_sync();
     let nav = crate::nav::use_nav();
-    let data = LocalResource::new(move || {
+    let data = load(move || {
         status.records_version.track();
         async move {
             let mut records = store::records().await.unwrap_or_default();
@@ -176,8 +177,9 @@ pub fn Home() -> impl IntoView {
                     </Show>
                 </nav>
             </Show>
-            <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
-                {move || data.get().map(|(records, drafts, forms)| {
+            {move || match data.get() {
+                None => view! { <p>{state.t(Msg::Loading)}</p> }.into_any(),
+                Some((records, drafts, forms)) => {
                     let lang = state.lang.get();
                     let find = |key: &str, v: u32| forms.iter().find(|f| f.key == key && f.version == v).cloned();
                     view! {
@@ -236,9 +238,9 @@ pub fn Home() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                    }
-                })}
-            </Suspense>
+                    }.into_any()
+                }
+            }}
             <Show when=unsent_work>
                 <ExportUnsent/>
             </Show>
@@ -250,8 +252,8 @@ pub fn Home() -> impl IntoView {
 #[component]
 fn StorageUse() -> impl IntoView {
     let state = use_app();
-    let estimate = LocalResource::new(browser::storage_estimate);
-    let persisted = LocalResource::new(browser::persisted);
+    let estimate = load(browser::storage_estimate);
+    let persisted = load(browser::persisted);
     view! {
         <p class="storage">
             {move || estimate.get().flatten().map(|(used, quota)| {

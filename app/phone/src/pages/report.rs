@@ -83,7 +83,7 @@ async fn load(
 #[component]
 pub fn ReportPage(id: String, form: Option<String>) -> impl IntoView {
     let state = use_app();
-    let loaded = LocalResource::new(move || {
+    let loaded = app::load::load(move || {
         let id = id.clone();
         let form_key = form
             .clone()
@@ -103,15 +103,14 @@ pub fn ReportPage(id: String, form: Option<String>) -> impl IntoView {
         load(id, form_key, defaults, group.map(|g| g.id))
     });
     view! {
-        <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
-            {move || loaded.get().map(|res| match res {
-                Ok((draft, form)) => view! { <FormView draft form/> }.into_any(),
-                Err(msg) => view! {
-                    <p class="notice error">{state.t(msg)}</p>
-                    <a class="btn" href="/">{state.t(Msg::Back)}</a>
-                }.into_any(),
-            })}
-        </Suspense>
+        {move || match loaded.get() {
+            None => view! { <p>{state.t(Msg::Loading)}</p> }.into_any(),
+            Some(Ok((draft, form))) => view! { <FormView draft form/> }.into_any(),
+            Some(Err(msg)) => view! {
+                <p class="notice error">{state.t(msg)}</p>
+                <a class="btn" href="/">{state.t(Msg::Back)}</a>
+            }.into_any(),
+        }}
     }
 }
 
