@@ -1,6 +1,66 @@
 // Starts a front end (the phone app or the desk; the build fills in the hashed names) and keeps
 // the service worker current. Both pages share the one worker.
-import init from './__APP_JS__';
+//
+// This script runs before the app's own files have arrived (they are imported below, not
+// above: a static import would hold this script back until they are here).
+
+// The phone page's static shell: for whoever is signed in, "Đang tải…" until the app shows
+// their home; for everybody else a sign-in form that works at once. What is typed stays, and a
+// press of "Đăng nhập" before the app is there signs in the moment it is (the app takes both
+// over: app/src/browser.rs, take_static_shell).
+function startShell() {
+  const shell = document.getElementById('shell');
+  const button = document.getElementById('shell-submit');
+  if (!shell || !button) return;
+  let english = false;
+  let signedIn = false;
+  try {
+    english = localStorage.getItem('wardbook.lang') === 'en';
+    signedIn = localStorage.getItem('wardbook.signed-in') === '1';
+  } catch {
+    // Storage refused (a private window): Vietnamese, and the form.
+  }
+  const texts = shell.querySelectorAll('[data-en]');
+  for (const el of texts) el.dataset.vi = el.textContent;
+  const showLanguage = () => {
+    document.documentElement.lang = english ? 'en' : 'vi';
+    for (const el of texts) el.textContent = english ? el.dataset.en : el.dataset.vi;
+    for (const b of shell.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String((b.dataset.lang === 'en') === english));
+  };
+  showLanguage();
+  if (signedIn) return;
+  // The language buttons work already; the app reads the choice when it starts.
+  for (const b of shell.querySelectorAll('[data-lang]')) {
+    b.addEventListener('click', () => {
+      english = b.dataset.lang === 'en';
+      try {
+        localStorage.setItem('wardbook.lang', b.dataset.lang);
+      } catch {
+        // Not kept; this page still switches.
+      }
+      showLanguage();
+    });
+  }
+  const username = document.getElementById('shell-username');
+  const password = document.getElementById('shell-password');
+  const request = () => {
+    if (!username.value.trim()) return username.focus();
+    if (!password.value) return password.focus();
+    window.wardbookSignInRequested = true;
+    button.textContent = button.dataset[english ? 'enBusy' : 'viBusy'];
+    button.setAttribute('aria-disabled', 'true');
+  };
+  button.addEventListener('click', request);
+  for (const input of [username, password]) {
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') request();
+    });
+  }
+  shell.classList.add('signin');
+  // For the start-up benchmark: the sign-in form is there and works.
+  performance.mark('signin-ready');
+}
+startShell();
 
 function announceUpdate() {
   window.wardbookUpdateReady = true;
@@ -49,6 +109,8 @@ window.wardbookCacheDesk = () => {
 // The worker registers once the app is running: its install downloads the whole app again for
 // the cache, and on a first visit over a slow link that must not compete with the app itself.
 // (A failed start still registers it, and still reports its own error.)
-init({ module_or_path: new URL('./__APP_WASM__', import.meta.url) }).finally(() => {
-  registerServiceWorker().catch((e) => console.warn('service worker not registered', e));
-});
+import('./__APP_JS__')
+  .then(({ default: init }) => init({ module_or_path: new URL('./__APP_WASM__', import.meta.url) }))
+  .finally(() => {
+    registerServiceWorker().catch((e) => console.warn('service worker not registered', e));
+  });

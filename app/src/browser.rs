@@ -99,16 +99,91 @@ pub fn go_to(path: &str) {
     }
 }
 
-/// Takes away the frame the HTML draws before the app has loaded (`#shell`); the app draws its
-/// own in the same place.
-pub fn remove_static_shell() {
-    if let Some(shell) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("shell"))
-    {
-        shell.remove();
+/// What the user did in the static sign-in form of the phone page (`#shell`, made to work by
+/// `public/boot.js`) before the app had started: the app's own form takes it over.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ShellSignIn {
+    pub username: String,
+    pub password: String,
+    /// "Đăng nhập" was pressed with both filled in.
+    pub requested: bool,
+    /// The field the user was typing in (`"username"` or `"password"`), to keep typing there.
+    pub focus: Option<&'static str>,
+}
+
+thread_local! {
+    static SHELL_SIGN_IN: std::cell::RefCell<Option<ShellSignIn>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Takes away the frame the HTML draws before the app has loaded (`#shell`), keeping what was
+/// typed into its sign-in form for [`shell_sign_in`]; the app draws its own in the same place.
+pub fn take_static_shell() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(doc) = window.document() else {
+        return;
+    };
+    let Some(shell) = doc.get_element_by_id("shell") else {
+        return;
+    };
+    let value = |id: &str| {
+        doc.get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|input| input.value())
+            .unwrap_or_default()
+    };
+    let focus = doc.active_element().and_then(|e| match e.id().as_str() {
+        "shell-username" => Some("username"),
+        "shell-password" => Some("password"),
+        _ => None,
+    });
+    let requested = js_sys::Reflect::get(&window, &"wardbookSignInRequested".into())
+        .is_ok_and(|v| v.is_truthy());
+    let typed = ShellSignIn {
+        username: value("shell-username"),
+        password: value("shell-password"),
+        requested,
+        focus,
+    };
+    shell.remove();
+    if typed != ShellSignIn::default() {
+        SHELL_SIGN_IN.with(|s| *s.borrow_mut() = Some(typed));
     }
 }
+
+/// What was typed into the static sign-in form, once (the first sign-in form shown takes it).
+pub fn shell_sign_in() -> Option<ShellSignIn> {
+    SHELL_SIGN_IN.with(|s| s.borrow_mut().take())
+}
+
+/// Puts the cursor at the end of the input `id`, as if the user had been typing there.
+pub fn focus_input(id: &str) {
+    if let Some(input) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+    {
+        let _ = input.focus();
+        let end = input.value().encode_utf16().count() as u32;
+        let _ = input.set_selection_range(end, end);
+    }
+}
+
+/// Remembers, for `public/boot.js`, whether someone is signed in on this device: a reload then
+/// shows "loading" until their home is drawn, not a sign-in form that vanishes.
+pub fn remember_signed_in(signed_in: bool) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = if signed_in {
+            storage.set_item(SIGNED_IN_KEY, "1")
+        } else {
+            storage.remove_item(SIGNED_IN_KEY)
+        };
+    }
+}
+
+const SIGNED_IN_KEY: &str = "wardbook.signed-in";
 
 /// Installs the panic hook both apps use: a panic aborts the WebAssembly instance, so the page
 /// can no longer do anything. The message and where it happened go to the console (readably,

@@ -15,6 +15,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen(start)]
 pub fn start() {
     app::browser::install_panic_hook();
-    app::browser::remove_static_shell();
+    app::browser::take_static_shell();
     leptos::mount::mount_to_body(shell::Desk);
 }

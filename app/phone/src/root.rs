@@ -27,6 +27,12 @@ pub fn App() -> impl IntoView {
         status.wake();
     });
     follow_desk_roles(state);
+    // For the page's static shell on the next start (public/boot.js).
+    Effect::new(move |_| {
+        if state.session_loaded.get() {
+            browser::remember_signed_in(state.session.with(Option::is_some));
+        }
+    });
     let nav = Nav::start();
 
     view! {

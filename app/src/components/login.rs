@@ -13,20 +13,28 @@ use crate::sync::SyncStatus;
 #[component]
 pub fn Login() -> impl IntoView {
     let state = use_app();
+    // What was typed into the page's static form while the app was loading, and whether
+    // "Đăng nhập" was pressed there.
+    let typed = crate::browser::shell_sign_in();
     view! {
         <main class="login-page">
             <div class="login-head">
                 <h1>{move || state.t(Msg::AppName)}</h1>
                 <crate::components::LangSwitch/>
             </div>
-            <LoginForm on_done=Callback::new(|_| ())/>
+            <LoginForm on_done=Callback::new(|_| ()) typed/>
         </main>
     }
 }
 
-/// The sign-in form; also used to sign in again after the session expired.
+/// The sign-in form; also used to sign in again after the session expired. `typed` is what the
+/// user did in the page's static form before the app had started: kept, and signed in with if
+/// they pressed "Đăng nhập" there.
 #[component]
-pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
+pub fn LoginForm(
+    on_done: Callback<()>,
+    #[prop(default = None)] typed: Option<crate::browser::ShellSignIn>,
+) -> impl IntoView {
     let state = use_app();
     // The desk has no sync engine; on the phone a sign-in restarts it.
     let status = use_context::<SyncStatus>();
@@ -38,9 +46,16 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
             .unwrap_or_default(),
     );
     let password = RwSignal::new(String::new());
+    if let Some(typed) = &typed {
+        if !typed.username.is_empty() {
+            username.set(typed.username.clone());
+        }
+        password.set(typed.password.clone());
+    }
     let error = RwSignal::new(None::<String>);
 
-    let submit = Action::new_local(move |_: &()| async move {
+    let busy = crate::load::Busy::new();
+    let submit = move || async move {
         let lang = state.lang.get_untracked();
         let req = LoginRequest {
             username: username.get_untracked().trim().to_ascii_lowercase(),
@@ -95,10 +110,17 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
             }
             Err(e) => error.set(Some(e.message(lang))),
         }
-    });
+    };
 
+    if let Some(typed) = typed {
+        if typed.requested {
+            busy.run(submit());
+        } else if let Some(id) = typed.focus {
+            request_animation_frame(move || crate::browser::focus_input(id));
+        }
+    }
     view! {
-        <form class="card login" on:submit=move |ev| { ev.prevent_default(); submit.dispatch(()); }>
+        <form class="card login" on:submit=move |ev| { ev.prevent_default(); busy.run(submit()); }>
             <div class="field">
                 <label for="username">{move || state.t(Msg::Username)}</label>
                 <input id="username" name="username" autocomplete="username" autocapitalize="none" required
@@ -110,8 +132,8 @@ pub fn LoginForm(on_done: Callback<()>) -> impl IntoView {
                     prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
             </div>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <button class="btn primary block" type="submit" disabled=move || submit.pending().get()>
-                {move || if submit.pending().get() { state.t(Msg::SigningIn) } else { state.t(Msg::SignIn) }}
+            <button class="btn primary block" type="submit" disabled=move || busy.get()>
+                {move || if busy.get() { state.t(Msg::SigningIn) } else { state.t(Msg::SignIn) }}
             </button>
         </form>
     }
