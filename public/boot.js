@@ -22,10 +22,14 @@ function startShell() {
   }
   const texts = shell.querySelectorAll('[data-en]');
   for (const el of texts) el.dataset.vi = el.textContent;
+  const labelled = shell.querySelectorAll('[data-en-label]');
+  for (const el of labelled) el.dataset.viLabel = el.getAttribute('aria-label');
   const showLanguage = () => {
     document.documentElement.lang = english ? 'en' : 'vi';
     for (const el of texts) el.textContent = english ? el.dataset.en : el.dataset.vi;
+    for (const el of labelled) el.setAttribute('aria-label', english ? el.dataset.enLabel : el.dataset.viLabel);
     for (const b of shell.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String((b.dataset.lang === 'en') === english));
+    if (window.wardbookSignInRequested) button.textContent = button.dataset[english ? 'enBusy' : 'viBusy'];
   };
   showLanguage();
   if (signedIn) return;
@@ -57,9 +61,19 @@ function startShell() {
     });
   }
   shell.classList.add('signin');
+  shell.removeAttribute('aria-busy');
+  // The app could not start (the connection dropped during its download): an early press
+  // must not look as if it were still signing in.
+  shellFailed = () => {
+    window.wardbookSignInRequested = false;
+    button.removeAttribute('aria-disabled');
+    showLanguage();
+    document.getElementById('shell-failed').hidden = false;
+  };
   // For the start-up benchmark: the sign-in form is there and works.
   performance.mark('signin-ready');
 }
+let shellFailed = () => {};
 startShell();
 
 function announceUpdate() {
@@ -111,6 +125,10 @@ window.wardbookCacheDesk = () => {
 // (A failed start still registers it, and still reports its own error.)
 import('./__APP_JS__')
   .then(({ default: init }) => init({ module_or_path: new URL('./__APP_WASM__', import.meta.url) }))
+  .catch((e) => {
+    shellFailed();
+    console.error('Wardbook could not start:', e);
+  })
   .finally(() => {
     registerServiceWorker().catch((e) => console.warn('service worker not registered', e));
   });

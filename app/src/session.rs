@@ -38,3 +38,20 @@ pub async fn sign_out(state: AppState) -> bool {
     state.session.set(None);
     true
 }
+
+/// Keeps the device's note of whether someone is signed in current, for the phone page's static
+/// shell on the next start (public/boot.js: "loading" for a signed-in user, the sign-in form
+/// for everybody else). Once a session is found, what was typed into that shell is dropped: it
+/// was typed by mistake (the note was stale) and must not fill in a later sign-in.
+pub fn remember_on_device(state: AppState) {
+    Effect::new(move |_| {
+        if !state.session_loaded.get() {
+            return;
+        }
+        let signed_in = state.session.with(Option::is_some);
+        browser::remember_signed_in(signed_in);
+        if signed_in {
+            drop(browser::shell_sign_in());
+        }
+    });
+}

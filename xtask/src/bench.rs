@@ -6,7 +6,10 @@
 //!   commits, then checks they all came back through pull. Prints records/second and the
 //!   server's peak memory.
 //! * `size`: first-visit transfer of the app, raw and brotli.
-//! * `startup`: time to `app-ready` on an emulated phone (`tests/bench_startup.mjs`).
+//! * `startup`: time to a working sign-in form and to `app-ready` on an emulated phone
+//!   (`tests/bench_startup.mjs`).
+//! * `lighthouse`: Lighthouse's mobile performance score of the phone app's first visit
+//!   (`tests/bench_lighthouse.mjs`; the pinned npm package, installed into target/lighthouse).
 //! * `validate`: the server's per-record work on 10,000 fire-safety checks with repeat rows:
 //!   validation alone, and JSON parsing + validation (`domain/benches/validate.rs`).
 //! * `junk`: a small push of junk (200 records, 800 unknown keys each): the answer's size and
@@ -29,7 +32,7 @@ use crate::results::Report;
 use crate::{cargo, dist, sh};
 
 const USAGE: &str =
-    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | validate | render | junk>";
+    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk>";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -52,6 +55,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         Some("size") => size(root),
         Some("startup") => startup(root),
+        Some("lighthouse") => lighthouse(root),
         Some("validate") => validate(root),
         Some("render") => render(root),
         Some("junk") => junk(root),
@@ -600,7 +604,8 @@ fn junk(root: &Path) -> Result<()> {
     .map(drop)
 }
 
-/// Time to `app-ready` on an emulated phone (CPU x4, slow 4G): first visit and offline reload.
+/// On an emulated phone (CPU x4, slow 4G): a first visit until the sign-in form works and until
+/// the app runs, and an offline reload until home is drawn.
 /// The measuring is in `tests/bench_startup.mjs` (Playwright driving Debian's Chromium).
 fn startup(root: &Path) -> Result<()> {
     crate::tools::ensure_chromium()?;
@@ -619,9 +624,63 @@ fn startup(root: &Path) -> Result<()> {
     out.save(
         root,
         "startup",
-        "Time to app-ready on a 360x800 phone, CPU x4, slow 4G through a throttling proxy (so the \
-         service worker's precache shares the link): first visit and offline reload, next to a \
-         trivial static page measured in the same run (tests/bench_startup.mjs).",
+        "On a 360x800 phone, CPU x4, slow 4G through a throttling proxy (so the service worker's \
+         precache shares the link): a first visit until the sign-in form works (signin-ready) \
+         and until the app runs (app-ready), and an offline reload until home is drawn, next to \
+         a trivial static page measured in the same run (tests/bench_startup.mjs).",
+    )
+    .map(drop)
+}
+
+/// The Lighthouse version measured with: pinned, so a new release cannot move the score.
+const LIGHTHOUSE_VERSION: &str = "13.5.0";
+
+/// Lighthouse's mobile performance score of the phone app's first visit, against a release
+/// server. Lighthouse (npm) is installed into target/lighthouse, not the project's node_modules:
+/// only this benchmark needs its 200 packages.
+fn lighthouse(root: &Path) -> Result<()> {
+    crate::tools::ensure_chromium()?;
+    dist::build_app(root)?;
+    crate::cargo(&["build", "--release", "-p", "server"])?;
+    let prefix = crate::target_dir(root).join("lighthouse");
+    let command = prefix.join("node_modules/.bin/lighthouse");
+    let have = std::fs::read_to_string(prefix.join("node_modules/lighthouse/package.json"))
+        .ok()
+        .and_then(|p| serde_json::from_str::<Value>(&p).ok())
+        .and_then(|p| p["version"].as_str().map(str::to_owned));
+    if have.as_deref() != Some(LIGHTHOUSE_VERSION) {
+        println!(
+            "installing lighthouse {LIGHTHOUSE_VERSION} into {} (npm)…",
+            prefix.display()
+        );
+        std::fs::create_dir_all(&prefix)?;
+        sh(Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+            ])
+            .arg(&prefix)
+            .arg(format!("lighthouse@{LIGHTHOUSE_VERSION}")))?;
+    }
+    let mut out = Report::default();
+    out.run(
+        Command::new("node")
+            .arg(root.join("tests/bench_lighthouse.mjs"))
+            .env(
+                "WARDBOOK_BIN",
+                crate::target_dir(root).join("release/wardbook"),
+            )
+            .env("WARDBOOK_DIST", root.join("dist"))
+            .env("LIGHTHOUSE", command),
+    )?;
+    out.save(
+        root,
+        "lighthouse",
+        "Lighthouse's mobile performance score (simulated slow 4G, CPU x4) of the phone app's \
+         first visit, against a release server (tests/bench_lighthouse.mjs).",
     )
     .map(drop)
 }

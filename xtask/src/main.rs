@@ -5,7 +5,8 @@
 //!   build          build the app (size profile + wasm-opt) into dist/ and the server
 //!   test           the whole test suite (what CI runs)
 //!   bench <name>   ingest (push throughput and server memory) | size (first-visit bytes) |
-//!                  startup (time to app-ready on a throttled phone) |
+//!                  startup (time to a working sign-in and to app-ready on a throttled phone) |
+//!                  lighthouse (Lighthouse's mobile performance score) |
 //!                  validate (server-side validation of 10,000 fire-safety checks) |
 //!                  render (the longest form in the browser, CPU x4)
 
@@ -45,7 +46,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|build|dist|test|bench ingest|bench size|bench startup|bench validate|bench render>"
+                "usage: cargo xtask <run|build|dist|test|bench ingest|bench size|bench startup|bench lighthouse|bench validate|bench render>"
             );
             bail!("unknown task {:?}", args.first())
         }

@@ -23,6 +23,7 @@ pub fn Desk() -> impl IntoView {
     browser::on_update_ready(move || state.update_ready.set(true));
     state.set_lang(state.lang.get_untracked());
     leptos::task::spawn_local(state.load_session());
+    app::session::remember_on_device(state);
     // Only desk roles keep the desk for offline use; an officer who opens a desk page loads it
     // this once, and a group leader (who has no desk page) is sent back to the phone app.
     Effect::new(move |_| {

@@ -15,6 +15,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen(start)]
 pub fn start() {
     app::browser::install_panic_hook();
-    app::browser::take_static_shell();
+    // The page's static shell stays until the first screen is drawn (root::Ready).
     leptos::mount::mount_to_body(root::App);
 }

@@ -27,12 +27,7 @@ pub fn App() -> impl IntoView {
         status.wake();
     });
     follow_desk_roles(state);
-    // For the page's static shell on the next start (public/boot.js).
-    Effect::new(move |_| {
-        if state.session_loaded.get() {
-            browser::remember_signed_in(state.session.with(Option::is_some));
-        }
-    });
+    session::remember_on_device(state);
     let nav = Nav::start();
 
     view! {
@@ -80,9 +75,12 @@ fn follow_desk_roles(state: AppState) {
     });
 }
 
-/// Marks the moment the app can be used, for the start-up benchmark.
+/// The app's first screen is being drawn (sign-in or home): the page's static shell goes in the
+/// same task, so the user never sees neither (what was typed into it is taken over by the
+/// sign-in form drawn next). Marks the moment the app can be used, for the start-up benchmark.
 #[component]
 fn Ready() -> impl IntoView {
+    browser::take_static_shell();
     request_animation_frame(|| browser::mark("app-ready"));
 }
 

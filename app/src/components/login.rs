@@ -116,7 +116,9 @@ pub fn LoginForm(
         if typed.requested {
             busy.run(submit());
         } else if let Some(id) = typed.focus {
-            request_animation_frame(move || crate::browser::focus_input(id));
+            // Right after this form is in the page, in the same task as the shell went: the
+            // phone's keyboard stays open and typing goes on in the same field.
+            leptos::task::spawn_local(async move { crate::browser::focus_input(id) });
         }
     }
     view! {
