@@ -120,15 +120,23 @@ window.wardbookCacheDesk = () => {
     .catch((e) => console.warn('desk not cached', e));
 };
 
-// The worker registers once the app is running: its install downloads the whole app again for
-// the cache, and on a first visit over a slow link that must not compete with the app itself.
-// (A failed start still registers it, and still reports its own error.)
-import('./__APP_JS__')
-  .then(({ default: init }) => init({ module_or_path: new URL('./__APP_WASM__', import.meta.url) }))
+// The app's files are fetched once the page has been drawn: on a slow link the page (and its
+// working sign-in form) must not wait behind the app's WebAssembly. The glue and the
+// WebAssembly then come in parallel, and the WebAssembly compiles while it streams in.
+new Promise((resolve) => requestAnimationFrame(resolve))
+  .then(() => {
+    const wasm = fetch(new URL('./__APP_WASM__', import.meta.url));
+    // Reported through init when the glue arrives; not also as an unhandled rejection.
+    wasm.catch(() => {});
+    return import('./__APP_JS__').then(({ default: init }) => init({ module_or_path: wasm }));
+  })
   .catch((e) => {
     shellFailed();
     console.error('Wardbook could not start:', e);
   })
+  // The worker registers once the app is running: its install downloads the whole app again
+  // for the cache, and on a first visit over a slow link that must not compete with the app
+  // itself. (A failed start still registers it.)
   .finally(() => {
     registerServiceWorker().catch((e) => console.warn('service worker not registered', e));
   });
