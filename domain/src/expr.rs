@@ -210,26 +210,17 @@ fn tokenize(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
                     j += 1;
                 }
                 let text: String = chars[i..j].iter().collect();
-                let well_formed = {
-                    let digits = text.strip_prefix('-').unwrap_or(&text);
-                    let mut parts = digits.split('.');
-                    let whole = parts.next().unwrap_or("");
-                    let frac = parts.next();
-                    !whole.is_empty()
-                        && parts.next().is_none()
-                        && frac.is_none_or(|f| !f.is_empty())
-                };
-                let n = text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|n| well_formed && n.is_finite())
+                let n = crate::num::parse_decimal(&text)
                     .ok_or(err(start, ParseErrorKind::BadNumber))?;
                 i = j - 1;
                 Tok::Num(n)
             }
-            c if c.is_alphabetic() || c == '_' => {
+            // Field keys are ASCII (`[a-z][a-z0-9_]*`, checked when a form is published), and
+            // so are the words of the language: anything else is refused here, and the phone
+            // carries no Unicode letter tables for it.
+            c if c.is_ascii_alphabetic() || c == '_' => {
                 let mut j = i + 1;
-                while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
                     j += 1;
                 }
                 let word: String = chars[i..j].iter().collect();

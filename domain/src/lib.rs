@@ -15,6 +15,8 @@ pub mod fold;
 pub mod form;
 /// Languages of the interface and localized text.
 pub mod lang;
+/// Numbers as people type them.
+pub mod num;
 /// Records as the phone creates them, and their review status.
 pub mod record;
 /// Roles: administrator, supervisor, officer, group leader.

@@ -185,9 +185,8 @@ pub fn Field(ed: Editor, at: Slot, field: FieldDef) -> impl IntoView {
                             // rather than silently read as 1.2.
                             let places = raw.trim().rsplit_once(['.', ',']).map_or(0, |(_, f)| f.len());
                             let v = (places <= usize::from(decimals))
-                                .then(|| raw.trim().replace(',', ".").parse::<f64>().ok())
+                                .then(|| domain::num::parse_decimal(&raw.trim().replace(',', ".")))
                                 .flatten()
-                                .filter(|n| n.is_finite())
                                 .and_then(serde_json::Number::from_f64)
                                 .map(Value::Number)
                                 .unwrap_or(Value::String(raw));

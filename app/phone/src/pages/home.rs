@@ -155,7 +155,7 @@ pub fn Home() -> impl IntoView {
                         <button class=if report { "btn primary block big" } else { "btn block" } data-testid=testid
                             on:click=move |_| new_record(key.clone())>
                             {move || if report { state.t(Msg::NewReport).to_owned() } else {
-                                format!("{} {}", state.t(Msg::NewRecord), title.get(state.lang.get()).to_lowercase())
+                                format!("{}: {}", state.t(Msg::NewRecord), title.get(state.lang.get()))
                             }}
                         </button>
                     }
