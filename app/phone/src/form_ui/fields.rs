@@ -81,7 +81,7 @@ pub fn RepeatField(
                         {subs.into_iter().enumerate().map(|(j, sub)| {
                             let shown = ed.shown(Some((key.get_value(), i)), j);
                             let slot = Slot { key: key.get_value(), row: Some((i, sub.key.clone())) };
-                            view! { <Show when=move || shown.get()><Field ed at=slot.clone() field=sub.clone()/></Show> }
+                            shown_field(ed, shown, slot, sub)
                         }).collect_view()}
                     </div>
                 }
@@ -93,6 +93,13 @@ pub fn RepeatField(
             <p class="error">{move || error.get()}</p>
         </fieldset>
     }
+}
+
+/// A field drawn only while its condition holds: the one way a field is placed, at the top of
+/// a form and in a repeat row alike (one instantiation of the view code for both).
+pub fn shown_field(ed: Editor, shown: Signal<bool>, slot: Slot, field: FieldDef) -> AnyView {
+    view! { <Show when=move || shown.get()><Field ed at=slot.clone() field=field.clone()/></Show> }
+        .into_any()
 }
 
 /// One field, drawn for its type, labelled, with its error below it.

@@ -14,7 +14,7 @@ use app::store::{self, Draft, LocalState};
 use app::sync::use_sync;
 
 use crate::form_ui::editor::{Editor, Pending, Slot};
-use crate::form_ui::fields::{Field, RepeatField};
+use crate::form_ui::fields::{shown_field, RepeatField};
 
 /// `YYYY-MM-DDTHH:MM` for now, in the phone's local time.
 fn now_local() -> String {
@@ -216,14 +216,18 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
             })}
             {fields.into_iter().enumerate().map(|(i, field)| {
                 let shown = ed.shown(None, i);
-                let field = StoredValue::new(field);
-                let body = move || field.with_value(|field| match &field.kind {
-                    FieldKind::Repeat { fields, min_rows, max_rows } => view! {
-                        <RepeatField ed field=field.clone() subfields=fields.clone() min_rows=min_rows.unwrap_or(0) max_rows=*max_rows/>
-                    }.into_any(),
-                    _ => view! { <Field ed at=Slot::top(&field.key) field=field.clone()/> }.into_any(),
-                });
-                view! { <Show when=move || shown.get()>{body}</Show> }
+                match &field.kind {
+                    FieldKind::Repeat { fields, min_rows, max_rows } => {
+                        let (subfields, min_rows, max_rows) = (fields.clone(), min_rows.unwrap_or(0), *max_rows);
+                        let field = StoredValue::new(field);
+                        view! {
+                            <Show when=move || shown.get()>
+                                <RepeatField ed field=field.get_value() subfields=subfields.clone() min_rows max_rows/>
+                            </Show>
+                        }.into_any()
+                    }
+                    _ => shown_field(ed, shown, Slot::top(&field.key), field),
+                }
             }).collect_view()}
             <Show when=move || ed.show_all_errors.get() && !errors.with(Vec::is_empty)>
                 <p class="error" role="alert">{move || state.t(Msg::FixErrors)}</p>
