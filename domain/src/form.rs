@@ -421,91 +421,34 @@ impl<'de> Deserialize<'de> for Condition {
     }
 }
 
-/// A regular expression the whole value must match.
-///
-/// Natively (the server, where forms are published and records accepted) it is compiled once
-/// with `regex-lite`, and a pattern it cannot compile is refused at publication. On the phone
-/// the browser's own `RegExp` matches (flag `u`, anchored the same way), which keeps a regex
-/// engine and Unicode tables out of the phone's download: the phone's check spares the user a
-/// round trip, the server's is the one that counts, so a pattern the browser cannot compile is
-/// not held against the user there (the server still checks the value).
+/// A regular expression the whole value must match, compiled once.
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub source: String,
-    /// Why the pattern cannot be used; checked when a form is published.
-    pub error: Option<String>,
-    #[cfg(not(target_arch = "wasm32"))]
-    regex: Option<regex_lite::Regex>,
+    pub compiled: Result<regex_lite::Regex, String>,
 }
 
 impl Pattern {
     pub fn new(source: impl Into<String>) -> Self {
         let source = source.into();
-        if source.chars().count() > 500 {
-            return Pattern {
-                source,
-                error: Some("longer than 500 characters".into()),
-                #[cfg(not(target_arch = "wasm32"))]
-                regex: None,
-            };
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            match regex_lite::RegexBuilder::new(&format!("^(?:{source})$"))
+        let build = |re: &str| {
+            regex_lite::RegexBuilder::new(re)
                 .size_limit(1 << 16)
                 .build()
-            {
-                Ok(regex) => Pattern {
-                    source,
-                    error: None,
-                    regex: Some(regex),
-                },
-                Err(e) => Pattern {
-                    source,
-                    error: Some(e.to_string()),
-                    regex: None,
-                },
-            }
-        }
-        #[cfg(target_arch = "wasm32")]
-        Pattern {
-            source,
-            error: None,
-        }
+                .map_err(|e| e.to_string())
+        };
+        let compiled = if source.chars().count() > 500 {
+            Err("longer than 500 characters".into())
+        } else {
+            // The source on its own first: `a)|(b` would otherwise close the anchoring group
+            // and match anything that starts with "a".
+            build(&source).and_then(|_| build(&format!("^(?:{source})$")))
+        };
+        Pattern { source, compiled }
     }
 
     pub fn matches(&self, s: &str) -> bool {
-        if self.error.is_some() {
-            return false;
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        return self.regex.as_ref().is_some_and(|r| r.is_match(s));
-        #[cfg(target_arch = "wasm32")]
-        browser_regex::matches(&self.source, s)
-    }
-}
-
-/// The browser's `RegExp`, for [`Pattern`] on the phone.
-#[cfg(target_arch = "wasm32")]
-mod browser_regex {
-    use wasm_bindgen::prelude::*;
-
-    #[wasm_bindgen]
-    extern "C" {
-        type RegExp;
-        #[wasm_bindgen(constructor, catch)]
-        fn new(pattern: &str, flags: &str) -> Result<RegExp, JsValue>;
-        #[wasm_bindgen(method)]
-        fn test(this: &RegExp, text: &str) -> bool;
-    }
-
-    /// Whether all of `text` matches `source`; a pattern the browser cannot compile matches
-    /// (the server decides).
-    pub fn matches(source: &str, text: &str) -> bool {
-        match RegExp::new(&format!("^(?:{source})$"), "u") {
-            Ok(re) => re.test(text),
-            Err(_) => true,
-        }
+        self.compiled.as_ref().is_ok_and(|r| r.is_match(s))
     }
 }
 
@@ -936,7 +879,10 @@ fn check_fields(fields: &[FieldDef], parent: &str, in_repeat: bool) -> Result<()
                 if min_len.is_some_and(|m| m > *max_len) {
                     return fail(DefProblem::MinAboveMax);
                 }
-                if let Some(Pattern { error: Some(e), .. }) = pattern {
+                if let Some(Pattern {
+                    compiled: Err(e), ..
+                }) = pattern
+                {
                     return fail(DefProblem::BadPattern(e.clone()));
                 }
             }

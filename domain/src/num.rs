@@ -38,6 +38,23 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
+/// A number as someone types it into a field: `1,5` or `1.5` (Vietnamese writes a comma),
+/// also `,5`, `5,`, `+5` and spaces around it; read with [`parse_decimal`]. No exponents.
+pub fn parse_typed(text: &str) -> Option<f64> {
+    let text = text.trim().replace(',', ".");
+    let (sign, body) = match (text.strip_prefix('-'), text.strip_prefix('+')) {
+        (Some(body), _) => ("-", body),
+        (None, Some(body)) => ("", body),
+        (None, None) => ("", text.as_str()),
+    };
+    if body.starts_with(['-', '+']) {
+        return None;
+    }
+    let body = body.strip_suffix('.').unwrap_or(body);
+    let zero = if body.starts_with('.') { "0" } else { "" };
+    parse_decimal(&format!("{sign}{zero}{body}"))
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn platform_parse(body: &str) -> Option<f64> {
     body.parse().ok()
@@ -56,7 +73,7 @@ fn platform_parse(body: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_decimal;
+    use super::{parse_decimal, parse_typed};
 
     #[test]
     fn plain_decimals_read_as_rust_reads_them() {
@@ -85,6 +102,27 @@ mod tests {
                 s.parse::<f64>().ok().map(f64::to_bits),
                 "{s}"
             );
+        }
+    }
+
+    #[test]
+    fn typed_numbers_read_with_either_separator_and_loose_ends() {
+        for (typed, n) in [
+            ("1,5", 1.5),
+            ("1.5", 1.5),
+            (",5", 0.5),
+            ("-,5", -0.5),
+            ("5,", 5.0),
+            ("+5", 5.0),
+            (" 12,25 ", 12.25),
+            ("0", 0.0),
+        ] {
+            assert_eq!(parse_typed(typed), Some(n), "{typed:?}");
+        }
+        for typed in [
+            "", ",", "-", "+", "1e3", "1,2,3", "--5", "+-5", "5 5", "abc",
+        ] {
+            assert_eq!(parse_typed(typed), None, "{typed:?}");
         }
     }
 

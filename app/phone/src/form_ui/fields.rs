@@ -192,7 +192,7 @@ pub fn Field(ed: Editor, at: Slot, field: FieldDef) -> impl IntoView {
                             // rather than silently read as 1.2.
                             let places = raw.trim().rsplit_once(['.', ',']).map_or(0, |(_, f)| f.len());
                             let v = (places <= usize::from(decimals))
-                                .then(|| domain::num::parse_decimal(&raw.trim().replace(',', ".")))
+                                .then(|| domain::num::parse_typed(&raw))
                                 .flatten()
                                 .and_then(serde_json::Number::from_f64)
                                 .map(Value::Number)
