@@ -455,10 +455,25 @@ async fn finish(
     sha: &str,
     content_type: &str,
 ) -> Result<Progress, UploadError> {
-    let total = upload_row(db, user_id, sha)
-        .await?
-        .map_or(0, |(_, total, _)| total);
+    // The upload or its chunks may be gone: another attempt at this same upload (a retried
+    // last chunk, sent while the first was still on its way) finished it, or a sweep discarded
+    // it, meanwhile. Nothing is damaged and nothing is granted then: the caller is told where
+    // the upload stands.
+    let where_it_stands = || async {
+        let (complete, received) = status(db, sha, user_id).await?;
+        if complete {
+            Ok(Progress::Complete)
+        } else {
+            Err(UploadError::WrongOffset { received })
+        }
+    };
+    let Some((_, total, _)) = upload_row(db, user_id, sha).await? else {
+        return where_it_stands().await;
+    };
     let bytes = store.assemble(user_id, sha, total).await?;
+    if (bytes.len() as u64) < total {
+        return where_it_stands().await;
+    }
     let good = hex::encode(Sha256::digest(&bytes)) == sha && looks_like(content_type, &bytes);
     if !good {
         discard(db, store, user_id, sha).await?;
@@ -487,11 +502,19 @@ async fn finish(
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM photo_uploads WHERE user_id = $1 AND sha256 = $2")
+    let finished_here = sqlx::query("DELETE FROM photo_uploads WHERE user_id = $1 AND sha256 = $2")
         .bind(user_id)
         .bind(sha)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+        == 1;
+    if !finished_here {
+        // Both attempts joined the whole photo; the other one finished first and put it in
+        // the audit trail.
+        tx.commit().await?;
+        return Ok(Progress::Complete);
+    }
     let ward: Option<i64> = sqlx::query_scalar("SELECT ward_id FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(&mut *tx)

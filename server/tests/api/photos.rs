@@ -725,6 +725,15 @@ async fn of_two_chunks_racing_for_the_same_offset_only_one_moves_the_upload_forw
     }
     assert_eq!(upload_state(&app, &hoa, &sha).await, state(true, 300_000));
     expect_photo(&app, &hoa, &photo).await;
+    // Both attempts may have finished the photo; it is in the audit trail once.
+    let uploads: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'photo.upload' AND entity_id = $1",
+    )
+    .bind(&sha)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(uploads, 1);
 }
 
 // ---------------------------------------------------------------------------------------------
