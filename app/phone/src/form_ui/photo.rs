@@ -194,22 +194,23 @@ pub fn PhotoInput(
     }
 }
 
-/// A small preview of a photo kept on the phone.
+/// A small preview of a photo kept on the phone. Its object URL is made when the image is
+/// drawn and revoked with it, so a preview gone before its photo was read leaks nothing.
 #[component]
 fn Thumb(sha: String) -> impl IntoView {
-    let url = app::load::load(move || {
+    let blob = app::load::load(move || {
         let sha = sha.clone();
-        async move {
-            let photo = store::photo(&sha).await.ok().flatten()?;
-            web_sys::Url::create_object_url_with_blob(&photo.blob).ok()
-        }
+        async move { Some(store::photo(&sha).await.ok().flatten()?.blob) }
     });
-    on_cleanup(move || {
-        if let Some(Some(u)) = url.try_get_untracked().flatten() {
-            let _ = web_sys::Url::revoke_object_url(&u);
-        }
-    });
+    let url = move || {
+        let u = web_sys::Url::create_object_url_with_blob(&blob.get().flatten()?).ok()?;
+        let revoke = u.clone();
+        on_cleanup(move || {
+            let _ = web_sys::Url::revoke_object_url(&revoke);
+        });
+        Some(u)
+    };
     view! {
-        {move || url.get().flatten().map(|u| view! { <img class="thumb" src=u alt="" width="96" height="96"/> })}
+        {move || url().map(|u| view! { <img class="thumb" src=u alt="" width="96" height="96"/> })}
     }
 }
