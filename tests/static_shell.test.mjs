@@ -9,15 +9,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, Server, launch, page, signIn, tempDir } from './harness.mjs';
 
-/** Holds every request for the app's WebAssembly until `release()`. */
-async function holdWasm(p) {
+/**
+ * Holds every request for the app's WebAssembly until `release()`, then lets it through (or
+ * does what `answer` does with it instead).
+ */
+async function holdWasm(p, answer = (route) => route.continue()) {
   let release;
   const gate = new Promise((r) => { release = r; });
   await p.route(/\/assets\/phone_bg-[0-9a-f]+\.wasm$/, async (route) => {
     await gate;
-    await route.continue();
+    await answer(route);
   });
   return release;
+}
+
+/** Fills in the page's own sign-in form and presses "Đăng nhập" there, before the app runs. */
+async function signInEarly(p) {
+  await p.locator('#shell-username').fill('totruong');
+  await p.locator('#shell-password').fill(PASSWORD);
+  await p.locator('#shell-submit').click();
 }
 
 /** The app registers its worker again each time it starts: the next reload goes to the server. */
@@ -36,9 +46,7 @@ test('the static sign-in form takes typing and an early press signs in once the 
     await p.goto(server.url);
     await p.locator('#shell.signin').waitFor();
     assert.equal(await p.evaluate(() => performance.getEntriesByName('signin-ready').length), 1, 'the form reports itself ready');
-    await p.locator('#shell-username').fill('totruong');
-    await p.locator('#shell-password').fill(PASSWORD);
-    await p.locator('#shell-submit').click();
+    await signInEarly(p);
     assert.equal((await p.locator('#shell-submit').textContent()).trim(), 'Đang đăng nhập…');
     // Still the static page: the press waits for the app.
     assert.equal(await p.locator('#shell').count(), 1);
@@ -137,9 +145,7 @@ test('a sign-in typed into the shell while a session was in fact kept is dropped
     const release = await holdWasm(p);
     await p.reload();
     await p.locator('#shell.signin').waitFor();
-    await p.locator('#shell-username').fill('totruong');
-    await p.locator('#shell-password').fill(PASSWORD);
-    await p.locator('#shell-submit').click();
+    await signInEarly(p);
     release();
     await p.getByTestId('new-report').waitFor();
     const logins = [];
@@ -163,17 +169,10 @@ test('when the app cannot be downloaded, an early press says so instead of looki
   phone.allowConsoleError(/Wardbook could not start/);
   try {
     const p = await page(phone);
-    let release;
-    const gate = new Promise((r) => { release = r; });
-    await p.route(/\/assets\/phone_bg-[0-9a-f]+\.wasm$/, async (route) => {
-      await gate;
-      await route.abort('connectionreset');
-    });
+    const release = await holdWasm(p, (route) => route.abort('connectionreset'));
     await p.goto(server.url);
     await p.locator('#shell.signin').waitFor();
-    await p.locator('#shell-username').fill('totruong');
-    await p.locator('#shell-password').fill(PASSWORD);
-    await p.locator('#shell-submit').click();
+    await signInEarly(p);
     assert.equal((await p.locator('#shell-submit').textContent()).trim(), 'Đang đăng nhập…');
     release();
     await p.getByRole('alert').filter({ hasText: 'Không tải được ứng dụng' }).waitFor();

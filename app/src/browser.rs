@@ -183,6 +183,7 @@ pub fn remember_signed_in(signed_in: bool) {
     }
 }
 
+/// Also read by public/boot.js.
 const SIGNED_IN_KEY: &str = "wardbook.signed-in";
 
 /// Installs the panic hook both apps use: a panic aborts the WebAssembly instance, so the page

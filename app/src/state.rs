@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::i18n::Msg;
 use crate::store::Session;
 
+/// Also read by public/boot.js, for the page's static shell.
 const LANG_KEY: &str = "wardbook.lang";
 
 #[derive(Clone, Copy)]

@@ -31,10 +31,10 @@ async fn settle() {
 /// Requests made by a loader under test, each answered when the test says.
 type Pending = Rc<RefCell<Vec<(u32, oneshot::Sender<String>)>>>;
 
-#[wasm_bindgen_test]
-async fn load_shows_the_answer_and_loads_again_when_what_it_read_changes() {
-    let _owner = owner();
-    let asked = RwSignal::new(1u32);
+/// A loader that reads `asked` and waits for the test to answer each of its requests.
+fn answered_by_the_test(
+    asked: RwSignal<u32>,
+) -> (ReadSignal<Option<String>, LocalStorage>, Pending) {
     let pending: Pending = Rc::default();
     let requests = Rc::clone(&pending);
     let value = load(move || {
@@ -43,6 +43,14 @@ async fn load_shows_the_answer_and_loads_again_when_what_it_read_changes() {
         requests.borrow_mut().push((n, tx));
         async move { rx.await.unwrap_or_default() }
     });
+    (value, pending)
+}
+
+#[wasm_bindgen_test]
+async fn load_shows_the_answer_and_loads_again_when_what_it_read_changes() {
+    let _owner = owner();
+    let asked = RwSignal::new(1u32);
+    let (value, pending) = answered_by_the_test(asked);
     settle().await;
     assert_eq!(
         value.get_untracked(),
@@ -71,14 +79,7 @@ async fn load_shows_the_answer_and_loads_again_when_what_it_read_changes() {
 async fn load_drops_an_answer_overtaken_by_a_newer_request() {
     let _owner = owner();
     let asked = RwSignal::new(1u32);
-    let pending: Pending = Rc::default();
-    let requests = Rc::clone(&pending);
-    let value = load(move || {
-        let n = asked.get();
-        let (tx, rx) = oneshot::channel();
-        requests.borrow_mut().push((n, tx));
-        async move { rx.await.unwrap_or_default() }
-    });
+    let (value, pending) = answered_by_the_test(asked);
     settle().await;
     asked.set(2);
     settle().await;
@@ -100,18 +101,9 @@ async fn load_drops_an_answer_overtaken_by_a_newer_request() {
 async fn a_page_that_is_gone_loads_nothing_more_and_its_late_answer_changes_nothing() {
     let app = owner();
     let asked = RwSignal::new(1u32);
-    let pending: Pending = Rc::default();
-    let requests = Rc::clone(&pending);
     // The page: a child of the app, as a routed page is.
     let page = app.child();
-    let value = page.with(|| {
-        load(move || {
-            let n = asked.get();
-            let (tx, rx) = oneshot::channel();
-            requests.borrow_mut().push((n, tx));
-            async move { rx.await.unwrap_or_default() }
-        })
-    });
+    let (value, pending) = page.with(|| answered_by_the_test(asked));
     settle().await;
     let (_, late) = pending.borrow_mut().remove(0);
     page.cleanup();

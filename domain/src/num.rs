@@ -1,18 +1,17 @@
 //! Numbers as people type them, read the same way on the phone and the server.
 
-/// Powers of ten that are exact in an `f64` (5^22 < 2^53).
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+/// Powers of ten up to the most decimals the fast path reads; all exact in an `f64`.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 
 /// A decimal number written plainly: an optional minus, digits, and optionally a point and
 /// more digits (`12`, `-0.5`, `3.25`). Nothing else: no exponent, sign `+`, spaces, `inf` or
 /// `NaN`. The nearest `f64`, as Rust's and JavaScript's own parsers give.
 ///
-/// Up to 15 significant digits and 22 decimals (every number a form takes) the value is an
-/// exact integer divided by an exact power of ten, which IEEE division rounds correctly; longer
-/// ones go to the platform's parser (the phone's is the browser's, which keeps Rust's float
+/// Up to 15 significant digits (every number a form takes; so at most 15 decimals too) the
+/// value is an exact integer divided by an exact power of ten, which IEEE division rounds
+/// correctly; longer ones go to the platform's parser (the phone's is the browser's, which keeps Rust's float
 /// parser and its tables out of the phone's download).
 pub fn parse_decimal(text: &str) -> Option<f64> {
     let body = text.strip_prefix('-').unwrap_or(text);
@@ -25,7 +24,7 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
         return None;
     }
     let significant = whole.trim_start_matches('0').len() + frac.len();
-    let value = if significant <= 15 && frac.len() < POW10.len() {
+    let value = if significant < POW10.len() {
         let mantissa = whole
             .bytes()
             .chain(frac.bytes())
