@@ -48,7 +48,7 @@ pub fn Desk() -> impl IntoView {
     view! {
         <Router>
             <UpdateBanner/>
-            <Show when=move || state.session_loaded.get() fallback=move || view! { <p class="loading">{move || state.t(Msg::Loading)}</p> }>
+            <Show when=move || state.session_loaded.get() fallback=move || view! { <p class="loading">{state.tr(Msg::Loading)}</p> }>
                 <Ready/>
                 <Show when=move || state.session.with(Option::is_some) fallback=|| view! { <Login/> }>
                     <div class="desk">
@@ -56,7 +56,7 @@ pub fn Desk() -> impl IntoView {
                         <main class="desk-main">
                             <Show when=move || expired.get()>
                                 <div class="notice error" role="alert" data-testid="desk-expired">
-                                    <p>{move || state.t(Msg::SessionExpired)}</p>
+                                    <p>{state.tr(Msg::SessionExpired)}</p>
                                     <LoginForm on_done=Callback::new(move |_| {
                                         expired.set(false);
                                         changed.update(|n| *n += 1);
@@ -120,7 +120,7 @@ fn SideNav() -> impl IntoView {
     let link = move |href: &'static str, msg: Msg| {
         let current = move || location.pathname.get().starts_with(href);
         view! {
-            <a href=href class="nav-link" aria-current=move || current().then_some("page")>{move || state.t(msg)}</a>
+            <a href=href class="nav-link" aria-current=move || current().then_some("page")>{state.tr(msg)}</a>
         }
     };
     let sign_out = move |_| {
@@ -132,7 +132,7 @@ fn SideNav() -> impl IntoView {
     };
     view! {
         <aside class="desk-nav">
-            <div class="brand">{move || state.t(Msg::AppName)}</div>
+            <div class="brand">{state.tr(Msg::AppName)}</div>
             {move || me().map(|me| view! {
                 <p class="who">
                     <strong>{me.display_name.clone()}</strong><br/>
@@ -140,7 +140,7 @@ fn SideNav() -> impl IntoView {
                     {me.ward.clone().map(|w| format!(" · {}", w.name))}
                 </p>
             })}
-            <nav aria-label=move || state.t(Msg::DeskNav)>
+            <nav aria-label=state.tr(Msg::DeskNav)>
                 <Show when=move || matches!(role(), Some(Role::Supervisor | Role::Officer))>
                     {link("/desk/records", Msg::WardRecords)}
                 </Show>
@@ -154,8 +154,8 @@ fn SideNav() -> impl IntoView {
             </nav>
             <div class="desk-nav-foot">
                 <LangSwitch/>
-                <a class="nav-link" rel="external" href="/">{move || state.t(Msg::PhoneApp)}</a>
-                <button class="btn small ghost" on:click=sign_out>{move || state.t(Msg::SignOut)}</button>
+                <a class="nav-link" rel="external" href="/">{state.tr(Msg::PhoneApp)}</a>
+                <button class="btn small ghost" on:click=sign_out>{state.tr(Msg::SignOut)}</button>
             </div>
         </aside>
     }

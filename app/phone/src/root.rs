@@ -32,7 +32,7 @@ pub fn App() -> impl IntoView {
 
     view! {
             <UpdateBanner/>
-            <Show when=move || state.session_loaded.get() fallback=move || view! { <p class="loading">{move || state.t(Msg::Loading)}</p> }>
+            <Show when=move || state.session_loaded.get() fallback=move || view! { <p class="loading">{state.tr(Msg::Loading)}</p> }>
                 <Ready/>
                 <Show when=move || state.session.with(Option::is_some) fallback=|| view! { <Login/> }>
                     <TopBar/>
@@ -43,7 +43,7 @@ pub fn App() -> impl IntoView {
                             Page::Devices => view! { <pages::devices::Devices/> }.into_any(),
                             Page::DeskUnavailable => view! { <DeskUnavailable/> }.into_any(),
                             Page::Moved(to) => view! { <Moved to/> }.into_any(),
-                            Page::NotFound => view! { <p>{move || state.t(Msg::NotFound)}</p> }.into_any(),
+                            Page::NotFound => view! { <p>{state.tr(Msg::NotFound)}</p> }.into_any(),
                         }}
                     </main>
                 </Show>
@@ -97,7 +97,7 @@ fn Moved(#[prop(into)] to: String) -> impl IntoView {
         browser::go_to(&to);
     }
     let state = use_app();
-    view! { <p class="loading">{move || state.t(Msg::Loading)}</p> }
+    view! { <p class="loading">{state.tr(Msg::Loading)}</p> }
 }
 
 /// The desk was asked for with no network on a device that has not kept it.
@@ -105,8 +105,8 @@ fn Moved(#[prop(into)] to: String) -> impl IntoView {
 fn DeskUnavailable() -> impl IntoView {
     let state = use_app();
     view! {
-        <p class="notice offline" role="alert">{move || state.t(Msg::DeskOffline)}</p>
-        <a class="btn" href="/">{move || state.t(Msg::Home)}</a>
+        <p class="notice offline" role="alert">{state.tr(Msg::DeskOffline)}</p>
+        <a class="btn" href="/">{state.tr(Msg::Home)}</a>
     }
 }
 
@@ -123,9 +123,9 @@ fn TopBar() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <a href="/" class="brand">{move || state.t(Msg::AppName)}</a>
+            <a href="/" class="brand">{state.tr(Msg::AppName)}</a>
             <LangSwitch/>
-            <button class="btn small ghost" on:click=sign_out>{move || state.t(Msg::SignOut)}</button>
+            <button class="btn small ghost" on:click=sign_out>{state.tr(Msg::SignOut)}</button>
         </header>
         <SyncBar/>
     }

@@ -10,7 +10,7 @@ use crate::state::use_app;
 pub fn LangSwitch() -> impl IntoView {
     let state = use_app();
     view! {
-        <div class="lang" role="group" aria-label=move || state.t(Msg::Language)>
+        <div class="lang" role="group" aria-label=state.tr(Msg::Language)>
             {Lang::ALL.into_iter().map(|lang| view! {
                 <button
                     class="lang-btn"

@@ -19,7 +19,7 @@ pub fn Login() -> impl IntoView {
     view! {
         <main class="login-page">
             <div class="login-head">
-                <h1>{move || state.t(Msg::AppName)}</h1>
+                <h1>{state.tr(Msg::AppName)}</h1>
                 <crate::components::LangSwitch/>
             </div>
             <LoginForm on_done=Callback::new(|_| ()) typed/>
@@ -124,12 +124,12 @@ pub fn LoginForm(
     view! {
         <form class="card login" on:submit=move |ev| { ev.prevent_default(); busy.run(submit()); }>
             <div class="field">
-                <label for="username">{move || state.t(Msg::Username)}</label>
+                <label for="username">{state.tr(Msg::Username)}</label>
                 <input id="username" name="username" autocomplete="username" autocapitalize="none" required
                     prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
             </div>
             <div class="field">
-                <label for="password">{move || state.t(Msg::Password)}</label>
+                <label for="password">{state.tr(Msg::Password)}</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required
                     prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
             </div>

@@ -28,7 +28,7 @@ pub fn SyncBar() -> impl IntoView {
         <section class="syncbar" aria-live="polite">
             <div class="sync-figures">
                 <span class="waiting">
-                    {move || state.t(Msg::Waiting)}": "
+                    {state.tr(Msg::Waiting)}": "
                     <strong data-testid="waiting-count">{move || status.waiting.get()}</strong>
                 </span>
                 {move || (status.photos_waiting.get() > 0).then(|| view! {
@@ -42,7 +42,7 @@ pub fn SyncBar() -> impl IntoView {
                     </span>
                 })}
                 <span class="last-sync">
-                    {move || state.t(Msg::LastSync)}": "
+                    {state.tr(Msg::LastSync)}": "
                     <span data-testid="last-sync">{move || status.last_success.get().map(crate::i18n::format_ms).unwrap_or_else(|| state.t(Msg::Never).to_owned())}</span>
                 </span>
             </div>

@@ -12,8 +12,8 @@ pub fn UpdateBanner() -> impl IntoView {
     view! {
         <Show when=move || state.update_ready.get()>
             <div class="banner update" role="status">
-                <span>{move || state.t(Msg::UpdateReady)}</span>
-                <button class="btn small" on:click=|_| browser::apply_update()>{move || state.t(Msg::UpdateNow)}</button>
+                <span>{state.tr(Msg::UpdateReady)}</span>
+                <button class="btn small" on:click=|_| browser::apply_update()>{state.tr(Msg::UpdateNow)}</button>
             </div>
         </Show>
     }

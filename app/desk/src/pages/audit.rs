@@ -53,16 +53,16 @@ pub fn Audit() -> impl IntoView {
         |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
     view! {
         <div class="audit">
-            <h1>{move || state.t(Msg::AuditTrail)}</h1>
-            <button class="btn" data-testid="audit-export" on:click=export>{move || state.t(Msg::ExportCsv)}</button>
+            <h1>{state.tr(Msg::AuditTrail)}</h1>
+            <button class="btn" data-testid="audit-export" on:click=export>{state.tr(Msg::ExportCsv)}</button>
             {move || error.get().map(|e| view! { <p class="notice error">{e.message(state.lang.get_untracked())}</p> })}
             <table class="table" data-testid="audit">
                 <thead><tr>
-                    <th>{move || state.t(Msg::When)}</th>
-                    <th>{move || state.t(Msg::Who)}</th>
-                    <th>{move || state.t(Msg::What)}</th>
-                    <th>{move || state.t(Msg::Before)}</th>
-                    <th>{move || state.t(Msg::After)}</th>
+                    <th>{state.tr(Msg::When)}</th>
+                    <th>{state.tr(Msg::Who)}</th>
+                    <th>{state.tr(Msg::What)}</th>
+                    <th>{state.tr(Msg::Before)}</th>
+                    <th>{state.tr(Msg::After)}</th>
                 </tr></thead>
                 <tbody>
                     {move || entries.get().into_iter().map(|e| view! {
@@ -78,7 +78,7 @@ pub fn Audit() -> impl IntoView {
             </table>
             <Show when=move || more.get()>
                 <button class="btn block" disabled=move || load.pending().get() on:click=move |_| { load.dispatch(()); }>
-                    {move || state.t(Msg::LoadMore)}
+                    {state.tr(Msg::LoadMore)}
                 </button>
             </Show>
         </div>

@@ -26,7 +26,7 @@ pub fn AdminForms() -> impl IntoView {
         .is_some_and(|s| s.me.role == Role::Admin);
     view! {
         <div class="admin-forms">
-            <h1>{move || state.t(Msg::Forms)}</h1>
+            <h1>{state.tr(Msg::Forms)}</h1>
             {is_admin.then(|| view! { <PublishForm on_published=Callback::new(move |_| changed.update(|n| *n += 1))/> })}
             <Transition fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
                 {move || list.get().map(|res| match res {
@@ -88,15 +88,15 @@ fn PublishForm(on_published: Callback<()>) -> impl IntoView {
     });
     view! {
         <section class="card">
-            <h2>{move || state.t(Msg::PublishForm)}</h2>
-            <p class="hint">{move || state.t(Msg::PublishFormHint)}</p>
+            <h2>{state.tr(Msg::PublishForm)}</h2>
+            <p class="hint">{state.tr(Msg::PublishFormHint)}</p>
             <div class="field">
-                <label for="form-file">{move || state.t(Msg::DefinitionFile)}</label>
+                <label for="form-file">{state.tr(Msg::DefinitionFile)}</label>
                 <input id="form-file" type="file" accept=".json,application/json" node_ref=input_ref/>
             </div>
             <button class="btn primary" type="button" data-testid="publish-form" disabled=move || publish.pending().get()
                 on:click=move |_| { publish.dispatch(()); }>
-                {move || state.t(Msg::Publish)}
+                {state.tr(Msg::Publish)}
             </button>
             <div role="status" data-testid="publish-outcome">
                 {move || outcome.get().map(|o| {

@@ -43,7 +43,7 @@ pub fn People() -> impl IntoView {
     });
     view! {
         <div class="people">
-            <h1>{move || state.t(Msg::People)}</h1>
+            <h1>{state.tr(Msg::People)}</h1>
             <Transition fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
                 {move || data.get().map(|res| match res {
                     Err(e) => error_view(&e, state.lang.get_untracked()),
@@ -51,7 +51,7 @@ pub fn People() -> impl IntoView {
                         let wards = StoredValue::new(wards);
                         view! {
                             <button class="btn primary" data-testid="add-user" on:click=move |_| editing.set(Some(None))>
-                                {move || state.t(Msg::AddUser)}
+                                {state.tr(Msg::AddUser)}
                             </button>
                             {move || editing.get().map(|user| view! { <UserForm user wards=wards.get_value() done=refresh/> })}
                             <table class="table" data-testid="users">
@@ -135,8 +135,8 @@ fn UserActions(id: i64, done: Callback<()>) -> impl IntoView {
         });
     };
     view! {
-        <button class="btn small" on:click=reset>{move || state.t(Msg::ResetPassword)}</button>
-        <button class="btn small" on:click=sign_out>{move || state.t(Msg::SignOutEverywhere)}</button>
+        <button class="btn small" on:click=reset>{state.tr(Msg::ResetPassword)}</button>
+        <button class="btn small" on:click=sign_out>{state.tr(Msg::SignOutEverywhere)}</button>
         {move || error.get().map(|e| error_view(&e, state.lang.get_untracked()))}
     }
 }
@@ -212,16 +212,16 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
         <form class="card form" data-testid="user-form" on:submit=move |ev| { ev.prevent_default(); save.dispatch(()); }>
             <h2>{move || if creating { state.t(Msg::AddUser) } else { state.t(Msg::EditUser) }}</h2>
             <div class="field">
-                <label for="u-username">{move || state.t(Msg::Username)}</label>
+                <label for="u-username">{state.tr(Msg::Username)}</label>
                 <input id="u-username" autocomplete="off" disabled=!creating prop:value=move || username.get()
                     on:input=move |ev| username.set(event_target_value(&ev))/>
             </div>
             <div class="field">
-                <label for="u-name">{move || state.t(Msg::DisplayName)}</label>
+                <label for="u-name">{state.tr(Msg::DisplayName)}</label>
                 <input id="u-name" autocomplete="off" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
             </div>
             <div class="field">
-                <label for="u-role">{move || state.t(Msg::Role)}</label>
+                <label for="u-role">{state.tr(Msg::Role)}</label>
                 <select id="u-role" on:change=move |ev| { if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) } }>
                     {Role::ALL.into_iter().map(|r| view! {
                         <option value=r.as_str() selected=move || role.get() == r>{move || state.t(role_label(r))}</option>
@@ -230,7 +230,7 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             </div>
             <Show when=move || matches!(role.get(), Role::Supervisor | Role::Officer | Role::GroupLeader)>
                 <div class="field">
-                    <label for="u-ward">{move || state.t(Msg::Ward)}</label>
+                    <label for="u-ward">{state.tr(Msg::Ward)}</label>
                     <select id="u-ward" on:change=move |ev| { ward.set(event_target_value(&ev).parse().ok()); group.set(None); groups.set(Vec::new()); }>
                         {wards.get_value().into_iter().map(|w| view! {
                             <option value=w.id.to_string() selected=move || ward.get() == Some(w.id)>{w.name.clone()}</option>
@@ -240,7 +240,7 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             </Show>
             <Show when=move || role.get() == Role::GroupLeader>
                 <div class="field">
-                    <label for="u-group">{move || state.t(Msg::ResidentialGroup)}</label>
+                    <label for="u-group">{state.tr(Msg::ResidentialGroup)}</label>
                     <select id="u-group" on:change=move |ev| group.set(event_target_value(&ev).parse().ok())>
                         <option value="">"—"</option>
                         {move || ward_groups().into_iter().map(|g| view! {
@@ -251,7 +251,7 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             </Show>
             <Show when=move || role.get() == Role::Officer>
                 <fieldset class="field">
-                    <legend>{move || state.t(Msg::ResponsibleGroups)}</legend>
+                    <legend>{state.tr(Msg::ResponsibleGroups)}</legend>
                     {move || ward_groups().into_iter().map(|g| {
                         let gid = g.id;
                         view! {
@@ -266,8 +266,8 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             </Show>
             {creating.then(|| view! {
                 <div class="field">
-                    <label for="u-password">{move || state.t(Msg::Password)}</label>
-                    <p class="hint">{move || state.t(Msg::PasswordRule)}</p>
+                    <label for="u-password">{state.tr(Msg::Password)}</label>
+                    <p class="hint">{state.tr(Msg::PasswordRule)}</p>
                     <input id="u-password" type="password" autocomplete="new-password" prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev))/>
                 </div>
@@ -275,12 +275,12 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             {(!creating).then(|| view! {
                 <label class="choice">
                     <input type="checkbox" prop:checked=move || active.get() on:change=move |ev| active.set(event_target_checked(&ev))/>
-                    <span>{move || state.t(Msg::Active)}</span>
+                    <span>{state.tr(Msg::Active)}</span>
                 </label>
             })}
             {move || error.get().map(|e| error_view(&e, state.lang.get_untracked()))}
-            <button class="btn primary" type="submit" disabled=move || save.pending().get()>{move || state.t(Msg::Save)}</button>
-            <button class="btn ghost" type="button" on:click=move |_| done.run(())>{move || state.t(Msg::Cancel)}</button>
+            <button class="btn primary" type="submit" disabled=move || save.pending().get()>{state.tr(Msg::Save)}</button>
+            <button class="btn ghost" type="button" on:click=move |_| done.run(())>{state.tr(Msg::Cancel)}</button>
         </form>
     }
 }
@@ -381,7 +381,7 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
         });
     };
     view! {
-        <h2>{move || state.t(Msg::Wards)}</h2>
+        <h2>{state.tr(Msg::Wards)}</h2>
         <ul class="list wards" data-testid="wards">
             {wards.into_iter().map(|w| {
                 let id = w.id;
@@ -389,31 +389,31 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
                 view! {
                     <li>
                         <strong>{w.name.clone()}</strong>" — "{w.district.clone()}", "{w.city.clone()}
-                        <button class="btn small ghost" on:click=move |_| rename_ward(ward.clone())>{move || state.t(Msg::Rename)}</button>
+                        <button class="btn small ghost" on:click=move |_| rename_ward(ward.clone())>{state.tr(Msg::Rename)}</button>
                         <ul class="groups">
                             {w.groups.iter().map(|g| {
                                 let (gid, gname) = (g.id, g.name.clone());
                                 view! {
                                     <li>{g.name.clone()}" "
-                                        <button class="btn small ghost" on:click=move |_| rename_group(gid, gname.clone())>{move || state.t(Msg::Rename)}</button>
+                                        <button class="btn small ghost" on:click=move |_| rename_group(gid, gname.clone())>{state.tr(Msg::Rename)}</button>
                                     </li>
                                 }
                             }).collect_view()}
                         </ul>
-                        <button class="btn small" on:click=move |_| add_group(id)>{move || state.t(Msg::AddGroup)}</button>
+                        <button class="btn small" on:click=move |_| add_group(id)>{state.tr(Msg::AddGroup)}</button>
                     </li>
                 }
             }).collect_view()}
         </ul>
         <form class="card form" on:submit=move |ev| { ev.prevent_default(); add_ward.dispatch(()); }>
-            <h3>{move || state.t(Msg::AddWard)}</h3>
-            <div class="field"><label for="w-name">{move || state.t(Msg::WardName)}</label>
+            <h3>{state.tr(Msg::AddWard)}</h3>
+            <div class="field"><label for="w-name">{state.tr(Msg::WardName)}</label>
                 <input id="w-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></div>
-            <div class="field"><label for="w-district">{move || state.t(Msg::District)}</label>
+            <div class="field"><label for="w-district">{state.tr(Msg::District)}</label>
                 <input id="w-district" prop:value=move || district.get() on:input=move |ev| district.set(event_target_value(&ev))/></div>
-            <div class="field"><label for="w-city">{move || state.t(Msg::City)}</label>
+            <div class="field"><label for="w-city">{state.tr(Msg::City)}</label>
                 <input id="w-city" prop:value=move || city.get() on:input=move |ev| city.set(event_target_value(&ev))/></div>
-            <button class="btn primary" type="submit">{move || state.t(Msg::AddWard)}</button>
+            <button class="btn primary" type="submit">{state.tr(Msg::AddWard)}</button>
         </form>
         {move || error.get().map(|e| error_view(&e, state.lang.get_untracked()))}
     }

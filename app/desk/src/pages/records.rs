@@ -38,7 +38,7 @@ pub fn Records() -> impl IntoView {
     view! {
         <div class="split">
             <section class="split-list">
-                <h1>{move || state.t(Msg::WardRecords)}</h1>
+                <h1>{state.tr(Msg::WardRecords)}</h1>
                 <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
                     {move || list.get().map(|res| match res {
                         Ok(rows) if rows.is_empty() => view! { <p class="empty">{state.t(Msg::NoRecords)}</p> }.into_any(),
@@ -86,7 +86,7 @@ pub fn Records() -> impl IntoView {
 #[component]
 pub fn NoneChosen() -> impl IntoView {
     let state = use_app();
-    view! { <p class="empty">{move || state.t(Msg::ChooseRecord)}</p> }
+    view! { <p class="empty">{state.tr(Msg::ChooseRecord)}</p> }
 }
 
 /// One record: every field as its form labels it, photos, and the actions on it.
@@ -193,7 +193,7 @@ fn StatusActions(id: String, current: RecordStatus, on_changed: Callback<()>) ->
         .is_some_and(|s| matches!(s.me.role, Role::Supervisor | Role::Officer));
     may_act.then(|| {
         view! {
-            <div class="actions" role="group" aria-label=move || state.t(Msg::Status)>
+            <div class="actions" role="group" aria-label=state.tr(Msg::Status)>
                 {[RecordStatus::InProgress, RecordStatus::Resolved]
                     .into_iter()
                     .filter(move |s| *s != current)

@@ -64,7 +64,7 @@ pub fn RepeatField(
         <fieldset class="field repeat" class:invalid=move || error.with(Option::is_some)>
             <legend>
                 {move || label.with_value(|l| l.get(state.lang.get()).to_owned())}
-                {required.then(|| view! { <span class="req">" ("{move || state.t(Msg::Required)}")"</span> })}
+                {required.then(|| view! { <span class="req">" ("{state.tr(Msg::Required)}")"</span> })}
             </legend>
             // Keyed by row number: adding a row draws only the new one, so the rows above keep
             // their inputs (focus, caret, what is being typed); each field reads its value by
@@ -76,7 +76,7 @@ pub fn RepeatField(
                     <div class="row-card" data-row=i>
                         <div class="row-head">
                             <span>{move || format!("{} {}", label.with_value(|l| l.get(state.lang.get()).to_owned()), i + 1)}</span>
-                            <button type="button" class="btn small ghost" on:click=move |_| remove(i)>{move || state.t(Msg::RemoveRow)}</button>
+                            <button type="button" class="btn small ghost" on:click=move |_| remove(i)>{state.tr(Msg::RemoveRow)}</button>
                         </div>
                         {subs.into_iter().enumerate().map(|(j, sub)| {
                             let shown = ed.shown(Some((key.get_value(), i)), j);
@@ -88,7 +88,7 @@ pub fn RepeatField(
                 }
             </For>
             <Show when=move || { rows.get() < max_rows as usize }>
-                <button type="button" class="btn block" on:click=add>"+ "{move || state.t(Msg::AddRow)}</button>
+                <button type="button" class="btn block" on:click=add>"+ "{state.tr(Msg::AddRow)}</button>
             </Show>
             <p class="error">{move || error.get()}</p>
         </fieldset>
@@ -268,7 +268,7 @@ pub fn Field(ed: Editor, at: Slot, field: FieldDef) -> impl IntoView {
                         <label class="choice">
                             <input type="radio" name=name.clone() prop:checked=move || value.get() == Value::Bool(b)
                                 on:change=move |_| on_change.run(Value::Bool(b))/>
-                            <span>{move || state.t(msg)}</span>
+                            <span>{state.tr(msg)}</span>
                         </label>
                     }).collect_view()}
                 </div>

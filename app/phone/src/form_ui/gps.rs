@@ -48,7 +48,7 @@ pub fn GpsInput(id: String, value: Signal<Value>, on_change: Callback<Value>) ->
             </button>
             <Show when=move || !value.with(Value::is_null)>
                 <button type="button" class="btn ghost block" on:click=move |_| on_change.run(Value::Null)>
-                    {move || state.t(Msg::GpsClear)}
+                    {state.tr(Msg::GpsClear)}
                 </button>
             </Show>
             {move || problem.get().map(|m| view! { <p class="error" role="alert">{state.t(m)}</p> })}

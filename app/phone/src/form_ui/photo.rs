@@ -169,7 +169,7 @@ pub fn PhotoInput(
                         <li>
                             <Thumb sha=sha.clone()/>
                             <button type="button" class="btn small ghost" on:click=move |_| remove(sha_rm.clone())>
-                                {move || state.t(Msg::RemovePhoto)}
+                                {state.tr(Msg::RemovePhoto)}
                             </button>
                         </li>
                     }
@@ -183,7 +183,7 @@ pub fn PhotoInput(
                             disabled=move || busy.get() on:change=picked/>
                     </label>
                     <label class="btn block photo-pick" class:disabled=move || busy.get()>
-                        {move || state.t(Msg::PhotoGallery)}
+                        {state.tr(Msg::PhotoGallery)}
                         <input type="file" accept="image/*" class="visually-hidden" data-testid=format!("{id}-gallery")
                             multiple=multiple disabled=move || busy.get() on:change=picked/>
                     </label>

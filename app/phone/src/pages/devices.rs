@@ -34,7 +34,7 @@ pub fn Devices() -> impl IntoView {
     };
     view! {
         <div class="devices">
-            <h1>{move || state.t(Msg::Devices)}</h1>
+            <h1>{state.tr(Msg::Devices)}</h1>
             {move || match list.get() {
                 None => view! { <p>{state.t(Msg::Loading)}</p> }.into_any(),
                 Some(res) => match res {

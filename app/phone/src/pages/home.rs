@@ -145,7 +145,7 @@ pub fn Home() -> impl IntoView {
                     " · "<a href="/devices" data-testid="devices-link">{state.t(Msg::Devices)}</a>
                 </p>
             })}
-            <nav class="new-records" aria-label=move || state.t(Msg::NewRecord)>
+            <nav class="new-records" aria-label=state.tr(Msg::NewRecord)>
                 {move || fileable().unwrap_or_default().into_iter().map(|f| {
                     let report = f.key == NEIGHBORHOOD_REPORT;
                     let testid = if report { "new-report".to_owned() } else { format!("new-{}", f.key) };
@@ -164,16 +164,16 @@ pub fn Home() -> impl IntoView {
             // The desk pages are another app (a full page load); a phone never loads it unless
             // one of these is opened.
             <Show when=move || me().is_some_and(|m| m.role != Role::GroupLeader)>
-                <nav class="desk-links" aria-label=move || state.t(Msg::Desk)>
+                <nav class="desk-links" aria-label=state.tr(Msg::Desk)>
                     <Show when=move || me().is_some_and(|m| matches!(m.role, Role::Supervisor | Role::Officer))>
-                        <a class="btn block" rel="external" href="/desk/records" data-testid="desk-records">{move || state.t(Msg::WardRecords)}</a>
+                        <a class="btn block" rel="external" href="/desk/records" data-testid="desk-records">{state.tr(Msg::WardRecords)}</a>
                     </Show>
                     <Show when=move || me().is_some_and(|m| m.role == Role::Admin)>
-                        <a class="btn block" rel="external" href="/desk/people">{move || state.t(Msg::People)}</a>
+                        <a class="btn block" rel="external" href="/desk/people">{state.tr(Msg::People)}</a>
                     </Show>
                     <Show when=move || me().is_some_and(|m| m.role.uses_desk())>
-                        <a class="btn block" rel="external" href="/desk/forms">{move || state.t(Msg::Forms)}</a>
-                        <a class="btn block" rel="external" href="/desk/audit">{move || state.t(Msg::AuditTrail)}</a>
+                        <a class="btn block" rel="external" href="/desk/forms">{state.tr(Msg::Forms)}</a>
+                        <a class="btn block" rel="external" href="/desk/audit">{state.tr(Msg::AuditTrail)}</a>
                     </Show>
                 </nav>
             </Show>
@@ -303,7 +303,7 @@ fn ExportUnsent() -> impl IntoView {
         <div class="export">
             <button type="button" class="btn block" data-testid="export-unsent"
                 disabled=move || busy.get() on:click=export>
-                {move || state.t(Msg::ExportUnsent)}
+                {state.tr(Msg::ExportUnsent)}
             </button>
             {move || failed.get().map(|e| view! {
                 <p class="error" role="alert">{state.t(Msg::ExportFailed)}" "{e}</p>

@@ -200,10 +200,10 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
     view! {
         <form class="card form" on:submit=submit novalidate>
             <h1>{move || form.with_value(|f| f.title.get(state.lang.get()).to_owned())}</h1>
-            <p class="hint">{move || state.t(Msg::SaveDraftHint)}</p>
+            <p class="hint">{state.tr(Msg::SaveDraftHint)}</p>
             {(groups.len() > 1).then(|| view! {
                 <div class="field">
-                    <label for="f-group">{move || state.t(Msg::ResidentialGroup)}</label>
+                    <label for="f-group">{state.tr(Msg::ResidentialGroup)}</label>
                     <select id="f-group" on:change=move |ev| {
                         if let Ok(g) = event_target_value(&ev).parse() { draft.update(|d| d.group_id = g); ed.save(); }
                     }>
@@ -230,11 +230,11 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
                 }
             }).collect_view()}
             <Show when=move || ed.show_all_errors.get() && !errors.with(Vec::is_empty)>
-                <p class="error" role="alert">{move || state.t(Msg::FixErrors)}</p>
+                <p class="error" role="alert">{state.tr(Msg::FixErrors)}</p>
             </Show>
             {move || ed.saving_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <button class="btn primary block big" type="submit" data-testid="submit">{move || state.t(Msg::Submit)}</button>
-            <button class="btn ghost block" type="button" on:click=discard>{move || state.t(Msg::Discard)}</button>
+            <button class="btn primary block big" type="submit" data-testid="submit">{state.tr(Msg::Submit)}</button>
+            <button class="btn ghost block" type="button" on:click=discard>{state.tr(Msg::Discard)}</button>
         </form>
     }
 }
