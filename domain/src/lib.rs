@@ -19,6 +19,8 @@ pub mod lang;
 pub mod num;
 /// Records as the phone creates them, and their review status.
 pub mod record;
+/// Review: the one state machine of approving, returning and handling records.
+pub mod review;
 /// Roles: administrator, supervisor, officer, group leader.
 pub mod role;
 /// The sync protocol: push with per-record results, pull by a server cursor.

@@ -70,14 +70,17 @@ pub enum RecordStatus {
     Resolved,
     /// Sent back to its author to be corrected.
     Returned,
+    /// Looked at and accepted by a reviewer.
+    Approved,
 }
 
 impl RecordStatus {
-    pub const ALL: [RecordStatus; 4] = [
+    pub const ALL: [RecordStatus; 5] = [
         RecordStatus::Received,
         RecordStatus::InProgress,
         RecordStatus::Resolved,
         RecordStatus::Returned,
+        RecordStatus::Approved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +89,7 @@ impl RecordStatus {
             RecordStatus::InProgress => "in_progress",
             RecordStatus::Resolved => "resolved",
             RecordStatus::Returned => "returned",
+            RecordStatus::Approved => "approved",
         }
     }
 
@@ -103,6 +107,8 @@ impl RecordStatus {
             (RecordStatus::Resolved, Lang::En) => "Resolved",
             (RecordStatus::Returned, Lang::Vi) => "Trả lại để sửa",
             (RecordStatus::Returned, Lang::En) => "Returned for correction",
+            (RecordStatus::Approved, Lang::Vi) => "Đã duyệt",
+            (RecordStatus::Approved, Lang::En) => "Approved",
         }
     }
 }

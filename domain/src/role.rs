@@ -35,6 +35,12 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// Supervisors and officers review the records of their ward (never their own: see
+    /// `review`); group leaders and administrators review nothing.
+    pub fn reviews(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Officer)
+    }
+
     /// Supervisors and administrators work at a desk: their devices keep the desk app cached.
     /// Officers and group leaders are phone users (an officer opens a desk page now and then,
     /// and loads it only then).
