@@ -83,7 +83,7 @@ test('a group leader and a supervisor can do their work in English', async () =>
       const detail = d.getByTestId('record-detail');
       await detail.getByText('Two bicycles taken at night.').waitFor();
       assert.ok(await detail.getByText('Theft').isVisible());
-      await detail.getByRole('button', { name: 'Being handled' }).click();
+      await detail.getByRole('button', { name: 'Start handling' }).click();
       await detail.locator('dd', { hasText: 'Being handled' }).waitFor();
       assert.doesNotMatch(await chrome(d, typed), VIETNAMESE, 'the desk is all English');
     } finally {

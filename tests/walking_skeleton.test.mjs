@@ -59,9 +59,12 @@ test('a report filed offline reaches the ward exactly once', async () => {
       assert.ok(await detail.getByText('Tiếng ồn').isVisible());
 
       // The supervisor takes it on; the reporter's phone shows that after its next sync.
-      await detail.getByRole('button', { name: 'Đang xử lý' }).click();
+      await detail.getByRole('button', { name: 'Bắt đầu xử lý' }).click();
       await detail.locator('dd', { hasText: 'Đang xử lý' }).waitFor();
-      assert.equal(await detail.getByRole('button', { name: 'Đang xử lý' }).count(), 0);
+      // What it offers now: what the review state machine allows from "being handled".
+      await detail.getByRole('button', { name: 'Đã giải quyết xong' }).waitFor();
+      assert.equal(await detail.getByRole('button', { name: 'Bắt đầu xử lý' }).count(), 0);
+      assert.equal(await detail.getByRole('button', { name: 'Duyệt' }).count(), 0);
       await p.getByRole('button', { name: 'Gửi ngay' }).click();
       await p.locator('li', { hasText: 'Ngõ 52 Tô Ngọc Vân' }).getByText('Đang xử lý').waitFor({ timeout: 30_000 });
     } finally {

@@ -179,21 +179,18 @@ pub async fn record_detail(token: &str, id: &str, lang: Lang) -> Result<RecordDe
     .await
 }
 
-/// A supervisor or officer moves a record along; its author sees the new status at their next sync.
-pub async fn set_status(
+/// A supervisor or officer reviews a record (`domain::review`); its author sees the outcome at
+/// their next sync.
+pub async fn review(
     token: &str,
     id: &str,
-    status: domain::record::RecordStatus,
+    request: &domain::review::ReviewRequest,
     lang: Lang,
 ) -> Result<RecordSummary, ApiError> {
-    #[derive(Serialize)]
-    struct Change {
-        status: domain::record::RecordStatus,
-    }
-    let url = format!("/api/records/{id}/status");
+    let url = format!("/api/records/{id}/review");
     let req = encode(
         with_headers(Request::post(&url), Some(token), lang),
-        &Change { status },
+        request,
     )?;
     read(req.send().await).await
 }

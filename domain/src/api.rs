@@ -77,6 +77,9 @@ pub struct RecordDetail {
     pub client_created_at: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Map<String, Value>,
+    /// The review actions the caller may take on it now (`review::allowed`): what the desk offers.
+    #[serde(default)]
+    pub actions: Vec<crate::review::ReviewAction>,
 }
 
 /// The body of every error response.

@@ -56,6 +56,30 @@ impl ReviewAction {
         }
     }
 
+    /// The button that does it.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (ReviewAction::Approve, Lang::Vi) => "Duyệt",
+            (ReviewAction::Approve, Lang::En) => "Approve",
+            (ReviewAction::Return, Lang::Vi) => "Trả lại để sửa",
+            (ReviewAction::Return, Lang::En) => "Return for correction",
+            (ReviewAction::StartHandling, Lang::Vi) => "Bắt đầu xử lý",
+            (ReviewAction::StartHandling, Lang::En) => "Start handling",
+            (ReviewAction::Resolve, Lang::Vi) => "Đã giải quyết xong",
+            (ReviewAction::Resolve, Lang::En) => "Mark resolved",
+        }
+    }
+
+    /// The label of the comment box a reviewer writes in.
+    pub fn comment_label(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Vi => {
+                "Ghi chú cho người lập (bắt buộc khi trả lại; là câu trả lời khi giải quyết xong)"
+            }
+            Lang::En => "Note to the author (required to return; the reply when resolving)",
+        }
+    }
+
     /// Whether the action needs a comment: what to correct, or the reply to the reporter.
     pub fn needs_comment(self) -> bool {
         matches!(self, ReviewAction::Return | ReviewAction::Resolve)

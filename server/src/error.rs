@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::api::ErrorBody;
 use domain::form::DefError;
+use domain::review::Refusal;
 use domain::validate::{FieldError, Violation};
 use domain::{Lang, Text};
 
@@ -99,6 +100,10 @@ pub enum AppError {
     RequestTimeout,
     #[error("too many failed sign-ins")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// A review the state machine refuses: not a reviewer, one's own record, a state the
+    /// action does not start from (someone else was quicker), a missing comment.
+    #[error("review refused: {0:?}")]
+    Review(domain::review::Refusal),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -150,6 +155,16 @@ impl AppError {
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Review(r) => match r {
+                Refusal::NotAReviewer | Refusal::OwnRecord | Refusal::NotResubmittable => {
+                    StatusCode::FORBIDDEN
+                }
+                Refusal::WrongState { .. } => StatusCode::CONFLICT,
+                Refusal::NotAReport
+                | Refusal::CommentRequired(_)
+                | Refusal::CommentTooLong
+                | Refusal::CommentUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
+            },
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -175,6 +190,16 @@ impl AppError {
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::RequestTimeout => "request_timeout",
             AppError::Busy => "busy",
+            AppError::Review(r) => match r {
+                Refusal::NotAReviewer | Refusal::OwnRecord | Refusal::NotResubmittable => {
+                    "forbidden"
+                }
+                Refusal::WrongState { .. } => "wrong_state",
+                Refusal::NotAReport
+                | Refusal::CommentRequired(_)
+                | Refusal::CommentTooLong
+                | Refusal::CommentUnreadable => "validation",
+            },
             AppError::Internal(_) => "internal",
         }
     }
@@ -264,6 +289,7 @@ impl AppError {
                 "Dữ liệu đến quá chậm nên máy chủ đã ngừng chờ; hãy gửi lại.",
                 "The request arrived too slowly, so the server stopped waiting; send it again.",
             ),
+            AppError::Review(r) => r.text(),
             AppError::Internal(_) => t(
                 "Máy chủ gặp lỗi. Hãy thử lại sau.",
                 "The server had a problem. Please try again later.",

@@ -7,17 +7,17 @@ use domain::admin::{
 };
 use domain::api::{ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary};
 use domain::form::FormDef;
+use domain::review::{BulkReviewRequest, BulkReviewResult, ReviewRequest};
 use domain::sync::{PullResponse, PushRequest, PushResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::forms::{FormVersions, Published};
-use crate::routes::records::StatusChange;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, set_status, publish_form, list_forms, form_definition,
+    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, review_record, review_records, publish_form, list_forms, form_definition,
         crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
         list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
         list_wards, create_ward, update_ward, create_group, rename_group,
@@ -87,10 +87,28 @@ fn list_records() {}
 ))]
 fn record_detail() {}
 
-#[utoipa::path(post, path = "/api/records/{id}/status", params(("id" = uuid::Uuid, Path)), request_body = StatusChange, responses(
-    (status = 200, body = RecordSummary), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+#[utoipa::path(post, path = "/api/records/{id}/review", params(("id" = uuid::Uuid, Path)), request_body = ReviewRequest,
+    description = "Approve; return to the author (a comment saying what to correct is required); take up or resolve a neighborhood report (resolving requires a reply to the reporter). The same action with the same comment again changes nothing and answers 200.",
+    responses(
+    (status = 200, description = "The record as it is now", body = RecordSummary),
+    (status = 401, body = ErrorBody),
+    (status = 403, description = "The caller reviews nothing, or wrote this record", body = ErrorBody),
+    (status = 404, description = "No such record, or not in the caller's place", body = ErrorBody),
+    (status = 409, description = "The action does not apply to the record's current state (`wrong_state`): someone else reviewed it meanwhile", body = ErrorBody),
+    (status = 422, description = "Comment missing, too long or unreadable; handling asked of a record that is not a neighborhood report", body = ErrorBody),
 ))]
-fn set_status() {}
+fn review_record() {}
+
+#[utoipa::path(post, path = "/api/records/review", request_body = BulkReviewRequest,
+    description = "One action on up to 200 records, each reviewed on its own: one refused never stops the others.",
+    responses(
+    (status = 200, description = "One result per distinct id, in order", body = Vec<BulkReviewResult>),
+    (status = 401, body = ErrorBody),
+    (status = 403, description = "The caller reviews nothing", body = ErrorBody),
+    (status = 413, description = "More than 200 ids", body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+fn review_records() {}
 
 #[utoipa::path(post, path = "/api/forms", request_body(content = FormDef, content_type = "application/json",
     description = "The definition file, read strictly (unknown types or properties, duplicate keys, conditions that do not parse, name missing fields or go round in a circle are refused). Its `version`, if any, is ignored: the server gives the latest version of the key plus one, or 1 for a new key."),

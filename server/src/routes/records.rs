@@ -1,6 +1,7 @@
-//! Records as ward staff read them: `GET /api/records`, `GET /api/records/{id}`, and
-//! `POST /api/records/{id}/status`. Every query is scoped by the caller's role and place; a record
-//! outside that scope is "not found", so a denial reveals nothing.
+//! Records as ward staff read and review them: `GET /api/records`, `GET /api/records/{id}`,
+//! `POST /api/records/{id}/review` and `POST /api/records/review` (many at once). Every query is
+//! scoped by the caller's role and place; a record outside that scope is "not found", so a
+//! denial reveals nothing.
 
 use std::collections::HashMap;
 
@@ -10,6 +11,10 @@ use axum::{Json, Router};
 use domain::api::{Place, RecordDetail, RecordSummary, Role};
 use domain::form::{FieldKind, FormDef};
 use domain::record::RecordStatus;
+use domain::review::{
+    self, BulkReviewOutcome, BulkReviewRequest, BulkReviewResult, ReviewRequest, Transition,
+    MAX_BULK_REVIEW,
+};
 use domain::Lang;
 use serde::Deserialize;
 use sqlx::any::AnyRow;
@@ -25,7 +30,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/records", get(list))
         .route("/records/{id}", get(detail))
-        .route("/records/{id}/status", post(set_status))
+        .route("/records/review", post(review_many))
+        .route("/records/{id}/review", post(review_one))
 }
 
 /// The SQL condition limiting records to what `caller` may read, and its bound value.
@@ -204,8 +210,9 @@ async fn detail(
         forms: HashMap::new(),
     };
     let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let facts = ReviewFacts::read(&mut conn, id).await?;
     if matches!(caller.role, Role::Supervisor | Role::Admin) {
-        let mut conn = state.db.pool.acquire().await?;
         record_audit(
             &mut conn,
             Audit {
@@ -229,85 +236,187 @@ async fn detail(
         },
         client_created_at: row.get(11),
         data,
+        actions: review::allowed(facts.reviewed(), facts.reviewer(&caller)),
     }))
 }
 
-/// A supervisor or officer moving a record along.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct StatusChange {
-    pub status: RecordStatus,
-    /// Shown to the record's author; at most 1000 characters.
-    #[serde(default)]
-    pub note: Option<String>,
+/// What the review state machine needs to know of a record.
+struct ReviewFacts {
+    status: RecordStatus,
+    note: Option<String>,
+    author: i64,
+    is_report: bool,
 }
 
-async fn set_status(
-    State(state): State<AppState>,
-    caller: Caller,
-    AppPath(id): AppPath<Uuid>,
-    AppJson(change): AppJson<StatusChange>,
-) -> AppResult<Json<RecordSummary>> {
-    if !matches!(caller.role, Role::Supervisor | Role::Officer) {
-        // Group leaders may read their group's reports but not move them; check scope first so
-        // the answer for a record they cannot see stays "not found".
-        fetch_scoped(&state, &caller, id).await?;
-        return Err(AppError::Forbidden);
+impl ReviewFacts {
+    async fn read(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<ReviewFacts> {
+        let row = sqlx::query(
+            "SELECT r.status, r.status_note, r.author_id, COALESCE(f.for_group_leaders, 0) \
+             FROM records r LEFT JOIN forms f \
+             ON f.form_key = r.form_key AND f.version = r.form_version WHERE r.id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_one(conn)
+        .await?;
+        let status: String = row.get(0);
+        Ok(ReviewFacts {
+            status: RecordStatus::parse(&status)
+                .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
+            note: row.get(1),
+            author: row.get(2),
+            is_report: row.get::<i64, _>(3) != 0,
+        })
     }
-    let row = fetch_scoped(&state, &caller, id).await?;
-    let note = change
-        .note
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 1000 || n.chars().any(|c| c.is_control() && c != '\n'))
-    {
-        return Err(AppError::Validation {
-            message: Some(match request_lang() {
-                Lang::Vi => "Ghi chú tối đa 1000 ký tự.".into(),
-                Lang::En => "The note may have at most 1000 characters.".into(),
-            }),
-            fields: Vec::new(),
-        });
+
+    fn reviewed(&self) -> review::Reviewed<'_> {
+        review::Reviewed {
+            status: self.status,
+            is_report: self.is_report,
+            note: self.note.as_deref(),
+        }
     }
+
+    fn reviewer(&self, caller: &Caller) -> review::Reviewer {
+        review::Reviewer {
+            role: caller.role,
+            is_author: self.author == caller.user_id,
+        }
+    }
+}
+
+/// Where one review took a record.
+enum Reviewed {
+    Moved(RecordStatus),
+    Already(RecordStatus),
+}
+
+/// Reviews one record in its own transaction: the state machine of `domain::review` decides,
+/// against the record as it is under the lock (another reviewer may have been quicker).
+async fn apply_review(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    req: &ReviewRequest,
+) -> AppResult<Reviewed> {
+    // Out of the caller's place (or no such record): "not found", whatever the role.
+    let row = fetch_scoped(state, caller, id).await?;
+    let ward_id: i64 = row.get(9);
     let mut tx = state.db.pool.begin().await?;
     let seq = next_seq(&mut tx, 1).await?;
     // Read again under the lock next_seq took: a change made meanwhile is the true "before".
-    let current = sqlx::query("SELECT status, status_note FROM records WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-    let (before, before_note): (String, Option<String>) = (current.get(0), current.get(1));
+    let facts = ReviewFacts::read(&mut tx, id).await?;
+    let status = facts.status;
+    let before_note = facts.note.clone();
+    let (to, comment) = match review::review(
+        facts.reviewed(),
+        req.action,
+        facts.reviewer(caller),
+        req.comment.as_deref(),
+    ) {
+        Ok(Transition::Already) => return Ok(Reviewed::Already(status)),
+        Ok(Transition::To { to, comment }) => (to, comment),
+        Err(refusal) => return Err(AppError::Review(refusal)),
+    };
+    let now = now_ms();
     sqlx::query(
         "UPDATE records SET status = $1, status_note = $2, updated_at = $3, seq = $4 WHERE id = $5",
     )
-    .bind(change.status.as_str())
-    .bind(&note)
-    .bind(now_ms())
+    .bind(to.as_str())
+    .bind(&comment)
+    .bind(now)
     .bind(seq)
     .bind(id.to_string())
     .execute(&mut *tx)
     .await?;
-    let detail = format!("{before} -> {}", change.status.as_str());
+    sqlx::query(
+        "INSERT INTO record_reviews (record_id, action, from_status, to_status, comment, reviewer_id, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id.to_string())
+    .bind(req.action.as_str())
+    .bind(status.as_str())
+    .bind(to.as_str())
+    .bind(&comment)
+    .bind(caller.user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let detail = format!("{} -> {}", status.as_str(), to.as_str());
     record_audit(
         &mut tx,
         Audit {
             actor: Some(caller.user_id),
-            action: "record.status",
+            action: "record.review",
             entity: "record",
             entity_id: &id.to_string(),
-            ward_id: row.get(9),
-            before: Some(serde_json::json!({"status": before, "note": before_note})),
-            after: Some(serde_json::json!({"status": change.status.as_str(), "note": note})),
+            ward_id: Some(ward_id),
+            before: Some(serde_json::json!({"status": status.as_str(), "note": before_note})),
+            after: Some(serde_json::json!({
+                "status": to.as_str(), "note": comment, "action": req.action.as_str()
+            })),
             detail: &detail,
         },
     )
     .await?;
     tx.commit().await?;
+    Ok(Reviewed::Moved(to))
+}
+
+/// `POST /api/records/{id}/review`: a supervisor or officer approves, returns (with what to
+/// correct), takes up or resolves (with a reply) a record; its author's phone gets the new state
+/// and the comment at its next pull. Answers the record as it is now.
+async fn review_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<ReviewRequest>,
+) -> AppResult<Json<RecordSummary>> {
+    apply_review(&state, &caller, id, &req).await?;
     let row = fetch_scoped(&state, &caller, id).await?;
     let mut forms = FormCache {
         state: &state,
         forms: HashMap::new(),
     };
     Ok(Json(summary(&row, &mut forms, request_lang()).await?.0))
+}
+
+/// `POST /api/records/review`: one action on many records, each on its own.
+async fn review_many(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(req): AppJson<BulkReviewRequest>,
+) -> AppResult<Json<Vec<BulkReviewResult>>> {
+    // Callers who review nothing are told so once, not per record.
+    scope(&caller)?;
+    if !caller.role.reviews() {
+        return Err(AppError::Review(review::Refusal::NotAReviewer));
+    }
+    if req.ids.len() > MAX_BULK_REVIEW {
+        return Err(AppError::BatchTooLarge {
+            max: MAX_BULK_REVIEW,
+        });
+    }
+    let lang = request_lang();
+    let one = ReviewRequest {
+        action: req.action,
+        comment: req.comment,
+    };
+    let mut out = Vec::with_capacity(req.ids.len());
+    let mut seen = std::collections::HashSet::new();
+    for id in req.ids {
+        if !seen.insert(id) {
+            continue;
+        }
+        let outcome = match apply_review(&state, &caller, id, &one).await {
+            Ok(Reviewed::Moved(status)) => BulkReviewOutcome::Done { status },
+            Ok(Reviewed::Already(status)) => BulkReviewOutcome::Already { status },
+            Err(AppError::NotFound) => BulkReviewOutcome::NotFound,
+            Err(AppError::Review(refusal)) => BulkReviewOutcome::Refused {
+                message: refusal.message(lang),
+            },
+            Err(e) => return Err(e),
+        };
+        out.push(BulkReviewResult { id, outcome });
+    }
+    Ok(Json(out))
 }

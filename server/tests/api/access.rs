@@ -96,7 +96,10 @@ enum Body {
 use Body::{Empty, Json, Photo, Report};
 
 const LOGIN: Body = Json(r#"{"username": "canbo", "password": "wardbook-demo"}"#);
-const STATUS: Body = Json(r#"{"status": "in_progress"}"#);
+/// Repeatable: the first reviewer takes the report up, later ones find it taken up already.
+const REVIEW: Body = Json(r#"{"action": "start_handling"}"#);
+/// Reviews nothing, so only who may call it is tested (the records' own tests test the rest).
+const BULK_REVIEW: Body = Json(r#"{"ids": [], "action": "approve"}"#);
 const FORM: Body = Json(
     r#"{"key": "matrix_form", "title": {"vi": "Thử", "en": "Test"}, "filed_by": ["officer"],
         "fields": [{"key": "x", "type": "text", "label": {"vi": "X", "en": "X"}}]}"#,
@@ -154,9 +157,10 @@ static MATRIX: &[Row] = &[
     r("GET",    "/api/records/{id}",                   Nt,        Empty,          [U,  D,  O,  H,  O,  H,  O,  H,  H]),
     r("GET",    "/api/records/{id}",                   Xl,        Empty,          [U,  D,  H,  O,  H,  O,  H,  H,  O]),
     r("GET",    "/api/records/{id}",                   Missing,   Empty,          [U,  D,  H,  H,  H,  H,  H,  H,  H]),
-    r("POST",   "/api/records/{id}/status",            Nt,        STATUS,         [U,  D,  O,  H,  O,  H,  D,  H,  H]),
-    r("POST",   "/api/records/{id}/status",            Xl,        STATUS,         [U,  D,  H,  O,  H,  O,  H,  H,  D]),
-    r("POST",   "/api/records/{id}/status",            Missing,   STATUS,         [U,  D,  H,  H,  H,  H,  H,  H,  H]),
+    r("POST",   "/api/records/{id}/review",            Nt,        REVIEW,         [U,  D,  O,  H,  O,  H,  D,  H,  H]),
+    r("POST",   "/api/records/{id}/review",            Xl,        REVIEW,         [U,  D,  H,  O,  H,  O,  H,  H,  D]),
+    r("POST",   "/api/records/{id}/review",            Missing,   REVIEW,         [U,  D,  H,  H,  H,  H,  H,  H,  H]),
+    r("POST",   "/api/records/review",                 No,        BULK_REVIEW,    [U,  D,  O,  O,  O,  O,  D,  D,  D]),
     r("GET",    "/api/forms",                          No,        Empty,          [U,  O,  O,  O,  D,  D,  D,  D,  D]),
     r("POST",   "/api/forms",                          No,        FORM,           [U,  O,  D,  D,  D,  D,  D,  D,  D]),
     r("GET",    "/api/forms/{key}/{version}",          Any,       Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
@@ -429,7 +433,9 @@ impl World {
             f(place.unwrap_or_else(|| panic!("{} {} needs a place", row.method, row.path)))
         };
         let p = row.path;
-        if p.starts_with("/api/records/") {
+        if !p.contains('{') {
+            p.to_owned()
+        } else if p.starts_with("/api/records/") {
             p.replace("{id}", &id(&|pl| pl.record.to_string()))
         } else if p.starts_with("/api/photos/") {
             let sha = match self.upload_of(row, n) {

@@ -148,16 +148,16 @@ async fn a_status_change_leaves_one_entry_with_the_status_before_and_after() {
     let resp = app
         .post_json(
             &boss,
-            &format!("/api/records/{id}/status"),
-            &json!({"status": "in_progress", "note": "Đã cử cán bộ xuống"}),
+            &format!("/api/records/{id}/review"),
+            &json!({"action": "start_handling", "comment": "Đã cử cán bộ xuống"}),
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let e = only_entry(&app, &admin, at, "a status change").await;
+    let e = only_entry(&app, &admin, at, "a review").await;
     expect_entry(
         &e,
         "truongcong",
-        "record.status",
+        "record.review",
         "record",
         &id.to_string(),
         Some(nt.id),
@@ -165,20 +165,24 @@ async fn a_status_change_leaves_one_entry_with_the_status_before_and_after() {
     assert_eq!(e.before, Some(json!({"status": "received", "note": null})));
     assert_eq!(
         e.after,
-        Some(json!({"status": "in_progress", "note": "Đã cử cán bộ xuống"}))
+        Some(
+            json!({"status": "in_progress", "note": "Đã cử cán bộ xuống", "action": "start_handling"})
+        )
     );
     assert_eq!(e.detail, "received -> in_progress");
 
     let at = mark(&app).await;
     assert_eq!(
-        app.set_status(&hoa, id, "resolved").await.status(),
+        app.review(&hoa, id, "resolve", Some("Đã xử lý xong."))
+            .await
+            .status(),
         StatusCode::OK
     );
     let e = only_entry(&app, &admin, at, "the officer's change").await;
     expect_entry(
         &e,
         "canbo",
-        "record.status",
+        "record.review",
         "record",
         &id.to_string(),
         Some(nt.id),
@@ -187,16 +191,23 @@ async fn a_status_change_leaves_one_entry_with_the_status_before_and_after() {
         e.before,
         Some(json!({"status": "in_progress", "note": "Đã cử cán bộ xuống"}))
     );
-    assert_eq!(e.after, Some(json!({"status": "resolved", "note": null})));
+    assert_eq!(
+        e.after,
+        Some(json!({"status": "resolved", "note": "Đã xử lý xong.", "action": "resolve"}))
+    );
 
     // Refused changes leave nothing.
     let at = mark(&app).await;
     assert_eq!(
-        app.set_status(&lan, id, "returned").await.status(),
+        app.review(&lan, id, "return", Some("Thiếu số nhà."))
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        app.set_status(&quan, id, "returned").await.status(),
+        app.review(&quan, id, "return", Some("Thiếu số nhà."))
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     expect_nothing_since(&app, &admin, at, "refused changes").await;
@@ -647,13 +658,13 @@ async fn a_supervisor_browses_their_wards_entries_only_and_an_administrator_ever
     let nt_record = file(&app, &lan, nt.groups[0].id).await;
     let xl_record = file(&app, &xl_officer, xl.groups[0].id).await;
     assert_eq!(
-        app.set_status(&boss, nt_record, "in_progress")
+        app.review(&boss, nt_record, "start_handling", None)
             .await
             .status(),
         StatusCode::OK
     );
     assert_eq!(
-        app.set_status(&quan, xl_record, "in_progress")
+        app.review(&quan, xl_record, "start_handling", None)
             .await
             .status(),
         StatusCode::OK
@@ -670,7 +681,7 @@ async fn a_supervisor_browses_their_wards_entries_only_and_an_administrator_ever
         actions.sort();
         actions
     };
-    let all_three = ["record.create", "record.status", "record.view"];
+    let all_three = ["record.create", "record.review", "record.view"];
 
     let mine = app.audit(&boss, "limit=500").await;
     assert!(mine.iter().all(|e| e.ward_id == Some(nt.id)), "{mine:#?}");
@@ -737,7 +748,9 @@ async fn the_trail_pages_back_newest_first_and_filters_by_action_and_entity() {
     }
     app.record(&boss, second).await;
     assert_eq!(
-        app.set_status(&boss, first, "resolved").await.status(),
+        app.review(&boss, first, "resolve", Some("Đã xử lý xong."))
+            .await
+            .status(),
         StatusCode::OK
     );
 
@@ -770,7 +783,7 @@ async fn the_trail_pages_back_newest_first_and_filters_by_action_and_entity() {
     assert_eq!(
         actions,
         [
-            "record.status",
+            "record.review",
             "record.view",
             "record.view",
             "record.view",

@@ -193,8 +193,8 @@ async fn a_malformed_record_id_answers_with_the_json_error_shape() {
     let resp = app
         .post_json(
             &boss,
-            "/api/records/not-a-uuid/status",
-            &json!({ "status": "resolved" }),
+            "/api/records/not-a-uuid/review",
+            &json!({ "action": "approve" }),
         )
         .await;
     expect_error(resp, StatusCode::BAD_REQUEST, "bad_request").await;

@@ -282,11 +282,18 @@ impl TestApp {
         resp.json().await.expect("record detail")
     }
 
-    pub async fn set_status(&self, token: &str, id: Uuid, status: &str) -> Response {
+    /// `POST /api/records/{id}/review` with `action` and, if any, `comment`.
+    pub async fn review(
+        &self,
+        token: &str,
+        id: Uuid,
+        action: &str,
+        comment: Option<&str>,
+    ) -> Response {
         self.post_json(
             token,
-            &format!("/api/records/{id}/status"),
-            &json!({ "status": status }),
+            &format!("/api/records/{id}/review"),
+            &json!({ "action": action, "comment": comment }),
         )
         .await
     }
@@ -402,6 +409,33 @@ pub fn valid_report(group_id: i64) -> RecordEnvelope {
 }
 
 /// The group of a group leader's token (`me.group`).
+/// A valid visit to a person under management (an officer's police record, not a report)
+/// about `group_id`.
+pub fn valid_visit(group_id: i64) -> RecordEnvelope {
+    RecordEnvelope {
+        id: Uuid::now_v7(),
+        form_key: domain::form::MANAGED_PERSON_VISIT.into(),
+        form_version: 1,
+        group_id,
+        created_at: "2026-11-25T21:35:00+07:00".into(),
+        data: json!({
+            "visited_at": "2026-11-25T09:00",
+            "person_name": "Nguyễn Văn X",
+            "person_id": "001203012345",
+            "category": "released_prisoner",
+            "address": "Ngõ 5 Nhật Tân",
+            "met_in_person": false,
+            "absence_reason": "Đi làm xa",
+            "risk_level": "low",
+            "notes": "Gặp mẹ đối tượng.",
+            "officer": "Cán bộ"
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+    }
+}
+
 pub async fn own_group(app: &TestApp, token: &str) -> i64 {
     app.me(token)
         .await

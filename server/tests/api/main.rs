@@ -10,6 +10,7 @@ mod helpers;
 mod people;
 mod photos;
 mod records;
+mod review;
 mod sessions;
 mod static_files;
 mod sync;

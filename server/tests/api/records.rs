@@ -1,12 +1,13 @@
 use domain::api::RecordSummary;
-use domain::record::RecordStatus;
+use domain::record::{RecordEnvelope, RecordStatus};
 use domain::sync::PushOutcome;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{expect_error, is_accepted, own_group, spawn_app, valid_report, TestApp};
-use domain::record::RecordEnvelope;
+use crate::helpers::{
+    expect_error, is_accepted, own_group, spawn_app, valid_report, valid_visit, TestApp,
+};
 
 /// Files a valid report as `token` about `group` and returns its id.
 async fn file(app: &TestApp, token: &str, group: i64) -> Uuid {
@@ -133,7 +134,9 @@ async fn another_wards_supervisor_sees_nothing_and_learns_nothing() {
         .await;
     expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
     // Nor may they move it.
-    let resp = app.set_status(&xuan_la, id, "resolved").await;
+    let resp = app
+        .review(&xuan_la, id, "resolve", Some("Đã xử lý xong."))
+        .await;
     expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
     let boss = app.login("truongcong").await;
     assert_eq!(
@@ -193,7 +196,7 @@ async fn a_supervisor_moves_a_report_along() {
     let boss = app.login("truongcong").await;
     let id = file(&app, &lan, own_group(&app, &lan).await).await;
 
-    let resp = app.set_status(&boss, id, "in_progress").await;
+    let resp = app.review(&boss, id, "start_handling", None).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let summary: RecordSummary = resp.json().await.unwrap();
     assert_eq!((summary.id, summary.status), (id, RecordStatus::InProgress));
@@ -204,7 +207,9 @@ async fn a_supervisor_moves_a_report_along() {
         RecordStatus::InProgress
     );
 
-    let resp = app.set_status(&boss, id, "resolved").await;
+    let resp = app
+        .review(&boss, id, "resolve", Some("Đã xử lý xong."))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         app.record(&boss, id).await.summary.status,
@@ -213,7 +218,7 @@ async fn a_supervisor_moves_a_report_along() {
 }
 
 #[tokio::test]
-async fn a_group_leader_cannot_change_a_status() {
+async fn a_group_leader_reviews_nothing() {
     let app = spawn_app().await;
     app.add_officer("canboxuanla", "Xuân La").await;
     let lan = app.login("totruong").await;
@@ -224,10 +229,14 @@ async fn a_group_leader_cannot_change_a_status() {
     let foreign = file(&app, &xuan_la_officer, xuan_la_group).await;
 
     // Their own group's report: they may see it, not move it.
-    let resp = app.set_status(&lan, own, "resolved").await;
+    let resp = app
+        .review(&lan, own, "resolve", Some("Đã xử lý xong."))
+        .await;
     expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
     // Another ward's report: it does not exist for them.
-    let resp = app.set_status(&lan, foreign, "resolved").await;
+    let resp = app
+        .review(&lan, foreign, "resolve", Some("Đã xử lý xong."))
+        .await;
     expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
 
     assert_eq!(
@@ -241,7 +250,7 @@ async fn a_group_leader_cannot_change_a_status() {
 }
 
 #[tokio::test]
-async fn a_status_change_with_an_overlong_note_is_refused() {
+async fn a_return_with_an_overlong_comment_is_refused() {
     let app = spawn_app().await;
     let lan = app.login("totruong").await;
     let boss = app.login("truongcong").await;
@@ -250,8 +259,8 @@ async fn a_status_change_with_an_overlong_note_is_refused() {
     let resp = app
         .post_json(
             &boss,
-            &format!("/api/records/{id}/status"),
-            &json!({ "status": "returned", "note": "ô".repeat(1001) }),
+            &format!("/api/records/{id}/review"),
+            &json!({ "action": "return", "comment": "ô".repeat(1001) }),
         )
         .await;
     let err = expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
@@ -265,20 +274,20 @@ async fn a_status_change_with_an_overlong_note_is_refused() {
     let resp = app
         .post_json(
             &boss,
-            &format!("/api/records/{id}/status"),
-            &json!({ "status": "returned", "note": "ô".repeat(1000) }),
+            &format!("/api/records/{id}/review"),
+            &json!({ "action": "return", "comment": "ô".repeat(1000) }),
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
 #[tokio::test]
-async fn an_unknown_status_is_a_validation_error() {
+async fn an_unknown_review_action_is_a_validation_error() {
     let app = spawn_app().await;
     let lan = app.login("totruong").await;
     let boss = app.login("truongcong").await;
     let id = file(&app, &lan, own_group(&app, &lan).await).await;
-    let resp = app.set_status(&boss, id, "deleted").await;
+    let resp = app.review(&boss, id, "delete", None).await;
     expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     assert_eq!(
         app.record(&boss, id).await.summary.status,
@@ -299,28 +308,7 @@ async fn a_group_leader_sees_the_groups_reports_but_not_officers_police_records(
     // both about the leader's group.
     let officers_report = valid_report(group);
     let officers_report_id = officers_report.id;
-    let visit = RecordEnvelope {
-        id: uuid::Uuid::now_v7(),
-        form_key: domain::form::MANAGED_PERSON_VISIT.into(),
-        form_version: 1,
-        group_id: group,
-        created_at: "2026-11-25T21:35:00+07:00".into(),
-        data: json!({
-            "visited_at": "2026-11-25T09:00",
-            "person_name": "Nguyễn Văn X",
-            "person_id": "001203012345",
-            "category": "released_prisoner",
-            "address": "Ngõ 5 Nhật Tân",
-            "met_in_person": false,
-            "absence_reason": "Đi làm xa",
-            "risk_level": "low",
-            "notes": "Gặp mẹ đối tượng.",
-            "officer": "Cán bộ"
-        })
-        .as_object()
-        .unwrap()
-        .clone(),
-    };
+    let visit = valid_visit(group);
     let visit_id = visit.id;
     let outcomes = app.push_ok(&hoa, vec![officers_report, visit]).await;
     assert!(outcomes.iter().all(is_accepted), "{outcomes:?}");

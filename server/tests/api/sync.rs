@@ -579,8 +579,8 @@ async fn a_status_change_reaches_the_author_at_their_next_pull() {
     let resp = app
         .post_json(
             &boss,
-            &format!("/api/records/{}/status", report.id),
-            &json!({ "status": "in_progress", "note": "  Đã cử cán bộ xuống xác minh.  " }),
+            &format!("/api/records/{}/review", report.id),
+            &json!({ "action": "start_handling", "comment": "  Đã cử cán bộ xuống xác minh.  " }),
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -641,7 +641,9 @@ async fn another_users_records_never_appear_in_my_pull() {
 
     // Not even when someone else's record changes.
     let cursor = app.pull(&lan, 0).await.cursor;
-    let resp = app.set_status(&boss, hers.id, "resolved").await;
+    let resp = app
+        .review(&boss, hers.id, "resolve", Some("Đã xử lý xong."))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(app.pull(&lan, cursor).await.changes.is_empty());
     assert_eq!(record_ids(&app.pull(&hoa, cursor).await.changes), [hers.id]);

@@ -1,9 +1,8 @@
 //! The ward's synced records, read from the server, for supervisors and officers: the list, and
 //! the record opened beside it (its address is `/desk/records/<id>`, so it can be shared).
 
-use domain::api::Role;
 use domain::form::FieldKind;
-use domain::record::RecordStatus;
+use domain::review::{ReviewAction, ReviewRequest};
 use domain::value::PhotoRef;
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
@@ -155,7 +154,7 @@ pub fn RecordPanel() -> impl IntoView {
                                         Some(view! { <dt>{label}</dt><dd class="value">{shown}</dd> })
                                     }).collect_view()}
                                 </dl>
-                                <StatusActions id=d.summary.id.to_string() current=d.summary.status on_changed=Callback::new(move |_| changed.update(|n| *n += 1))/>
+                                <ReviewActions id=d.summary.id.to_string() actions=d.actions.clone() on_changed=Callback::new(move |_| changed.update(|n| *n += 1))/>
                             </article>
                         }.into_any(),
                         Err(e) => view! { <p class="notice error">{e.message(lang)}</p> }.into_any(),
@@ -166,20 +165,30 @@ pub fn RecordPanel() -> impl IntoView {
     }
 }
 
-/// Buttons that move a record along, for ward staff.
+/// What the reader may do to the record now (the server's `review::allowed`): approve, return
+/// with a note, take up or resolve a report with a reply.
 #[component]
-fn StatusActions(id: String, current: RecordStatus, on_changed: Callback<()>) -> impl IntoView {
+fn ReviewActions(
+    id: String,
+    actions: Vec<ReviewAction>,
+    on_changed: Callback<()>,
+) -> impl IntoView {
     let state = use_app();
     let error = RwSignal::new(None::<String>);
+    let comment = RwSignal::new(String::new());
     let id = StoredValue::new(id);
-    let change = Action::new_local(move |status: &RecordStatus| {
-        let status = *status;
+    let act = Action::new_local(move |action: &ReviewAction| {
+        let request = ReviewRequest {
+            action: *action,
+            comment: Some(comment.get_untracked()),
+        };
         let lang = state.lang.get_untracked();
         let token = state.token();
         async move {
-            match api::set_status(&token, &id.get_value(), status, lang).await {
+            match api::review(&token, &id.get_value(), &request, lang).await {
                 Ok(_) => {
                     error.set(None);
+                    comment.set(String::new());
                     // The panel may have moved on to another record meanwhile.
                     let _ = on_changed.try_run(());
                 }
@@ -187,19 +196,18 @@ fn StatusActions(id: String, current: RecordStatus, on_changed: Callback<()>) ->
             }
         }
     });
-    let may_act = state
-        .session
-        .get_untracked()
-        .is_some_and(|s| matches!(s.me.role, Role::Supervisor | Role::Officer));
-    may_act.then(|| {
+    (!actions.is_empty()).then(|| {
         view! {
-            <div class="actions" role="group" aria-label=state.tr(Msg::Status)>
-                {[RecordStatus::InProgress, RecordStatus::Resolved]
+            <div class="actions review" role="group" aria-label=state.tr(Msg::Status)>
+                <label for="review-comment">{move || ReviewAction::comment_label(state.lang.get())}</label>
+                <textarea id="review-comment" rows="3" maxlength="1000" prop:value=move || comment.get()
+                    on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                {actions
                     .into_iter()
-                    .filter(move |s| *s != current)
-                    .map(|s| view! {
-                        <button class="btn" disabled=move || change.pending().get() on:click=move |_| { change.dispatch(s); }>
-                            {move || s.label(state.lang.get())}
+                    .map(|a| view! {
+                        <button class="btn" class:primary=a == ReviewAction::Approve disabled=move || act.pending().get()
+                            on:click=move |_| { act.dispatch(a); }>
+                            {move || a.label(state.lang.get())}
                         </button>
                     })
                     .collect_view()}
