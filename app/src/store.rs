@@ -626,6 +626,8 @@ pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResu
                     .to_iso_string()
                     .into(),
                 data,
+                // The other database has no history of it: it starts again as a first submission.
+                revision: None,
             };
             shas.extend(photo_use(&[], std::slice::from_ref(&r)).by_records);
             r.state = LocalState::Outbox;

@@ -55,6 +55,7 @@ fn envelope(id: Uuid, description: &str) -> RecordEnvelope {
             "people_involved": 2,
             "location": {"street": "Hàng Bạc", "no": 12},
         })),
+        revision: None,
     }
 }
 

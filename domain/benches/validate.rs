@@ -426,6 +426,7 @@ fn main() {
                 group_id: 1 + rng.below(12) as i64,
                 created_at: "2026-11-25T09:30:00.000Z".into(),
                 data,
+                revision: None,
             }
         })
         .collect();

@@ -21,9 +21,27 @@ pub struct RecordEnvelope {
     pub created_at: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Map<String, Value>,
+    /// Set when the record is resubmitted after it was returned: this revision, and the one it
+    /// was based on (sync rule 7). Absent on a first submission, whose revision is the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
+}
+
+/// A revision of a record after the first: both ids are made on the phone (`id`) or were sent
+/// by the server (`base`, the record's current revision when the phone took it up).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    pub id: Uuid,
+    pub base: Uuid,
 }
 
 impl RecordEnvelope {
+    /// The id of the revision this envelope is: its own for a resubmission, else the record's.
+    pub fn revision_id(&self) -> Uuid {
+        self.revision.map_or(self.id, |r| r.id)
+    }
+
     /// SHA-256 over the parts of a record the user chose, in a canonical JSON encoding
     /// (object keys sorted), so "same id, same content" can be told from a conflicting edit.
     pub fn content_hash(&self) -> String {
@@ -126,6 +144,7 @@ mod tests {
             group_id: 7,
             created_at: "2026-11-25T14:00:00Z".into(),
             data: data.as_object().unwrap().clone(),
+            revision: None,
         }
     }
 

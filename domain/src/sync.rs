@@ -3,6 +3,7 @@
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::form::FormDef;
@@ -157,6 +158,8 @@ impl<'de> Deserialize<'de> for Change {
             status: Option<RecordStatus>,
             updated_at: Option<i64>,
             note: Option<String>,
+            revision: Option<Uuid>,
+            data: Option<Map<String, Value>>,
         }
         fn need<T, E: serde::de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
             v.ok_or_else(|| E::missing_field(field))
@@ -174,6 +177,8 @@ impl<'de> Deserialize<'de> for Change {
                 status: need(r.status, "status")?,
                 updated_at: need(r.updated_at, "updated_at")?,
                 note: r.note,
+                revision: r.revision,
+                data: r.data,
             })),
             other => Err(D::Error::unknown_variant(other, &["form", "record"])),
         }
@@ -193,6 +198,22 @@ pub struct RecordState {
     pub updated_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The record's current revision, when it is not the first (whose id is the record's): the
+    /// base a resubmission names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Uuid>,
+    /// The current revision's data, sent while the record is returned to its author: the phone
+    /// can correct it even if it no longer kept it (a reinstall, another phone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub data: Option<Map<String, Value>>,
+}
+
+impl RecordState {
+    /// The revision a resubmission of this record must name as its base.
+    pub fn current_revision(&self) -> Uuid {
+        self.revision.unwrap_or(self.id)
+    }
 }
 
 #[cfg(test)]
@@ -267,9 +288,34 @@ mod wire_tests {
                 status: RecordStatus::Received,
                 updated_at: 1_764_000_000_000,
                 note: None,
+                revision: None,
+                data: None,
             }),
             &format!(
                 r#"{{"kind":"record","id":"{ID}","form_key":"neighborhood_report","form_version":1,"group_id":3,"status":"received","updated_at":1764000000000}}"#
+            ),
+        );
+        // Returned: what to correct, the data to correct, and the revision to name as base.
+        const REV: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c";
+        golden(
+            &Change::Record(RecordState {
+                id: ID.parse().unwrap(),
+                form_key: "neighborhood_report".into(),
+                form_version: 1,
+                group_id: 3,
+                status: RecordStatus::Returned,
+                updated_at: 1_764_000_000_000,
+                note: Some("Thiếu số nhà.".into()),
+                revision: Some(REV.parse().unwrap()),
+                data: Some(
+                    serde_json::json!({"location": "Ngõ 5"})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                ),
+            }),
+            &format!(
+                r#"{{"kind":"record","id":"{ID}","form_key":"neighborhood_report","form_version":1,"group_id":3,"status":"returned","updated_at":1764000000000,"note":"Thiếu số nhà.","revision":"{REV}","data":{{"location":"Ngõ 5"}}}}"#
             ),
         );
         let form = FormDef::builtin().remove(0);

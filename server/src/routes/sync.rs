@@ -175,16 +175,25 @@ async fn push(
     // Decide what can be stored before opening the write transaction, so it stays short.
     let mut first_of: HashMap<&str, usize> = HashMap::new();
     let mut fresh: Vec<usize> = Vec::new();
+    // Resubmissions name a stored record on purpose: they are checked like new records, then
+    // applied one by one against the record as it is then (see `resubmit`).
+    let mut resubmissions: Vec<usize> = Vec::new();
     let mut error_budget = MAX_ERRORS_PER_PUSH;
     for (i, rec) in records.iter().enumerate() {
-        let known = already
-            .get(&ids[i])
-            .map(|s| (s.content_hash.as_str(), s.author_id))
-            .or_else(|| {
-                first_of
-                    .get(ids[i].as_str())
-                    .map(|&j| (hashes[j].as_str(), caller.user_id))
-            });
+        let known = rec
+            .revision
+            .is_none()
+            .then(|| {
+                already
+                    .get(&ids[i])
+                    .map(|s| (s.content_hash.as_str(), s.author_id))
+                    .or_else(|| {
+                        first_of
+                            .get(ids[i].as_str())
+                            .map(|&j| (hashes[j].as_str(), caller.user_id))
+                    })
+            })
+            .flatten();
         if let Some((hash, author)) = known {
             outcomes[i] = Some(if author != caller.user_id {
                 // Someone else's record: nothing of it is stored or confirmed for this caller.
@@ -246,6 +255,10 @@ async fn push(
                 message: invalid_message(lang, found.omitted),
                 errors: found.errors,
             });
+            continue;
+        }
+        if rec.revision.is_some() {
+            resubmissions.push(i);
             continue;
         }
         // Only a copy that passed every check counts as "already in this batch".
@@ -414,6 +427,11 @@ async fn push(
         // Sync rule 4: nothing is acknowledged before this returns.
         tx.commit().await?;
     }
+    for i in resubmissions {
+        let ward = perms.groups[&records[i].group_id];
+        outcomes[i] =
+            Some(resubmit(&mut conn, &caller, ward, &records[i], &hashes[i], lang).await?);
+    }
 
     let results = records
         .iter()
@@ -424,6 +442,195 @@ async fn push(
         })
         .collect();
     Ok(Json(PushResponse { results }))
+}
+
+fn stale_message(lang: Lang) -> String {
+    match lang {
+        Lang::Vi => "Hồ sơ đã thay đổi trên máy chủ trong lúc bạn sửa (đã bị trả lại lần nữa hoặc được sửa trên máy khác). Bản sửa của bạn được giữ lại để cán bộ phụ trách xem xét.".into(),
+        Lang::En => "The record changed on the server while you corrected it (returned again, or corrected on another phone). Your copy is kept for a supervisor to review.".into(),
+    }
+}
+
+/// Applies one resubmission (sync rule 7) in its own transaction, against the record as it is
+/// under the lock: it becomes the record's current revision if it names the current one as its
+/// base and the record is returned to this author; a replay of a stored revision is a
+/// duplicate; anything else is a conflict, kept for a supervisor and never applied.
+async fn resubmit(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    ward: i64,
+    rec: &RecordEnvelope,
+    hash: &str,
+    lang: Lang,
+) -> AppResult<PushOutcome> {
+    let Some(rev) = rec.revision else {
+        return Err(anyhow::anyhow!("resubmit without a revision").into());
+    };
+    let id = rec.id.to_string();
+    let mut tx = conn.begin().await?;
+    let seq = next_seq(&mut tx, 1).await?;
+    let Some(row) = sqlx::query(
+        "SELECT status, author_id, COALESCE(revision_id, id), content_hash FROM records WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(rejected(match lang {
+            Lang::Vi => "Máy chủ không có hồ sơ mà bản sửa này thuộc về.".into(),
+            Lang::En => "The server does not have the record this correction belongs to.".into(),
+        }));
+    };
+    let (status, author, current, current_hash): (String, i64, String, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    if author != caller.user_id {
+        return Ok(rejected(match lang {
+            Lang::Vi => "Không thể lưu hồ sơ này.".into(),
+            Lang::En => "This record cannot be stored.".into(),
+        }));
+    }
+    // A replay: the revision is stored already (as the current one, or in the history).
+    let rev_id = rev.id.to_string();
+    let stored_hash: Option<String> = if current == rev_id {
+        Some(current_hash.clone())
+    } else {
+        sqlx::query_scalar(
+            "SELECT content_hash FROM record_revisions WHERE id = $1 AND record_id = $2",
+        )
+        .bind(&rev_id)
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?
+    };
+    let now = now_ms();
+    let data = serde_json::to_string(&rec.data).map_err(anyhow::Error::from)?;
+    let status =
+        RecordStatus::parse(&status).ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?;
+    let applies = stored_hash.is_none()
+        && current == rev.base.to_string()
+        && domain::review::resubmit(status, true).is_ok();
+    if let Some(h) = &stored_hash {
+        if h == hash {
+            return Ok(PushOutcome::Duplicate);
+        }
+    }
+    if !applies {
+        let done = sqlx::query(
+            "INSERT INTO record_conflicts (record_id, author_id, data, content_hash, received_at, revision_id, base_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (record_id, content_hash) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(caller.user_id)
+        .bind(&data)
+        .bind(hash)
+        .bind(now)
+        .bind(&rev_id)
+        .bind(rev.base.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() > 0 {
+            record_audit(
+                &mut tx,
+                Audit {
+                    actor: Some(caller.user_id),
+                    action: "record.conflict",
+                    entity: "record",
+                    entity_id: &id,
+                    ward_id: Some(ward),
+                    before: None,
+                    after: Some(serde_json::json!({
+                        "content_hash": hash, "revision": rev_id, "base": rev.base.to_string()
+                    })),
+                    detail: "",
+                },
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        return Ok(PushOutcome::Conflict {
+            message: stale_message(lang),
+        });
+    }
+    // The first revision joins the history when the second arrives.
+    sqlx::query(
+        "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
+         SELECT COALESCE(revision_id, id), id, NULL, author_id, form_version, group_id, data, content_hash, received_at \
+         FROM records WHERE id = $1 AND revision_id IS NULL",
+    )
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&rev_id)
+    .bind(&id)
+    .bind(rev.base.to_string())
+    .bind(caller.user_id)
+    .bind(i64::from(rec.form_version))
+    .bind(rec.group_id)
+    .bind(&data)
+    .bind(hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE records SET data = $1, content_hash = $2, form_key = $3, form_version = $4, group_id = $5, \
+         ward_id = $6, status = $7, status_note = NULL, revision_id = $8, updated_at = $9, seq = $10 WHERE id = $11",
+    )
+    .bind(&data)
+    .bind(hash)
+    .bind(&rec.form_key)
+    .bind(i64::from(rec.form_version))
+    .bind(rec.group_id)
+    .bind(ward)
+    .bind(RecordStatus::Received.as_str())
+    .bind(&rev_id)
+    .bind(now)
+    .bind(seq)
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO record_reviews (record_id, action, from_status, to_status, comment, reviewer_id, at) \
+         VALUES ($1, 'resubmit', $2, $3, NULL, $4, $5)",
+    )
+    .bind(&id)
+    .bind(status.as_str())
+    .bind(RecordStatus::Received.as_str())
+    .bind(caller.user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    for sha in domain::value::photo_shas(&rec.data) {
+        sqlx::query(
+            "INSERT INTO record_photos (record_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(&id)
+        .bind(sha)
+        .execute(&mut *tx)
+        .await?;
+    }
+    record_audit(
+        &mut tx,
+        Audit {
+            actor: Some(caller.user_id),
+            action: "record.resubmit",
+            entity: "record",
+            entity_id: &id,
+            ward_id: Some(ward),
+            before: Some(serde_json::json!({"status": status.as_str(), "revision": current})),
+            after: Some(serde_json::json!({
+                "status": RecordStatus::Received.as_str(), "revision": rev_id, "content_hash": hash
+            })),
+            detail: "",
+        },
+    )
+    .await?;
+    // Sync rule 4: acknowledged only once committed.
+    tx.commit().await?;
+    Ok(PushOutcome::Accepted)
 }
 
 async fn pull(
@@ -462,7 +669,8 @@ async fn pull(
         Role::Admin => (Some(-1), None),
     };
     let records = sqlx::query(
-        "SELECT id, form_key, form_version, status, updated_at, status_note, seq, group_id FROM records \
+        "SELECT id, form_key, form_version, status, updated_at, status_note, seq, group_id, revision_id, \
+                CASE WHEN status = 'returned' THEN data END FROM records \
          WHERE author_id = $1 AND seq > $2 AND seq <= $3 \
            AND ($5 IS NULL OR group_id = $5) AND ($6 IS NULL OR ward_id = $6) \
          ORDER BY seq LIMIT $4",
@@ -496,6 +704,16 @@ async fn pull(
                 updated_at: r.get(4),
                 note: r.get(5),
                 group_id: r.get(7),
+                revision: r
+                    .get::<Option<String>, _>(8)
+                    .map(|s| s.parse())
+                    .transpose()
+                    .map_err(anyhow::Error::from)?,
+                data: r
+                    .get::<Option<String>, _>(9)
+                    .map(|d| serde_json::from_str(&d))
+                    .transpose()
+                    .map_err(anyhow::Error::from)?,
             }),
         ));
     }

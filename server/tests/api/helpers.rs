@@ -405,6 +405,7 @@ pub fn valid_report(group_id: i64) -> RecordEnvelope {
         group_id,
         created_at: "2026-11-25T21:35:00+07:00".into(),
         data: valid_report_data(),
+        revision: None,
     }
 }
 
@@ -433,6 +434,7 @@ pub fn valid_visit(group_id: i64) -> RecordEnvelope {
         .as_object()
         .unwrap()
         .clone(),
+        revision: None,
     }
 }
 

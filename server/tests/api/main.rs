@@ -11,6 +11,7 @@ mod people;
 mod photos;
 mod records;
 mod review;
+mod revisions;
 mod sessions;
 mod static_files;
 mod sync;

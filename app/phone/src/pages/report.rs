@@ -162,6 +162,7 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
             group_id: d.group_id,
             created_at: js_sys::Date::new_0().to_iso_string().into(),
             data: form.with_value(|f| prune(f, &d.data)),
+            revision: None,
         };
         leptos::task::spawn_local(async move {
             match store::submit(&envelope, js_sys::Date::now()).await {

@@ -1,0 +1,191 @@
+//! Revisions name their base (sync rule 7): a returned record is corrected on its author's
+//! phone and resubmitted as a new revision; replays are duplicates; a stale base is a conflict
+//! that is kept and never applied.
+
+use domain::record::{RecordEnvelope, RecordStatus, Revision};
+use domain::sync::{Change, PushOutcome, RecordState};
+use reqwest::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::helpers::{own_group, spawn_app, valid_report, TestApp};
+
+/// The author's view of `id` in a pull from the start, as a phone that lost everything sees it.
+async fn pulled(app: &TestApp, token: &str, id: Uuid) -> RecordState {
+    app.pull(token, 0)
+        .await
+        .changes
+        .into_iter()
+        .find_map(|c| match c {
+            Change::Record(r) if r.id == id => Some(r),
+            _ => None,
+        })
+        .expect("the record in its author's pull")
+}
+
+/// `rec` corrected: a new revision on `base`, with another description.
+fn corrected(rec: &RecordEnvelope, base: Uuid, text: &str) -> RecordEnvelope {
+    let mut next = rec.clone();
+    next.data
+        .insert("description".into(), Value::String(text.into()));
+    next.revision = Some(Revision {
+        id: Uuid::now_v7(),
+        base,
+    });
+    next
+}
+
+async fn returned(app: &TestApp, boss: &str, id: Uuid, comment: &str) {
+    let resp = app.review(boss, id, "return", Some(comment)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+async fn audit_count(app: &TestApp, id: Uuid, action: &str) -> usize {
+    let admin = app.login("admin").await;
+    app.audit(&admin, &format!("entity_id={id}&action={action}"))
+        .await
+        .len()
+}
+
+#[tokio::test]
+async fn a_returned_record_comes_back_with_its_data_and_a_resubmission_is_its_new_revision() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+    app.push_ok(&lan, vec![report.clone()]).await;
+    returned(&app, &boss, report.id, "Ghi rõ số nhà.").await;
+
+    // Even a phone that kept nothing gets what it needs to correct it.
+    let state = pulled(&app, &lan, report.id).await;
+    assert_eq!(state.status, RecordStatus::Returned);
+    assert_eq!(state.note.as_deref(), Some("Ghi rõ số nhà."));
+    assert_eq!(state.data.as_ref(), Some(&report.data));
+    assert_eq!(
+        state.current_revision(),
+        report.id,
+        "the first revision is the record"
+    );
+
+    let fixed = corrected(
+        &report,
+        state.current_revision(),
+        "Số 12 ngõ 45, có hai xe máy.",
+    );
+    assert_eq!(
+        app.push_ok(&lan, vec![fixed.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    let state = pulled(&app, &lan, report.id).await;
+    assert_eq!(state.status, RecordStatus::Received, "back for review");
+    assert_eq!(state.note, None);
+    assert_eq!(state.data, None, "data travels only while returned");
+    assert_eq!(state.revision, Some(fixed.revision.unwrap().id));
+    let detail = app.record(&boss, report.id).await;
+    assert_eq!(detail.data, fixed.data);
+    assert_eq!(detail.summary.status, RecordStatus::Received);
+    assert_eq!(audit_count(&app, report.id, "record.resubmit").await, 1);
+
+    // The answer was lost and the phone sends it again: nothing changes.
+    assert_eq!(
+        app.push_ok(&lan, vec![fixed]).await,
+        [PushOutcome::Duplicate]
+    );
+    assert_eq!(audit_count(&app, report.id, "record.resubmit").await, 1);
+    assert_eq!(app.stored_count(report.id).await, 1);
+}
+
+#[tokio::test]
+async fn a_resubmission_on_a_stale_base_is_a_conflict_kept_and_never_applied() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+    app.push_ok(&lan, vec![report.clone()]).await;
+    returned(&app, &boss, report.id, "Thiếu ảnh.").await;
+    let base = pulled(&app, &lan, report.id).await.current_revision();
+
+    // Two phones of the same leader both take the returned record up.
+    let first = corrected(&report, base, "Bản sửa trên máy thứ nhất.");
+    let second = corrected(&report, base, "Bản sửa trên máy thứ hai.");
+    assert_eq!(
+        app.push_ok(&lan, vec![first.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    let outcomes = app.push_ok(&lan, vec![second.clone()]).await;
+    let [PushOutcome::Conflict { message }] = outcomes.as_slice() else {
+        panic!("expected a conflict: {outcomes:?}");
+    };
+    assert!(message.contains("đã thay đổi trên máy chủ"), "{message}");
+    assert_eq!(app.record(&boss, report.id).await.data, first.data);
+    assert_eq!(audit_count(&app, report.id, "record.conflict").await, 1);
+    // A replay of the conflicting copy is the same conflict, recorded once.
+    let again = app.push_ok(&lan, vec![second]).await;
+    assert!(
+        matches!(again.as_slice(), [PushOutcome::Conflict { .. }]),
+        "{again:?}"
+    );
+    assert_eq!(audit_count(&app, report.id, "record.conflict").await, 1);
+
+    // Returned a second time, then a correction made on the first return's base: stale too.
+    returned(&app, &boss, report.id, "Vẫn thiếu ảnh.").await;
+    let late = corrected(&report, base, "Sửa muộn.");
+    assert!(matches!(
+        app.push_ok(&lan, vec![late]).await.as_slice(),
+        [PushOutcome::Conflict { .. }]
+    ));
+    // On the current base it goes through.
+    let current = pulled(&app, &lan, report.id).await.current_revision();
+    assert_eq!(current, first.revision.unwrap().id);
+    let right = corrected(&report, current, "Đã bổ sung ảnh.");
+    assert_eq!(
+        app.push_ok(&lan, vec![right]).await,
+        [PushOutcome::Accepted]
+    );
+}
+
+#[tokio::test]
+async fn only_a_returned_record_is_resubmitted_and_only_by_its_author() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let hoa = app.login("canbo").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+    app.push_ok(&lan, vec![report.clone()]).await;
+
+    // Not returned: a second version is a conflict, not an overwrite.
+    let early = corrected(&report, report.id, "Sửa khi chưa bị trả lại.");
+    assert!(matches!(
+        app.push_ok(&lan, vec![early]).await.as_slice(),
+        [PushOutcome::Conflict { .. }]
+    ));
+    assert_eq!(app.record(&boss, report.id).await.data, report.data);
+
+    returned(&app, &boss, report.id, "Ghi rõ số nhà.").await;
+    // Somebody else may not correct it.
+    let theirs = corrected(&report, report.id, "Cán bộ sửa hộ.");
+    let outcomes = app.push_ok(&hoa, vec![theirs]).await;
+    assert!(
+        matches!(outcomes.as_slice(), [PushOutcome::Rejected { .. }]),
+        "{outcomes:?}"
+    );
+    // A correction that is itself invalid is refused with its reasons; the record waits.
+    let mut invalid = corrected(&report, report.id, "x");
+    invalid.data.remove("location");
+    let outcomes = app.push_ok(&lan, vec![invalid]).await;
+    let [PushOutcome::Rejected { errors, .. }] = outcomes.as_slice() else {
+        panic!("expected a rejection: {outcomes:?}");
+    };
+    assert!(!errors.is_empty());
+    let state = pulled(&app, &lan, report.id).await;
+    assert_eq!(state.status, RecordStatus::Returned);
+    assert_eq!(state.data.as_ref(), Some(&report.data));
+    // A correction of a record the server never had.
+    let mut orphan = corrected(&report, report.id, "x");
+    orphan.id = Uuid::now_v7();
+    let outcomes = app.push_ok(&lan, vec![orphan]).await;
+    assert!(
+        matches!(outcomes.as_slice(), [PushOutcome::Rejected { .. }]),
+        "{outcomes:?}"
+    );
+}
