@@ -113,6 +113,8 @@ fn record_state(id: Uuid, status: RecordStatus, note: Option<&str>) -> RecordSta
         status,
         updated_at: 1_764_000_500_000,
         note: note.map(str::to_owned),
+        revision: None,
+        data: None,
     }
 }
 
@@ -558,6 +560,8 @@ async fn a_pulled_page_for_a_user_who_signed_out_meanwhile_is_dropped() {
         status: RecordStatus::Resolved,
         updated_at: 1,
         note: Some("của người trước".into()),
+        revision: None,
+        data: None,
     });
     // Nobody signed in (the previous user just signed out): the page is not applied.
     let err = store::apply_pull(std::slice::from_ref(&change), 99, NOW, Some("old-token"))
