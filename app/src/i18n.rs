@@ -74,6 +74,8 @@ catalogue! {
     Author => "Người gửi", "Filed by";
     ReceivedAt => "Nhận lúc", "Received";
     Status => "Trạng thái", "Status";
+    Correct => "Sửa và gửi lại", "Correct and resubmit";
+    WaitingForYou => "hồ sơ chờ bạn sửa", "records wait for you to correct";
     Ward => "Phường", "Ward";
     NotFound => "Không tìm thấy.", "Not found.";
     Home => "Trang chính", "Home";

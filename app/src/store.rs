@@ -130,6 +130,9 @@ pub struct Draft {
     pub group_id: i64,
     pub data: Map<String, Value>,
     pub updated_at: f64,
+    /// A correction of a record the server holds: the revision it is based on (sync rule 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
 }
 
 /// Where one of the user's records is, as far as this phone knows.
@@ -175,6 +178,24 @@ pub struct LocalRecord {
     /// When the user submitted it (phone clock, ms).
     pub submitted_at: f64,
     pub updated_at: f64,
+    /// The server's current revision of it, when that is not the first (see `RecordState`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// A correction on its way (or refused): the revision sent and the one it was based on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_revision: Option<domain::record::Revision>,
+}
+
+impl LocalRecord {
+    /// Returned by a reviewer, and not yet taken up again on this phone.
+    pub fn returned(&self) -> bool {
+        self.state == LocalState::Synced && self.status == Some(RecordStatus::Returned)
+    }
+
+    /// Waits for its author: returned by a reviewer, or refused by the server.
+    pub fn needs_action(&self) -> bool {
+        self.returned() || self.state == LocalState::Rejected
+    }
 }
 
 type Opening =
@@ -491,6 +512,8 @@ fn local_record(envelope: &RecordEnvelope, now: f64) -> LocalRecord {
         message: None,
         submitted_at: now,
         updated_at: now,
+        revision: None,
+        sent_revision: envelope.revision,
     }
 }
 
@@ -552,6 +575,12 @@ pub async fn apply_push_results(results: &[(String, PushOutcome)], now: f64) -> 
         match outcome {
             PushOutcome::Accepted | PushOutcome::Duplicate => {
                 rec.state = LocalState::Synced;
+                // A correction taken: it is the current revision, back for review.
+                if let Some(sent) = rec.sent_revision.take() {
+                    rec.revision = Some(sent.id.to_string());
+                    rec.status = Some(RecordStatus::Received);
+                    rec.status_note = None;
+                }
                 rec.status.get_or_insert(RecordStatus::Received);
                 rec.errors.clear();
                 rec.message = None;
@@ -710,6 +739,11 @@ pub async fn apply_pull_page(
                         r.status = Some(state.status);
                         r.status_note = state.note.clone();
                         r.updated_at = state.updated_at as f64;
+                        r.revision = state.revision.map(|v| v.to_string());
+                        // Returned: the data to correct, whatever this phone kept.
+                        if state.data.is_some() {
+                            r.data = state.data.clone();
+                        }
                         r
                     }
                     None => LocalRecord {
@@ -717,7 +751,7 @@ pub async fn apply_pull_page(
                         form_key: state.form_key.clone(),
                         form_version: state.form_version,
                         group_id: state.group_id,
-                        data: None,
+                        data: state.data.clone(),
                         state: LocalState::Synced,
                         status: Some(state.status),
                         status_note: state.note.clone(),
@@ -725,6 +759,8 @@ pub async fn apply_pull_page(
                         message: None,
                         submitted_at: state.updated_at as f64,
                         updated_at: state.updated_at as f64,
+                        revision: state.revision.map(|v| v.to_string()),
+                        sent_revision: None,
                     },
                 };
                 put(&records, id, &rec).await?;

@@ -67,6 +67,7 @@ fn draft(id: Uuid, description: &str) -> Draft {
         group_id: 7,
         data: data(json!({"description": description})),
         updated_at: NOW - 1_000.0,
+        base: None,
     }
 }
 
@@ -510,6 +511,7 @@ async fn photos_are_sent_only_for_submitted_records_and_forgotten_when_unused() 
         group_id: 7,
         data: data(json!({"photos": [photo_ref(&b, 4)]})),
         updated_at: NOW,
+        base: None,
     };
     store::save_draft(&draft).await.unwrap();
     let waiting: Vec<String> = store::photos_to_upload()
@@ -770,4 +772,85 @@ async fn a_server_that_names_no_epoch_never_makes_the_phone_send_again() {
     );
     assert_eq!(store::start_over("", NOW, &token).await.unwrap(), 0);
     assert_eq!(store::outbox_len().await.unwrap(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_returned_record_brings_its_data_and_its_correction_becomes_the_current_revision() {
+    clean().await;
+    // Filed on another phone (or before a reinstall): this one knows nothing of it.
+    let id = new_id();
+    let original = envelope(id, "Cháy nhỏ ở bếp.");
+    let mut returned = record_state(id, RecordStatus::Returned, Some("Ghi rõ giờ xảy ra."));
+    returned.data = Some(original.data.clone());
+    store::apply_pull_page(&[Change::Record(returned)], 9, None, NOW, None)
+        .await
+        .unwrap();
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert!(rec.returned() && rec.needs_action());
+    assert_eq!(rec.data.as_ref(), Some(&original.data));
+    assert_eq!(rec.status_note.as_deref(), Some("Ghi rõ giờ xảy ra."));
+    assert_eq!(rec.revision, None, "the current revision is the first");
+
+    // Corrected and submitted: a new revision on the first, waiting in the outbox.
+    let mut corrected = envelope(id, "Cháy nhỏ ở bếp lúc 21 giờ.");
+    let revision = domain::record::Revision {
+        id: new_id(),
+        base: id,
+    };
+    corrected.revision = Some(revision);
+    store::submit(&corrected, NOW).await.unwrap();
+    assert_eq!(outbox_ids().await, [id]);
+    assert_eq!(store::outbox(10).await.unwrap()[0].revision, Some(revision));
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert!(!rec.needs_action(), "sent, not waiting for the user");
+
+    // A pull meanwhile (the server has not seen the correction) leaves it alone.
+    let mut still = record_state(id, RecordStatus::Returned, Some("Ghi rõ giờ xảy ra."));
+    still.data = Some(original.data.clone());
+    store::apply_pull_page(&[Change::Record(still)], 10, None, NOW, None)
+        .await
+        .unwrap();
+    assert_eq!(state_of(id).await, LocalState::Outbox);
+
+    // Taken: the correction is the current revision, back for review.
+    store::apply_push_results(&[(id.to_string(), PushOutcome::Accepted)], NOW)
+        .await
+        .unwrap();
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.state, LocalState::Synced);
+    assert_eq!(rec.status, Some(RecordStatus::Received));
+    assert_eq!(rec.status_note, None);
+    assert_eq!(rec.revision, Some(revision.id.to_string()));
+    assert_eq!(rec.sent_revision, None);
+    assert!(!rec.needs_action());
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_correction_keeps_the_revision_it_was_based_on() {
+    clean().await;
+    let id = new_id();
+    let mut corrected = envelope(id, "x");
+    let revision = domain::record::Revision {
+        id: new_id(),
+        base: new_id(),
+    };
+    corrected.revision = Some(revision);
+    store::submit(&corrected, NOW).await.unwrap();
+    store::apply_push_results(
+        &[(
+            id.to_string(),
+            PushOutcome::Rejected {
+                message: "no".into(),
+                errors: vec![],
+            },
+        )],
+        NOW,
+    )
+    .await
+    .unwrap();
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.state, LocalState::Rejected);
+    assert!(rec.needs_action());
+    // Corrected again, it is still a correction of the same base.
+    assert_eq!(rec.sent_revision.map(|r| r.base), Some(revision.base));
 }

@@ -124,6 +124,13 @@ fn TopBar() -> impl IntoView {
     view! {
         <header class="topbar">
             <a href="/" class="brand">{state.tr(Msg::AppName)}</a>
+            // How many records wait for this user: returned by a reviewer or refused.
+            {move || (status.needs_fixing.get() > 0).then(|| view! {
+                <a href="/" class="badge count" data-testid="needs-action"
+                    aria-label=move || format!("{} {}", status.needs_fixing.get(), state.t(Msg::WaitingForYou))>
+                    {move || status.needs_fixing.get()}
+                </a>
+            })}
             <LangSwitch/>
             <button class="btn small ghost" on:click=sign_out>{state.tr(Msg::SignOut)}</button>
         </header>

@@ -77,12 +77,8 @@ impl SyncStatus {
             self.waiting.set(waiting.len() as u32);
             self.oldest_waiting
                 .set(waiting.iter().map(|r| r.submitted_at).reduce(f64::min));
-            self.needs_fixing.set(
-                records
-                    .iter()
-                    .filter(|r| r.state == store::LocalState::Rejected)
-                    .count() as u32,
-            );
+            self.needs_fixing
+                .set(records.iter().filter(|r| r.needs_action()).count() as u32);
         }
         if let Ok(n) = store::photos_waiting().await {
             self.photos_waiting.set(n);

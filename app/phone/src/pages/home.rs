@@ -100,7 +100,11 @@ pub fn Home() -> impl IntoView {
         status.records_version.track();
         async move {
             let mut records = store::records().await.unwrap_or_default();
-            records.sort_by(|a, b| b.submitted_at.total_cmp(&a.submitted_at));
+            // What waits for the user (returned, refused) first, then the newest.
+            records.sort_by(|a, b| {
+                (b.needs_action().cmp(&a.needs_action()))
+                    .then(b.submitted_at.total_cmp(&a.submitted_at))
+            });
             let mut drafts = store::drafts().await.unwrap_or_default();
             drafts.sort_by(|a, b| b.updated_at.total_cmp(&a.updated_at));
             let forms = store::forms().await.unwrap_or_default();
@@ -216,8 +220,8 @@ pub fn Home() -> impl IntoView {
                         <ul class="list records" data-testid="my-records">
                             {records.iter().map(|r| {
                                 let form = find(&r.form_key, r.form_version);
-                                let editable = r.state == LocalState::Rejected;
-                                let class = format!("row state-{}", r.state.as_str());
+                                let editable = r.needs_action();
+                                let class = if r.returned() { "row state-returned".to_owned() } else { format!("row state-{}", r.state.as_str()) };
                                 view! {
                                     <li class=class data-id=r.id.clone()>
                                         <div class="title">{headline(form.as_ref(), r.data.as_ref(), lang)}</div>
@@ -233,7 +237,7 @@ pub fn Home() -> impl IntoView {
                                             }).collect_view()}
                                         </ul>
                                         {r.status_note.clone().map(|n| view! { <p class="note">{state.t(Msg::Note)}": "{n}</p> })}
-                                        {editable.then(|| view! { <a class="btn small" href=format!("/report/{}", r.id)>{state.t(Msg::Edit)}</a> })}
+                                        {editable.then(|| view! { <a class="btn small" href=format!("/report/{}", r.id)>{state.t(if r.returned() { Msg::Correct } else { Msg::Edit })}</a> })}
                                     </li>
                                 }
                             }).collect_view()}

@@ -3,7 +3,7 @@
 //! the outbox in one transaction.
 
 use domain::form::{DefaultContext, FieldKind, FormDef, NEIGHBORHOOD_REPORT};
-use domain::record::RecordEnvelope;
+use domain::record::{RecordEnvelope, Revision};
 use domain::validate::{prune, validate, Visibility};
 use leptos::prelude::*;
 
@@ -46,9 +46,15 @@ async fn load(
         return Ok((draft, form));
     }
     if let Ok(Some(rec)) = store::record(&id).await {
-        if rec.state != LocalState::Rejected {
-            return Err(Msg::NotFound);
-        }
+        // Refused by the server (corrected and sent again as it was: a first submission, or the
+        // correction it was), or returned by a reviewer (sent as a new revision on the current).
+        let base = match rec.state {
+            LocalState::Rejected => rec.sent_revision.map(|r| r.base.to_string()),
+            _ if rec.returned() && rec.data.is_some() => {
+                Some(rec.revision.clone().unwrap_or_else(|| rec.id.clone()))
+            }
+            _ => return Err(Msg::NotFound),
+        };
         let form = store::form(&rec.form_key, rec.form_version)
             .await
             .ok()
@@ -61,6 +67,7 @@ async fn load(
             group_id: rec.group_id,
             data: rec.data.unwrap_or_default(),
             updated_at: js_sys::Date::now(),
+            base,
         };
         return Ok((draft, form));
     }
@@ -76,6 +83,7 @@ async fn load(
         group_id: default_group.unwrap_or(0),
         data: form.initial_data(&defaults),
         updated_at: js_sys::Date::now(),
+        base: None,
     };
     Ok((draft, form))
 }
@@ -162,7 +170,15 @@ fn FormView(draft: Draft, form: FormDef) -> impl IntoView {
             group_id: d.group_id,
             created_at: js_sys::Date::new_0().to_iso_string().into(),
             data: form.with_value(|f| prune(f, &d.data)),
-            revision: None,
+            // A correction is a new revision, its id made here, on the one it was based on.
+            revision: d
+                .base
+                .as_deref()
+                .and_then(|b| b.parse().ok())
+                .map(|base| Revision {
+                    id: browser::new_id(),
+                    base,
+                }),
         };
         leptos::task::spawn_local(async move {
             match store::submit(&envelope, js_sys::Date::now()).await {
