@@ -82,6 +82,14 @@ pub struct RecordDetail {
     pub actions: Vec<crate::review::ReviewAction>,
 }
 
+/// How many records of the review queue's filter are in one review state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCount {
+    pub status: RecordStatus,
+    pub count: i64,
+}
+
 /// The body of every error response.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,9 +11,42 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
+/// What a record's free-text search looks in: every text of its data (repeat rows included),
+/// folded, one per line. A query folded the same way is a substring of it.
+pub fn search_text(data: &serde_json::Map<String, serde_json::Value>) -> String {
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::String(s) => {
+                out.push_str(&fold(s));
+                out.push('\n');
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    data.values().for_each(|v| walk(v, &mut out));
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::{fold, search_text};
+
+    #[test]
+    fn a_records_search_text_holds_every_text_folded_repeat_rows_included() {
+        let data = serde_json::json!({
+            "location": "Ngõ 5 Nhật Tân",
+            "count": 3,
+            "people": [{"name": "Trần Thị HOA"}],
+        });
+        let text = search_text(data.as_object().unwrap());
+        for q in ["nhat tan", "NHẬT TÂN", "Nha\u{323}t Tân", "tran thi hoa"] {
+            assert!(text.contains(&fold(q)), "{q:?} in {text:?}");
+        }
+        assert!(!text.contains('3'), "numbers are not text");
+    }
 
     #[test]
     fn folding_ignores_diacritics_case_and_normalization_form() {

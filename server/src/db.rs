@@ -106,7 +106,33 @@ impl Db {
             .await
             .context("database migration failed")?;
         self.mark_forms_for_group_leaders().await?;
+        self.fill_search_text().await?;
         Ok(())
+    }
+
+    /// Fills `records.search_text` for records stored before the column existed, a batch at a
+    /// time (memory stays flat whatever the number of records).
+    async fn fill_search_text(&self) -> anyhow::Result<()> {
+        loop {
+            let rows =
+                sqlx::query("SELECT id, data FROM records WHERE search_text IS NULL LIMIT 500")
+                    .fetch_all(&self.pool)
+                    .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.pool.begin().await?;
+            for r in rows {
+                let data: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&r.get::<String, _>(1)).unwrap_or_default();
+                sqlx::query("UPDATE records SET search_text = $1 WHERE id = $2")
+                    .bind(domain::fold::search_text(&data))
+                    .bind(r.get::<String, _>(0))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// Fills `forms.for_group_leaders` for versions published before the column existed.

@@ -5,8 +5,11 @@
 use domain::admin::{
     AuditEntry, NameInput, PasswordInput, SessionView, UserInput, UserView, WardInput, WardView,
 };
-use domain::api::{ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary};
+use domain::api::{
+    ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary, StateCount,
+};
 use domain::form::FormDef;
+use domain::record::RecordStatus;
 use domain::review::{BulkReviewRequest, BulkReviewResult, ReviewRequest};
 use domain::sync::{PullResponse, PushRequest, PushResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -17,7 +20,7 @@ use crate::forms::{FormVersions, Published};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, review_record, review_records, publish_form, list_forms, form_definition,
+    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, record_counts, review_record, review_records, publish_form, list_forms, form_definition,
         crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
         list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
         list_wards, create_ward, update_ward, create_group, rename_group,
@@ -79,8 +82,22 @@ fn pull() {}
     ("before" = Option<i64>, Query, description = "Paging back: the received_at of the last record of the previous page (ms since the epoch)"),
     ("before_id" = Option<uuid::Uuid>, Query, description = "With before: the id of that last record, so records received at the same moment are neither skipped nor repeated"),
     ("limit" = Option<i64>, Query, description = "At most this many (≤ 200)"),
-), responses((status = 200, body = Vec<RecordSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    ("status" = Option<RecordStatus>, Query, description = "Only records in this review state"),
+    ("form" = Option<String>, Query, description = "Only records of this form key"),
+    ("group" = Option<i64>, Query, description = "Only records about this residential group"),
+    ("author" = Option<i64>, Query, description = "Only records by this user"),
+    ("from" = Option<i64>, Query, description = "Received at or after (ms since the epoch)"),
+    ("to" = Option<i64>, Query, description = "Received before (ms since the epoch)"),
+    ("q" = Option<String>, Query, description = "Free text in the record's texts, whatever its diacritics, case or Unicode form"),
+), responses((status = 200, body = Vec<RecordSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 fn list_records() {}
+
+#[utoipa::path(get, path = "/api/records/counts", params(
+    ("form" = Option<String>, Query), ("group" = Option<i64>, Query), ("author" = Option<i64>, Query),
+    ("from" = Option<i64>, Query), ("to" = Option<i64>, Query), ("q" = Option<String>, Query),
+), description = "How many records the list's filter (its state aside) finds in each review state: the queue's tabs.",
+responses((status = 200, body = Vec<StateCount>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+fn record_counts() {}
 
 #[utoipa::path(get, path = "/api/records/{id}", params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = RecordDetail), (status = 404, description = "No such record, or not yours to see", body = ErrorBody),

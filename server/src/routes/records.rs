@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::api::{Place, RecordDetail, RecordSummary, Role};
+use domain::api::{Place, RecordDetail, RecordSummary, Role, StateCount};
 use domain::form::{FieldKind, FormDef};
 use domain::record::RecordStatus;
 use domain::review::{
@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/records", get(list))
         .route("/records/{id}", get(detail))
         .route("/records/review", post(review_many))
+        .route("/records/counts", get(counts))
         .route("/records/{id}/review", post(review_one))
 }
 
@@ -71,6 +72,92 @@ struct ListQuery {
     /// The id of the last record of the previous page (with `before`, its `received_at`).
     before_id: Option<Uuid>,
     limit: Option<i64>,
+}
+
+/// The review queue's filter, shared by the list and its counts. Every part is optional.
+#[derive(Debug, Default, Deserialize)]
+struct Filter {
+    /// Review state.
+    status: Option<RecordStatus>,
+    /// Form key.
+    form: Option<String>,
+    /// Residential group id.
+    group: Option<i64>,
+    /// Author's user id.
+    author: Option<i64>,
+    /// Received at or after (ms since the epoch).
+    from: Option<i64>,
+    /// Received before (ms since the epoch).
+    to: Option<i64>,
+    /// Free text, found whatever its diacritics, case or Unicode form.
+    q: Option<String>,
+}
+
+/// A value bound to a numbered parameter.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+impl Filter {
+    /// SQL conditions (joined with AND, each starting with " AND ") and their values, numbered
+    /// from `$first`.
+    fn sql(&self, first: usize, with_status: bool) -> (String, Vec<Bind>) {
+        let mut sql = String::new();
+        let mut binds = Vec::new();
+        let mut add = |cond: &str, b: Bind| {
+            let n = first + binds.len();
+            sql.push_str(" AND ");
+            sql.push_str(&cond.replace('?', &format!("${n}")));
+            binds.push(b);
+        };
+        if let (Some(s), true) = (self.status, with_status) {
+            add("r.status = ?", Bind::Text(s.as_str().into()));
+        }
+        if let Some(f) = &self.form {
+            add("r.form_key = ?", Bind::Text(f.clone()));
+        }
+        if let Some(g) = self.group {
+            add("r.group_id = ?", Bind::Int(g));
+        }
+        if let Some(a) = self.author {
+            add("r.author_id = ?", Bind::Int(a));
+        }
+        if let Some(t) = self.from {
+            add("r.received_at >= ?", Bind::Int(t));
+        }
+        if let Some(t) = self.to {
+            add("r.received_at < ?", Bind::Int(t));
+        }
+        if let Some(q) = self.q.as_deref().map(domain::fold::fold) {
+            let q = q.trim();
+            if !q.is_empty() {
+                // LIKE's own wildcards in the query are taken literally.
+                let escaped = q
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                add(
+                    "r.search_text LIKE ? ESCAPE '\\'",
+                    Bind::Text(format!("%{escaped}%")),
+                );
+            }
+        }
+        (sql, binds)
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        q = match b {
+            Bind::Int(i) => q.bind(i),
+            Bind::Text(s) => q.bind(s),
+        };
+    }
+    q
 }
 
 /// Forms by (key, version), loaded once per request.
@@ -158,24 +245,27 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
     AppQuery(q): AppQuery<ListQuery>,
+    // The same query string, read a second time for the filter (serde's flatten cannot read
+    // numbers from a query string).
+    AppQuery(filter): AppQuery<Filter>,
 ) -> AppResult<Json<Vec<RecordSummary>>> {
     let (cond, place) = scope(&caller)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let (filter, binds) = filter.sql(6, true);
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS} {SUMMARY_JOINS} WHERE {cond} \
-         AND (r.received_at < $2 OR (r.received_at = $3 AND r.id < $4)) \
+         AND (r.received_at < $2 OR (r.received_at = $3 AND r.id < $4)){filter} \
          ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
     );
     let before = q.before.unwrap_or(i64::MAX);
-    let rows = sqlx::query(&sql)
+    let query = sqlx::query(&sql)
         .bind(place)
         .bind(before)
         .bind(before)
         // No id: strictly before the time ("" is below every id).
         .bind(q.before_id.map(|id| id.to_string()).unwrap_or_default())
-        .bind(limit)
-        .fetch_all(&state.db.pool)
-        .await?;
+        .bind(limit);
+    let rows = bind_all(query, binds).fetch_all(&state.db.pool).await?;
     let lang = request_lang();
     let mut forms = FormCache {
         state: &state,
@@ -184,6 +274,34 @@ async fn list(
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push(summary(row, &mut forms, lang).await?.0);
+    }
+    Ok(Json(out))
+}
+
+/// `GET /api/records/counts`: how many records the filter finds in each review state (the
+/// filter's own state aside), for the queue's tabs.
+async fn counts(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppQuery(filter): AppQuery<Filter>,
+) -> AppResult<Json<Vec<StateCount>>> {
+    let (cond, place) = scope(&caller)?;
+    let (filter_sql, binds) = filter.sql(2, false);
+    let sql = format!(
+        "SELECT r.status, COUNT(*) FROM records r WHERE {cond}{filter_sql} GROUP BY r.status"
+    );
+    let rows = bind_all(sqlx::query(&sql).bind(place), binds)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let mut out: Vec<StateCount> = RecordStatus::ALL
+        .into_iter()
+        .map(|status| StateCount { status, count: 0 })
+        .collect();
+    for r in rows {
+        let status: String = r.get(0);
+        if let Some(c) = out.iter_mut().find(|c| c.status.as_str() == status) {
+            c.count = r.get(1);
+        }
     }
     Ok(Json(out))
 }

@@ -275,13 +275,13 @@ async fn push(
         let mut inserted: HashSet<String> = HashSet::new();
         if !fresh.is_empty() {
             let base = next_seq(&mut tx, fresh.len() as i64).await?;
-            const COLS: usize = 13;
+            const COLS: usize = 14;
             let rows: Vec<String> = (0..fresh.len())
                 .map(|k| format!("({})", placeholders(backend, k * COLS + 1, COLS)))
                 .collect();
             let sql = format!(
                 "INSERT INTO records (id, form_key, form_version, ward_id, group_id, author_id, data, \
-                 content_hash, status, client_created_at, received_at, updated_at, seq) VALUES {} \
+                 content_hash, status, client_created_at, received_at, updated_at, seq, search_text) VALUES {} \
                  ON CONFLICT (id) DO NOTHING RETURNING id",
                 rows.join(", ")
             );
@@ -301,7 +301,8 @@ async fn push(
                     .bind(rec.created_at.chars().take(40).collect::<String>())
                     .bind(now)
                     .bind(now)
-                    .bind(base + k as i64);
+                    .bind(base + k as i64)
+                    .bind(domain::fold::search_text(&rec.data));
             }
             inserted = q
                 .fetch_all(&mut *tx)
@@ -577,7 +578,8 @@ async fn resubmit(
     .await?;
     sqlx::query(
         "UPDATE records SET data = $1, content_hash = $2, form_key = $3, form_version = $4, group_id = $5, \
-         ward_id = $6, status = $7, status_note = NULL, revision_id = $8, updated_at = $9, seq = $10 WHERE id = $11",
+         ward_id = $6, status = $7, status_note = NULL, revision_id = $8, updated_at = $9, seq = $10, \
+         search_text = $11 WHERE id = $12",
     )
     .bind(&data)
     .bind(hash)
@@ -589,6 +591,7 @@ async fn resubmit(
     .bind(&rev_id)
     .bind(now)
     .bind(seq)
+    .bind(domain::fold::search_text(&rec.data))
     .bind(&id)
     .execute(&mut *tx)
     .await?;

@@ -154,6 +154,7 @@ static MATRIX: &[Row] = &[
     r("POST",   "/api/sync/push",                      Xl,        Report,         [U,  R,  R,  R,  R,  O,  R,  R,  O]),
     r("GET",    "/api/sync/pull",                      No,        Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
     r("GET",    "/api/records",                        No,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
+    r("GET",    "/api/records/counts",                 No,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
     r("GET",    "/api/records/{id}",                   Nt,        Empty,          [U,  D,  O,  H,  O,  H,  O,  H,  H]),
     r("GET",    "/api/records/{id}",                   Xl,        Empty,          [U,  D,  H,  O,  H,  O,  H,  H,  O]),
     r("GET",    "/api/records/{id}",                   Missing,   Empty,          [U,  D,  H,  H,  H,  H,  H,  H,  H]),

@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod people;
 mod photos;
+mod queue;
 mod records;
 mod review;
 mod revisions;

@@ -1,0 +1,147 @@
+//! The review queue: filters, diacritics-blind search and counts per state, each within the
+//! caller's place, on either database.
+
+use domain::api::{RecordSummary, StateCount};
+use domain::record::RecordStatus;
+use domain::sync::PushOutcome;
+use reqwest::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::helpers::{expect_error, own_group, spawn_app, valid_report, valid_visit, TestApp};
+
+async fn file_with(app: &TestApp, token: &str, group: i64, location: &str) -> Uuid {
+    let mut r = valid_report(group);
+    r.data
+        .insert("location".into(), Value::String(location.into()));
+    let id = r.id;
+    assert_eq!(app.push_ok(token, vec![r]).await, [PushOutcome::Accepted]);
+    id
+}
+
+async fn list(app: &TestApp, token: &str, query: &str) -> Vec<Uuid> {
+    let resp = app.get(token, &format!("/api/records?{query}")).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{query}");
+    let rows: Vec<RecordSummary> = resp.json().await.unwrap();
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+async fn counts(app: &TestApp, token: &str, query: &str) -> Vec<(RecordStatus, i64)> {
+    let resp = app
+        .get(token, &format!("/api/records/counts?{query}"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{query}");
+    let rows: Vec<StateCount> = resp.json().await.unwrap();
+    rows.into_iter()
+        .filter(|c| c.count > 0)
+        .map(|c| (c.status, c.count))
+        .collect()
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn search_ignores_diacritics_case_and_unicode_form() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let hit = file_with(&app, &lan, group, "Số 4 phố Nhật Tân").await;
+    file_with(&app, &lan, group, "Ngõ 7 Tô Ngọc Vân").await;
+
+    for q in [
+        "nhat tan",
+        "NHẬT TÂN",
+        "Nha\u{323}\u{302}t Ta\u{302}n",
+        "  nhật  ",
+    ] {
+        assert_eq!(
+            list(&app, &boss, &format!("q={}", enc(q))).await,
+            [hit],
+            "{q:?}"
+        );
+    }
+    // LIKE's wildcards are plain characters in a query.
+    assert!(list(&app, &boss, &format!("q={}", enc("%")))
+        .await
+        .is_empty());
+    assert!(list(&app, &boss, &format!("q={}", enc("_")))
+        .await
+        .is_empty());
+    assert_eq!(
+        list(&app, &boss, "q=").await.len(),
+        2,
+        "an empty query finds all"
+    );
+}
+
+#[tokio::test]
+async fn filters_combine_and_counts_follow_them_per_state() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let hoa = app.login("canbo").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let a = file_with(&app, &lan, group, "Ngõ 1").await;
+    let b = file_with(&app, &lan, group, "Ngõ 2").await;
+    let visit = valid_visit(group);
+    let v = visit.id;
+    app.push_ok(&hoa, vec![visit]).await;
+    let resp = app.review(&boss, a, "approve", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    assert_eq!(list(&app, &boss, "status=approved").await, [a]);
+    assert_eq!(list(&app, &boss, "status=received").await, [v, b]);
+    assert_eq!(list(&app, &boss, "form=managed_person_visit").await, [v]);
+    let leader = app.me(&lan).await.user_id;
+    assert_eq!(
+        list(&app, &boss, &format!("author={leader}&status=received")).await,
+        [b]
+    );
+    assert_eq!(list(&app, &boss, &format!("group={group}")).await.len(), 3);
+    assert!(list(&app, &boss, "group=987654321").await.is_empty());
+    assert!(list(&app, &boss, "from=99999999999999").await.is_empty());
+    assert!(list(&app, &boss, "to=1").await.is_empty());
+
+    assert_eq!(
+        counts(&app, &boss, "").await,
+        [(RecordStatus::Received, 2), (RecordStatus::Approved, 1)]
+    );
+    assert_eq!(
+        counts(&app, &boss, "form=neighborhood_report&status=received").await,
+        [(RecordStatus::Received, 1), (RecordStatus::Approved, 1)],
+        "counts ignore the state filter: they are the tabs"
+    );
+    // A group leader counts only what they may see: their group's reports.
+    assert_eq!(
+        counts(&app, &lan, "").await,
+        [(RecordStatus::Received, 1), (RecordStatus::Approved, 1)]
+    );
+}
+
+#[tokio::test]
+async fn another_wards_queue_and_counts_are_empty() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let xl = app.login("truongxuanla").await;
+    file_with(&app, &lan, own_group(&app, &lan).await, "Số 4 phố Nhật Tân").await;
+    assert!(list(&app, &xl, "q=nhat").await.is_empty());
+    assert!(counts(&app, &xl, "").await.is_empty());
+    let admin = app.login("admin").await;
+    let resp = app.get(&admin, "/api/records/counts").await;
+    expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+#[tokio::test]
+async fn a_malformed_filter_is_a_clear_error() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    for q in ["status=deleted", "group=abc", "from=yesterday"] {
+        let resp = app.get(&boss, &format!("/api/records?{q}")).await;
+        expect_error(resp, StatusCode::BAD_REQUEST, "bad_request").await;
+        let resp = app.get(&boss, &format!("/api/records/counts?{q}")).await;
+        expect_error(resp, StatusCode::BAD_REQUEST, "bad_request").await;
+    }
+}
