@@ -160,13 +160,47 @@ pub async fn pull(
     .await
 }
 
-pub async fn ward_records(token: &str, lang: Lang) -> Result<Vec<RecordSummary>, ApiError> {
+/// A page of the review queue; `query` is the list's query string (filter and paging).
+pub async fn ward_records(
+    token: &str,
+    query: &str,
+    lang: Lang,
+) -> Result<Vec<RecordSummary>, ApiError> {
+    let url = format!("/api/records?{query}");
     read(
-        with_headers(Request::get("/api/records?limit=100"), Some(token), lang)
+        with_headers(Request::get(&url), Some(token), lang)
             .send()
             .await,
     )
     .await
+}
+
+/// The queue's count per review state for the filter in `query`.
+pub async fn record_counts(
+    token: &str,
+    query: &str,
+    lang: Lang,
+) -> Result<Vec<domain::api::StateCount>, ApiError> {
+    let url = format!("/api/records/counts?{query}");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// One review action on many records, each reviewed on its own.
+pub async fn review_many(
+    token: &str,
+    request: &domain::review::BulkReviewRequest,
+    lang: Lang,
+) -> Result<Vec<domain::review::BulkReviewResult>, ApiError> {
+    let req = encode(
+        with_headers(Request::post("/api/records/review"), Some(token), lang),
+        request,
+    )?;
+    read(req.send().await).await
 }
 
 pub async fn record_detail(token: &str, id: &str, lang: Lang) -> Result<RecordDetail, ApiError> {

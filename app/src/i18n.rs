@@ -4,17 +4,20 @@
 use domain::value::GpsFix;
 use domain::Lang;
 
+/// A catalogue of messages: an enum named first, then `Name => "vi", "en";` lines. Exported so
+/// the desk keeps its own catalogue (its strings stay out of the phone's download).
+#[macro_export]
 macro_rules! catalogue {
-    ($($name:ident => $vi:literal, $en:literal;)*) => {
+    ($msg:ident; $($name:ident => $vi:literal, $en:literal;)*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Msg { $($name,)* }
+        pub enum $msg { $($name,)* }
 
-        impl Msg {
-            pub const ALL: &'static [Msg] = &[$(Msg::$name,)*];
+        impl $msg {
+            pub const ALL: &'static [$msg] = &[$($msg::$name,)*];
 
-            pub fn text(self, lang: Lang) -> &'static str {
+            pub fn text(self, lang: domain::Lang) -> &'static str {
                 match (self, lang) {
-                    $((Msg::$name, Lang::Vi) => $vi, (Msg::$name, Lang::En) => $en,)*
+                    $(($msg::$name, domain::Lang::Vi) => $vi, ($msg::$name, domain::Lang::En) => $en,)*
                 }
             }
         }
@@ -22,6 +25,7 @@ macro_rules! catalogue {
 }
 
 catalogue! {
+    Msg;
     AppName => "Sổ tay Công an phường", "Ward notebook";
     SignIn => "Đăng nhập", "Sign in";
     SignOut => "Đăng xuất", "Sign out";

@@ -187,9 +187,12 @@ pub struct LocalRecord {
 }
 
 impl LocalRecord {
-    /// Returned by a reviewer, and not yet taken up again on this phone.
+    /// Returned by a reviewer, with its data to correct, and not yet taken up again on this
+    /// phone (a record returned before the server sent data along cannot be corrected here).
     pub fn returned(&self) -> bool {
-        self.state == LocalState::Synced && self.status == Some(RecordStatus::Returned)
+        self.state == LocalState::Synced
+            && self.status == Some(RecordStatus::Returned)
+            && self.data.is_some()
     }
 
     /// Waits for its author: returned by a reviewer, or refused by the server.
@@ -521,7 +524,7 @@ fn local_record(envelope: &RecordEnvelope, now: f64) -> LocalRecord {
 /// transaction (sync rule 2), so a crash leaves either all of it or none.
 pub async fn submit(envelope: &RecordEnvelope, now: f64) -> StoreResult<()> {
     let id = envelope.id.to_string();
-    let record = local_record(envelope, now);
+    let mut record = local_record(envelope, now);
     let db = db().await?;
     let tx = db
         .transaction([RECORDS, OUTBOX, DRAFTS])
@@ -529,6 +532,22 @@ pub async fn submit(envelope: &RecordEnvelope, now: f64) -> StoreResult<()> {
         .build()
         .map_err(err)?;
     let records = tx.object_store(RECORDS).map_err(err)?;
+    if envelope.revision.is_some() {
+        // A correction: what the reviewer said stays with it until the server takes it (the
+        // server may refuse the correction, and the note is still what to correct).
+        let before: Option<LocalRecord> = records
+            .get(id.clone())
+            .serde()
+            .map_err(err)?
+            .await
+            .map_err(err)?;
+        if let Some(before) = before {
+            record.status = before.status;
+            record.status_note = before.status_note;
+            record.revision = before.revision;
+            record.submitted_at = before.submitted_at;
+        }
+    }
     let outbox = tx.object_store(OUTBOX).map_err(err)?;
     let drafts = tx.object_store(DRAFTS).map_err(err)?;
     put(&records, id.clone(), &record).await?;
@@ -643,6 +662,17 @@ pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResu
         let photos = tx.object_store(PHOTOS).map_err(err)?;
         let mut shas = std::collections::HashSet::new();
         let all: Vec<LocalRecord> = all_in(&records).await?;
+        // A correction still waiting names a revision the other database never had: it goes
+        // as a first submission of the record, like the synced ones below.
+        let waiting: Vec<RecordEnvelope> = all_in(&outbox).await?;
+        for mut e in waiting.into_iter().filter(|e| e.revision.is_some()) {
+            e.revision = None;
+            put(&outbox, e.id.to_string(), &e).await?;
+        }
+        for mut r in all.iter().filter(|r| r.sent_revision.is_some()).cloned() {
+            r.sent_revision = None;
+            put(&records, r.id.clone(), &r).await?;
+        }
         for mut r in all.into_iter().filter(|r| r.state == LocalState::Synced) {
             let Some(data) = r.data.clone() else { continue };
             let Ok(id) = r.id.parse() else { continue };
@@ -659,6 +689,8 @@ pub async fn start_over(new_epoch: &str, now: f64, for_token: &str) -> StoreResu
                 revision: None,
             };
             shas.extend(photo_use(&[], std::slice::from_ref(&r)).by_records);
+            // In the other database the record starts again: its first revision is itself.
+            r.revision = None;
             r.state = LocalState::Outbox;
             r.updated_at = now;
             put(&outbox, r.id.clone(), &envelope).await?;
@@ -740,8 +772,17 @@ pub async fn apply_pull_page(
                         r.status_note = state.note.clone();
                         r.updated_at = state.updated_at as f64;
                         r.revision = state.revision.map(|v| v.to_string());
-                        // Returned: the data to correct, whatever this phone kept.
-                        if state.data.is_some() {
+                        let conflicted = r.state == LocalState::Conflict;
+                        if conflicted && state.status == RecordStatus::Returned {
+                            // Our conflicting copy is kept on the server for the reviewer; the
+                            // record is returned again, so it is corrected from the server's.
+                            r.state = LocalState::Synced;
+                            r.message = None;
+                            r.sent_revision = None;
+                        }
+                        // Returned: the data to correct, whatever this phone kept (a copy in
+                        // conflict is left as it is until then).
+                        if state.data.is_some() && r.state == LocalState::Synced {
                             r.data = state.data.clone();
                         }
                         r

@@ -854,3 +854,90 @@ async fn a_refused_correction_keeps_the_revision_it_was_based_on() {
     // Corrected again, it is still a correction of the same base.
     assert_eq!(rec.sent_revision.map(|r| r.base), Some(revision.base));
 }
+
+#[wasm_bindgen_test]
+async fn a_correction_keeps_the_reviewers_note_and_goes_as_a_first_submission_to_a_new_database() {
+    clean().await;
+    store::save_session(&session("totruong")).await.unwrap();
+    let token = session("totruong").token;
+    store::apply_pull_page(&[], 1, Some("aaaa"), NOW, Some(&token))
+        .await
+        .unwrap();
+    let id = new_id();
+    let mut returned = record_state(id, RecordStatus::Returned, Some("Ghi rõ số nhà."));
+    returned.data = Some(envelope(id, "x").data);
+    store::apply_pull_page(
+        &[Change::Record(returned)],
+        2,
+        Some("aaaa"),
+        NOW,
+        Some(&token),
+    )
+    .await
+    .unwrap();
+    let mut corrected = envelope(id, "Số 12.");
+    corrected.revision = Some(domain::record::Revision {
+        id: new_id(),
+        base: id,
+    });
+    store::submit(&corrected, NOW).await.unwrap();
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.status_note.as_deref(), Some("Ghi rõ số nhà."));
+    assert_eq!(rec.status, Some(RecordStatus::Returned));
+
+    // The server's database is another one: it never had the record, so the correction goes
+    // as the record's first submission.
+    store::start_over("bbbb", NOW, &token).await.unwrap();
+    let outbox = store::outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].revision, None);
+    assert_eq!(outbox[0].data, corrected.data);
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.sent_revision, None);
+}
+
+#[wasm_bindgen_test]
+async fn a_copy_in_conflict_is_kept_until_the_record_is_returned_again() {
+    clean().await;
+    let id = new_id();
+    let mine = envelope(id, "Bản của máy này.");
+    store::submit(&mine, NOW).await.unwrap();
+    store::apply_push_results(
+        &[(
+            id.to_string(),
+            PushOutcome::Conflict {
+                message: "differs".into(),
+            },
+        )],
+        NOW,
+    )
+    .await
+    .unwrap();
+    // The server's state of the record, without data: ours stays.
+    store::apply_pull_page(
+        &[Change::Record(record_state(
+            id,
+            RecordStatus::Received,
+            None,
+        ))],
+        3,
+        None,
+        NOW,
+        None,
+    )
+    .await
+    .unwrap();
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.state, LocalState::Conflict);
+    assert_eq!(rec.data.as_ref(), Some(&mine.data));
+    // Returned again: corrected from the server's copy (ours is kept there for the reviewer).
+    let server_copy = envelope(id, "Bản trên máy chủ.").data;
+    let mut returned = record_state(id, RecordStatus::Returned, Some("Sửa lại."));
+    returned.data = Some(server_copy.clone());
+    store::apply_pull_page(&[Change::Record(returned)], 4, None, NOW, None)
+        .await
+        .unwrap();
+    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
+    assert!(rec.returned());
+    assert_eq!(rec.data, Some(server_copy));
+}

@@ -9,6 +9,8 @@ pub mod changed;
 pub mod pages;
 /// The desk's frame: the session gate, the side navigation and the routes.
 pub mod shell;
+/// The desk's own strings.
+pub mod text;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -99,7 +99,28 @@ enum Bind {
     Text(String),
 }
 
+/// The longest free-text search, in characters.
+const MAX_QUERY_CHARS: usize = 200;
+
 impl Filter {
+    /// Refuses a search longer than anyone types (each one is a scan of the ward's records).
+    fn check(&self) -> AppResult<()> {
+        if self
+            .q
+            .as_deref()
+            .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+        {
+            return Err(AppError::Validation {
+                message: Some(match request_lang() {
+                    Lang::Vi => format!("Nội dung tìm kiếm tối đa {MAX_QUERY_CHARS} ký tự."),
+                    Lang::En => format!("Search for at most {MAX_QUERY_CHARS} characters."),
+                }),
+                fields: Vec::new(),
+            });
+        }
+        Ok(())
+    }
+
     /// SQL conditions (joined with AND, each starting with " AND ") and their values, numbered
     /// from `$first`.
     fn sql(&self, first: usize, with_status: bool) -> (String, Vec<Bind>) {
@@ -250,6 +271,7 @@ async fn list(
     AppQuery(filter): AppQuery<Filter>,
 ) -> AppResult<Json<Vec<RecordSummary>>> {
     let (cond, place) = scope(&caller)?;
+    filter.check()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let (filter, binds) = filter.sql(6, true);
     let sql = format!(
@@ -286,6 +308,7 @@ async fn counts(
     AppQuery(filter): AppQuery<Filter>,
 ) -> AppResult<Json<Vec<StateCount>>> {
     let (cond, place) = scope(&caller)?;
+    filter.check()?;
     let (filter_sql, binds) = filter.sql(2, false);
     let sql = format!(
         "SELECT r.status, COUNT(*) FROM records r WHERE {cond}{filter_sql} GROUP BY r.status"
@@ -513,6 +536,13 @@ async fn review_many(
         return Err(AppError::BatchTooLarge {
             max: MAX_BULK_REVIEW,
         });
+    }
+    // A comment that is wrong for every record is refused once, before any record is touched.
+    let comment = review::clean_comment(req.comment.as_deref()).map_err(AppError::Review)?;
+    if req.action.needs_comment() && comment.is_none() {
+        return Err(AppError::Review(review::Refusal::CommentRequired(
+            req.action,
+        )));
     }
     let lang = request_lang();
     let one = ReviewRequest {

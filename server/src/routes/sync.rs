@@ -470,38 +470,59 @@ async fn resubmit(
     let id = rec.id.to_string();
     let mut tx = conn.begin().await?;
     let seq = next_seq(&mut tx, 1).await?;
+    // Someone else's record and no record at all answer alike: nothing is revealed.
+    let cannot = || {
+        rejected(match lang {
+            Lang::Vi => "Không thể lưu hồ sơ này.".into(),
+            Lang::En => "This record cannot be stored.".into(),
+        })
+    };
     let Some(row) = sqlx::query(
-        "SELECT status, author_id, COALESCE(revision_id, id), content_hash FROM records WHERE id = $1",
+        "SELECT status, author_id, COALESCE(revision_id, id), content_hash, form_key, ward_id \
+         FROM records WHERE id = $1",
     )
     .bind(&id)
     .fetch_optional(&mut *tx)
     .await?
     else {
-        return Ok(rejected(match lang {
-            Lang::Vi => "Máy chủ không có hồ sơ mà bản sửa này thuộc về.".into(),
-            Lang::En => "The server does not have the record this correction belongs to.".into(),
-        }));
+        return Ok(cannot());
     };
     let (status, author, current, current_hash): (String, i64, String, String) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
     if author != caller.user_id {
+        return Ok(cannot());
+    }
+    // A correction stays in its form and its ward: it cannot carry a record out of the sight
+    // of the ward that returned it (its author may have moved since).
+    if row.get::<String, _>(4) != rec.form_key || row.get::<i64, _>(5) != ward {
         return Ok(rejected(match lang {
-            Lang::Vi => "Không thể lưu hồ sơ này.".into(),
-            Lang::En => "This record cannot be stored.".into(),
+            Lang::Vi => "Bản sửa phải giữ nguyên biểu mẫu và phường của hồ sơ.".into(),
+            Lang::En => "A correction keeps the record's form and ward.".into(),
         }));
     }
-    // A replay: the revision is stored already (as the current one, or in the history).
+    // A replay: the revision is stored already (as the current one, or in the history). A
+    // revision id is unique across all records: one naming another record (or its history) is
+    // refused here rather than breaking that record's next correction.
     let rev_id = rev.id.to_string();
+    if rev_id == id {
+        // The first revision is the record: a correction is always another one.
+        return Ok(cannot());
+    }
     let stored_hash: Option<String> = if current == rev_id {
         Some(current_hash.clone())
     } else {
-        sqlx::query_scalar(
-            "SELECT content_hash FROM record_revisions WHERE id = $1 AND record_id = $2",
+        let elsewhere: Option<(String, String)> = sqlx::query_as(
+            "SELECT record_id, content_hash FROM record_revisions WHERE id = $1 \
+             UNION ALL SELECT id, content_hash FROM records WHERE id = $1",
         )
         .bind(&rev_id)
-        .bind(&id)
         .fetch_optional(&mut *tx)
-        .await?
+        .await?;
+        match elsewhere {
+            Some((owner, _)) if owner != id => return Ok(cannot()),
+            Some((_, hash)) => Some(hash),
+            None => None,
+        }
     };
     let now = now_ms();
     let data = serde_json::to_string(&rec.data).map_err(anyhow::Error::from)?;

@@ -145,3 +145,19 @@ async fn a_malformed_filter_is_a_clear_error() {
         expect_error(resp, StatusCode::BAD_REQUEST, "bad_request").await;
     }
 }
+
+#[tokio::test]
+async fn a_search_longer_than_anyone_types_is_refused_in_words() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let long = "ư".repeat(201);
+    for path in ["/api/records", "/api/records/counts"] {
+        let resp = app.get(&boss, &format!("{path}?q={}", enc(&long))).await;
+        let err = expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+        assert_eq!(err.message, "Nội dung tìm kiếm tối đa 200 ký tự.");
+    }
+    let resp = app
+        .get(&boss, &format!("/api/records?q={}", enc(&"ư".repeat(200))))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}

@@ -339,3 +339,21 @@ async fn a_records_detail_offers_exactly_the_actions_its_reader_may_take() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(app.record(&hoa, report).await.actions, [Return, Resolve]);
 }
+
+#[tokio::test]
+async fn returning_many_without_a_comment_is_refused_once_before_any_record_is_touched() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let id = file(&app, &lan, valid_report(own_group(&app, &lan).await)).await;
+    let resp = app
+        .post_json(
+            &boss,
+            "/api/records/review",
+            &json!({"ids": [id, Uuid::now_v7()], "action": "return"}),
+        )
+        .await;
+    let err = expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(err.message, "Hãy ghi rõ cần sửa gì.");
+    assert_eq!(status_of(&app, &boss, id).await, RecordStatus::Received);
+}

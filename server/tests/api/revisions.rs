@@ -189,3 +189,75 @@ async fn only_a_returned_record_is_resubmitted_and_only_by_its_author() {
         "{outcomes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_revision_id_that_names_another_record_is_refused_and_that_record_stays_correctable() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let mine = valid_report(group);
+    let other = valid_report(group);
+    app.push_ok(&lan, vec![mine.clone(), other.clone()]).await;
+    returned(&app, &boss, mine.id, "Sửa lại.").await;
+    returned(&app, &boss, other.id, "Sửa lại.").await;
+
+    // A correction of `mine` whose revision id is `other`'s id.
+    let mut hijack = corrected(&mine, mine.id, "Sửa.");
+    hijack.revision = Some(Revision {
+        id: other.id,
+        base: mine.id,
+    });
+    let outcomes = app.push_ok(&lan, vec![hijack]).await;
+    assert!(
+        matches!(outcomes.as_slice(), [PushOutcome::Rejected { .. }]),
+        "{outcomes:?}"
+    );
+    // Its own id as a revision id is no better.
+    let mut own = corrected(&mine, mine.id, "Sửa.");
+    own.revision = Some(Revision {
+        id: mine.id,
+        base: mine.id,
+    });
+    let outcomes = app.push_ok(&lan, vec![own]).await;
+    assert!(
+        matches!(outcomes.as_slice(), [PushOutcome::Rejected { .. }]),
+        "{outcomes:?}"
+    );
+    // Both records are still corrected normally.
+    let fixed_mine = corrected(&mine, mine.id, "Đã sửa bản của tôi.");
+    let fixed_other = corrected(&other, other.id, "Đã sửa bản kia.");
+    assert_eq!(
+        app.push_ok(&lan, vec![fixed_mine, fixed_other]).await,
+        [PushOutcome::Accepted, PushOutcome::Accepted]
+    );
+}
+
+#[tokio::test]
+async fn a_correction_cannot_carry_a_record_into_another_ward() {
+    let app = spawn_app().await;
+    app.add_officer("canboxuanla", "Xuân La").await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let xl_group = app.ward_groups(&app.login("canboxuanla").await).await[0];
+    let report = valid_report(own_group(&app, &lan).await);
+    app.push_ok(&lan, vec![report.clone()]).await;
+    returned(&app, &boss, report.id, "Sửa lại.").await;
+    // An officer of the same ward may file about any of its groups; a correction naming a
+    // group of another ward is refused whoever sends it.
+    let mut moved = corrected(&report, report.id, "Chuyển sang phường khác.");
+    moved.group_id = xl_group;
+    let outcomes = app.push_ok(&lan, vec![moved]).await;
+    assert!(
+        matches!(outcomes.as_slice(), [PushOutcome::Rejected { .. }]),
+        "{outcomes:?}"
+    );
+    let mut other_form = corrected(&report, report.id, "Đổi biểu mẫu.");
+    other_form.form_key = domain::form::MANAGED_PERSON_VISIT.into();
+    let outcomes = app.push_ok(&lan, vec![other_form]).await;
+    assert!(
+        matches!(outcomes.as_slice(), [PushOutcome::Rejected { .. }]),
+        "{outcomes:?}"
+    );
+    assert_eq!(app.record(&boss, report.id).await.data, report.data);
+}

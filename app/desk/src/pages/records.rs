@@ -1,21 +1,104 @@
 //! The ward's synced records, read from the server, for supervisors and officers: the list, and
 //! the record opened beside it (its address is `/desk/records/<id>`, so it can be shared).
 
+use domain::api::RecordSummary;
 use domain::form::FieldKind;
-use domain::review::{ReviewAction, ReviewRequest};
+use domain::record::RecordStatus;
+use domain::review::{BulkReviewOutcome, BulkReviewRequest, ReviewAction, ReviewRequest};
 use domain::value::PhotoRef;
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
-use leptos_router::hooks::{use_location, use_params_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
+use leptos_router::params::ParamsMap;
 use serde_json::Value;
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
 
 use app::api;
 use app::i18n::{format_ms, show_field_value, Msg};
 use app::state::use_app;
 
 use crate::changed::Changed;
+use crate::text::{dt, next_day, parse_date, DeskMsg};
 
-/// The list, with the opened record (the nested route) in a panel beside it.
+/// The review queue's filter, as the address holds it (`?status=returned&q=nhat+tan&from=01/12/2026`),
+/// so a supervisor can bookmark or share it.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct QueueFilter {
+    status: Option<RecordStatus>,
+    q: String,
+    from: String,
+    to: String,
+}
+
+fn encode(s: &str) -> String {
+    js_sys::encode_uri_component(s)
+        .as_string()
+        .unwrap_or_default()
+}
+
+impl QueueFilter {
+    fn read(query: &ParamsMap) -> Self {
+        let text = |k: &str| query.get(k).unwrap_or_default();
+        QueueFilter {
+            status: query.get("status").and_then(|s| RecordStatus::parse(&s)),
+            q: text("q"),
+            from: text("from"),
+            to: text("to"),
+        }
+    }
+
+    /// The address's query string, `?…` or nothing.
+    fn address(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = self.status {
+            parts.push(format!("status={}", s.as_str()));
+        }
+        for (k, v) in [("q", &self.q), ("from", &self.from), ("to", &self.to)] {
+            if !v.trim().is_empty() {
+                parts.push(format!("{k}={}", encode(v.trim())));
+            }
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+
+    /// The server's query string (dates as ms); a date that cannot be read is an error.
+    fn api_query(&self) -> Result<String, DeskMsg> {
+        let mut parts = Vec::new();
+        if let Some(s) = self.status {
+            parts.push(format!("status={}", s.as_str()));
+        }
+        if !self.q.trim().is_empty() {
+            parts.push(format!("q={}", encode(self.q.trim())));
+        }
+        if !self.from.trim().is_empty() {
+            let from = parse_date(&self.from).ok_or(DeskMsg::BadDate)?;
+            parts.push(format!("from={from}"));
+        }
+        if !self.to.trim().is_empty() {
+            let to = parse_date(&self.to).ok_or(DeskMsg::BadDate)?;
+            parts.push(format!("to={}", next_day(to)));
+        }
+        Ok(parts.join("&"))
+    }
+
+    fn with_status(&self, status: Option<RecordStatus>) -> Self {
+        QueueFilter {
+            status,
+            ..self.clone()
+        }
+    }
+}
+
+/// Records per page of the queue.
+const PAGE: usize = 50;
+
+/// The queue (state tabs with counts, search, dates, paging, many approved at once), with the
+/// opened record (the nested route) in a panel beside it. Keys: j / k, a.
 #[component]
 pub fn Records() -> impl IntoView {
     let state = use_app();
@@ -28,22 +111,249 @@ pub fn Records() -> impl IntoView {
             .strip_prefix("/desk/records/")
             .map(str::to_owned)
     };
+    let query = use_query_map();
+    let filter = Memo::new(move |_| QueueFilter::read(&query.read()));
+    let navigate = use_navigate();
+    let go = StoredValue::new(move |path: String| navigate(&path, Default::default()));
     let changed = expect_context::<Changed>().0;
-    let list = LocalResource::new(move || {
+    let first = LocalResource::new(move || {
         changed.track();
-        let (token, lang) = (state.token(), state.lang.get());
-        async move { api::ward_records(&token, lang).await }
+        let (token, lang, f) = (state.token(), state.lang.get(), filter.get());
+        async move {
+            let q = f
+                .api_query()
+                .map_err(|m| QueueError(m.text(lang).to_owned()))?;
+            let failed = |e: api::ApiError| {
+                QueueError(format!(
+                    "{} {}",
+                    Msg::LoadFailed.text(lang),
+                    e.message(lang)
+                ))
+            };
+            let counts = api::record_counts(&token, &q, lang).await.map_err(failed)?;
+            let rows = api::ward_records(&token, &format!("{q}&limit={PAGE}"), lang)
+                .await
+                .map_err(failed)?;
+            Ok::<_, QueueError>((rows, counts))
+        }
     });
+    // Pages after the first, fetched by "show more"; a new filter starts again.
+    let more = RwSignal::new(Vec::<RecordSummary>::new());
+    let exhausted = RwSignal::new(false);
+    Effect::new(move |_| {
+        filter.track();
+        changed.track();
+        more.set(Vec::new());
+        exhausted.set(false);
+    });
+    let rows = move || {
+        let mut all = match first.get() {
+            Some(Ok((rows, _))) => rows,
+            _ => Vec::new(),
+        };
+        all.extend(more.get());
+        all
+    };
+    let load_more = move |_| {
+        let Some(last) = rows().last().cloned() else {
+            return;
+        };
+        let (token, lang, f) = (
+            state.token(),
+            state.lang.get_untracked(),
+            filter.get_untracked(),
+        );
+        leptos::task::spawn_local(async move {
+            let Ok(q) = f.api_query() else { return };
+            let q = format!(
+                "{q}&limit={PAGE}&before={}&before_id={}",
+                last.received_at, last.id
+            );
+            if let Ok(page) = api::ward_records(&token, &q, lang).await {
+                let _ = exhausted.try_set(page.len() < PAGE);
+                let _ = more.try_update(|m| m.extend(page));
+            }
+        });
+    };
+    let can_load_more = move || !exhausted.get() && rows().len() >= PAGE;
+    let selected = RwSignal::new(std::collections::BTreeSet::<Uuid>::new());
+    let notice = RwSignal::new(None::<String>);
+    let approve_selected = move |_| {
+        let ids: Vec<Uuid> = selected.get_untracked().into_iter().collect();
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        leptos::task::spawn_local(async move {
+            let request = BulkReviewRequest {
+                ids,
+                action: ReviewAction::Approve,
+                comment: None,
+            };
+            match api::review_many(&token, &request, lang).await {
+                Ok(results) => {
+                    let done = results
+                        .iter()
+                        .filter(|r| {
+                            matches!(
+                                r.outcome,
+                                BulkReviewOutcome::Done { .. } | BulkReviewOutcome::Already { .. }
+                            )
+                        })
+                        .count();
+                    let refused: Vec<String> = results
+                        .iter()
+                        .filter_map(|r| match &r.outcome {
+                            BulkReviewOutcome::Refused { message } => Some(message.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut text = format!("{}: {done}", DeskMsg::Approved.text(lang));
+                    if !refused.is_empty() {
+                        text.push_str(&format!(
+                            " · {}: {} ({})",
+                            DeskMsg::NotApproved.text(lang),
+                            refused.len(),
+                            refused.join("; ")
+                        ));
+                    }
+                    let _ = notice.try_set(Some(text));
+                    let _ = selected.try_set(Default::default());
+                    let _ = changed.try_update(|n| *n += 1);
+                }
+                Err(e) => {
+                    let _ = notice.try_set(Some(e.message(lang)));
+                }
+            }
+        });
+    };
+    // j / k: the next or previous record of the list; a: approve the open one.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|t| matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if typing {
+            return;
+        }
+        let ids: Vec<String> = rows().iter().map(|r| r.id.to_string()).collect();
+        let at = opened().and_then(|o| ids.iter().position(|i| *i == o));
+        let step = match ev.key().as_str() {
+            "j" => 1,
+            "k" => -1,
+            "a" => {
+                let Some(id) = opened() else { return };
+                let (token, lang) = (state.token(), state.lang.get_untracked());
+                leptos::task::spawn_local(async move {
+                    let request = ReviewRequest {
+                        action: ReviewAction::Approve,
+                        comment: None,
+                    };
+                    match api::review(&token, &id, &request, lang).await {
+                        Ok(_) => {
+                            let _ = changed.try_update(|n| *n += 1);
+                        }
+                        Err(e) => {
+                            let _ = notice.try_set(Some(e.message(lang)));
+                        }
+                    }
+                });
+                return;
+            }
+            _ => return,
+        };
+        let next = match at {
+            Some(i) => i as i64 + step,
+            None if step > 0 => 0,
+            None => return,
+        };
+        if let Some(id) = usize::try_from(next).ok().and_then(|n| ids.get(n)) {
+            let address = filter.get_untracked().address();
+            go.with_value(|go| go(format!("/desk/records/{id}{address}")));
+        }
+    });
+    on_cleanup(move || keys.remove());
+
+    // The search form's fields, filled from the address.
+    let q = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let f = filter.get();
+        q.set(f.q);
+        from.set(f.from);
+        to.set(f.to);
+    });
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let f = QueueFilter {
+            status: filter.get_untracked().status,
+            q: q.get_untracked(),
+            from: from.get_untracked(),
+            to: to.get_untracked(),
+        };
+        go.with_value(|go| go(format!("/desk/records{}", f.address())));
+    };
+    let tab = move |status: Option<RecordStatus>| {
+        let f = filter.get().with_status(status);
+        let count = match first.get() {
+            Some(Ok((_, counts))) => Some(
+                counts
+                    .iter()
+                    .filter(|c| status.is_none_or(|s| s == c.status))
+                    .map(|c| c.count)
+                    .sum::<i64>(),
+            ),
+            _ => None,
+        };
+        let label = match status {
+            Some(s) => s.label(state.lang.get()),
+            None => DeskMsg::AllStates.text(state.lang.get()),
+        };
+        let current = filter.get().status == status;
+        view! {
+            <a class="tab" class:current=current aria-current=current.then_some("page")
+                href=format!("/desk/records{}", f.address())>
+                {label}{count.map(|n| view! { " " <span class="badge">{n}</span> })}
+            </a>
+        }
+    };
     view! {
         <div class="split">
             <section class="split-list">
                 <h1>{state.tr(Msg::WardRecords)}</h1>
+                <nav class="tabs" aria-label=dt(DeskMsg::Filter) data-testid="queue-tabs">
+                    {move || {
+                        let mut tabs = vec![tab(None)];
+                        tabs.extend(RecordStatus::ALL.into_iter().map(|s| tab(Some(s))));
+                        tabs.collect_view()
+                    }}
+                </nav>
+                <form class="queue-filter" on:submit=search>
+                    <label>{dt(DeskMsg::Search)}
+                        <input type="search" name="q" prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))/></label>
+                    <label>{dt(DeskMsg::DateFrom)}
+                        <input type="text" name="from" inputmode="numeric" placeholder="dd/mm/yyyy" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/></label>
+                    <label>{dt(DeskMsg::DateTo)}
+                        <input type="text" name="to" inputmode="numeric" placeholder="dd/mm/yyyy" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/></label>
+                    <button class="btn" type="submit">{dt(DeskMsg::Apply)}</button>
+                    <a class="btn ghost" href="/desk/records">{dt(DeskMsg::ClearFilter)}</a>
+                </form>
+                <p class="hint">{dt(DeskMsg::Keys)}</p>
+                {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="queue-notice">{n}</p> })}
+                <Show when=move || !selected.with(|s| s.is_empty())>
+                    <button class="btn primary" data-testid="approve-selected" on:click=approve_selected>
+                        {dt(DeskMsg::ApproveSelected)}" ("{move || selected.with(|s| s.len())}")"
+                    </button>
+                </Show>
                 <Suspense fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
-                    {move || list.get().map(|res| match res {
-                        Ok(rows) if rows.is_empty() => view! { <p class="empty">{state.t(Msg::NoRecords)}</p> }.into_any(),
-                        Ok(rows) => view! {
+                    {move || first.get().map(|res| match res {
+                        Err(QueueError(msg)) => view! { <p class="notice error" role="alert">{msg}</p> }.into_any(),
+                        Ok(_) if rows().is_empty() => view! { <p class="empty">{state.t(Msg::NoRecords)}</p> }.into_any(),
+                        Ok(_) => view! {
                             <table class="records-table" data-testid="ward-records">
                                 <thead><tr>
+                                    <th><span class="visually-hidden">{dt(DeskMsg::SelectRecord)}</span></th>
                                     <th>{state.t(Msg::ReceivedAt)}</th>
                                     <th>{state.t(Msg::ResidentialGroup)}</th>
                                     <th>{state.t(Msg::Records)}</th>
@@ -51,14 +361,22 @@ pub fn Records() -> impl IntoView {
                                     <th>{state.t(Msg::Status)}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {rows.into_iter().map(|r| {
+                                    {move || rows().into_iter().map(|r| {
                                         let id = r.id.to_string();
-                                        let selected = { let id = id.clone(); move || opened().as_deref() == Some(id.as_str()) };
+                                        let uuid = r.id;
+                                        let selected_row = { let id = id.clone(); move || opened().as_deref() == Some(id.as_str()) };
+                                        let address = filter.get_untracked().address();
                                         view! {
-                                            <tr data-id=id.clone() class:selected=selected>
+                                            <tr data-id=id.clone() class:selected=selected_row>
+                                                <td><input type="checkbox" aria-label=dt(DeskMsg::SelectRecord)
+                                                    prop:checked=move || selected.with(|s| s.contains(&uuid))
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        selected.update(|s| { if on { s.insert(uuid); } else { s.remove(&uuid); } });
+                                                    }/></td>
                                                 <td>{format_ms(r.received_at as f64)}</td>
                                                 <td>{r.group.name}</td>
-                                                <td><a href=format!("/desk/records/{id}")>{r.headline}</a></td>
+                                                <td><a href=format!("/desk/records/{id}{address}")>{r.headline}</a></td>
                                                 <td>{r.author}</td>
                                                 <td>
                                                     {r.status.label(state.lang.get_untracked())}
@@ -69,8 +387,10 @@ pub fn Records() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            <Show when=can_load_more>
+                                <button class="btn block" data-testid="load-more" on:click=load_more>{dt(DeskMsg::LoadMore)}</button>
+                            </Show>
                         }.into_any(),
-                        Err(e) => view! { <p class="notice error">{state.t(Msg::LoadFailed)}" "{e.message(state.lang.get_untracked())}</p> }.into_any(),
                     })}
                 </Suspense>
             </section>
@@ -80,6 +400,10 @@ pub fn Records() -> impl IntoView {
         </div>
     }
 }
+
+/// Why the queue could not be shown, in the user's language.
+#[derive(Debug, Clone)]
+struct QueueError(String);
 
 /// The panel before a record is chosen.
 #[component]

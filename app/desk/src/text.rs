@@ -1,0 +1,52 @@
+//! The desk's own strings, in both languages (a missing one does not compile). Kept apart from
+//! `app::i18n` so that phones never download them.
+
+use leptos::prelude::*;
+
+app::catalogue! {
+    DeskMsg;
+    Search => "Tìm trong hồ sơ (không cần dấu)", "Search records (accents optional)";
+    AllStates => "Tất cả", "All";
+    DateFrom => "Từ ngày (dd/mm/yyyy)", "From (dd/mm/yyyy)";
+    DateTo => "Đến hết ngày (dd/mm/yyyy)", "To (dd/mm/yyyy)";
+    BadDate => "Ngày phải có dạng dd/mm/yyyy, ví dụ 05/12/2026.", "Write dates as dd/mm/yyyy, for example 05/12/2026.";
+    Apply => "Lọc", "Filter";
+    ClearFilter => "Bỏ lọc", "Clear filter";
+    LoadMore => "Xem thêm", "Show more";
+    SelectRecord => "Chọn hồ sơ", "Select record";
+    ApproveSelected => "Duyệt các hồ sơ đã chọn", "Approve the selected records";
+    Approved => "Đã duyệt", "Approved";
+    NotApproved => "Không duyệt được", "Not approved";
+    Keys => "Phím tắt: j / k — hồ sơ sau / trước, a — duyệt hồ sơ đang mở.", "Keys: j / k — next / previous record, a — approve the open record.";
+    Filter => "Bộ lọc", "Filter";
+}
+
+/// `text` as a view child that follows the language switch.
+pub fn dt(msg: DeskMsg) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let lang = app::state::use_app().lang;
+    move || msg.text(lang.get())
+}
+
+/// `dd/mm/yyyy` (also d/m/yyyy) as the start of that day in the desk's time zone, in ms.
+pub fn parse_date(s: &str) -> Option<f64> {
+    let mut parts = s.trim().split('/');
+    let d: u32 = parts.next()?.trim().parse().ok()?;
+    let m: u32 = parts.next()?.trim().parse().ok()?;
+    let y: i32 = parts.next()?.trim().parse().ok()?;
+    if parts.next().is_some() || !(1..=31).contains(&d) || !(1..=12).contains(&m) {
+        return None;
+    }
+    if !(1900..=9999).contains(&y) {
+        return None;
+    }
+    let date = js_sys::Date::new_with_year_month_day(y as u32, m as i32 - 1, d as i32);
+    // 31/02 would roll over into March: refused, not guessed.
+    (date.get_date() == d && date.get_month() == m - 1).then(|| date.get_time())
+}
+
+/// The next day's start after `ms` (a day's start): the end of an inclusive "to" date.
+pub fn next_day(ms: f64) -> f64 {
+    let d = js_sys::Date::new(&ms.into());
+    d.set_date(d.get_date() + 1);
+    d.get_time()
+}
