@@ -64,7 +64,11 @@ test('a returned report is corrected offline on the phone, resubmitted and appro
 
     // On the desk: the new revision, back for review; approved.
     await d.reload();
-    await detail.getByText('Cháy nhỏ ở bếp lúc 21 giờ, đã dập tắt.').waitFor();
+    await detail.locator('dd', { hasText: 'Cháy nhỏ ở bếp lúc 21 giờ, đã dập tắt.' }).waitFor();
+    // Its difference from the first revision, field by field, and how it came to be.
+    await d.getByTestId('revision').nth(1)
+      .getByText('Nội dung sự việc: Cháy nhỏ ở bếp. → Cháy nhỏ ở bếp lúc 21 giờ, đã dập tắt.').waitFor();
+    await d.getByTestId('record-history').getByText('Trả lại để sửa (Đã tiếp nhận → Trả lại để sửa) — “Ghi rõ giờ xảy ra.”', { exact: false }).waitFor();
     await detail.locator('dd', { hasText: 'Đã tiếp nhận' }).waitFor();
     await detail.getByRole('button', { name: 'Duyệt' }).click();
     await detail.locator('dd', { hasText: 'Đã duyệt' }).waitFor();

@@ -190,6 +190,37 @@ pub async fn record_counts(
     .await
 }
 
+/// A record's revisions, reviews and conflicting copies.
+pub async fn record_history(
+    token: &str,
+    id: &str,
+    lang: Lang,
+) -> Result<domain::review::RecordHistory, ApiError> {
+    let url = format!("/api/records/{id}/history");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// A reviewer settles a conflict by keeping one copy.
+pub async fn resolve_conflict(
+    token: &str,
+    id: &str,
+    conflict: i64,
+    keep: domain::review::Keep,
+    lang: Lang,
+) -> Result<RecordSummary, ApiError> {
+    let url = format!("/api/records/{id}/conflicts/{conflict}/resolve");
+    let req = encode(
+        with_headers(Request::post(&url), Some(token), lang),
+        &domain::review::ResolveRequest { keep },
+    )?;
+    read(req.send().await).await
+}
+
 /// One review action on many records, each reviewed on its own.
 pub async fn review_many(
     token: &str,

@@ -276,6 +276,76 @@ pub struct BulkReviewResult {
     pub outcome: BulkReviewOutcome,
 }
 
+/// `GET /api/records/{id}/history`: how a record came to be what it is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordHistory {
+    /// Oldest first; the last is the current one.
+    pub revisions: Vec<RevisionView>,
+    /// Oldest first: every review and resubmission.
+    pub reviews: Vec<ReviewView>,
+    /// Copies pushed on a stale base (or with other content under the record's id), newest first.
+    pub conflicts: Vec<ConflictView>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevisionView {
+    pub id: uuid::Uuid,
+    /// The revision it was based on; none for the first.
+    pub base: Option<uuid::Uuid>,
+    pub author: String,
+    pub received_at: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewView {
+    /// A `ReviewAction`, or `resubmit` (the author's correction).
+    pub action: String,
+    pub from: RecordStatus,
+    pub to: RecordStatus,
+    pub comment: Option<String>,
+    pub by: String,
+    pub at: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictView {
+    pub id: i64,
+    pub author: String,
+    pub received_at: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// The revision the phone made, and the one it was based on (absent for a copy pushed
+    /// again under the record's id with other content).
+    pub revision: Option<uuid::Uuid>,
+    pub base: Option<uuid::Uuid>,
+    /// `current` or `theirs` once a reviewer chose; absent while it waits.
+    pub resolution: Option<String>,
+}
+
+/// Which copy a reviewer keeps when resolving a conflict.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Keep {
+    /// The record's current revision stands; the conflicting copy is set aside.
+    Current,
+    /// The conflicting copy becomes the record's new current revision.
+    Theirs,
+}
+
+/// `POST /api/records/{id}/conflicts/{conflict}/resolve`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    pub keep: Keep,
+}
+
 /// The comment as it is kept: trimmed, `None` when empty.
 pub fn clean_comment(comment: Option<&str>) -> Result<Option<String>, Refusal> {
     let Some(c) = comment.map(str::trim).filter(|c| !c.is_empty()) else {

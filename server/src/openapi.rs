@@ -10,7 +10,9 @@ use domain::api::{
 };
 use domain::form::FormDef;
 use domain::record::RecordStatus;
-use domain::review::{BulkReviewRequest, BulkReviewResult, ReviewRequest};
+use domain::review::{
+    BulkReviewRequest, BulkReviewResult, RecordHistory, ResolveRequest, ReviewRequest,
+};
 use domain::sync::{PullResponse, PushRequest, PushResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -20,7 +22,7 @@ use crate::forms::{FormVersions, Published};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, record_counts, review_record, review_records, publish_form, list_forms, form_definition,
+    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, record_counts, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
         crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
         list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
         list_wards, create_ward, update_ward, create_group, rename_group,
@@ -126,6 +128,26 @@ fn review_record() {}
     (status = 422, body = ErrorBody),
 ))]
 fn review_records() {}
+
+#[utoipa::path(get, path = "/api/records/{id}/history", params(("id" = uuid::Uuid, Path)),
+    description = "The record's revisions (oldest first, the last is current), its reviews and resubmissions, and copies that conflicted with it.",
+    responses(
+    (status = 200, body = RecordHistory), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, description = "No such record, or not in the caller's place", body = ErrorBody),
+))]
+fn record_history() {}
+
+#[utoipa::path(post, path = "/api/records/{id}/conflicts/{conflict}/resolve",
+    params(("id" = uuid::Uuid, Path), ("conflict" = i64, Path)), request_body = ResolveRequest,
+    description = "A reviewer keeps the current revision or makes the conflicting copy the record's new current revision. The same choice again answers 200 and changes nothing.",
+    responses(
+    (status = 200, description = "The record as it is now", body = RecordSummary),
+    (status = 401, body = ErrorBody),
+    (status = 403, description = "The caller reviews nothing, or wrote the record or the copy", body = ErrorBody),
+    (status = 404, description = "No such record or conflict in the caller's place", body = ErrorBody),
+    (status = 409, description = "Already settled the other way", body = ErrorBody),
+))]
+fn resolve_conflict() {}
 
 #[utoipa::path(post, path = "/api/forms", request_body(content = FormDef, content_type = "application/json",
     description = "The definition file, read strictly (unknown types or properties, duplicate keys, conditions that do not parse, name missing fields or go round in a circle are refused). Its `version`, if any, is ignored: the server gives the latest version of the key plus one, or 1 for a new key."),

@@ -19,6 +19,20 @@ app::catalogue! {
     NotApproved => "Không duyệt được", "Not approved";
     Keys => "Phím tắt: j / k — hồ sơ sau / trước, a — duyệt hồ sơ đang mở.", "Keys: j / k — next / previous record, a — approve the open record.";
     Filter => "Bộ lọc", "Filter";
+    History => "Lịch sử hồ sơ", "Record history";
+    Revision => "Bản", "Revision";
+    FirstRevision => "bản đầu", "first revision";
+    NoDifference => "không khác bản trước", "no change from the one before";
+    Conflicts => "Bản xung đột chờ quyết định", "Conflicting copies to decide";
+    ConflictHint => "Bản này được gửi khi hồ sơ đã thay đổi. Chọn bản giữ lại; bản kia vẫn được lưu trong lịch sử.", "This copy was sent after the record had changed. Choose the one to keep; the other stays in the history.";
+    Field => "Mục", "Field";
+    CurrentCopy => "Bản hiện tại", "Current revision";
+    TheirCopy => "Bản xung đột", "Conflicting copy";
+    KeepCurrent => "Giữ bản hiện tại", "Keep the current revision";
+    UseTheirs => "Dùng bản xung đột", "Use the conflicting copy";
+    ResolvedKeepCurrent => "Đã giữ bản hiện tại", "Current revision kept";
+    ResolvedTheirs => "Đã dùng bản xung đột", "Conflicting copy used";
+    Resubmitted => "Gửi lại bản sửa", "Resubmitted a correction";
 }
 
 /// `text` as a view child that follows the language switch.

@@ -12,8 +12,9 @@ use domain::api::{Place, RecordDetail, RecordSummary, Role, StateCount};
 use domain::form::{FieldKind, FormDef};
 use domain::record::RecordStatus;
 use domain::review::{
-    self, BulkReviewOutcome, BulkReviewRequest, BulkReviewResult, ReviewRequest, Transition,
-    MAX_BULK_REVIEW,
+    self, BulkReviewOutcome, BulkReviewRequest, BulkReviewResult, ConflictView, Keep,
+    RecordHistory, ResolveRequest, ReviewAction, ReviewRequest, ReviewView, RevisionView,
+    Transition, MAX_BULK_REVIEW,
 };
 use domain::Lang;
 use serde::Deserialize;
@@ -32,6 +33,11 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}", get(detail))
         .route("/records/review", post(review_many))
         .route("/records/counts", get(counts))
+        .route("/records/{id}/history", get(history))
+        .route(
+            "/records/{id}/conflicts/{conflict}/resolve",
+            post(resolve_conflict),
+        )
         .route("/records/{id}/review", post(review_one))
 }
 
@@ -298,6 +304,253 @@ async fn list(
         out.push(summary(row, &mut forms, lang).await?.0);
     }
     Ok(Json(out))
+}
+
+fn parse_map(text: &str) -> AppResult<serde_json::Map<String, serde_json::Value>> {
+    Ok(serde_json::from_str(text).map_err(anyhow::Error::from)?)
+}
+
+fn parse_uuid(text: Option<String>) -> AppResult<Option<Uuid>> {
+    Ok(text
+        .map(|t| t.parse())
+        .transpose()
+        .map_err(anyhow::Error::from)?)
+}
+
+/// `GET /api/records/{id}/history`: the record's revisions, reviews and conflicting copies.
+async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<Json<RecordHistory>> {
+    fetch_scoped(&state, &caller, id).await?;
+    let key = id.to_string();
+    let pool = &state.db.pool;
+    let mut revisions = Vec::new();
+    let rows = sqlx::query(
+        "SELECT v.id, v.base_id, u.display_name, v.received_at, v.data FROM record_revisions v \
+         JOIN users u ON u.id = v.author_id WHERE v.record_id = $1 ORDER BY v.received_at, v.id",
+    )
+    .bind(&key)
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        revisions.push(RevisionView {
+            id: r.get::<String, _>(0).parse().map_err(anyhow::Error::from)?,
+            base: parse_uuid(r.get(1))?,
+            author: r.get(2),
+            received_at: r.get(3),
+            data: parse_map(&r.get::<String, _>(4))?,
+        });
+    }
+    if revisions.is_empty() {
+        // One revision only: the record itself.
+        let r = sqlx::query(
+            "SELECT u.display_name, r.received_at, r.data FROM records r \
+             JOIN users u ON u.id = r.author_id WHERE r.id = $1",
+        )
+        .bind(&key)
+        .fetch_one(pool)
+        .await?;
+        revisions.push(RevisionView {
+            id,
+            base: None,
+            author: r.get(0),
+            received_at: r.get(1),
+            data: parse_map(&r.get::<String, _>(2))?,
+        });
+    }
+    let mut reviews = Vec::new();
+    for r in sqlx::query(
+        "SELECT v.action, v.from_status, v.to_status, v.comment, u.display_name, v.at \
+         FROM record_reviews v JOIN users u ON u.id = v.reviewer_id \
+         WHERE v.record_id = $1 ORDER BY v.id",
+    )
+    .bind(&key)
+    .fetch_all(pool)
+    .await?
+    {
+        let status = |s: String| {
+            RecordStatus::parse(&s).ok_or_else(|| anyhow::anyhow!("unknown status {s:?}"))
+        };
+        reviews.push(ReviewView {
+            action: r.get(0),
+            from: status(r.get(1))?,
+            to: status(r.get(2))?,
+            comment: r.get(3),
+            by: r.get(4),
+            at: r.get(5),
+        });
+    }
+    let mut conflicts = Vec::new();
+    for r in sqlx::query(
+        "SELECT c.id, u.display_name, c.received_at, c.data, c.revision_id, c.base_id, c.resolution \
+         FROM record_conflicts c JOIN users u ON u.id = c.author_id \
+         WHERE c.record_id = $1 ORDER BY c.id DESC LIMIT 50",
+    )
+    .bind(&key)
+    .fetch_all(pool)
+    .await?
+    {
+        conflicts.push(ConflictView {
+            id: r.get(0),
+            author: r.get(1),
+            received_at: r.get(2),
+            data: parse_map(&r.get::<String, _>(3))?,
+            revision: parse_uuid(r.get(4))?,
+            base: parse_uuid(r.get(5))?,
+            resolution: r.get(6),
+        });
+    }
+    Ok(Json(RecordHistory {
+        revisions,
+        reviews,
+        conflicts,
+    }))
+}
+
+/// `POST /api/records/{id}/conflicts/{conflict}/resolve`: a reviewer keeps the current revision
+/// or makes the conflicting copy the record's new current revision. Audited; once only.
+async fn resolve_conflict(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppPath((id, conflict)): AppPath<(Uuid, i64)>,
+    AppJson(req): AppJson<ResolveRequest>,
+) -> AppResult<Json<RecordSummary>> {
+    let row = fetch_scoped(&state, &caller, id).await?;
+    let ward_id: i64 = row.get(9);
+    let key = id.to_string();
+    let mut tx = state.db.pool.begin().await?;
+    let seq = next_seq(&mut tx, 1).await?;
+    let facts = ReviewFacts::read(&mut tx, id).await?;
+    if !caller.role.reviews() {
+        return Err(AppError::Review(review::Refusal::NotAReviewer));
+    }
+    let Some(c) = sqlx::query(
+        "SELECT c.data, c.content_hash, c.revision_id, c.resolution, c.author_id FROM record_conflicts c \
+         WHERE c.id = $1 AND c.record_id = $2",
+    )
+    .bind(conflict)
+    .bind(&key)
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    // Nobody settles a conflict over their own record or their own copy.
+    if facts.author == caller.user_id || c.get::<i64, _>(4) == caller.user_id {
+        return Err(AppError::Review(review::Refusal::OwnRecord));
+    }
+    let keep = match req.keep {
+        Keep::Current => "current",
+        Keep::Theirs => "theirs",
+    };
+    match c.get::<Option<String>, _>(3) {
+        Some(done) if done == keep => {
+            // The same choice again (a retried request): nothing more happens.
+            drop(tx);
+            let mut forms = FormCache {
+                state: &state,
+                forms: HashMap::new(),
+            };
+            let row = fetch_scoped(&state, &caller, id).await?;
+            return Ok(Json(summary(&row, &mut forms, request_lang()).await?.0));
+        }
+        Some(_) => {
+            return Err(AppError::Review(review::Refusal::WrongState {
+                from: facts.status,
+                action: ReviewAction::Approve,
+            }))
+        }
+        None => {}
+    }
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE record_conflicts SET resolution = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4",
+    )
+    .bind(keep)
+    .bind(caller.user_id)
+    .bind(now)
+    .bind(conflict)
+    .execute(&mut *tx)
+    .await?;
+    if req.keep == Keep::Theirs {
+        let data: String = c.get(0);
+        let hash: String = c.get(1);
+        // The phone's revision id when it made one; else one made here for the reviewer's choice.
+        let rev_id = c
+            .get::<Option<String>, _>(2)
+            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        let current: String =
+            sqlx::query_scalar("SELECT COALESCE(revision_id, id) FROM records WHERE id = $1")
+                .bind(&key)
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
+             SELECT COALESCE(revision_id, id), id, NULL, author_id, form_version, group_id, data, content_hash, received_at \
+             FROM records WHERE id = $1 AND revision_id IS NULL",
+        )
+        .bind(&key)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
+             SELECT $1, id, $2, $3, form_version, group_id, $4, $5, $6 FROM records WHERE id = $7",
+        )
+        .bind(&rev_id)
+        .bind(&current)
+        .bind(c.get::<i64, _>(4))
+        .bind(&data)
+        .bind(&hash)
+        .bind(now)
+        .bind(&key)
+        .execute(&mut *tx)
+        .await?;
+        let parsed = parse_map(&data)?;
+        sqlx::query(
+            "UPDATE records SET data = $1, content_hash = $2, revision_id = $3, updated_at = $4, seq = $5, \
+             search_text = $6 WHERE id = $7",
+        )
+        .bind(&data)
+        .bind(&hash)
+        .bind(&rev_id)
+        .bind(now)
+        .bind(seq)
+        .bind(domain::fold::search_text(&parsed))
+        .bind(&key)
+        .execute(&mut *tx)
+        .await?;
+        for sha in domain::value::photo_shas(&parsed) {
+            sqlx::query("INSERT INTO record_photos (record_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(&key)
+                .bind(sha)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let detail = format!("conflict {conflict}: keep {keep}");
+    record_audit(
+        &mut tx,
+        Audit {
+            actor: Some(caller.user_id),
+            action: "record.conflict_resolved",
+            entity: "record",
+            entity_id: &key,
+            ward_id: Some(ward_id),
+            before: None,
+            after: Some(serde_json::json!({"conflict": conflict, "keep": keep})),
+            detail: &detail,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let row = fetch_scoped(&state, &caller, id).await?;
+    let mut forms = FormCache {
+        state: &state,
+        forms: HashMap::new(),
+    };
+    Ok(Json(summary(&row, &mut forms, request_lang()).await?.0))
 }
 
 /// `GET /api/records/counts`: how many records the filter finds in each review state (the

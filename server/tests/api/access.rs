@@ -99,6 +99,7 @@ const LOGIN: Body = Json(r#"{"username": "canbo", "password": "wardbook-demo"}"#
 /// Repeatable: the first reviewer takes the report up, later ones find it taken up already.
 const REVIEW: Body = Json(r#"{"action": "start_handling"}"#);
 /// Reviews nothing, so only who may call it is tested (the records' own tests test the rest).
+const RESOLVE: Body = Json(r#"{"keep": "current"}"#);
 const BULK_REVIEW: Body = Json(r#"{"ids": [], "action": "approve"}"#);
 const FORM: Body = Json(
     r#"{"key": "matrix_form", "title": {"vi": "Thử", "en": "Test"}, "filed_by": ["officer"],
@@ -162,6 +163,13 @@ static MATRIX: &[Row] = &[
     r("POST",   "/api/records/{id}/review",            Xl,        REVIEW,         [U,  D,  H,  O,  H,  O,  H,  H,  D]),
     r("POST",   "/api/records/{id}/review",            Missing,   REVIEW,         [U,  D,  H,  H,  H,  H,  H,  H,  H]),
     r("POST",   "/api/records/review",                 No,        BULK_REVIEW,    [U,  D,  O,  O,  O,  O,  D,  D,  D]),
+    r("GET",    "/api/records/{id}/history",           Nt,        Empty,          [U,  D,  O,  H,  O,  H,  O,  H,  H]),
+    r("GET",    "/api/records/{id}/history",           Xl,        Empty,          [U,  D,  H,  O,  H,  O,  H,  H,  O]),
+    r("GET",    "/api/records/{id}/history",           Missing,   Empty,          [U,  D,  H,  H,  H,  H,  H,  H,  H]),
+    // The record's conflict named does not exist: reviewers in the place learn just that.
+    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Nt, RESOLVE,    [U,  D,  H,  H,  H,  H,  D,  H,  H]),
+    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Xl, RESOLVE,    [U,  D,  H,  H,  H,  H,  H,  H,  D]),
+    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Missing, RESOLVE, [U, D,  H,  H,  H,  H,  H,  H,  H]),
     r("GET",    "/api/forms",                          No,        Empty,          [U,  O,  O,  O,  D,  D,  D,  D,  D]),
     r("POST",   "/api/forms",                          No,        FORM,           [U,  O,  D,  D,  D,  D,  D,  D,  D]),
     r("GET",    "/api/forms/{key}/{version}",          Any,       Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
@@ -438,6 +446,7 @@ impl World {
             p.to_owned()
         } else if p.starts_with("/api/records/") {
             p.replace("{id}", &id(&|pl| pl.record.to_string()))
+                .replace("{conflict}", "987654")
         } else if p.starts_with("/api/photos/") {
             let sha = match self.upload_of(row, n) {
                 Some(bytes) => hex::encode(Sha256::digest(bytes)),

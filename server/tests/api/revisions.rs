@@ -261,3 +261,126 @@ async fn a_correction_cannot_carry_a_record_into_another_ward() {
     );
     assert_eq!(app.record(&boss, report.id).await.data, report.data);
 }
+
+/// A report returned, corrected on two phones: the first correction stands, the second is a
+/// conflict. Returns (the record, the first correction, the second).
+async fn with_a_conflict(app: &TestApp) -> (RecordEnvelope, RecordEnvelope, RecordEnvelope) {
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(app, &lan).await);
+    app.push_ok(&lan, vec![report.clone()]).await;
+    returned(app, &boss, report.id, "Thiếu ảnh.").await;
+    let first = corrected(&report, report.id, "Bản sửa thứ nhất.");
+    let second = corrected(&report, report.id, "Bản sửa thứ hai.");
+    assert_eq!(
+        app.push_ok(&lan, vec![first.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    let outcomes = app.push_ok(&lan, vec![second.clone()]).await;
+    assert!(matches!(
+        outcomes.as_slice(),
+        [PushOutcome::Conflict { .. }]
+    ));
+    (report, first, second)
+}
+
+#[tokio::test]
+async fn a_records_history_lists_its_revisions_reviews_and_conflicting_copies() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let (report, first, second) = with_a_conflict(&app).await;
+    let resp = app
+        .get(&boss, &format!("/api/records/{}/history", report.id))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let h: domain::review::RecordHistory = resp.json().await.unwrap();
+    let revisions: Vec<(Uuid, Option<Uuid>)> = h.revisions.iter().map(|r| (r.id, r.base)).collect();
+    assert_eq!(
+        revisions,
+        [
+            (report.id, None),
+            (first.revision.unwrap().id, Some(report.id))
+        ]
+    );
+    assert_eq!(h.revisions[0].data, report.data);
+    assert_eq!(h.revisions[1].data, first.data);
+    let reviews: Vec<(&str, Option<&str>)> = h
+        .reviews
+        .iter()
+        .map(|r| (r.action.as_str(), r.comment.as_deref()))
+        .collect();
+    assert_eq!(
+        reviews,
+        [("return", Some("Thiếu ảnh.")), ("resubmit", None)]
+    );
+    assert_eq!(h.conflicts.len(), 1);
+    assert_eq!(h.conflicts[0].data, second.data);
+    assert_eq!(h.conflicts[0].revision, Some(second.revision.unwrap().id));
+    assert_eq!(h.conflicts[0].resolution, None);
+    // Another ward sees nothing of it.
+    let xl = app.login("truongxuanla").await;
+    let resp = app
+        .get(&xl, &format!("/api/records/{}/history", report.id))
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_reviewer_resolves_a_conflict_by_choosing_a_copy_once() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let lan = app.login("totruong").await;
+    let (report, _first, second) = with_a_conflict(&app).await;
+    let h: domain::review::RecordHistory = app
+        .get(&boss, &format!("/api/records/{}/history", report.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let conflict = h.conflicts[0].id;
+    let path = format!("/api/records/{}/conflicts/{conflict}/resolve", report.id);
+
+    // The author settles nothing about their own record.
+    let resp = app
+        .post_json(&lan, &path, &serde_json::json!({"keep": "theirs"}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // The reviewer takes the conflicting copy: it is the new current revision.
+    let resp = app
+        .post_json(&boss, &path, &serde_json::json!({"keep": "theirs"}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(app.record(&boss, report.id).await.data, second.data);
+    let state = pulled(&app, &lan, report.id).await;
+    assert_eq!(state.revision, Some(second.revision.unwrap().id));
+    // The same choice again changes nothing; the other choice is refused.
+    let resp = app
+        .post_json(&boss, &path, &serde_json::json!({"keep": "theirs"}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app
+        .post_json(&boss, &path, &serde_json::json!({"keep": "current"}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        audit_count(&app, report.id, "record.conflict_resolved").await,
+        1
+    );
+    let h: domain::review::RecordHistory = app
+        .get(&boss, &format!("/api/records/{}/history", report.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h.conflicts[0].resolution.as_deref(), Some("theirs"));
+    assert_eq!(h.revisions.len(), 3);
+    // A conflict of another record, or none at all, is not found.
+    let resp = app
+        .post_json(
+            &boss,
+            &format!("/api/records/{}/conflicts/987654/resolve", report.id),
+            &serde_json::json!({"keep": "current"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}

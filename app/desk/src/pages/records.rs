@@ -3,19 +3,22 @@
 
 use domain::api::RecordSummary;
 use domain::form::FieldKind;
+use domain::form::FormDef;
 use domain::record::RecordStatus;
-use domain::review::{BulkReviewOutcome, BulkReviewRequest, ReviewAction, ReviewRequest};
+use domain::review::{BulkReviewOutcome, BulkReviewRequest, Keep, ReviewAction, ReviewRequest};
 use domain::value::PhotoRef;
+use domain::Lang;
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
+use serde_json::Map;
 use serde_json::Value;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
 use app::api;
-use app::i18n::{format_ms, show_field_value, Msg};
+use app::i18n::{format_ms, show_field_value, show_value, Msg};
 use app::state::use_app;
 
 use crate::changed::Changed;
@@ -479,6 +482,7 @@ pub fn RecordPanel() -> impl IntoView {
                                     }).collect_view()}
                                 </dl>
                                 <ReviewActions id=d.summary.id.to_string() actions=d.actions.clone() on_changed=Callback::new(move |_| changed.update(|n| *n += 1))/>
+                                <History id=d.summary.id.to_string() form=form.clone()/>
                             </article>
                         }.into_any(),
                         Err(e) => view! { <p class="notice error">{e.message(lang)}</p> }.into_any(),
@@ -539,6 +543,164 @@ fn ReviewActions(
             </div>
         }
     })
+}
+
+/// A field's label in `form`, or its key.
+fn label_in(form: Option<&FormDef>, key: &str, lang: Lang) -> String {
+    form.and_then(|f| f.field(key))
+        .map(|f| f.label.get(lang).to_owned())
+        .unwrap_or_else(|| key.to_owned())
+}
+
+/// A value as a reader reads it (the form's way when it has the field).
+fn shown_value(form: Option<&FormDef>, key: &str, v: Option<&Value>, lang: Lang) -> String {
+    match (form.and_then(|f| f.field(key)), v) {
+        (_, None) | (_, Some(Value::Null)) => "—".to_owned(),
+        (Some(f), Some(v)) => show_field_value(&f.kind, v, lang),
+        (None, Some(v)) => show_value(v),
+    }
+}
+
+/// The fields where `b` differs from `a`, in the form's order (then any others).
+fn differences(
+    form: Option<&FormDef>,
+    a: &Map<String, Value>,
+    b: &Map<String, Value>,
+) -> Vec<String> {
+    let mut keys: Vec<String> = form
+        .map(|f| f.fields.iter().map(|f| f.key.clone()).collect())
+        .unwrap_or_default();
+    for k in a.keys().chain(b.keys()) {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys.into_iter().filter(|k| a.get(k) != b.get(k)).collect()
+}
+
+/// The record's history: its revisions with what each changed, its reviews, and conflicting
+/// copies side by side with the current revision, each settled by choosing one.
+#[component]
+fn History(id: String, form: Option<FormDef>) -> impl IntoView {
+    let state = use_app();
+    let changed = expect_context::<Changed>().0;
+    let id = StoredValue::new(id);
+    let form = StoredValue::new(form);
+    let history = LocalResource::new(move || {
+        changed.track();
+        let (token, lang) = (state.token(), state.lang.get());
+        async move { api::record_history(&token, &id.get_value(), lang).await }
+    });
+    let error = RwSignal::new(None::<String>);
+    let resolve = move |conflict: i64, keep: Keep| {
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::resolve_conflict(&token, &id.get_value(), conflict, keep, lang).await {
+                Ok(_) => {
+                    let _ = error.try_set(None);
+                    let _ = changed.try_update(|n| *n += 1);
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e.message(lang)));
+                }
+            }
+        });
+    };
+    view! {
+        <section class="history" data-testid="record-history">
+            <h2>{dt(DeskMsg::History)}</h2>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || history.get().and_then(Result::ok).map(|h| {
+                let lang = state.lang.get();
+                form.with_value(|form| {
+                    let form = form.as_ref();
+                    let current = h.revisions.last().map(|r| r.data.clone()).unwrap_or_default();
+                    let revisions = h.revisions.iter().enumerate().map(|(i, r)| {
+                        let changes = match i.checked_sub(1).and_then(|p| h.revisions.get(p)) {
+                            None => vec![DeskMsg::FirstRevision.text(lang).to_owned()],
+                            Some(prev) => {
+                                let keys = differences(form, &prev.data, &r.data);
+                                if keys.is_empty() {
+                                    vec![DeskMsg::NoDifference.text(lang).to_owned()]
+                                } else {
+                                    keys.iter().map(|k| format!(
+                                        "{}: {} → {}",
+                                        label_in(form, k, lang),
+                                        shown_value(form, k, prev.data.get(k), lang),
+                                        shown_value(form, k, r.data.get(k), lang),
+                                    )).collect()
+                                }
+                            }
+                        };
+                        view! {
+                            <li data-testid="revision">
+                                <strong>{format!("{} {}", DeskMsg::Revision.text(lang), i + 1)}</strong>
+                                {format!(" · {} · {}", r.author, format_ms(r.received_at as f64))}
+                                <ul>{changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+                            </li>
+                        }
+                    }).collect_view();
+                    let reviews = h.reviews.iter().map(|r| {
+                        let what = ReviewAction::ALL
+                            .into_iter()
+                            .find(|a| a.as_str() == r.action)
+                            .map(|a| a.label(lang))
+                            .unwrap_or(DeskMsg::Resubmitted.text(lang));
+                        let comment = r.comment.clone().map(|c| format!(" — “{c}”")).unwrap_or_default();
+                        view! {
+                            <li>{format!("{} · {}: {} ({} → {}){comment}", format_ms(r.at as f64), r.by, what, r.from.label(lang), r.to.label(lang))}</li>
+                        }
+                    }).collect_view();
+                    let conflicts = h.conflicts.iter().map(|c| {
+                        let conflict = c.id;
+                        let keys = differences(form, &current, &c.data);
+                        let settled = c.resolution.as_deref().map(|r| if r == "theirs" {
+                            DeskMsg::ResolvedTheirs.text(lang)
+                        } else {
+                            DeskMsg::ResolvedKeepCurrent.text(lang)
+                        });
+                        view! {
+                            <div class="conflict" data-testid="conflict">
+                                <p>{format!("{} · {}", c.author, format_ms(c.received_at as f64))}</p>
+                                {settled.is_none().then(|| view! { <p class="hint">{DeskMsg::ConflictHint.text(lang)}</p> })}
+                                <table class="records-table side-by-side">
+                                    <thead><tr>
+                                        <th>{DeskMsg::Field.text(lang)}</th>
+                                        <th>{DeskMsg::CurrentCopy.text(lang)}</th>
+                                        <th>{DeskMsg::TheirCopy.text(lang)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {keys.iter().map(|k| view! {
+                                            <tr>
+                                                <td>{label_in(form, k, lang)}</td>
+                                                <td>{shown_value(form, k, current.get(k), lang)}</td>
+                                                <td>{shown_value(form, k, c.data.get(k), lang)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                {match settled {
+                                    Some(s) => view! { <p class="badge">{s}</p> }.into_any(),
+                                    None => view! {
+                                        <div class="actions">
+                                            <button class="btn" on:click=move |_| resolve(conflict, Keep::Current)>{DeskMsg::KeepCurrent.text(lang)}</button>
+                                            <button class="btn" on:click=move |_| resolve(conflict, Keep::Theirs)>{DeskMsg::UseTheirs.text(lang)}</button>
+                                        </div>
+                                    }.into_any(),
+                                }}
+                            </div>
+                        }
+                    }).collect_view();
+                    view! {
+                        {(!h.conflicts.is_empty()).then(|| view! { <h3>{DeskMsg::Conflicts.text(lang)}</h3> })}
+                        {conflicts}
+                        <ol class="revisions">{revisions}</ol>
+                        <ul class="reviews">{reviews}</ul>
+                    }
+                })
+            })}
+        </section>
+    }
 }
 
 /// Photos of a record, fetched with the caller's sign-in (an `<img src>` could not send it).
