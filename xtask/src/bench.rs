@@ -29,10 +29,14 @@ use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
 
 use crate::results::Report;
+
+/// `cargo xtask bench queue`: the review queue over a million records.
+#[path = "bench_queue.rs"]
+mod queue;
 use crate::{cargo, dist, sh};
 
 const USAGE: &str =
-    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk>";
+    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk | queue [--records N] [--postgres]>";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -59,6 +63,25 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         Some("validate") => validate(root),
         Some("render") => render(root),
         Some("junk") => junk(root),
+        Some("queue") => {
+            let mut records = queue::RECORDS;
+            let mut postgres = false;
+            let mut rest = args[1..].iter();
+            while let Some(flag) = rest.next() {
+                match flag.as_str() {
+                    "--postgres" => postgres = true,
+                    "--records" => {
+                        records = rest
+                            .next()
+                            .and_then(|v| v.parse().ok())
+                            .filter(|&n| n > 0)
+                            .with_context(|| USAGE.to_owned())?
+                    }
+                    _ => bail!("{USAGE}"),
+                }
+            }
+            queue::run(root, records, postgres)
+        }
         _ => bail!("{USAGE}"),
     }
 }
@@ -126,10 +149,17 @@ struct Server {
 
 impl Server {
     fn start(root: &Path) -> Result<Server> {
+        Server::start_on(root, None)
+    }
+
+    /// A release server on `database_url`, or on a fresh SQLite file when `None`.
+    fn start_on(root: &Path, database_url: Option<String>) -> Result<Server> {
         let dir = std::env::temp_dir().join(format!("wardbook-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
+        let database_url =
+            database_url.unwrap_or_else(|| format!("sqlite://{}", dir.join("bench.db").display()));
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = dir.join("wardbook.log");
         let out = File::create(&log)?;
@@ -137,7 +167,7 @@ impl Server {
             .arg("--demo")
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--database-url")
-            .arg(format!("sqlite://{}", dir.join("bench.db").display()))
+            .arg(&database_url)
             .arg("--static-dir")
             .arg(dir.join("static"))
             .env_remove("RUST_LOG")
@@ -157,6 +187,11 @@ impl Server {
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The SQLite file of a server started on a fresh one.
+    fn database_file(&self) -> PathBuf {
+        self.dir.join("bench.db")
     }
 
     fn wait_healthy(&mut self, agent: &ureq::Agent) -> Result<()> {
@@ -221,6 +256,19 @@ impl Server {
         self.child.kill()?;
         bail!("wardbook did not stop within 30 s of SIGTERM")
     }
+}
+
+/// What a command prints, or why it failed.
+fn output_of(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    ensure!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// User + system CPU time from a `/proc/<pid>/stat` file (Linux; 100 ticks per second).

@@ -1,0 +1,335 @@
+//! `cargo xtask bench queue [--records N] [--postgres]`: the desk's review queue on a release
+//! server holding a million records in 30 wards, filled through the real push API. Times, as a
+//! supervisor of one ward: the queue's first page with a state filter and a search, its counts
+//! per state, a search that finds nothing (a scan of the whole ward), opening a record and its
+//! history; and prints the query plans of the list's query (EXPLAIN), on SQLite or PostgreSQL.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use serde_json::{json, Value};
+
+use super::{report, Report, Rng, Server};
+use crate::cargo;
+
+pub const RECORDS: usize = 1_000_000;
+const WARDS: usize = 30;
+const BATCH: usize = 100;
+const RUNS: usize = 30;
+const TARGET_MS: f64 = 50.0;
+
+/// A request as the desk makes it: JSON in, JSON out, with a bearer token.
+fn call(
+    agent: &ureq::Agent,
+    server: &Server,
+    bearer: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value> {
+    let url = server.url(path);
+    let mut res = match (method, body) {
+        ("GET", _) => agent.get(&url).header("Authorization", bearer).call()?,
+        ("POST", Some(b)) => agent
+            .post(&url)
+            .header("Authorization", bearer)
+            .send_json(b)?,
+        ("POST", None) => agent
+            .post(&url)
+            .header("Authorization", bearer)
+            .send_empty()?,
+        _ => bail!("unsupported {method}"),
+    };
+    let status = res.status();
+    let text = res.body_mut().read_to_string().unwrap_or_default();
+    ensure!(status.is_success(), "{method} {path}: {status} {text}");
+    Ok(if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)?
+    })
+}
+
+fn sign_in(agent: &ureq::Agent, server: &Server, username: &str, password: &str) -> Result<String> {
+    let mut res = agent
+        .post(server.url("/api/auth/login"))
+        .send_json(json!({ "username": username, "password": password }))?;
+    ensure!(
+        res.status().is_success(),
+        "sign-in as {username}: {}",
+        res.status()
+    );
+    let login: Value = res.body_mut().read_json()?;
+    let token = login["token"].as_str().context("no token")?;
+    Ok(format!("Bearer {token}"))
+}
+
+/// Median and 95th percentile of `RUNS` timed calls, after three untimed ones.
+fn time(mut f: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
+    for _ in 0..3 {
+        f()?;
+    }
+    let mut took: Vec<Duration> = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        f()?;
+        took.push(start.elapsed());
+    }
+    took.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    Ok((ms(took[RUNS / 2]), ms(took[RUNS * 95 / 100])))
+}
+
+pub fn run(root: &std::path::Path, total: usize, postgres: bool) -> Result<()> {
+    cargo(&["build", "--release", "-p", "server"])?;
+    let pg_db = format!("wardbook_bench_{}", std::process::id());
+    let pg_admin = "postgres://postgres@127.0.0.1:5432/postgres";
+    let database_url = if postgres {
+        let ok = Command::new("psql")
+            .args([pg_admin, "-q", "-c", &format!("CREATE DATABASE {pg_db}")])
+            .status()
+            .context("psql is needed for the PostgreSQL run")?;
+        ensure!(ok.success(), "cannot create database {pg_db}");
+        Some(format!("postgres://postgres@127.0.0.1:5432/{pg_db}"))
+    } else {
+        None
+    };
+    let result = measure(root, total, database_url, postgres);
+    if postgres {
+        let _ = Command::new("psql")
+            .args([
+                pg_admin,
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"),
+            ])
+            .status();
+    }
+    result
+}
+
+fn measure(
+    root: &std::path::Path,
+    total: usize,
+    database_url: Option<String>,
+    postgres: bool,
+) -> Result<()> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let mut server = Server::start_on(root, database_url.clone())?;
+    server.wait_healthy(&agent)?;
+    let admin = sign_in(&agent, &server, "admin", "wardbook-demo")?;
+
+    // Thirty wards (the demo's and more), each with a group and an officer who files reports.
+    let mut wards: Vec<(i64, i64)> = Vec::new();
+    let listed = call(&agent, &server, &admin, "GET", "/api/admin/wards", None)?;
+    for w in listed.as_array().context("wards")? {
+        let group = w["groups"][0]["id"]
+            .as_i64()
+            .context("a demo ward without groups")?;
+        let entry = (w["id"].as_i64().context("ward id")?, group);
+        // Nhật Tân first: its supervisor (the demo's truongcong) is the one timed.
+        if w["name"] == "Nhật Tân" {
+            wards.insert(0, entry);
+        } else {
+            wards.push(entry);
+        }
+    }
+    let mut n = 0;
+    while wards.len() < WARDS {
+        n += 1;
+        let w = call(
+            &agent,
+            &server,
+            &admin,
+            "POST",
+            "/api/admin/wards",
+            Some(
+                &json!({"name": format!("Phường thử {n}"), "district": "Đo tải", "city": "Hà Nội"}),
+            ),
+        )?;
+        let ward = w["id"].as_i64().context("new ward id")?;
+        let g = call(
+            &agent,
+            &server,
+            &admin,
+            "POST",
+            &format!("/api/admin/wards/{ward}/groups"),
+            Some(&json!({"name": "Tổ dân phố số 1"})),
+        )?;
+        let group = g["groups"][0]["id"]
+            .as_i64()
+            .or_else(|| g["id"].as_i64())
+            .context("new group id")?;
+        wards.push((ward, group));
+    }
+    const PASSWORD: &str = "một câu dài để đo tải";
+    let mut officers = Vec::new();
+    for (i, (ward, _)) in wards.iter().enumerate() {
+        let username = format!("dotai{i}");
+        call(
+            &agent,
+            &server,
+            &admin,
+            "POST",
+            "/api/admin/users",
+            Some(&json!({
+                "username": username, "display_name": format!("Cán bộ đo tải {i}"),
+                "role": "officer", "ward_id": ward, "password": PASSWORD
+            })),
+        )?;
+        officers.push(sign_in(&agent, &server, &username, PASSWORD)?);
+    }
+
+    println!("pushing {total} records into {WARDS} wards (through the API, as phones do)…");
+    let fill_start = Instant::now();
+    let mut rng = Rng(0x0051_7E0E);
+    let mut some_id = String::new();
+    let per_ward = total.div_ceil(WARDS);
+    let mut pushed = 0;
+    for (i, (_, group)) in wards.iter().enumerate() {
+        let mut left = per_ward.min(total - pushed);
+        while left > 0 {
+            let k = left.min(BATCH);
+            let records: Vec<String> = (0..k)
+                .map(|j| {
+                    let (id, r) = report(&mut rng, *group, pushed + j + 1);
+                    if i == 0 && some_id.is_empty() {
+                        some_id = id;
+                    }
+                    r
+                })
+                .collect();
+            let body = format!(r#"{{"records":[{}]}}"#, records.join(","));
+            let mut res = agent
+                .post(server.url("/api/sync/push"))
+                .header("Authorization", &officers[i])
+                .header("Content-Type", "application/json")
+                .send(body)?;
+            ensure!(res.status().is_success(), "push: {}", res.status());
+            let answer: Value = res.body_mut().read_json()?;
+            let accepted = answer["results"].as_array().map_or(0, |r| {
+                r.iter().filter(|x| x["outcome"] == "accepted").count()
+            });
+            ensure!(accepted == k, "push: {accepted} of {k} accepted: {answer}");
+            pushed += k;
+            left -= k;
+        }
+        println!("  ward {}/{WARDS}: {pushed} records", i + 1);
+    }
+    let fill = fill_start.elapsed();
+
+    // The first ward's supervisor (the demo's Nhật Tân): approve and return a few, so the
+    // state filter has something to leave out.
+    let boss = sign_in(&agent, &server, "truongcong", "wardbook-demo")?;
+    let page = call(
+        &agent,
+        &server,
+        &boss,
+        "GET",
+        "/api/records?limit=200",
+        None,
+    )?;
+    let ids: Vec<String> = page
+        .as_array()
+        .context("list")?
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(
+        ids.len() == 200,
+        "the first ward holds fewer than 200 records"
+    );
+    call(
+        &agent,
+        &server,
+        &boss,
+        "POST",
+        "/api/records/review",
+        Some(&json!({"ids": &ids[..100], "action": "approve"})),
+    )?;
+    call(
+        &agent,
+        &server,
+        &boss,
+        "POST",
+        "/api/records/review",
+        Some(&json!({"ids": &ids[100..150], "action": "return", "comment": "Ghi rõ số nhà."})),
+    )?;
+
+    let mut out = Report::default();
+    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
+    out.line(format!(
+        "review queue, {backend}: {pushed} records in {WARDS} wards ({per_ward} per ward), filled in {:.0} s through the push API",
+        fill.as_secs_f64()
+    ));
+    out.line(format!("  {RUNS} timed requests each after 3 untimed, one client, as the first ward's supervisor; target ≤ {TARGET_MS:.0} ms"));
+    let timed: [(&str, String); 6] = [
+        (
+            "queue: first page, state + search",
+            "/api/records?status=received&q=xuan%20dieu&limit=50".into(),
+        ),
+        (
+            "queue: counts per state, search",
+            "/api/records/counts?q=xuan%20dieu".into(),
+        ),
+        (
+            "queue: first page, no filter",
+            "/api/records?limit=50".into(),
+        ),
+        (
+            "queue: search finding nothing (whole ward)",
+            "/api/records?q=khong%20co%20dau%20ca&limit=50".into(),
+        ),
+        ("open a record", format!("/api/records/{}", ids[0])),
+        ("its history", format!("/api/records/{}/history", ids[120])),
+    ];
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    for (what, path) in &timed {
+        let (p50, p95) = time(|| call(&agent, &server, &boss, "GET", path, None).map(|_| ()))?;
+        out.line(format!(
+            "  {what:<44} p50 {p50:7.2} ms   p95 {p95:7.2} ms   ({})",
+            verdict(p50 <= TARGET_MS)
+        ));
+    }
+    let _ = some_id;
+
+    // The plans of the list's query: which index each database takes.
+    out.line("");
+    out.line("query plan of the queue's first page (state + search) in the first ward:");
+    let ward = wards[0].0;
+    let sql = format!(
+        "SELECT r.id FROM records r WHERE r.ward_id = {ward} AND r.status = 'received' \
+         AND r.search_text LIKE '%xuan dieu%' ESCAPE '\\' ORDER BY r.received_at DESC, r.id DESC LIMIT 50"
+    );
+    let plan = if postgres {
+        let url = database_url.clone().context("no database")?;
+        super::output_of(Command::new("psql").args([&url, "-At", "-c", &format!("EXPLAIN {sql}")]))?
+    } else {
+        let db = server.database_file();
+        super::output_of(
+            Command::new("sqlite3")
+                .arg(db)
+                .arg(format!("EXPLAIN QUERY PLAN {sql}")),
+        )?
+    };
+    for line in plan.lines() {
+        out.line(format!("  {line}"));
+    }
+    server.stop()?;
+    out.save(
+        root,
+        if postgres {
+            "queue-postgres"
+        } else {
+            "queue-sqlite"
+        },
+        "The desk's review queue on a release server holding a million neighborhood reports in 30 \
+         wards, filled through the push API; timed as the first ward's supervisor.",
+    )?;
+    Ok(())
+}
