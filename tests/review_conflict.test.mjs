@@ -63,6 +63,11 @@ test('a correction made on a stale base is a conflict the supervisor settles sid
     await detail.locator('dd', { hasText: 'Ống nước vỡ ở tầng 4, nước tràn xuống tầng 3.' }).waitFor();
     // The history tells how it came to be: three revisions.
     assert.equal(await d.getByTestId('revision').count(), 3);
+
+    // The second phone learns its copy was settled: no conflict any more, back for review.
+    await b.getByRole('button', { name: 'Gửi ngay' }).click();
+    await rowB.getByText('Hồ sơ đã thay đổi trên máy chủ').waitFor({ state: 'detached', timeout: 30_000 });
+    await rowB.getByText('Đã tiếp nhận').waitFor();
   } finally {
     await desk.close();
     await phoneB.close();

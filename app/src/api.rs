@@ -211,12 +211,13 @@ pub async fn resolve_conflict(
     id: &str,
     conflict: i64,
     keep: domain::review::Keep,
+    current: Option<uuid::Uuid>,
     lang: Lang,
 ) -> Result<RecordSummary, ApiError> {
     let url = format!("/api/records/{id}/conflicts/{conflict}/resolve");
     let req = encode(
         with_headers(Request::post(&url), Some(token), lang),
-        &domain::review::ResolveRequest { keep },
+        &domain::review::ResolveRequest { keep, current },
     )?;
     read(req.send().await).await
 }

@@ -772,17 +772,22 @@ pub async fn apply_pull_page(
                         r.status_note = state.note.clone();
                         r.updated_at = state.updated_at as f64;
                         r.revision = state.revision.map(|v| v.to_string());
-                        let conflicted = r.state == LocalState::Conflict;
-                        if conflicted && state.status == RecordStatus::Returned {
-                            // Our conflicting copy is kept on the server for the reviewer; the
-                            // record is returned again, so it is corrected from the server's.
+                        if r.state == LocalState::Conflict && !state.conflict_open {
+                            // News of the record settles our copy here: it stays on the server
+                            // for a reviewer (or was set aside), or a reviewer made it the
+                            // record's revision. Either way the server's record is what counts.
+                            let ours = r
+                                .sent_revision
+                                .is_some_and(|s| Some(s.id) == state.revision);
+                            if !ours {
+                                r.data = None;
+                            }
                             r.state = LocalState::Synced;
                             r.message = None;
                             r.sent_revision = None;
                         }
-                        // Returned: the data to correct, whatever this phone kept (a copy in
-                        // conflict is left as it is until then).
-                        if state.data.is_some() && r.state == LocalState::Synced {
+                        // Returned: the data to correct, whatever this phone kept.
+                        if state.data.is_some() {
                             r.data = state.data.clone();
                         }
                         r

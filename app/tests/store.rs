@@ -116,6 +116,7 @@ fn record_state(id: Uuid, status: RecordStatus, note: Option<&str>) -> RecordSta
         note: note.map(str::to_owned),
         revision: None,
         data: None,
+        conflict_open: false,
     }
 }
 
@@ -311,7 +312,10 @@ async fn a_pulled_page_stores_forms_and_cursor_together_and_never_overwrites_uns
             Some("Officer Bình is on it"),
         )),
         Change::Record(record_state(elsewhere, RecordStatus::Returned, Some("fix"))),
-        Change::Record(record_state(clashed, RecordStatus::InProgress, None)),
+        Change::Record(RecordState {
+            conflict_open: true,
+            ..record_state(clashed, RecordStatus::InProgress, None)
+        }),
     ];
     store::apply_pull(&changes, 42, NOW + 9_000.0, None)
         .await
@@ -564,6 +568,7 @@ async fn a_pulled_page_for_a_user_who_signed_out_meanwhile_is_dropped() {
         note: Some("của người trước".into()),
         revision: None,
         data: None,
+        conflict_open: false,
     });
     // Nobody signed in (the previous user just signed out): the page is not applied.
     let err = store::apply_pull(std::slice::from_ref(&change), 99, NOW, Some("old-token"))
@@ -897,47 +902,58 @@ async fn a_correction_keeps_the_reviewers_note_and_goes_as_a_first_submission_to
 }
 
 #[wasm_bindgen_test]
-async fn a_copy_in_conflict_is_kept_until_the_record_is_returned_again() {
+async fn a_copy_in_conflict_is_settled_by_the_next_news_of_the_record() {
     clean().await;
-    let id = new_id();
-    let mine = envelope(id, "Bản của máy này.");
+    // A correction that conflicted, and which a reviewer then chose.
+    let chosen = new_id();
+    let mut mine = envelope(chosen, "Bản của máy này.");
+    let revision = domain::record::Revision {
+        id: new_id(),
+        base: chosen,
+    };
+    mine.revision = Some(revision);
+    // A first submission that clashed with another copy under its id, later returned.
+    let clashed = new_id();
+    let other = envelope(clashed, "Bản khác cùng mã.");
     store::submit(&mine, NOW).await.unwrap();
+    store::submit(&other, NOW).await.unwrap();
+    let conflict = || PushOutcome::Conflict {
+        message: "differs".into(),
+    };
     store::apply_push_results(
-        &[(
-            id.to_string(),
-            PushOutcome::Conflict {
-                message: "differs".into(),
-            },
-        )],
+        &[
+            (chosen.to_string(), conflict()),
+            (clashed.to_string(), conflict()),
+        ],
         NOW,
     )
     .await
     .unwrap();
-    // The server's state of the record, without data: ours stays.
-    store::apply_pull_page(
-        &[Change::Record(record_state(
-            id,
-            RecordStatus::Received,
-            None,
-        ))],
-        3,
-        None,
-        NOW,
-        None,
-    )
-    .await
-    .unwrap();
-    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
-    assert_eq!(rec.state, LocalState::Conflict);
-    assert_eq!(rec.data.as_ref(), Some(&mine.data));
-    // Returned again: corrected from the server's copy (ours is kept there for the reviewer).
-    let server_copy = envelope(id, "Bản trên máy chủ.").data;
-    let mut returned = record_state(id, RecordStatus::Returned, Some("Sửa lại."));
+    assert_eq!(state_of(chosen).await, LocalState::Conflict);
+
+    let mut taken = record_state(chosen, RecordStatus::Received, None);
+    taken.revision = Some(revision.id);
+    let server_copy = envelope(clashed, "Bản trên máy chủ.").data;
+    let mut returned = record_state(clashed, RecordStatus::Returned, Some("Sửa lại."));
     returned.data = Some(server_copy.clone());
-    store::apply_pull_page(&[Change::Record(returned)], 4, None, NOW, None)
-        .await
-        .unwrap();
-    let rec = store::record(&id.to_string()).await.unwrap().unwrap();
-    assert!(rec.returned());
+    store::apply_pull_page(
+        &[Change::Record(taken), Change::Record(returned)],
+        4,
+        None,
+        NOW,
+        None,
+    )
+    .await
+    .unwrap();
+    let rec = store::record(&chosen.to_string()).await.unwrap().unwrap();
+    assert_eq!(rec.state, LocalState::Synced);
+    assert_eq!(
+        rec.data.as_ref(),
+        Some(&mine.data),
+        "ours is the record now"
+    );
+    assert_eq!(rec.message, None);
+    let rec = store::record(&clashed.to_string()).await.unwrap().unwrap();
+    assert!(rec.returned(), "corrected from the server's copy");
     assert_eq!(rec.data, Some(server_copy));
 }

@@ -164,6 +164,12 @@ pub enum Refusal {
     CommentUnreadable,
     /// Only its author resubmits a record, and only a returned one.
     NotResubmittable,
+    /// A conflict was settled the other way already.
+    AlreadySettled,
+    /// The record changed after the reviewer looked at the conflict.
+    ChangedMeanwhile,
+    /// A conflicting copy that does not pass the record's form cannot become the record.
+    CopyInvalid,
 }
 
 impl Refusal {
@@ -218,6 +224,18 @@ impl Refusal {
             Refusal::NotResubmittable => Text::new(
                 "Chỉ người lập mới gửi lại được hồ sơ bị trả lại.",
                 "Only its author can resubmit a returned record.",
+            ),
+            Refusal::AlreadySettled => Text::new(
+                "Xung đột này đã được giải quyết theo cách khác.",
+                "This conflict was already settled the other way.",
+            ),
+            Refusal::ChangedMeanwhile => Text::new(
+                "Hồ sơ đã thay đổi kể từ lúc bạn xem. Hãy xem lại trước khi chọn.",
+                "The record changed since you looked at it. Look again before choosing.",
+            ),
+            Refusal::CopyInvalid => Text::new(
+                "Bản xung đột không hợp lệ với biểu mẫu của hồ sơ nên không thể dùng; hãy giữ bản hiện tại.",
+                "The conflicting copy does not pass the record's form, so it cannot be used; keep the current revision.",
             ),
         }
     }
@@ -344,6 +362,10 @@ pub enum Keep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolveRequest {
     pub keep: Keep,
+    /// The record's current revision as the reviewer saw it: if it has changed since, the
+    /// choice is refused (409) rather than made over a revision nobody looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<uuid::Uuid>,
 }
 
 /// The comment as it is kept: trimmed, `None` when empty.
@@ -723,6 +745,9 @@ mod tests {
             Refusal::CommentTooLong,
             Refusal::CommentUnreadable,
             Refusal::NotResubmittable,
+            Refusal::AlreadySettled,
+            Refusal::ChangedMeanwhile,
+            Refusal::CopyInvalid,
         ];
         for r in refusals {
             let t = r.text();

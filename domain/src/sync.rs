@@ -160,6 +160,7 @@ impl<'de> Deserialize<'de> for Change {
             note: Option<String>,
             revision: Option<Uuid>,
             data: Option<Map<String, Value>>,
+            conflict_open: Option<bool>,
         }
         fn need<T, E: serde::de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
             v.ok_or_else(|| E::missing_field(field))
@@ -179,6 +180,7 @@ impl<'de> Deserialize<'de> for Change {
                 note: r.note,
                 revision: r.revision,
                 data: r.data,
+                conflict_open: r.conflict_open.unwrap_or(false),
             })),
             other => Err(D::Error::unknown_variant(other, &["form", "record"])),
         }
@@ -207,6 +209,10 @@ pub struct RecordState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub data: Option<Map<String, Value>>,
+    /// A copy of the caller's that conflicted with the record still waits for a reviewer: the
+    /// phone keeps showing it as a conflict until this is false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub conflict_open: bool,
 }
 
 impl RecordState {
@@ -290,6 +296,7 @@ mod wire_tests {
                 note: None,
                 revision: None,
                 data: None,
+                conflict_open: false,
             }),
             &format!(
                 r#"{{"kind":"record","id":"{ID}","form_key":"neighborhood_report","form_version":1,"group_id":3,"status":"received","updated_at":1764000000000}}"#
@@ -313,6 +320,7 @@ mod wire_tests {
                         .unwrap()
                         .clone(),
                 ),
+                conflict_open: false,
             }),
             &format!(
                 r#"{{"kind":"record","id":"{ID}","form_key":"neighborhood_report","form_version":1,"group_id":3,"status":"returned","updated_at":1764000000000,"note":"Thiếu số nhà.","revision":"{REV}","data":{{"location":"Ngõ 5"}}}}"#

@@ -159,11 +159,14 @@ impl AppError {
                 Refusal::NotAReviewer | Refusal::OwnRecord | Refusal::NotResubmittable => {
                     StatusCode::FORBIDDEN
                 }
-                Refusal::WrongState { .. } => StatusCode::CONFLICT,
+                Refusal::WrongState { .. }
+                | Refusal::AlreadySettled
+                | Refusal::ChangedMeanwhile => StatusCode::CONFLICT,
                 Refusal::NotAReport
                 | Refusal::CommentRequired(_)
                 | Refusal::CommentTooLong
-                | Refusal::CommentUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
+                | Refusal::CommentUnreadable
+                | Refusal::CopyInvalid => StatusCode::UNPROCESSABLE_ENTITY,
             },
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -194,11 +197,14 @@ impl AppError {
                 Refusal::NotAReviewer | Refusal::OwnRecord | Refusal::NotResubmittable => {
                     "forbidden"
                 }
-                Refusal::WrongState { .. } => "wrong_state",
+                Refusal::WrongState { .. }
+                | Refusal::AlreadySettled
+                | Refusal::ChangedMeanwhile => "wrong_state",
                 Refusal::NotAReport
                 | Refusal::CommentRequired(_)
                 | Refusal::CommentTooLong
-                | Refusal::CommentUnreadable => "validation",
+                | Refusal::CommentUnreadable
+                | Refusal::CopyInvalid => "validation",
             },
             AppError::Internal(_) => "internal",
         }

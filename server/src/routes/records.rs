@@ -13,8 +13,8 @@ use domain::form::{FieldKind, FormDef};
 use domain::record::RecordStatus;
 use domain::review::{
     self, BulkReviewOutcome, BulkReviewRequest, BulkReviewResult, ConflictView, Keep,
-    RecordHistory, ResolveRequest, ReviewAction, ReviewRequest, ReviewView, RevisionView,
-    Transition, MAX_BULK_REVIEW,
+    RecordHistory, ResolveRequest, ReviewRequest, ReviewView, RevisionView, Transition,
+    MAX_BULK_REVIEW,
 };
 use domain::Lang;
 use serde::Deserialize;
@@ -323,9 +323,27 @@ async fn history(
     caller: Caller,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<RecordHistory>> {
-    fetch_scoped(&state, &caller, id).await?;
+    let row = fetch_scoped(&state, &caller, id).await?;
     let key = id.to_string();
     let pool = &state.db.pool;
+    // Every revision's data is a view of the record, audited as the detail is.
+    if matches!(caller.role, Role::Supervisor | Role::Admin) {
+        let mut conn = pool.acquire().await?;
+        record_audit(
+            &mut conn,
+            Audit {
+                actor: Some(caller.user_id),
+                action: "record.history",
+                entity: "record",
+                entity_id: &key,
+                ward_id: row.get(9),
+                before: None,
+                after: None,
+                detail: "",
+            },
+        )
+        .await?;
+    }
     let mut revisions = Vec::new();
     let rows = sqlx::query(
         "SELECT v.id, v.base_id, u.display_name, v.received_at, v.data FROM record_revisions v \
@@ -410,7 +428,10 @@ async fn history(
 }
 
 /// `POST /api/records/{id}/conflicts/{conflict}/resolve`: a reviewer keeps the current revision
-/// or makes the conflicting copy the record's new current revision. Audited; once only.
+/// or makes the conflicting copy the record's new current revision (checked against the record's
+/// form first, and back for review). The choice is in the record's reviews and the audit trail,
+/// and reaches the author's phone at its next pull. Once only; 409 if the record changed since
+/// the reviewer looked (`current`).
 async fn resolve_conflict(
     State(state): State<AppState>,
     caller: Caller,
@@ -418,14 +439,27 @@ async fn resolve_conflict(
     AppJson(req): AppJson<ResolveRequest>,
 ) -> AppResult<Json<RecordSummary>> {
     let row = fetch_scoped(&state, &caller, id).await?;
-    let ward_id: i64 = row.get(9);
-    let key = id.to_string();
-    let mut tx = state.db.pool.begin().await?;
-    let seq = next_seq(&mut tx, 1).await?;
-    let facts = ReviewFacts::read(&mut tx, id).await?;
     if !caller.role.reviews() {
         return Err(AppError::Review(review::Refusal::NotAReviewer));
     }
+    let ward_id: i64 = row.get(9);
+    let (form_key, form_version): (String, i64) = (row.get(1), row.get(2));
+    let key = id.to_string();
+    let answer = |state: &AppState| {
+        let state = state.clone();
+        let caller = caller.clone();
+        async move {
+            let row = fetch_scoped(&state, &caller, id).await?;
+            let mut forms = FormCache {
+                state: &state,
+                forms: HashMap::new(),
+            };
+            AppResult::Ok(Json(summary(&row, &mut forms, request_lang()).await?.0))
+        }
+    };
+    let mut tx = state.db.pool.begin().await?;
+    let seq = next_seq(&mut tx, 1).await?;
+    let facts = ReviewFacts::read(&mut tx, id).await?;
     let Some(c) = sqlx::query(
         "SELECT c.data, c.content_hash, c.revision_id, c.resolution, c.author_id FROM record_conflicts c \
          WHERE c.id = $1 AND c.record_id = $2",
@@ -446,25 +480,43 @@ async fn resolve_conflict(
         Keep::Theirs => "theirs",
     };
     match c.get::<Option<String>, _>(3) {
+        // The same choice again (a retried request): nothing more happens.
         Some(done) if done == keep => {
-            // The same choice again (a retried request): nothing more happens.
             drop(tx);
-            let mut forms = FormCache {
-                state: &state,
-                forms: HashMap::new(),
-            };
-            let row = fetch_scoped(&state, &caller, id).await?;
-            return Ok(Json(summary(&row, &mut forms, request_lang()).await?.0));
+            return answer(&state).await;
         }
-        Some(_) => {
-            return Err(AppError::Review(review::Refusal::WrongState {
-                from: facts.status,
-                action: ReviewAction::Approve,
-            }))
-        }
+        Some(_) => return Err(AppError::Review(review::Refusal::AlreadySettled)),
         None => {}
     }
+    let current: String =
+        sqlx::query_scalar("SELECT COALESCE(revision_id, id) FROM records WHERE id = $1")
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?;
+    if req.current.is_some_and(|seen| seen.to_string() != current) {
+        return Err(AppError::Review(review::Refusal::ChangedMeanwhile));
+    }
     let now = now_ms();
+    let data: String = c.get(0);
+    let parsed = parse_map(&data)?;
+    if req.keep == Keep::Theirs {
+        // A copy pushed under the record's id was never checked: it must pass the record's
+        // form before it becomes the record.
+        let version = u32::try_from(form_version).map_err(anyhow::Error::from)?;
+        let form = state
+            .db
+            .form(&form_key, version)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no form {form_key}@{version}"))?;
+        let lang = request_lang();
+        let errors = domain::validate::validate(&form, &parsed, lang);
+        if !errors.is_empty() {
+            return Err(AppError::Validation {
+                message: Some(review::Refusal::CopyInvalid.message(lang)),
+                fields: errors,
+            });
+        }
+    }
     sqlx::query(
         "UPDATE record_conflicts SET resolution = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4",
     )
@@ -474,18 +526,25 @@ async fn resolve_conflict(
     .bind(conflict)
     .execute(&mut *tx)
     .await?;
-    if req.keep == Keep::Theirs {
-        let data: String = c.get(0);
+    let to = if req.keep == Keep::Theirs {
         let hash: String = c.get(1);
-        // The phone's revision id when it made one; else one made here for the reviewer's choice.
-        let rev_id = c
-            .get::<Option<String>, _>(2)
-            .unwrap_or_else(|| Uuid::now_v7().to_string());
-        let current: String =
-            sqlx::query_scalar("SELECT COALESCE(revision_id, id) FROM records WHERE id = $1")
-                .bind(&key)
-                .fetch_one(&mut *tx)
-                .await?;
+        // The phone's revision id, unless the record already holds a revision of that id
+        // (a replay with other content): then one made here for the reviewer's choice.
+        let phone_id = c.get::<Option<String>, _>(2);
+        let taken = match &phone_id {
+            Some(r) => sqlx::query_scalar::<_, String>(
+                "SELECT id FROM record_revisions WHERE id = $1 UNION ALL SELECT id FROM records WHERE id = $1",
+            )
+            .bind(r)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some(),
+            None => true,
+        };
+        let rev_id = match phone_id {
+            Some(r) if !taken => r,
+            _ => Uuid::now_v7().to_string(),
+        };
         sqlx::query(
             "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
              SELECT COALESCE(revision_id, id), id, NULL, author_id, form_version, group_id, data, content_hash, received_at \
@@ -507,14 +566,15 @@ async fn resolve_conflict(
         .bind(&key)
         .execute(&mut *tx)
         .await?;
-        let parsed = parse_map(&data)?;
+        // New content is looked at again: back to "received".
         sqlx::query(
-            "UPDATE records SET data = $1, content_hash = $2, revision_id = $3, updated_at = $4, seq = $5, \
-             search_text = $6 WHERE id = $7",
+            "UPDATE records SET data = $1, content_hash = $2, revision_id = $3, status = $4, status_note = NULL, \
+             updated_at = $5, seq = $6, search_text = $7 WHERE id = $8",
         )
         .bind(&data)
         .bind(&hash)
         .bind(&rev_id)
+        .bind(RecordStatus::Received.as_str())
         .bind(now)
         .bind(seq)
         .bind(domain::fold::search_text(&parsed))
@@ -522,13 +582,37 @@ async fn resolve_conflict(
         .execute(&mut *tx)
         .await?;
         for sha in domain::value::photo_shas(&parsed) {
-            sqlx::query("INSERT INTO record_photos (record_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(&key)
-                .bind(sha)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO record_photos (record_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&key)
+            .bind(sha)
+            .execute(&mut *tx)
+            .await?;
         }
-    }
+        RecordStatus::Received
+    } else {
+        // The record is unchanged, but its author's phone learns that its copy was set aside.
+        sqlx::query("UPDATE records SET updated_at = $1, seq = $2 WHERE id = $3")
+            .bind(now)
+            .bind(seq)
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        facts.status
+    };
+    sqlx::query(
+        "INSERT INTO record_reviews (record_id, action, from_status, to_status, comment, reviewer_id, at) \
+         VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+    )
+    .bind(&key)
+    .bind(format!("conflict_{keep}"))
+    .bind(facts.status.as_str())
+    .bind(to.as_str())
+    .bind(caller.user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     let detail = format!("conflict {conflict}: keep {keep}");
     record_audit(
         &mut tx,
@@ -538,19 +622,16 @@ async fn resolve_conflict(
             entity: "record",
             entity_id: &key,
             ward_id: Some(ward_id),
-            before: None,
-            after: Some(serde_json::json!({"conflict": conflict, "keep": keep})),
+            before: Some(serde_json::json!({"status": facts.status.as_str(), "revision": current})),
+            after: Some(
+                serde_json::json!({"conflict": conflict, "keep": keep, "status": to.as_str()}),
+            ),
             detail: &detail,
         },
     )
     .await?;
     tx.commit().await?;
-    let row = fetch_scoped(&state, &caller, id).await?;
-    let mut forms = FormCache {
-        state: &state,
-        forms: HashMap::new(),
-    };
-    Ok(Json(summary(&row, &mut forms, request_lang()).await?.0))
+    answer(&state).await
 }
 
 /// `GET /api/records/counts`: how many records the filter finds in each review state (the

@@ -694,7 +694,10 @@ async fn pull(
     };
     let records = sqlx::query(
         "SELECT id, form_key, form_version, status, updated_at, status_note, seq, group_id, revision_id, \
-                CASE WHEN status = 'returned' THEN data END FROM records \
+                CASE WHEN status = 'returned' THEN data END, \
+                CASE WHEN EXISTS (SELECT 1 FROM record_conflicts c WHERE c.record_id = records.id \
+                        AND c.author_id = records.author_id AND c.resolution IS NULL) THEN 1 ELSE 0 END \
+                FROM records \
          WHERE author_id = $1 AND seq > $2 AND seq <= $3 \
            AND ($5 IS NULL OR group_id = $5) AND ($6 IS NULL OR ward_id = $6) \
          ORDER BY seq LIMIT $4",
@@ -738,6 +741,7 @@ async fn pull(
                     .map(|d| serde_json::from_str(&d))
                     .transpose()
                     .map_err(anyhow::Error::from)?,
+                conflict_open: r.get::<i64, _>(10) != 0,
             }),
         ));
     }

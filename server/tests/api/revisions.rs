@@ -339,6 +339,19 @@ async fn a_reviewer_resolves_a_conflict_by_choosing_a_copy_once() {
         .unwrap();
     let conflict = h.conflicts[0].id;
     let path = format!("/api/records/{}/conflicts/{conflict}/resolve", report.id);
+    assert!(
+        pulled(&app, &lan, report.id).await.conflict_open,
+        "the author's copy waits"
+    );
+    // Chosen on what the reviewer saw: a revision that is no longer current is refused.
+    let resp = app
+        .post_json(
+            &boss,
+            &path,
+            &serde_json::json!({"keep": "theirs", "current": report.id}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
 
     // The author settles nothing about their own record.
     let resp = app
@@ -346,14 +359,29 @@ async fn a_reviewer_resolves_a_conflict_by_choosing_a_copy_once() {
         .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     // The reviewer takes the conflicting copy: it is the new current revision.
+    let current = h.revisions.last().unwrap().id;
     let resp = app
-        .post_json(&boss, &path, &serde_json::json!({"keep": "theirs"}))
+        .post_json(
+            &boss,
+            &path,
+            &serde_json::json!({"keep": "theirs", "current": current}),
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(app.record(&boss, report.id).await.data, second.data);
+    let detail = app.record(&boss, report.id).await;
+    assert_eq!(detail.data, second.data);
+    assert_eq!(
+        detail.summary.status,
+        RecordStatus::Received,
+        "new content, looked at again"
+    );
     let state = pulled(&app, &lan, report.id).await;
     assert_eq!(state.revision, Some(second.revision.unwrap().id));
-    // The same choice again changes nothing; the other choice is refused.
+    assert!(
+        !state.conflict_open,
+        "the author's phone learns it was settled"
+    );
+    // The same choice again changes nothing; the other choice is refused in words.
     let resp = app
         .post_json(&boss, &path, &serde_json::json!({"keep": "theirs"}))
         .await;
@@ -361,7 +389,11 @@ async fn a_reviewer_resolves_a_conflict_by_choosing_a_copy_once() {
     let resp = app
         .post_json(&boss, &path, &serde_json::json!({"keep": "current"}))
         .await;
-    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let err = crate::helpers::expect_error(resp, StatusCode::CONFLICT, "wrong_state").await;
+    assert_eq!(
+        err.message,
+        "Xung đột này đã được giải quyết theo cách khác."
+    );
     assert_eq!(
         audit_count(&app, report.id, "record.conflict_resolved").await,
         1
@@ -374,6 +406,10 @@ async fn a_reviewer_resolves_a_conflict_by_choosing_a_copy_once() {
         .unwrap();
     assert_eq!(h.conflicts[0].resolution.as_deref(), Some("theirs"));
     assert_eq!(h.revisions.len(), 3);
+    assert_eq!(
+        h.reviews.last().map(|r| r.action.as_str()),
+        Some("conflict_theirs")
+    );
     // A conflict of another record, or none at all, is not found.
     let resp = app
         .post_json(
@@ -383,4 +419,47 @@ async fn a_reviewer_resolves_a_conflict_by_choosing_a_copy_once() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_conflicting_copy_that_fails_the_form_never_becomes_the_record() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+    app.push_ok(&lan, vec![report.clone()]).await;
+    // The same id again with other content that was never checked: a conflict.
+    let mut junk = report.clone();
+    junk.data.remove("location");
+    junk.data
+        .insert("unknown_field".into(), Value::String("x".into()));
+    let outcomes = app.push_ok(&lan, vec![junk]).await;
+    assert!(matches!(
+        outcomes.as_slice(),
+        [PushOutcome::Conflict { .. }]
+    ));
+    let h: domain::review::RecordHistory = app
+        .get(&boss, &format!("/api/records/{}/history", report.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!(
+        "/api/records/{}/conflicts/{}/resolve",
+        report.id, h.conflicts[0].id
+    );
+    let resp = app
+        .post_json(&boss, &path, &serde_json::json!({"keep": "theirs"}))
+        .await;
+    let err =
+        crate::helpers::expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert!(err.message.contains("không hợp lệ"), "{}", err.message);
+    assert_eq!(app.record(&boss, report.id).await.data, report.data);
+    // Keeping the current revision settles it, and the author's phone hears of it.
+    assert!(pulled(&app, &lan, report.id).await.conflict_open);
+    let resp = app
+        .post_json(&boss, &path, &serde_json::json!({"keep": "current"}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(!pulled(&app, &lan, report.id).await.conflict_open);
 }

@@ -143,11 +143,19 @@ pub fn Records() -> impl IntoView {
     // Pages after the first, fetched by "show more"; a new filter starts again.
     let more = RwSignal::new(Vec::<RecordSummary>::new());
     let exhausted = RwSignal::new(false);
+    // Which list the extra pages belong to: a page that arrives after the filter (or the data)
+    // moved on is dropped, never appended to another list.
+    let generation = RwSignal::new(0u32);
+    let loading = RwSignal::new(false);
+    let selected = RwSignal::new(std::collections::BTreeSet::<Uuid>::new());
     Effect::new(move |_| {
         filter.track();
         changed.track();
         more.set(Vec::new());
         exhausted.set(false);
+        generation.update(|g| *g += 1);
+        // What is selected is what is shown: another filter starts with nothing selected.
+        selected.set(Default::default());
     });
     let rows = move || {
         let mut all = match first.get() {
@@ -161,25 +169,32 @@ pub fn Records() -> impl IntoView {
         let Some(last) = rows().last().cloned() else {
             return;
         };
+        if loading.get_untracked() {
+            return;
+        }
         let (token, lang, f) = (
             state.token(),
             state.lang.get_untracked(),
             filter.get_untracked(),
         );
+        let asked_for = generation.get_untracked();
+        loading.set(true);
         leptos::task::spawn_local(async move {
             let Ok(q) = f.api_query() else { return };
             let q = format!(
                 "{q}&limit={PAGE}&before={}&before_id={}",
                 last.received_at, last.id
             );
-            if let Ok(page) = api::ward_records(&token, &q, lang).await {
+            let page = api::ward_records(&token, &q, lang).await;
+            let _ = loading.try_set(false);
+            let current = generation.try_get_untracked() == Some(asked_for);
+            if let (Ok(page), true) = (page, current) {
                 let _ = exhausted.try_set(page.len() < PAGE);
                 let _ = more.try_update(|m| m.extend(page));
             }
         });
     };
     let can_load_more = move || !exhausted.get() && rows().len() >= PAGE;
-    let selected = RwSignal::new(std::collections::BTreeSet::<Uuid>::new());
     let notice = RwSignal::new(None::<String>);
     let approve_selected = move |_| {
         let ids: Vec<Uuid> = selected.get_untracked().into_iter().collect();
@@ -229,7 +244,7 @@ pub fn Records() -> impl IntoView {
     };
     // j / k: the next or previous record of the list; a: approve the open one.
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
             return;
         }
         let typing = ev
@@ -391,7 +406,7 @@ pub fn Records() -> impl IntoView {
                                 </tbody>
                             </table>
                             <Show when=can_load_more>
-                                <button class="btn block" data-testid="load-more" on:click=load_more>{dt(DeskMsg::LoadMore)}</button>
+                                <button class="btn block" data-testid="load-more" disabled=move || loading.get() on:click=load_more>{dt(DeskMsg::LoadMore)}</button>
                             </Show>
                         }.into_any(),
                     })}
@@ -592,10 +607,15 @@ fn History(id: String, form: Option<FormDef>) -> impl IntoView {
         async move { api::record_history(&token, &id.get_value(), lang).await }
     });
     let error = RwSignal::new(None::<String>);
-    let resolve = move |conflict: i64, keep: Keep| {
+    let busy = RwSignal::new(false);
+    let resolve = move |conflict: i64, keep: Keep, current: Option<Uuid>| {
         let (token, lang) = (state.token(), state.lang.get_untracked());
+        busy.set(true);
         leptos::task::spawn_local(async move {
-            match api::resolve_conflict(&token, &id.get_value(), conflict, keep, lang).await {
+            let done =
+                api::resolve_conflict(&token, &id.get_value(), conflict, keep, current, lang).await;
+            let _ = busy.try_set(false);
+            match done {
                 Ok(_) => {
                     let _ = error.try_set(None);
                     let _ = changed.try_update(|n| *n += 1);
@@ -615,6 +635,7 @@ fn History(id: String, form: Option<FormDef>) -> impl IntoView {
                 form.with_value(|form| {
                     let form = form.as_ref();
                     let current = h.revisions.last().map(|r| r.data.clone()).unwrap_or_default();
+                    let current_id = h.revisions.last().map(|r| r.id);
                     let revisions = h.revisions.iter().enumerate().map(|(i, r)| {
                         let changes = match i.checked_sub(1).and_then(|p| h.revisions.get(p)) {
                             None => vec![DeskMsg::FirstRevision.text(lang).to_owned()],
@@ -641,11 +662,15 @@ fn History(id: String, form: Option<FormDef>) -> impl IntoView {
                         }
                     }).collect_view();
                     let reviews = h.reviews.iter().map(|r| {
-                        let what = ReviewAction::ALL
-                            .into_iter()
-                            .find(|a| a.as_str() == r.action)
-                            .map(|a| a.label(lang))
-                            .unwrap_or(DeskMsg::Resubmitted.text(lang));
+                        let what = match r.action.as_str() {
+                            "conflict_current" => DeskMsg::ResolvedKeepCurrent.text(lang),
+                            "conflict_theirs" => DeskMsg::ResolvedTheirs.text(lang),
+                            other => ReviewAction::ALL
+                                .into_iter()
+                                .find(|a| a.as_str() == other)
+                                .map(|a| a.label(lang))
+                                .unwrap_or(DeskMsg::Resubmitted.text(lang)),
+                        };
                         let comment = r.comment.clone().map(|c| format!(" — “{c}”")).unwrap_or_default();
                         view! {
                             <li>{format!("{} · {}: {} ({} → {}){comment}", format_ms(r.at as f64), r.by, what, r.from.label(lang), r.to.label(lang))}</li>
@@ -683,8 +708,8 @@ fn History(id: String, form: Option<FormDef>) -> impl IntoView {
                                     Some(s) => view! { <p class="badge">{s}</p> }.into_any(),
                                     None => view! {
                                         <div class="actions">
-                                            <button class="btn" on:click=move |_| resolve(conflict, Keep::Current)>{DeskMsg::KeepCurrent.text(lang)}</button>
-                                            <button class="btn" on:click=move |_| resolve(conflict, Keep::Theirs)>{DeskMsg::UseTheirs.text(lang)}</button>
+                                            <button class="btn" disabled=move || busy.get() on:click=move |_| resolve(conflict, Keep::Current, current_id)>{DeskMsg::KeepCurrent.text(lang)}</button>
+                                            <button class="btn" disabled=move || busy.get() on:click=move |_| resolve(conflict, Keep::Theirs, current_id)>{DeskMsg::UseTheirs.text(lang)}</button>
                                         </div>
                                     }.into_any(),
                                 }}
