@@ -70,6 +70,16 @@ test('a supervisor finds, filters, pages by keyboard and approves many records a
     await d.waitForURL(/status=approved/);
     await until(async () => (await table.locator('tbody tr').count()) === 2, 'the two approved records alone in the list', 30_000);
     await tabs.getByRole('link', { name: 'Đã tiếp nhận 1' }).waitFor();
+
+    // By urgency too (the reports were all filed "Khẩn"), kept in the address with the state.
+    await d.getByLabel('Mức độ khẩn').selectOption({ label: 'Khẩn' });
+    await d.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await d.waitForURL(/status=approved.*urgency=urgent/);
+    await until(async () => (await table.locator('tbody tr').count()) === 2, 'the two urgent approved records', 30_000);
+    await d.getByLabel('Mức độ khẩn').selectOption({ label: 'Rất khẩn — đang xảy ra' });
+    await d.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await d.waitForURL(/urgency=emergency/);
+    await d.getByText('Chưa có hồ sơ nào.').waitFor();
   } finally {
     await desk.close();
     await phone.close();

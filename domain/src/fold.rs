@@ -30,6 +30,11 @@ pub fn search_text(data: &serde_json::Map<String, serde_json::Value>) -> String 
     out
 }
 
+/// A record's urgency answer (`urgency`, as neighborhood reports ask it), for the queue's filter.
+pub fn urgency(data: &serde_json::Map<String, serde_json::Value>) -> Option<&str> {
+    data.get("urgency").and_then(serde_json::Value::as_str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{fold, search_text};

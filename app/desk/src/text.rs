@@ -19,6 +19,11 @@ app::catalogue! {
     NotApproved => "Không duyệt được", "Not approved";
     Keys => "Phím tắt: j / k — hồ sơ sau / trước, a — duyệt hồ sơ đang mở.", "Keys: j / k — next / previous record, a — approve the open record.";
     Filter => "Bộ lọc", "Filter";
+    Urgency => "Mức độ khẩn", "Urgency";
+    AnyUrgency => "Mọi mức độ", "Any urgency";
+    UrgencyNormal => "Bình thường", "Normal";
+    UrgencyUrgent => "Khẩn", "Urgent";
+    UrgencyEmergency => "Rất khẩn — đang xảy ra", "Emergency — happening now";
     History => "Lịch sử hồ sơ", "Record history";
     Revision => "Bản", "Revision";
     FirstRevision => "bản đầu", "first revision";

@@ -97,6 +97,8 @@ struct Filter {
     to: Option<i64>,
     /// Free text, found whatever its diacritics, case or Unicode form.
     q: Option<String>,
+    /// The record's urgency answer (`normal`, `urgent`, `emergency` in neighborhood reports).
+    urgency: Option<String>,
 }
 
 /// A value bound to a numbered parameter.
@@ -146,6 +148,9 @@ impl Filter {
         }
         if let Some(g) = self.group {
             add("r.group_id = ?", Bind::Int(g));
+        }
+        if let Some(u) = &self.urgency {
+            add("r.urgency = ?", Bind::Text(u.clone()));
         }
         if let Some(a) = self.author {
             add("r.author_id = ?", Bind::Int(a));
@@ -569,7 +574,7 @@ async fn resolve_conflict(
         // New content is looked at again: back to "received".
         sqlx::query(
             "UPDATE records SET data = $1, content_hash = $2, revision_id = $3, status = $4, status_note = NULL, \
-             updated_at = $5, seq = $6, search_text = $7 WHERE id = $8",
+             updated_at = $5, seq = $6, search_text = $7, urgency = $8 WHERE id = $9",
         )
         .bind(&data)
         .bind(&hash)
@@ -578,6 +583,7 @@ async fn resolve_conflict(
         .bind(now)
         .bind(seq)
         .bind(domain::fold::search_text(&parsed))
+        .bind(domain::fold::urgency(&parsed))
         .bind(&key)
         .execute(&mut *tx)
         .await?;

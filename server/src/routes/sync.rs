@@ -275,13 +275,13 @@ async fn push(
         let mut inserted: HashSet<String> = HashSet::new();
         if !fresh.is_empty() {
             let base = next_seq(&mut tx, fresh.len() as i64).await?;
-            const COLS: usize = 14;
+            const COLS: usize = 15;
             let rows: Vec<String> = (0..fresh.len())
                 .map(|k| format!("({})", placeholders(backend, k * COLS + 1, COLS)))
                 .collect();
             let sql = format!(
                 "INSERT INTO records (id, form_key, form_version, ward_id, group_id, author_id, data, \
-                 content_hash, status, client_created_at, received_at, updated_at, seq, search_text) VALUES {} \
+                 content_hash, status, client_created_at, received_at, updated_at, seq, search_text, urgency) VALUES {} \
                  ON CONFLICT (id) DO NOTHING RETURNING id",
                 rows.join(", ")
             );
@@ -302,7 +302,8 @@ async fn push(
                     .bind(now)
                     .bind(now)
                     .bind(base + k as i64)
-                    .bind(domain::fold::search_text(&rec.data));
+                    .bind(domain::fold::search_text(&rec.data))
+                    .bind(domain::fold::urgency(&rec.data));
             }
             inserted = q
                 .fetch_all(&mut *tx)
@@ -600,7 +601,7 @@ async fn resubmit(
     sqlx::query(
         "UPDATE records SET data = $1, content_hash = $2, form_key = $3, form_version = $4, group_id = $5, \
          ward_id = $6, status = $7, status_note = NULL, revision_id = $8, updated_at = $9, seq = $10, \
-         search_text = $11 WHERE id = $12",
+         search_text = $11, urgency = $12 WHERE id = $13",
     )
     .bind(&data)
     .bind(hash)
@@ -613,6 +614,7 @@ async fn resubmit(
     .bind(now)
     .bind(seq)
     .bind(domain::fold::search_text(&rec.data))
+    .bind(domain::fold::urgency(&rec.data))
     .bind(&id)
     .execute(&mut *tx)
     .await?;

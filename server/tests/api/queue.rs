@@ -161,3 +161,27 @@ async fn a_search_longer_than_anyone_types_is_refused_in_words() {
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_queue_filters_by_urgency_and_counts_follow() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let mut urgent = valid_report(group);
+    urgent
+        .data
+        .insert("urgency".into(), Value::String("emergency".into()));
+    let mut calm = valid_report(group);
+    calm.data
+        .insert("urgency".into(), Value::String("normal".into()));
+    let (u, c) = (urgent.id, calm.id);
+    app.push_ok(&lan, vec![urgent, calm]).await;
+    assert_eq!(list(&app, &boss, "urgency=emergency").await, [u]);
+    assert_eq!(list(&app, &boss, "urgency=normal").await, [c]);
+    assert!(list(&app, &boss, "urgency=nonsense").await.is_empty());
+    assert_eq!(
+        counts(&app, &boss, "urgency=emergency").await,
+        [(RecordStatus::Received, 1)]
+    );
+}

@@ -32,6 +32,7 @@ struct QueueFilter {
     q: String,
     from: String,
     to: String,
+    urgency: String,
 }
 
 fn encode(s: &str) -> String {
@@ -48,6 +49,7 @@ impl QueueFilter {
             q: text("q"),
             from: text("from"),
             to: text("to"),
+            urgency: text("urgency"),
         }
     }
 
@@ -57,7 +59,12 @@ impl QueueFilter {
         if let Some(s) = self.status {
             parts.push(format!("status={}", s.as_str()));
         }
-        for (k, v) in [("q", &self.q), ("from", &self.from), ("to", &self.to)] {
+        for (k, v) in [
+            ("q", &self.q),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("urgency", &self.urgency),
+        ] {
             if !v.trim().is_empty() {
                 parts.push(format!("{k}={}", encode(v.trim())));
             }
@@ -77,6 +84,9 @@ impl QueueFilter {
         }
         if !self.q.trim().is_empty() {
             parts.push(format!("q={}", encode(self.q.trim())));
+        }
+        if !self.urgency.is_empty() {
+            parts.push(format!("urgency={}", encode(&self.urgency)));
         }
         if !self.from.trim().is_empty() {
             let from = parse_date(&self.from).ok_or(DeskMsg::BadDate)?;
@@ -296,11 +306,13 @@ pub fn Records() -> impl IntoView {
     let q = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    let urgency = RwSignal::new(String::new());
     Effect::new(move |_| {
         let f = filter.get();
         q.set(f.q);
         from.set(f.from);
         to.set(f.to);
+        urgency.set(f.urgency);
     });
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -309,6 +321,7 @@ pub fn Records() -> impl IntoView {
             q: q.get_untracked(),
             from: from.get_untracked(),
             to: to.get_untracked(),
+            urgency: urgency.get_untracked(),
         };
         go.with_value(|go| go(format!("/desk/records{}", f.address())));
     };
@@ -354,6 +367,13 @@ pub fn Records() -> impl IntoView {
                         <input type="text" name="from" inputmode="numeric" placeholder="dd/mm/yyyy" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/></label>
                     <label>{dt(DeskMsg::DateTo)}
                         <input type="text" name="to" inputmode="numeric" placeholder="dd/mm/yyyy" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/></label>
+                    <label>{dt(DeskMsg::Urgency)}
+                        <select name="urgency" on:change=move |ev| urgency.set(event_target_value(&ev))>
+                            {[("", DeskMsg::AnyUrgency), ("normal", DeskMsg::UrgencyNormal), ("urgent", DeskMsg::UrgencyUrgent), ("emergency", DeskMsg::UrgencyEmergency)]
+                                .into_iter()
+                                .map(|(v, m)| view! { <option value=v selected=move || urgency.get() == v>{dt(m)}</option> })
+                                .collect_view()}
+                        </select></label>
                     <button class="btn" type="submit">{dt(DeskMsg::Apply)}</button>
                     <a class="btn ghost" href="/desk/records">{dt(DeskMsg::ClearFilter)}</a>
                 </form>
