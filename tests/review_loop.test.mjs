@@ -72,6 +72,11 @@ test('a returned report is corrected offline on the phone, resubmitted and appro
     await detail.locator('dd', { hasText: 'Đã tiếp nhận' }).waitFor();
     await detail.getByRole('button', { name: 'Duyệt' }).click();
     await detail.locator('dd', { hasText: 'Đã duyệt' }).waitFor();
+    // The record's audit trail beside it: its creation, the return, the resubmission, the approval.
+    const audit = d.getByTestId('record-audit');
+    await audit.getByText('record.review (received -> approved)', { exact: false }).waitFor();
+    await audit.getByText('record.resubmit', { exact: false }).waitFor();
+    await audit.getByText('record.create', { exact: false }).waitFor();
 
     await p.getByRole('button', { name: 'Gửi ngay' }).click();
     await row.getByText('Đã duyệt').waitFor({ timeout: 30_000 });

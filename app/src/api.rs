@@ -511,6 +511,21 @@ pub async fn audit(
 }
 
 /// The audit trail as CSV text, fetched with the sign-in.
+/// The audit trail's entries about one record, newest first (supervisors).
+pub async fn record_audit(
+    token: &str,
+    id: &str,
+    lang: Lang,
+) -> Result<Vec<domain::admin::AuditEntry>, ApiError> {
+    let url = format!("/api/audit?limit=100&entity_id={id}");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
 pub async fn audit_csv(token: &str, lang: Lang) -> Result<String, ApiError> {
     let res = with_headers(Request::get("/api/audit/export"), Some(token), lang)
         .send()

@@ -20,6 +20,7 @@ app::catalogue! {
     Keys => "Phím tắt: j / k — hồ sơ sau / trước, a — duyệt hồ sơ đang mở.", "Keys: j / k — next / previous record, a — approve the open record.";
     Filter => "Bộ lọc", "Filter";
     Urgency => "Mức độ khẩn", "Urgency";
+    RecordAudit => "Nhật ký thao tác trên hồ sơ", "Audit trail of this record";
     AnyUrgency => "Mọi mức độ", "Any urgency";
     UrgencyNormal => "Bình thường", "Normal";
     UrgencyUrgent => "Khẩn", "Urgent";

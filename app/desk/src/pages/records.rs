@@ -454,6 +454,11 @@ pub fn NoneChosen() -> impl IntoView {
 #[component]
 pub fn RecordPanel() -> impl IntoView {
     let state = use_app();
+    // Supervisors read the audit trail (officers do not).
+    let supervisor = state.session.with_untracked(|s| {
+        s.as_ref()
+            .is_some_and(|s| s.me.role == domain::api::Role::Supervisor)
+    });
     let params = use_params_map();
     let changed = expect_context::<Changed>().0;
     let detail = LocalResource::new(move || {
@@ -518,6 +523,7 @@ pub fn RecordPanel() -> impl IntoView {
                                 </dl>
                                 <ReviewActions id=d.summary.id.to_string() actions=d.actions.clone() on_changed=Callback::new(move |_| changed.update(|n| *n += 1))/>
                                 <History id=d.summary.id.to_string() form=form.clone()/>
+                                {supervisor.then(|| view! { <RecordAudit id=d.summary.id.to_string()/> })}
                             </article>
                         }.into_any(),
                         Err(e) => view! { <p class="notice error">{e.message(lang)}</p> }.into_any(),
@@ -578,6 +584,30 @@ fn ReviewActions(
             </div>
         }
     })
+}
+
+/// The audit trail's entries about the record (supervisors read the audit trail).
+#[component]
+fn RecordAudit(id: String) -> impl IntoView {
+    let state = use_app();
+    let changed = expect_context::<Changed>().0;
+    let id = StoredValue::new(id);
+    let entries = LocalResource::new(move || {
+        changed.track();
+        let (token, lang) = (state.token(), state.lang.get());
+        async move { api::record_audit(&token, &id.get_value(), lang).await }
+    });
+    view! {
+        <section class="record-audit" data-testid="record-audit">
+            <h2>{dt(DeskMsg::RecordAudit)}</h2>
+            <ul>
+                {move || entries.get().and_then(Result::ok).map(|list| list.into_iter().map(|e| view! {
+                    <li>{format!("{} · {} · {}{}", format_ms(e.at as f64), e.actor.unwrap_or_default(), e.action,
+                        if e.detail.is_empty() { String::new() } else { format!(" ({})", e.detail) })}</li>
+                }).collect_view())}
+            </ul>
+        </section>
+    }
 }
 
 /// A field's label in `form`, or its key.
