@@ -53,16 +53,25 @@ test('a correction made on a stale base is a conflict the supervisor settles sid
     await waitForWaiting(b, 0, 60_000);
     await rowB.getByText('Hồ sơ đã thay đổi trên máy chủ').waitFor({ timeout: 30_000 });
 
+    // The queue finds what waits for a decision.
+    await d.getByLabel('Chỉ hồ sơ có bản xung đột chờ quyết định').check();
+    await d.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await d.waitForURL(/conflict=open/);
+    const table = d.getByTestId('ward-records');
+    await table.getByText(PLACE).waitFor();
+    assert.equal(await table.locator('tbody tr').count(), 1);
+
     // The supervisor sees the two copies side by side and keeps the second.
-    await d.reload();
+    await table.getByRole('link').click();
     await detail.getByText('Ống nước vỡ ở tầng 3.').first().waitFor();
     const conflict = d.getByTestId('conflict');
     await conflict.getByText('Ống nước vỡ ở tầng 4, nước tràn xuống tầng 3.').waitFor();
     await conflict.getByRole('button', { name: 'Dùng bản xung đột' }).click();
     await conflict.getByText('Đã dùng bản xung đột').waitFor();
     await detail.locator('dd', { hasText: 'Ống nước vỡ ở tầng 4, nước tràn xuống tầng 3.' }).waitFor();
-    // The history tells how it came to be: three revisions.
+    // The history tells how it came to be: three revisions; nothing waits any more.
     assert.equal(await d.getByTestId('revision').count(), 3);
+    await d.getByText('Chưa có hồ sơ nào.').waitFor();
 
     // The second phone learns its copy was settled: no conflict any more, back for review.
     await b.getByRole('button', { name: 'Gửi ngay' }).click();

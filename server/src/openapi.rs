@@ -92,13 +92,14 @@ fn pull() {}
     ("to" = Option<i64>, Query, description = "Received before (ms since the epoch)"),
     ("q" = Option<String>, Query, description = "Free text in the record's texts, whatever its diacritics, case or Unicode form"),
     ("urgency" = Option<String>, Query, description = "Only records with this urgency answer (normal, urgent, emergency)"),
+    ("conflict" = Option<String>, Query, description = "`open`: only records with a conflicting copy waiting for a reviewer"),
 ), responses((status = 200, body = Vec<RecordSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 fn list_records() {}
 
 #[utoipa::path(get, path = "/api/records/counts", params(
     ("form" = Option<String>, Query), ("group" = Option<i64>, Query), ("author" = Option<i64>, Query),
     ("from" = Option<i64>, Query), ("to" = Option<i64>, Query), ("q" = Option<String>, Query),
-    ("urgency" = Option<String>, Query),
+    ("urgency" = Option<String>, Query), ("conflict" = Option<String>, Query),
 ), description = "How many records the list's filter (its state aside) finds in each review state: the queue's tabs.",
 responses((status = 200, body = Vec<StateCount>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 fn record_counts() {}

@@ -20,6 +20,7 @@ app::catalogue! {
     Keys => "Phím tắt: j / k — hồ sơ sau / trước, a — duyệt hồ sơ đang mở.", "Keys: j / k — next / previous record, a — approve the open record.";
     Filter => "Bộ lọc", "Filter";
     Urgency => "Mức độ khẩn", "Urgency";
+    OnlyConflicts => "Chỉ hồ sơ có bản xung đột chờ quyết định", "Only records with a conflicting copy to decide";
     RecordAudit => "Nhật ký thao tác trên hồ sơ", "Audit trail of this record";
     AnyUrgency => "Mọi mức độ", "Any urgency";
     UrgencyNormal => "Bình thường", "Normal";

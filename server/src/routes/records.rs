@@ -99,6 +99,14 @@ struct Filter {
     q: Option<String>,
     /// The record's urgency answer (`normal`, `urgent`, `emergency` in neighborhood reports).
     urgency: Option<String>,
+    /// `open`: only records with a conflicting copy that waits for a reviewer.
+    conflict: Option<ConflictFilter>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ConflictFilter {
+    Open,
 }
 
 /// A value bound to a numbered parameter.
@@ -174,6 +182,12 @@ impl Filter {
                     Bind::Text(format!("%{escaped}%")),
                 );
             }
+        }
+        if let Some(ConflictFilter::Open) = self.conflict {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM record_conflicts c WHERE c.record_id = r.id \
+                 AND c.resolution IS NULL)",
+            );
         }
         (sql, binds)
     }

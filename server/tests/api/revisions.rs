@@ -463,3 +463,40 @@ async fn a_conflicting_copy_that_fails_the_form_never_becomes_the_record() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(!pulled(&app, &lan, report.id).await.conflict_open);
 }
+
+async fn waiting_conflicts(app: &TestApp, token: &str) -> Vec<Uuid> {
+    let rows: Vec<domain::api::RecordSummary> = app
+        .get(token, "/api/records?conflict=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+#[tokio::test]
+async fn records_with_a_waiting_conflict_are_found_in_the_queue_until_it_is_settled() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let (report, _first, _second) = with_a_conflict(&app).await;
+    let other = valid_report(own_group(&app, &app.login("totruong").await).await);
+    app.push_ok(&app.login("totruong").await, vec![other]).await;
+    assert_eq!(waiting_conflicts(&app, &boss).await, [report.id]);
+    let h: domain::review::RecordHistory = app
+        .get(&boss, &format!("/api/records/{}/history", report.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!(
+        "/api/records/{}/conflicts/{}/resolve",
+        report.id, h.conflicts[0].id
+    );
+    let resp = app
+        .post_json(&boss, &path, &serde_json::json!({"keep": "current"}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(waiting_conflicts(&app, &boss).await.is_empty());
+    let resp = app.get(&boss, "/api/records?conflict=maybe").await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}

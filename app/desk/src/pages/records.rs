@@ -33,6 +33,8 @@ struct QueueFilter {
     from: String,
     to: String,
     urgency: String,
+    /// Only records with a conflicting copy waiting for a reviewer.
+    conflicts: bool,
 }
 
 fn encode(s: &str) -> String {
@@ -50,6 +52,7 @@ impl QueueFilter {
             from: text("from"),
             to: text("to"),
             urgency: text("urgency"),
+            conflicts: query.get("conflict").as_deref() == Some("open"),
         }
     }
 
@@ -69,6 +72,9 @@ impl QueueFilter {
                 parts.push(format!("{k}={}", encode(v.trim())));
             }
         }
+        if self.conflicts {
+            parts.push("conflict=open".into());
+        }
         if parts.is_empty() {
             String::new()
         } else {
@@ -87,6 +93,9 @@ impl QueueFilter {
         }
         if !self.urgency.is_empty() {
             parts.push(format!("urgency={}", encode(&self.urgency)));
+        }
+        if self.conflicts {
+            parts.push("conflict=open".into());
         }
         if !self.from.trim().is_empty() {
             let from = parse_date(&self.from).ok_or(DeskMsg::BadDate)?;
@@ -307,8 +316,10 @@ pub fn Records() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let urgency = RwSignal::new(String::new());
+    let conflicts = RwSignal::new(false);
     Effect::new(move |_| {
         let f = filter.get();
+        conflicts.set(f.conflicts);
         q.set(f.q);
         from.set(f.from);
         to.set(f.to);
@@ -322,6 +333,7 @@ pub fn Records() -> impl IntoView {
             from: from.get_untracked(),
             to: to.get_untracked(),
             urgency: urgency.get_untracked(),
+            conflicts: conflicts.get_untracked(),
         };
         go.with_value(|go| go(format!("/desk/records{}", f.address())));
     };
@@ -374,6 +386,8 @@ pub fn Records() -> impl IntoView {
                                 .map(|(v, m)| view! { <option value=v selected=move || urgency.get() == v>{dt(m)}</option> })
                                 .collect_view()}
                         </select></label>
+                    <label class="check"><input type="checkbox" name="conflict" prop:checked=move || conflicts.get()
+                        on:change=move |ev| conflicts.set(event_target_checked(&ev))/>{dt(DeskMsg::OnlyConflicts)}</label>
                     <button class="btn" type="submit">{dt(DeskMsg::Apply)}</button>
                     <a class="btn ghost" href="/desk/records">{dt(DeskMsg::ClearFilter)}</a>
                 </form>
