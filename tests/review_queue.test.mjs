@@ -59,6 +59,10 @@ test('a supervisor finds, filters, pages by keyboard and approves many records a
     await d.waitForURL(new RegExp(`/desk/records/${secondId}$`));
     await d.locator('body').press('k');
     await d.waitForURL(new RegExp(`/desk/records/${firstId}$`));
+    // r: the open record's note box, ready for what to correct.
+    await d.getByTestId('record-detail').getByLabel(/Ghi chú cho người lập/).waitFor();
+    await d.locator('body').press('r');
+    await d.waitForFunction(() => document.activeElement?.id === 'review-comment');
 
     // Two approved at once.
     await table.locator(`tr[data-id="${firstId}"]`).getByRole('checkbox').check();
@@ -80,6 +84,15 @@ test('a supervisor finds, filters, pages by keyboard and approves many records a
     await d.getByRole('button', { name: 'Lọc', exact: true }).click();
     await d.waitForURL(/urgency=emergency/);
     await d.getByText('Chưa có hồ sơ nào.').waitFor();
+
+    // By residential group: the reports' own group finds all three, kept in the address.
+    await d.getByRole('link', { name: 'Bỏ lọc' }).click();
+    await table.locator('tbody tr').nth(2).waitFor();
+    const group = (await table.locator('tbody tr').first().locator('td').nth(2).textContent()).trim();
+    await d.getByLabel('Tổ dân phố').selectOption({ label: group });
+    await d.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await d.waitForURL(/[?&]group=\d+/);
+    await tabs.getByRole('link', { name: 'Tất cả 3' }).waitFor();
   } finally {
     await desk.close();
     await phone.close();

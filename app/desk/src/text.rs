@@ -17,7 +17,8 @@ app::catalogue! {
     ApproveSelected => "Duyệt các hồ sơ đã chọn", "Approve the selected records";
     Approved => "Đã duyệt", "Approved";
     NotApproved => "Không duyệt được", "Not approved";
-    Keys => "Phím tắt: j / k — hồ sơ sau / trước, a — duyệt hồ sơ đang mở.", "Keys: j / k — next / previous record, a — approve the open record.";
+    Keys => "Phím tắt: j / k — hồ sơ sau / trước, a — duyệt hồ sơ đang mở, r — viết ghi chú để trả lại.", "Keys: j / k — next / previous record, a — approve the open record, r — write the note to return it.";
+    AnyGroup => "Mọi tổ dân phố", "Any residential group";
     Filter => "Bộ lọc", "Filter";
     Urgency => "Mức độ khẩn", "Urgency";
     OnlyConflicts => "Chỉ hồ sơ có bản xung đột chờ quyết định", "Only records with a conflicting copy to decide";

@@ -33,6 +33,8 @@ struct QueueFilter {
     from: String,
     to: String,
     urgency: String,
+    /// A residential group's id.
+    group: String,
     /// Only records with a conflicting copy waiting for a reviewer.
     conflicts: bool,
 }
@@ -52,6 +54,7 @@ impl QueueFilter {
             from: text("from"),
             to: text("to"),
             urgency: text("urgency"),
+            group: text("group"),
             conflicts: query.get("conflict").as_deref() == Some("open"),
         }
     }
@@ -67,6 +70,7 @@ impl QueueFilter {
             ("from", &self.from),
             ("to", &self.to),
             ("urgency", &self.urgency),
+            ("group", &self.group),
         ] {
             if !v.trim().is_empty() {
                 parts.push(format!("{k}={}", encode(v.trim())));
@@ -93,6 +97,9 @@ impl QueueFilter {
         }
         if !self.urgency.is_empty() {
             parts.push(format!("urgency={}", encode(&self.urgency)));
+        }
+        if !self.group.is_empty() {
+            parts.push(format!("group={}", encode(&self.group)));
         }
         if self.conflicts {
             parts.push("conflict=open".into());
@@ -278,6 +285,18 @@ pub fn Records() -> impl IntoView {
         let step = match ev.key().as_str() {
             "j" => 1,
             "k" => -1,
+            "r" => {
+                // To return the open record: its note box, ready for typing.
+                if let Some(el) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id("review-comment"))
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    ev.prevent_default();
+                    let _ = el.focus();
+                }
+                return;
+            }
             "a" => {
                 let Some(id) = opened() else { return };
                 let (token, lang) = (state.token(), state.lang.get_untracked());
@@ -317,9 +336,11 @@ pub fn Records() -> impl IntoView {
     let to = RwSignal::new(String::new());
     let urgency = RwSignal::new(String::new());
     let conflicts = RwSignal::new(false);
+    let group = RwSignal::new(String::new());
     Effect::new(move |_| {
         let f = filter.get();
         conflicts.set(f.conflicts);
+        group.set(f.group.clone());
         q.set(f.q);
         from.set(f.from);
         to.set(f.to);
@@ -333,6 +354,7 @@ pub fn Records() -> impl IntoView {
             from: from.get_untracked(),
             to: to.get_untracked(),
             urgency: urgency.get_untracked(),
+            group: group.get_untracked(),
             conflicts: conflicts.get_untracked(),
         };
         go.with_value(|go| go(format!("/desk/records{}", f.address())));
@@ -384,6 +406,14 @@ pub fn Records() -> impl IntoView {
                             {[("", DeskMsg::AnyUrgency), ("normal", DeskMsg::UrgencyNormal), ("urgent", DeskMsg::UrgencyUrgent), ("emergency", DeskMsg::UrgencyEmergency)]
                                 .into_iter()
                                 .map(|(v, m)| view! { <option value=v selected=move || urgency.get() == v>{dt(m)}</option> })
+                                .collect_view()}
+                        </select></label>
+                    <label>{state.tr(Msg::ResidentialGroup)}
+                        <select name="group" on:change=move |ev| group.set(event_target_value(&ev))>
+                            <option value="" selected=move || group.get().is_empty()>{dt(DeskMsg::AnyGroup)}</option>
+                            {state.session.with_untracked(|s| s.as_ref().map(|s| s.me.groups.clone()).unwrap_or_default())
+                                .into_iter()
+                                .map(|g| { let v = g.id.to_string(); let v2 = v.clone(); view! { <option value=v selected=move || group.get() == v2>{g.name}</option> } })
                                 .collect_view()}
                         </select></label>
                     <label class="check"><input type="checkbox" name="conflict" prop:checked=move || conflicts.get()
