@@ -25,6 +25,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::db::{next_seq, record_audit, Audit};
 use crate::error::{request_lang, AppError, AppJson, AppPath, AppQuery, AppResult};
+use crate::revisions;
 use crate::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -516,8 +517,7 @@ async fn resolve_conflict(
         return Err(AppError::Review(review::Refusal::ChangedMeanwhile));
     }
     let now = now_ms();
-    let data: String = c.get(0);
-    let parsed = parse_map(&data)?;
+    let parsed = parse_map(&c.get::<String, _>(0))?;
     if req.keep == Keep::Theirs {
         // A copy pushed under the record's id was never checked: it must pass the record's
         // form before it becomes the record.
@@ -551,65 +551,30 @@ async fn resolve_conflict(
         // (a replay with other content): then one made here for the reviewer's choice.
         let phone_id = c.get::<Option<String>, _>(2);
         let taken = match &phone_id {
-            Some(r) => sqlx::query_scalar::<_, String>(
-                "SELECT id FROM record_revisions WHERE id = $1 UNION ALL SELECT id FROM records WHERE id = $1",
-            )
-            .bind(r)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some(),
+            Some(r) => revisions::owner_of(&mut tx, r).await?.is_some(),
             None => true,
         };
         let rev_id = match phone_id {
             Some(r) if !taken => r,
             _ => Uuid::now_v7().to_string(),
         };
-        sqlx::query(
-            "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
-             SELECT COALESCE(revision_id, id), id, NULL, author_id, form_version, group_id, data, content_hash, received_at \
-             FROM records WHERE id = $1 AND revision_id IS NULL",
+        revisions::make_current(
+            &mut tx,
+            revisions::NewRevision {
+                record_id: &key,
+                id: &rev_id,
+                base: &current,
+                author_id: c.get::<i64, _>(4),
+                form_version,
+                group_id: row.get(3),
+                ward_id,
+                data: &parsed,
+                content_hash: &hash,
+                now,
+                seq,
+            },
         )
-        .bind(&key)
-        .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
-             SELECT $1, id, $2, $3, form_version, group_id, $4, $5, $6 FROM records WHERE id = $7",
-        )
-        .bind(&rev_id)
-        .bind(&current)
-        .bind(c.get::<i64, _>(4))
-        .bind(&data)
-        .bind(&hash)
-        .bind(now)
-        .bind(&key)
-        .execute(&mut *tx)
-        .await?;
-        // New content is looked at again: back to "received".
-        sqlx::query(
-            "UPDATE records SET data = $1, content_hash = $2, revision_id = $3, status = $4, status_note = NULL, \
-             updated_at = $5, seq = $6, search_text = $7, urgency = $8 WHERE id = $9",
-        )
-        .bind(&data)
-        .bind(&hash)
-        .bind(&rev_id)
-        .bind(RecordStatus::Received.as_str())
-        .bind(now)
-        .bind(seq)
-        .bind(domain::fold::search_text(&parsed))
-        .bind(domain::fold::urgency(&parsed))
-        .bind(&key)
-        .execute(&mut *tx)
-        .await?;
-        for sha in domain::value::photo_shas(&parsed) {
-            sqlx::query(
-                "INSERT INTO record_photos (record_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key)
-            .bind(sha)
-            .execute(&mut *tx)
-            .await?;
-        }
         RecordStatus::Received
     } else {
         // The record is unchanged, but its author's phone learns that its copy was set aside.

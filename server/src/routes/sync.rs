@@ -24,6 +24,7 @@ use sqlx::{Connection, Row};
 use crate::auth::Caller;
 use crate::db::{next_seq, record_audit, Audit, Backend};
 use crate::error::{request_lang, AppError, AppJson, AppQuery, AppResult};
+use crate::revisions;
 use crate::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -397,34 +398,19 @@ async fn push(
             matches!(outcomes[*i], Some(PushOutcome::Conflict { .. }))
                 && !inserted.contains(&ids[*i])
         }) {
-            let done = sqlx::query(
-                "INSERT INTO record_conflicts (record_id, author_id, data, content_hash, received_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (record_id, content_hash) DO NOTHING",
+            revisions::keep_conflict(
+                &mut tx,
+                revisions::Conflict {
+                    record_id: &ids[i],
+                    author_id: caller.user_id,
+                    ward_id: perms.groups.get(&records[i].group_id).copied(),
+                    data: &records[i].data,
+                    content_hash: &hashes[i],
+                    revision: None,
+                    now,
+                },
             )
-            .bind(&ids[i])
-            .bind(caller.user_id)
-            .bind(serde_json::to_string(&records[i].data).map_err(anyhow::Error::from)?)
-            .bind(&hashes[i])
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
-            // Once per distinct content: a replay of the same conflicting copy adds nothing.
-            if done.rows_affected() > 0 {
-                record_audit(
-                    &mut tx,
-                    Audit {
-                        actor: Some(caller.user_id),
-                        action: "record.conflict",
-                        entity: "record",
-                        entity_id: &ids[i],
-                        ward_id: perms.groups.get(&records[i].group_id).copied(),
-                        before: None,
-                        after: Some(serde_json::json!({ "content_hash": hashes[i] })),
-                        detail: "",
-                    },
-                )
-                .await?;
-            }
         }
         // Sync rule 4: nothing is acknowledged before this returns.
         tx.commit().await?;
@@ -512,21 +498,13 @@ async fn resubmit(
     let stored_hash: Option<String> = if current == rev_id {
         Some(current_hash.clone())
     } else {
-        let elsewhere: Option<(String, String)> = sqlx::query_as(
-            "SELECT record_id, content_hash FROM record_revisions WHERE id = $1 \
-             UNION ALL SELECT id, content_hash FROM records WHERE id = $1",
-        )
-        .bind(&rev_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match elsewhere {
+        match revisions::owner_of(&mut tx, &rev_id).await? {
             Some((owner, _)) if owner != id => return Ok(cannot()),
             Some((_, hash)) => Some(hash),
             None => None,
         }
     };
     let now = now_ms();
-    let data = serde_json::to_string(&rec.data).map_err(anyhow::Error::from)?;
     let status =
         RecordStatus::parse(&status).ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?;
     let applies = stored_hash.is_none()
@@ -537,86 +515,40 @@ async fn resubmit(
             return Ok(PushOutcome::Duplicate);
         }
     }
+    let base = rev.base.to_string();
     if !applies {
-        let done = sqlx::query(
-            "INSERT INTO record_conflicts (record_id, author_id, data, content_hash, received_at, revision_id, base_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (record_id, content_hash) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(caller.user_id)
-        .bind(&data)
-        .bind(hash)
-        .bind(now)
-        .bind(&rev_id)
-        .bind(rev.base.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() > 0 {
-            record_audit(
-                &mut tx,
-                Audit {
-                    actor: Some(caller.user_id),
-                    action: "record.conflict",
-                    entity: "record",
-                    entity_id: &id,
-                    ward_id: Some(ward),
-                    before: None,
-                    after: Some(serde_json::json!({
-                        "content_hash": hash, "revision": rev_id, "base": rev.base.to_string()
-                    })),
-                    detail: "",
-                },
-            )
-            .await?;
+        let conflict = revisions::Conflict {
+            record_id: &id,
+            author_id: caller.user_id,
+            ward_id: Some(ward),
+            data: &rec.data,
+            content_hash: hash,
+            revision: Some((&rev_id, &base)),
+            now,
+        };
+        if revisions::keep_conflict(&mut tx, conflict).await? {
             tx.commit().await?;
         }
         return Ok(PushOutcome::Conflict {
             message: stale_message(lang),
         });
     }
-    // The first revision joins the history when the second arrives.
-    sqlx::query(
-        "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
-         SELECT COALESCE(revision_id, id), id, NULL, author_id, form_version, group_id, data, content_hash, received_at \
-         FROM records WHERE id = $1 AND revision_id IS NULL",
+    revisions::make_current(
+        &mut tx,
+        revisions::NewRevision {
+            record_id: &id,
+            id: &rev_id,
+            base: &base,
+            author_id: caller.user_id,
+            form_version: i64::from(rec.form_version),
+            group_id: rec.group_id,
+            ward_id: ward,
+            data: &rec.data,
+            content_hash: hash,
+            now,
+            seq,
+        },
     )
-    .bind(&id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&rev_id)
-    .bind(&id)
-    .bind(rev.base.to_string())
-    .bind(caller.user_id)
-    .bind(i64::from(rec.form_version))
-    .bind(rec.group_id)
-    .bind(&data)
-    .bind(hash)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE records SET data = $1, content_hash = $2, form_key = $3, form_version = $4, group_id = $5, \
-         ward_id = $6, status = $7, status_note = NULL, revision_id = $8, updated_at = $9, seq = $10, \
-         search_text = $11, urgency = $12 WHERE id = $13",
-    )
-    .bind(&data)
-    .bind(hash)
-    .bind(&rec.form_key)
-    .bind(i64::from(rec.form_version))
-    .bind(rec.group_id)
-    .bind(ward)
-    .bind(RecordStatus::Received.as_str())
-    .bind(&rev_id)
-    .bind(now)
-    .bind(seq)
-    .bind(domain::fold::search_text(&rec.data))
-    .bind(domain::fold::urgency(&rec.data))
-    .bind(&id)
-    .execute(&mut *tx)
     .await?;
     sqlx::query(
         "INSERT INTO record_reviews (record_id, action, from_status, to_status, comment, reviewer_id, at) \
@@ -629,15 +561,6 @@ async fn resubmit(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    for sha in domain::value::photo_shas(&rec.data) {
-        sqlx::query(
-            "INSERT INTO record_photos (record_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(&id)
-        .bind(sha)
-        .execute(&mut *tx)
-        .await?;
-    }
     record_audit(
         &mut tx,
         Audit {

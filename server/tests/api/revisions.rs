@@ -40,6 +40,13 @@ async fn returned(app: &TestApp, boss: &str, id: Uuid, comment: &str) {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+/// `GET /api/records/{id}/history` as `token`; expects 200.
+async fn history(app: &TestApp, token: &str, id: Uuid) -> domain::review::RecordHistory {
+    let resp = app.get(token, &format!("/api/records/{id}/history")).await;
+    assert_eq!(resp.status(), StatusCode::OK, "history of {id}");
+    resp.json().await.unwrap()
+}
+
 async fn audit_count(app: &TestApp, id: Uuid, action: &str) -> usize {
     let admin = app.login("admin").await;
     app.audit(&admin, &format!("entity_id={id}&action={action}"))
@@ -289,11 +296,7 @@ async fn a_records_history_lists_its_revisions_reviews_and_conflicting_copies() 
     let app = spawn_app().await;
     let boss = app.login("truongcong").await;
     let (report, first, second) = with_a_conflict(&app).await;
-    let resp = app
-        .get(&boss, &format!("/api/records/{}/history", report.id))
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let h: domain::review::RecordHistory = resp.json().await.unwrap();
+    let h = history(&app, &boss, report.id).await;
     let revisions: Vec<(Uuid, Option<Uuid>)> = h.revisions.iter().map(|r| (r.id, r.base)).collect();
     assert_eq!(
         revisions,
@@ -331,12 +334,7 @@ async fn a_reviewer_resolves_a_conflict_by_choosing_a_copy_once() {
     let boss = app.login("truongcong").await;
     let lan = app.login("totruong").await;
     let (report, _first, second) = with_a_conflict(&app).await;
-    let h: domain::review::RecordHistory = app
-        .get(&boss, &format!("/api/records/{}/history", report.id))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h = history(&app, &boss, report.id).await;
     let conflict = h.conflicts[0].id;
     let path = format!("/api/records/{}/conflicts/{conflict}/resolve", report.id);
     assert!(
@@ -398,12 +396,7 @@ async fn a_reviewer_resolves_a_conflict_by_choosing_a_copy_once() {
         audit_count(&app, report.id, "record.conflict_resolved").await,
         1
     );
-    let h: domain::review::RecordHistory = app
-        .get(&boss, &format!("/api/records/{}/history", report.id))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h = history(&app, &boss, report.id).await;
     assert_eq!(h.conflicts[0].resolution.as_deref(), Some("theirs"));
     assert_eq!(h.revisions.len(), 3);
     assert_eq!(
@@ -438,12 +431,7 @@ async fn a_conflicting_copy_that_fails_the_form_never_becomes_the_record() {
         outcomes.as_slice(),
         [PushOutcome::Conflict { .. }]
     ));
-    let h: domain::review::RecordHistory = app
-        .get(&boss, &format!("/api/records/{}/history", report.id))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h = history(&app, &boss, report.id).await;
     let path = format!(
         "/api/records/{}/conflicts/{}/resolve",
         report.id, h.conflicts[0].id
@@ -482,12 +470,7 @@ async fn records_with_a_waiting_conflict_are_found_in_the_queue_until_it_is_sett
     let other = valid_report(own_group(&app, &app.login("totruong").await).await);
     app.push_ok(&app.login("totruong").await, vec![other]).await;
     assert_eq!(waiting_conflicts(&app, &boss).await, [report.id]);
-    let h: domain::review::RecordHistory = app
-        .get(&boss, &format!("/api/records/{}/history", report.id))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let h = history(&app, &boss, report.id).await;
     let path = format!(
         "/api/records/{}/conflicts/{}/resolve",
         report.id, h.conflicts[0].id

@@ -59,16 +59,18 @@ impl QueueFilter {
         }
     }
 
-    /// The address's query string, `?…` or nothing.
-    fn address(&self) -> String {
+    /// `key=value` pairs, encoded, of every part that is set; dates as typed, or (`dates`)
+    /// turned into what the server reads.
+    fn pairs(
+        &self,
+        dates: impl Fn(&str, &str) -> Result<String, DeskMsg>,
+    ) -> Result<Vec<String>, DeskMsg> {
         let mut parts = Vec::new();
         if let Some(s) = self.status {
             parts.push(format!("status={}", s.as_str()));
         }
         for (k, v) in [
             ("q", &self.q),
-            ("from", &self.from),
-            ("to", &self.to),
             ("urgency", &self.urgency),
             ("group", &self.group),
         ] {
@@ -76,42 +78,32 @@ impl QueueFilter {
                 parts.push(format!("{k}={}", encode(v.trim())));
             }
         }
+        for (k, v) in [("from", &self.from), ("to", &self.to)] {
+            if !v.trim().is_empty() {
+                parts.push(format!("{k}={}", dates(k, v.trim())?));
+            }
+        }
         if self.conflicts {
             parts.push("conflict=open".into());
         }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", parts.join("&"))
+        Ok(parts)
+    }
+
+    /// The address's query string, `?…` or nothing (dates as the user wrote them).
+    fn address(&self) -> String {
+        match self.pairs(|_, v| Ok(encode(v))) {
+            Ok(parts) if !parts.is_empty() => format!("?{}", parts.join("&")),
+            _ => String::new(),
         }
     }
 
-    /// The server's query string (dates as ms); a date that cannot be read is an error.
+    /// The server's query string (dates as ms, "to" through the end of its day); a date that
+    /// cannot be read is an error.
     fn api_query(&self) -> Result<String, DeskMsg> {
-        let mut parts = Vec::new();
-        if let Some(s) = self.status {
-            parts.push(format!("status={}", s.as_str()));
-        }
-        if !self.q.trim().is_empty() {
-            parts.push(format!("q={}", encode(self.q.trim())));
-        }
-        if !self.urgency.is_empty() {
-            parts.push(format!("urgency={}", encode(&self.urgency)));
-        }
-        if !self.group.is_empty() {
-            parts.push(format!("group={}", encode(&self.group)));
-        }
-        if self.conflicts {
-            parts.push("conflict=open".into());
-        }
-        if !self.from.trim().is_empty() {
-            let from = parse_date(&self.from).ok_or(DeskMsg::BadDate)?;
-            parts.push(format!("from={from}"));
-        }
-        if !self.to.trim().is_empty() {
-            let to = parse_date(&self.to).ok_or(DeskMsg::BadDate)?;
-            parts.push(format!("to={}", next_day(to)));
-        }
+        let parts = self.pairs(|k, v| {
+            let day = parse_date(v).ok_or(DeskMsg::BadDate)?;
+            Ok(if k == "to" { next_day(day) } else { day }.to_string())
+        })?;
         Ok(parts.join("&"))
     }
 
@@ -127,7 +119,7 @@ impl QueueFilter {
 const PAGE: usize = 50;
 
 /// The queue (state tabs with counts, search, dates, paging, many approved at once), with the
-/// opened record (the nested route) in a panel beside it. Keys: j / k, a.
+/// opened record (the nested route) in a panel beside it. Keys: j / k, a, r.
 #[component]
 pub fn Records() -> impl IntoView {
     let state = use_app();
