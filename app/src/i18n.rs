@@ -181,17 +181,9 @@ pub fn role_label(role: domain::api::Role) -> Msg {
     }
 }
 
-/// `dd/mm/yyyy HH:MM` in the phone's local time (Asia/Ho_Chi_Minh on Vietnamese phones).
+/// `dd/mm/yyyy HH:MM` on the ward's clocks (UTC+07:00), whatever the device's time zone.
 pub fn format_ms(ms: f64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
-    format!(
-        "{:02}/{:02}/{} {:02}:{:02}",
-        d.get_date(),
-        d.get_month() + 1,
-        d.get_full_year(),
-        d.get_hours(),
-        d.get_minutes()
-    )
+    domain::calendar::LocalTime::at(ms as i64).dmy_hm()
 }
 
 /// A `YYYY-MM-DDTHH:MM` form value shown as `dd/mm/yyyy HH:MM`.

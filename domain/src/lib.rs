@@ -7,6 +7,8 @@
 pub mod admin;
 /// Sign-in, the caller's identity, places, and the one JSON error body.
 pub mod api;
+/// Dates and times as the ward's clocks show them (UTC+07:00).
+pub mod calendar;
 /// Conditions: the small expression language of `show_if`.
 pub mod expr;
 /// Text folding for diacritic-insensitive search of Vietnamese names.

@@ -19,6 +19,10 @@ app::catalogue! {
     NotApproved => "Không duyệt được", "Not approved";
     Keys => "Phím tắt: j / k — hồ sơ sau / trước, a — duyệt hồ sơ đang mở, r — viết ghi chú để trả lại.", "Keys: j / k — next / previous record, a — approve the open record, r — write the note to return it.";
     AnyGroup => "Mọi tổ dân phố", "Any residential group";
+    FormKind => "Loại hồ sơ", "Form";
+    AnyForm => "Mọi loại hồ sơ", "Any form";
+    AnyAuthor => "Mọi người gửi", "Anyone";
+    Inactive => "đã nghỉ", "left";
     Filter => "Bộ lọc", "Filter";
     Urgency => "Mức độ khẩn", "Urgency";
     OnlyConflicts => "Chỉ hồ sơ có bản xung đột chờ quyết định", "Only records with a conflicting copy to decide";
@@ -49,26 +53,12 @@ pub fn dt(msg: DeskMsg) -> impl Fn() -> &'static str + Copy + Send + Sync + 'sta
     move || msg.text(lang.get())
 }
 
-/// `dd/mm/yyyy` (also d/m/yyyy) as the start of that day in the desk's time zone, in ms.
-pub fn parse_date(s: &str) -> Option<f64> {
-    let mut parts = s.trim().split('/');
-    let d: u32 = parts.next()?.trim().parse().ok()?;
-    let m: u32 = parts.next()?.trim().parse().ok()?;
-    let y: i32 = parts.next()?.trim().parse().ok()?;
-    if parts.next().is_some() || !(1..=31).contains(&d) || !(1..=12).contains(&m) {
-        return None;
-    }
-    if !(1900..=9999).contains(&y) {
-        return None;
-    }
-    let date = js_sys::Date::new_with_year_month_day(y as u32, m as i32 - 1, d as i32);
-    // 31/02 would roll over into March: refused, not guessed.
-    (date.get_date() == d && date.get_month() == m - 1).then(|| date.get_time())
+/// `dd/mm/yyyy` (also d/m/yyyy) as the start of that day in the ward's time, in ms.
+pub fn parse_date(s: &str) -> Option<i64> {
+    domain::calendar::Date::parse_dmy(s).map(|d| d.start_ms())
 }
 
-/// The next day's start after `ms` (a day's start): the end of an inclusive "to" date.
-pub fn next_day(ms: f64) -> f64 {
-    let d = js_sys::Date::new(&ms.into());
-    d.set_date(d.get_date() + 1);
-    d.get_time()
+/// The next day's start after `ms` (a day's start in the ward): the end of an inclusive "to" date.
+pub fn next_day(ms: i64) -> i64 {
+    ms + domain::calendar::DAY_MS
 }
