@@ -89,10 +89,27 @@ test('a supervisor finds, filters, pages by keyboard and approves many records a
     await d.getByRole('link', { name: 'Bỏ lọc' }).click();
     await table.locator('tbody tr').nth(2).waitFor();
     const group = (await table.locator('tbody tr').first().locator('td').nth(2).textContent()).trim();
-    await d.getByLabel('Tổ dân phố').selectOption({ label: group });
+    await d.getByLabel(/^Tổ dân phố/).selectOption({ label: group });
     await d.getByRole('button', { name: 'Lọc', exact: true }).click();
     await d.waitForURL(/[?&]group=\d+/);
     await tabs.getByRole('link', { name: 'Tất cả 3' }).waitFor();
+
+    // By form and by author: the group leader's reports, none of another form or person.
+    await d.getByRole('link', { name: 'Bỏ lọc' }).click();
+    await d.waitForURL(/\/desk\/records$/);
+    await d.getByLabel(/^Loại hồ sơ/).selectOption({ label: 'Tin báo / phản ánh' });
+    await d.getByLabel(/^Người gửi/).selectOption({ label: `Bà Phạm Thị Lan (${group})` });
+    await d.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await d.waitForURL(/form=neighborhood_report.*author=\d+|author=\d+.*form=neighborhood_report/);
+    await tabs.getByRole('link', { name: 'Tất cả 3' }).waitFor();
+    await d.getByLabel(/^Người gửi/).selectOption({ label: 'Đại úy Lê Thị Hoa' });
+    await d.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await tabs.getByRole('link', { name: 'Tất cả 0' }).waitFor();
+    await d.getByText('Chưa có hồ sơ nào.').waitFor();
+    // The choice survives a reload, read from the address.
+    await d.reload();
+    await tabs.getByRole('link', { name: 'Tất cả 0' }).waitFor();
+    assert.match(await d.getByLabel(/^Người gửi/).locator('option:checked').textContent(), /Lê Thị Hoa/);
   } finally {
     await desk.close();
     await phone.close();

@@ -190,6 +190,16 @@ pub async fn record_counts(
     .await
 }
 
+/// The people of the caller's ward who file records, for the queue's author filter.
+pub async fn record_authors(token: &str, lang: Lang) -> Result<Vec<domain::api::Author>, ApiError> {
+    read(
+        with_headers(Request::get("/api/records/authors"), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
 /// A record's revisions, reviews and conflicting copies.
 pub async fn record_history(
     token: &str,

@@ -962,8 +962,12 @@ fn photo_use(drafts: &[Draft], records: &[LocalRecord]) -> PhotoUse {
     }
     for r in records {
         let Some(data) = &r.data else { continue };
-        // A refused or conflicting record's photos wait for the user, not the server.
-        if matches!(r.state, LocalState::Outbox | LocalState::Synced) {
+        // A refused record's photos wait for the user. A conflicting copy is kept on the server
+        // for a reviewer to choose, so its photos go too.
+        if matches!(
+            r.state,
+            LocalState::Outbox | LocalState::Synced | LocalState::Conflict
+        ) {
             collect(data, &mut by_records);
         }
         if r.state != LocalState::Synced {

@@ -957,3 +957,68 @@ async fn a_copy_in_conflict_is_settled_by_the_next_news_of_the_record() {
     assert!(rec.returned(), "corrected from the server's copy");
     assert_eq!(rec.data, Some(server_copy));
 }
+
+#[wasm_bindgen_test]
+async fn a_conflicting_copys_photos_are_still_sent_and_kept_until_it_is_settled() {
+    clean().await;
+    let (mine, refused) = ("d".repeat(64), "e".repeat(64));
+    for sha in [&mine, &refused] {
+        store::save_photo(&photo_ref(sha, 3), &blob(&[0xFF, 0xD8, 0xFF]))
+            .await
+            .unwrap();
+    }
+    let id = new_id();
+    let mut copy = envelope(id, "Bản sửa trên máy này.");
+    copy.data
+        .insert("photos".into(), json!([photo_ref(&mine, 3)]));
+    copy.revision = Some(domain::record::Revision {
+        id: new_id(),
+        base: id,
+    });
+    let bad = new_id();
+    let mut bad_record = envelope(bad, "Bị từ chối.");
+    bad_record
+        .data
+        .insert("photos".into(), json!([photo_ref(&refused, 3)]));
+    store::submit(&copy, NOW).await.unwrap();
+    store::submit(&bad_record, NOW).await.unwrap();
+    store::apply_push_results(
+        &[
+            (
+                id.to_string(),
+                PushOutcome::Conflict {
+                    message: "changed meanwhile".into(),
+                },
+            ),
+            (
+                bad.to_string(),
+                PushOutcome::Rejected {
+                    message: "thiếu mục".into(),
+                    errors: Vec::new(),
+                },
+            ),
+        ],
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert_eq!(state_of(id).await, LocalState::Conflict);
+    let waiting: Vec<String> = store::photos_to_upload()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.sha256)
+        .collect();
+    assert_eq!(
+        waiting,
+        std::slice::from_ref(&mine),
+        "the server keeps the conflicting copy for a reviewer, so its photo goes; a refused record's waits"
+    );
+    store::mark_photo_uploaded(&mine).await.unwrap();
+    store::forget_sent_photos().await.unwrap();
+    assert!(
+        store::photo(&mine).await.unwrap().is_some(),
+        "kept on the phone while the conflict is open"
+    );
+    assert!(store::photo(&refused).await.unwrap().is_some());
+}

@@ -49,6 +49,20 @@ pub struct Me {
     pub groups: Vec<Place>,
 }
 
+/// Someone whose records the review queue can be filtered by: a person of the ward who files.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// A group leader's residential group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Still able to sign in; people who left stay listed, their records remain.
+    pub active: bool,
+}
+
 /// One row of a supervisor's list.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +81,10 @@ pub struct RecordSummary {
     /// when this is 0.
     #[serde(default)]
     pub photos_missing: u32,
+    /// Its current revision (the record's own id until a correction is accepted): what a
+    /// reviewer names when acting on what they saw.
+    #[serde(default)]
+    pub revision: Uuid,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -230,8 +230,8 @@ impl Refusal {
                 "This conflict was already settled the other way.",
             ),
             Refusal::ChangedMeanwhile => Text::new(
-                "Hồ sơ đã thay đổi kể từ lúc bạn xem. Hãy xem lại trước khi chọn.",
-                "The record changed since you looked at it. Look again before choosing.",
+                "Hồ sơ đã thay đổi kể từ lúc bạn xem. Hãy xem lại bản mới rồi làm tiếp.",
+                "The record changed since you looked at it. Look at the new version, then go on.",
             ),
             Refusal::CopyInvalid => Text::new(
                 "Bản xung đột không hợp lệ với biểu mẫu của hồ sơ nên không thể dùng; hãy giữ bản hiện tại.",
@@ -254,6 +254,11 @@ pub struct ReviewRequest {
     /// most 1000 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The revision the reviewer saw (`RecordSummary::revision`). If the record has another
+    /// one now (its author resubmitted meanwhile), the review is refused: nobody approves a
+    /// version they did not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<uuid::Uuid>,
 }
 
 /// The most records one `POST /api/records/review` acts on.
@@ -269,6 +274,10 @@ pub struct BulkReviewRequest {
     pub action: ReviewAction,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// If given, the revision the reviewer saw of each record, in the order of `ids`; a record
+    /// changed since is refused (see [`ReviewRequest::revision`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<uuid::Uuid>,
 }
 
 /// What became of one record of a bulk review.
@@ -284,6 +293,9 @@ pub enum BulkReviewOutcome {
     Refused { message: String },
     /// No such record where the caller may see.
     NotFound,
+    /// Not done because of a fault (the server busy, the database unreachable); `message` says
+    /// so in the caller's language. Trying again may work.
+    Failed { message: String },
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -685,9 +697,15 @@ mod tests {
             req,
             ReviewRequest {
                 action: Return,
-                comment: Some("Thiếu số nhà".into())
+                comment: Some("Thiếu số nhà".into()),
+                revision: None,
             }
         );
+        let seen: ReviewRequest = serde_json::from_str(
+            r#"{"action":"approve","revision":"00000000-0000-0000-0000-000000000000"}"#,
+        )
+        .unwrap();
+        assert_eq!(seen.revision, Some(uuid::Uuid::nil()));
         let bare: ReviewRequest = serde_json::from_str(r#"{"action":"start_handling"}"#).unwrap();
         assert_eq!(bare.comment, None);
         assert_eq!(
@@ -714,12 +732,18 @@ mod tests {
                 id,
                 outcome: BulkReviewOutcome::NotFound,
             },
+            BulkReviewResult {
+                id,
+                outcome: BulkReviewOutcome::Failed {
+                    message: "busy".into(),
+                },
+            },
         ];
         let nil = "00000000-0000-0000-0000-000000000000";
         assert_eq!(
             serde_json::to_string(&results).unwrap(),
             format!(
-                r#"[{{"id":"{nil}","outcome":"done","status":"approved"}},{{"id":"{nil}","outcome":"already","status":"approved"}},{{"id":"{nil}","outcome":"refused","message":"no"}},{{"id":"{nil}","outcome":"not_found"}}]"#
+                r#"[{{"id":"{nil}","outcome":"done","status":"approved"}},{{"id":"{nil}","outcome":"already","status":"approved"}},{{"id":"{nil}","outcome":"refused","message":"no"}},{{"id":"{nil}","outcome":"not_found"}},{{"id":"{nil}","outcome":"failed","message":"busy"}}]"#
             )
         );
         for action in ReviewAction::ALL {

@@ -235,8 +235,8 @@ impl AppError {
             AppError::NotFound => t("Không tìm thấy.", "Not found."),
             AppError::TooLarge => t("Dữ liệu gửi lên quá lớn.", "The request is too large."),
             AppError::BatchTooLarge { max } => Text::new(
-                format!("Mỗi lần gửi tối đa {max} hồ sơ."),
-                format!("At most {max} records per push."),
+                format!("Mỗi lần tối đa {max} hồ sơ."),
+                format!("At most {max} records at a time."),
             ),
             // Already in the caller's language (made where the request was read).
             AppError::Validation {
@@ -303,7 +303,7 @@ impl AppError {
         }
     }
 
-    fn message(&self, lang: Lang) -> String {
+    pub(crate) fn message(&self, lang: Lang) -> String {
         self.text().get(lang).to_owned()
     }
 

@@ -6,7 +6,8 @@ use domain::admin::{
     AuditEntry, NameInput, PasswordInput, SessionView, UserInput, UserView, WardInput, WardView,
 };
 use domain::api::{
-    ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary, StateCount,
+    Author, ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary,
+    StateCount,
 };
 use domain::form::FormDef;
 use domain::record::RecordStatus;
@@ -22,7 +23,7 @@ use crate::forms::{FormVersions, Published};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, record_counts, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
+    paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, record_counts, record_authors, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
         crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
         list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
         list_wards, create_ward, update_ward, create_group, rename_group,
@@ -103,6 +104,10 @@ fn list_records() {}
 ), description = "How many records the list's filter (its state aside) finds in each review state: the queue's tabs.",
 responses((status = 200, body = Vec<StateCount>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 fn record_counts() {}
+
+#[utoipa::path(get, path = "/api/records/authors", description = "The people of the caller's ward who file records, for the queue's author filter (supervisors and officers).",
+responses((status = 200, body = Vec<Author>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+fn record_authors() {}
 
 #[utoipa::path(get, path = "/api/records/{id}", params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = RecordDetail), (status = 404, description = "No such record, or not yours to see", body = ErrorBody),

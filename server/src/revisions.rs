@@ -89,9 +89,16 @@ pub async fn make_current(
     .bind(r.record_id)
     .execute(&mut *conn)
     .await?;
+    // The photos of earlier revisions stay readable in the history; only the new one's are
+    // awaited.
+    sqlx::query("UPDATE record_photos SET current = 0 WHERE record_id = $1")
+        .bind(r.record_id)
+        .execute(&mut *conn)
+        .await?;
     for sha in domain::value::photo_shas(r.data) {
         sqlx::query(
-            "INSERT INTO record_photos (record_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            "INSERT INTO record_photos (record_id, sha256, current) VALUES ($1, $2, 1) \
+             ON CONFLICT (record_id, sha256) DO UPDATE SET current = 1",
         )
         .bind(r.record_id)
         .bind(sha)
@@ -105,6 +112,9 @@ pub async fn make_current(
 pub struct Conflict<'a> {
     pub record_id: &'a str,
     pub author_id: i64,
+    /// The residential group and form version the copy was made with.
+    pub group_id: i64,
+    pub form_version: i64,
     pub ward_id: Option<i64>,
     pub data: &'a Map<String, Value>,
     pub content_hash: &'a str,
@@ -121,8 +131,8 @@ pub async fn keep_conflict(
 ) -> anyhow::Result<bool> {
     let (revision, base) = c.revision.unzip();
     let done = sqlx::query(
-        "INSERT INTO record_conflicts (record_id, author_id, data, content_hash, received_at, revision_id, base_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (record_id, content_hash) DO NOTHING",
+        "INSERT INTO record_conflicts (record_id, author_id, data, content_hash, received_at, revision_id, base_id, group_id, form_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (record_id, content_hash) DO NOTHING",
     )
     .bind(c.record_id)
     .bind(c.author_id)
@@ -131,6 +141,8 @@ pub async fn keep_conflict(
     .bind(c.now)
     .bind(revision)
     .bind(base)
+    .bind(c.group_id)
+    .bind(c.form_version)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {

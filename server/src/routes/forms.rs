@@ -1,5 +1,5 @@
 //! Form definitions: `POST /api/forms` (administrators publish a definition file),
-//! `GET /api/forms` (administrators and supervisors list forms and versions) and
+//! `GET /api/forms` (administrators, supervisors and officers list forms and versions) and
 //! `GET /api/forms/{key}/{version}` (anyone signed in reads one stored version).
 //! The work is done in [`crate::forms`], which the `wardbook form` commands share.
 
@@ -63,7 +63,8 @@ async fn publish(
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<FormVersions>>> {
-    if !matches!(caller.role, Role::Admin | Role::Supervisor) {
+    // Officers read the list for the review queue's form filter.
+    if !matches!(caller.role, Role::Admin | Role::Supervisor | Role::Officer) {
         return Err(AppError::Forbidden);
     }
     Ok(Json(crate::forms::list(&state.db).await?))

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::api::{Place, RecordDetail, RecordSummary, Role, StateCount};
+use domain::api::{Author, Place, RecordDetail, RecordSummary, Role, StateCount};
 use domain::form::{FieldKind, FormDef};
 use domain::record::RecordStatus;
 use domain::review::{
@@ -16,7 +16,7 @@ use domain::review::{
     RecordHistory, ResolveRequest, ReviewRequest, ReviewView, RevisionView, Transition,
     MAX_BULK_REVIEW,
 };
-use domain::Lang;
+use domain::{Lang, Text};
 use serde::Deserialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}", get(detail))
         .route("/records/review", post(review_many))
         .route("/records/counts", get(counts))
+        .route("/records/authors", get(authors))
         .route("/records/{id}/history", get(history))
         .route(
             "/records/{id}/conflicts/{conflict}/resolve",
@@ -64,9 +65,10 @@ pub(crate) fn scope(caller: &Caller) -> AppResult<(&'static str, i64)> {
 const SUMMARY_COLUMNS: &str =
     "r.id, r.form_key, r.form_version, r.group_id, g.name, u.display_name, r.status, \
      r.received_at, r.data, r.ward_id, w.name, r.client_created_at, \
-     (SELECT COUNT(*) FROM record_photos rp WHERE rp.record_id = r.id \
+     (SELECT COUNT(*) FROM record_photos rp WHERE rp.record_id = r.id AND rp.current = 1 \
       AND NOT EXISTS (SELECT 1 FROM photo_owners o \
-                      WHERE o.sha256 = rp.sha256 AND o.user_id = r.author_id)), r.status_note";
+                      WHERE o.sha256 = rp.sha256 AND o.user_id = r.author_id)), r.status_note, \
+     COALESCE(r.revision_id, r.id)";
 const SUMMARY_JOINS: &str = "FROM records r JOIN residential_groups g ON g.id = r.group_id \
      JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id";
 
@@ -284,6 +286,10 @@ async fn summary(
             .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
         received_at: row.get(7),
         photos_missing: u32::try_from(row.get::<i64, _>(12)).unwrap_or(u32::MAX),
+        revision: row
+            .get::<String, _>(14)
+            .parse()
+            .map_err(anyhow::Error::from)?,
     };
     Ok((summary, data))
 }
@@ -458,12 +464,12 @@ async fn resolve_conflict(
     AppPath((id, conflict)): AppPath<(Uuid, i64)>,
     AppJson(req): AppJson<ResolveRequest>,
 ) -> AppResult<Json<RecordSummary>> {
-    let row = fetch_scoped(&state, &caller, id).await?;
+    // Out of the caller's place: "not found". What the choice acts on is read again below,
+    // under the lock.
+    fetch_scoped(&state, &caller, id).await?;
     if !caller.role.reviews() {
         return Err(AppError::Review(review::Refusal::NotAReviewer));
     }
-    let ward_id: i64 = row.get(9);
-    let (form_key, form_version): (String, i64) = (row.get(1), row.get(2));
     let key = id.to_string();
     let answer = |state: &AppState| {
         let state = state.clone();
@@ -481,7 +487,9 @@ async fn resolve_conflict(
     let seq = next_seq(&mut tx, 1).await?;
     let facts = ReviewFacts::read(&mut tx, id).await?;
     let Some(c) = sqlx::query(
-        "SELECT c.data, c.content_hash, c.revision_id, c.resolution, c.author_id FROM record_conflicts c \
+        "SELECT c.data, c.content_hash, c.revision_id, c.resolution, c.author_id, \
+         COALESCE(c.group_id, r.group_id), COALESCE(c.form_version, r.form_version), r.ward_id, \
+         r.form_key FROM record_conflicts c JOIN records r ON r.id = c.record_id \
          WHERE c.id = $1 AND c.record_id = $2",
     )
     .bind(conflict)
@@ -513,14 +521,43 @@ async fn resolve_conflict(
             .bind(&key)
             .fetch_one(&mut *tx)
             .await?;
-    if req.current.is_some_and(|seen| seen.to_string() != current) {
-        return Err(AppError::Review(review::Refusal::ChangedMeanwhile));
+    // The copy replaces what the reviewer compared it with, never a revision they did not see.
+    match req.current {
+        Some(seen) if seen.to_string() != current => {
+            return Err(AppError::Review(review::Refusal::ChangedMeanwhile))
+        }
+        None if req.keep == Keep::Theirs => {
+            return Err(AppError::Validation {
+                message: Some(
+                    Text::new(
+                        "Hãy cho biết bản hiện tại bạn đã so sánh (current).",
+                        "Name the current revision you compared the copy with (current).",
+                    )
+                    .get(request_lang())
+                    .to_owned(),
+                ),
+                fields: Vec::new(),
+            })
+        }
+        _ => {}
     }
     let now = now_ms();
     let parsed = parse_map(&c.get::<String, _>(0))?;
+    let (group_id, form_version, ward_id): (i64, i64, i64) = (c.get(5), c.get(6), c.get(7));
+    let form_key: String = c.get(8);
     if req.keep == Keep::Theirs {
-        // A copy pushed under the record's id was never checked: it must pass the record's
-        // form before it becomes the record.
+        // The copy's group must still be one of the record's ward (a group moved away since
+        // would carry the record out of the place its reviewers see).
+        let group_ward: Option<i64> =
+            sqlx::query_scalar("SELECT ward_id FROM residential_groups WHERE id = $1")
+                .bind(group_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if group_ward != Some(ward_id) {
+            return Err(AppError::Review(review::Refusal::CopyInvalid));
+        }
+        // A copy pushed under the record's id was never checked: it must pass its form (the
+        // version it was made with) before it becomes the record.
         let version = u32::try_from(form_version).map_err(anyhow::Error::from)?;
         let form = state
             .db
@@ -566,7 +603,7 @@ async fn resolve_conflict(
                 base: &current,
                 author_id: c.get::<i64, _>(4),
                 form_version,
-                group_id: row.get(3),
+                group_id,
                 ward_id,
                 data: &parsed,
                 content_hash: &hash,
@@ -648,6 +685,39 @@ async fn counts(
     Ok(Json(out))
 }
 
+/// `GET /api/records/authors`: the people of the caller's ward who file records (officers,
+/// group leaders, supervisors; those who left too), for the queue's author filter. Supervisors
+/// and officers only: a group leader's list holds just their group's records.
+async fn authors(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Author>>> {
+    if !matches!(caller.role, Role::Supervisor | Role::Officer) {
+        return Err(AppError::Forbidden);
+    }
+    let ward = caller.ward_id.ok_or(AppError::Forbidden)?;
+    let rows = sqlx::query(
+        "SELECT u.id, u.display_name, u.role, g.name, u.active FROM users u \
+         LEFT JOIN residential_groups g ON g.id = u.group_id \
+         WHERE u.role IN ('supervisor', 'officer', 'group_leader') \
+         AND (u.ward_id = $1 OR g.ward_id = $2) ORDER BY u.display_name, u.id",
+    )
+    .bind(ward)
+    .bind(ward)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let people = rows
+        .iter()
+        .filter_map(|r| {
+            Some(Author {
+                id: r.get(0),
+                name: r.get(1),
+                role: Role::parse(&r.get::<String, _>(2))?,
+                group: r.get(3),
+                active: r.get::<i64, _>(4) != 0,
+            })
+        })
+        .collect();
+    Ok(Json(people))
+}
+
 async fn fetch_scoped(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<AnyRow> {
     let (cond, place) = scope(caller)?;
     let sql = format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_JOINS} WHERE {cond} AND r.id = $2");
@@ -703,6 +773,8 @@ async fn detail(
 /// What the review state machine needs to know of a record.
 struct ReviewFacts {
     status: RecordStatus,
+    /// The current revision.
+    revision: String,
     note: Option<String>,
     author: i64,
     is_report: bool,
@@ -711,7 +783,8 @@ struct ReviewFacts {
 impl ReviewFacts {
     async fn read(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<ReviewFacts> {
         let row = sqlx::query(
-            "SELECT r.status, r.status_note, r.author_id, COALESCE(f.for_group_leaders, 0) \
+            "SELECT r.status, r.status_note, r.author_id, COALESCE(f.for_group_leaders, 0), \
+             COALESCE(r.revision_id, r.id) \
              FROM records r LEFT JOIN forms f \
              ON f.form_key = r.form_key AND f.version = r.form_version WHERE r.id = $1",
         )
@@ -725,6 +798,7 @@ impl ReviewFacts {
             note: row.get(1),
             author: row.get(2),
             is_report: row.get::<i64, _>(3) != 0,
+            revision: row.get(4),
         })
     }
 
@@ -767,6 +841,12 @@ async fn apply_review(
     let facts = ReviewFacts::read(&mut tx, id).await?;
     let status = facts.status;
     let before_note = facts.note.clone();
+    if req
+        .revision
+        .is_some_and(|seen| seen.to_string() != facts.revision)
+    {
+        return Err(AppError::Review(review::Refusal::ChangedMeanwhile));
+    }
     let (to, comment) = match review::review(
         facts.reviewed(),
         req.action,
@@ -863,17 +943,31 @@ async fn review_many(
             req.action,
         )));
     }
+    if !req.revisions.is_empty() && req.revisions.len() != req.ids.len() {
+        return Err(AppError::Validation {
+            message: Some(
+                Text::new(
+                    "Danh sách bản đã xem phải có đúng một bản cho mỗi hồ sơ.",
+                    "The revisions seen must name exactly one per record.",
+                )
+                .get(request_lang())
+                .to_owned(),
+            ),
+            fields: Vec::new(),
+        });
+    }
     let lang = request_lang();
-    let one = ReviewRequest {
-        action: req.action,
-        comment: req.comment,
-    };
     let mut out = Vec::with_capacity(req.ids.len());
     let mut seen = std::collections::HashSet::new();
-    for id in req.ids {
+    for (i, &id) in req.ids.iter().enumerate() {
         if !seen.insert(id) {
             continue;
         }
+        let one = ReviewRequest {
+            action: req.action,
+            comment: req.comment.clone(),
+            revision: req.revisions.get(i).copied(),
+        };
         let outcome = match apply_review(&state, &caller, id, &one).await {
             Ok(Reviewed::Moved(status)) => BulkReviewOutcome::Done { status },
             Ok(Reviewed::Already(status)) => BulkReviewOutcome::Already { status },
@@ -881,7 +975,14 @@ async fn review_many(
             Err(AppError::Review(refusal)) => BulkReviewOutcome::Refused {
                 message: refusal.message(lang),
             },
-            Err(e) => return Err(e),
+            // A fault on this record (the database busy, a lost connection) is reported for it
+            // alone: the records before it are reviewed already, the ones after still try.
+            Err(e) => {
+                tracing::error!(record = %id, error = ?e, "bulk review of one record failed");
+                BulkReviewOutcome::Failed {
+                    message: e.message(lang),
+                }
+            }
         };
         out.push(BulkReviewResult { id, outcome });
     }

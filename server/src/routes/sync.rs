@@ -403,6 +403,8 @@ async fn push(
                 revisions::Conflict {
                     record_id: &ids[i],
                     author_id: caller.user_id,
+                    group_id: records[i].group_id,
+                    form_version: i64::from(records[i].form_version),
                     ward_id: perms.groups.get(&records[i].group_id).copied(),
                     data: &records[i].data,
                     content_hash: &hashes[i],
@@ -520,6 +522,8 @@ async fn resubmit(
         let conflict = revisions::Conflict {
             record_id: &id,
             author_id: caller.user_id,
+            group_id: rec.group_id,
+            form_version: i64::from(rec.form_version),
             ward_id: Some(ward),
             data: &rec.data,
             content_hash: hash,

@@ -959,3 +959,41 @@ async fn a_chunk_over_the_request_limit_is_refused_with_the_json_error() {
     expect_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "too_large").await;
     assert_eq!(upload_state(&app, &hoa, &sha).await, state(false, 0));
 }
+
+#[tokio::test]
+async fn a_photo_a_correction_dropped_is_no_longer_awaited_but_stays_readable_in_the_history() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let (blurred, sharp) = (jpeg(20_000, 31), jpeg(20_000, 32));
+    let report = report_with_photos(group, &[&blurred]);
+    let id = file(&app, &lan, report.clone()).await;
+    assert_eq!(photos_missing(&app, &boss, id).await, (1, 1));
+    let resp = app
+        .review(&boss, id, "return", Some("Ảnh mờ, chụp lại."))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // The author retakes the photo before the blurred one ever got through.
+    let mut fixed = report_with_photos(group, &[&sharp]);
+    fixed.id = id;
+    fixed.revision = Some(domain::record::Revision {
+        id: Uuid::now_v7(),
+        base: id,
+    });
+    assert_eq!(
+        app.push_ok(&lan, vec![fixed]).await,
+        [PushOutcome::Accepted]
+    );
+    assert_eq!(
+        photos_missing(&app, &boss, id).await,
+        (1, 1),
+        "only the new photo is awaited"
+    );
+    upload(&app, &lan, &sharp, sharp.len()).await;
+    assert_eq!(photos_missing(&app, &boss, id).await, (0, 0));
+    // The first photo, sent late, can still be seen with the revision that named it.
+    upload(&app, &lan, &blurred, blurred.len()).await;
+    expect_photo(&app, &boss, &blurred).await;
+}

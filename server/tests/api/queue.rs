@@ -185,3 +185,45 @@ async fn the_queue_filters_by_urgency_and_counts_follow() {
         [(RecordStatus::Received, 1)]
     );
 }
+
+#[tokio::test]
+async fn the_author_filter_lists_the_people_of_the_callers_ward_only() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let xuan_la = app.ward_named(&admin, "Xuân La").await;
+    app.create_user(
+        &admin,
+        &serde_json::json!({"username": "canboxl", "display_name": "Cán bộ Xuân La", "role": "officer",
+            "ward_id": xuan_la.id, "password": "một câu dài dễ nhớ"}),
+    )
+    .await;
+    for reader in ["truongcong", "canbo"] {
+        let token = app.login(reader).await;
+        let resp = app.get(&token, "/api/records/authors").await;
+        assert_eq!(resp.status(), StatusCode::OK, "{reader}");
+        let people: Vec<domain::api::Author> = resp.json().await.unwrap();
+        let mut names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "Bà Phạm Thị Lan",
+                "Thượng tá Nguyễn Văn Trường",
+                "Đại úy Lê Thị Hoa"
+            ],
+            "{reader}: no administrator, nobody of Xuân La"
+        );
+        let lan = people.iter().find(|p| p.name == "Bà Phạm Thị Lan").unwrap();
+        assert_eq!(lan.role, domain::api::Role::GroupLeader);
+        assert!(
+            lan.group.is_some(),
+            "a group leader is shown with their group"
+        );
+        assert!(lan.active);
+    }
+    for refused in ["totruong", "admin"] {
+        let token = app.login(refused).await;
+        let resp = app.get(&token, "/api/records/authors").await;
+        expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+}

@@ -437,7 +437,11 @@ async fn a_conflicting_copy_that_fails_the_form_never_becomes_the_record() {
         report.id, h.conflicts[0].id
     );
     let resp = app
-        .post_json(&boss, &path, &serde_json::json!({"keep": "theirs"}))
+        .post_json(
+            &boss,
+            &path,
+            &serde_json::json!({"keep": "theirs", "current": report.id}),
+        )
         .await;
     let err =
         crate::helpers::expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
@@ -482,4 +486,186 @@ async fn records_with_a_waiting_conflict_are_found_in_the_queue_until_it_is_sett
     assert!(waiting_conflicts(&app, &boss).await.is_empty());
     let resp = app.get(&boss, "/api/records?conflict=maybe").await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Migration 0016 once more, as on a server upgraded from before returned records carried data.
+async fn resend_returned(app: &TestApp) {
+    let sql = match app.state.db.backend {
+        server::db::Backend::Sqlite => {
+            include_str!("../../migrations/sqlite/0016_resend_returned.sql")
+        }
+        server::db::Backend::Postgres => {
+            include_str!("../../migrations/postgres/0016_resend_returned.sql")
+        }
+    };
+    sqlx::raw_sql(sql)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_upgrade_sends_records_returned_earlier_once_more_so_phones_get_their_data() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let (sent_back, accepted) = (valid_report(group), valid_report(group));
+    app.push_ok(&lan, vec![sent_back.clone(), accepted.clone()])
+        .await;
+    returned(&app, &boss, sent_back.id, "Ghi rõ số nhà.").await;
+    let cursor = app.pull(&lan, 0).await.cursor;
+    assert!(
+        app.pull(&lan, cursor).await.changes.is_empty(),
+        "a phone that is up to date gets nothing new"
+    );
+
+    resend_returned(&app).await;
+    let again: Vec<RecordState> = app
+        .pull(&lan, cursor)
+        .await
+        .changes
+        .into_iter()
+        .filter_map(|c| match c {
+            Change::Record(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(again.len(), 1, "only the returned record comes again");
+    assert_eq!(again[0].id, sent_back.id);
+    assert_eq!(again[0].data.as_ref(), Some(&sent_back.data));
+    // The change counter moved past the new numbers: what is stored next comes after them.
+    let later = valid_report(group);
+    app.push_ok(&lan, vec![later.clone()]).await;
+    let next = app.pull(&lan, cursor).await;
+    assert_eq!(next.changes.len(), 2, "the returned record and the new one");
+}
+
+#[tokio::test]
+async fn a_review_of_a_revision_the_author_has_replaced_meanwhile_is_refused() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let report = valid_report(own_group(&app, &lan).await);
+    app.push_ok(&lan, vec![report.clone()]).await;
+    // The queue names the revision shown: the record itself, at first.
+    assert_eq!(
+        app.record(&boss, report.id).await.summary.revision,
+        report.id
+    );
+    returned(&app, &boss, report.id, "Ghi rõ số nhà.").await;
+    let fixed = corrected(&report, report.id, "Số 12 ngõ 45.");
+    let outcomes = app.push_ok(&lan, vec![fixed.clone()]).await;
+    assert_eq!(outcomes, [PushOutcome::Accepted]);
+    let new_revision = fixed.revision.unwrap().id;
+    assert_eq!(
+        app.record(&boss, report.id).await.summary.revision,
+        new_revision
+    );
+
+    // A reviewer who still has the first version on screen approves nothing.
+    let stale = serde_json::json!({"action": "approve", "revision": report.id});
+    let resp = app
+        .post_json(&boss, &format!("/api/records/{}/review", report.id), &stale)
+        .await;
+    let body = crate::helpers::expect_error(resp, StatusCode::CONFLICT, "wrong_state").await;
+    assert!(body.message.contains("đã thay đổi"), "{}", body.message);
+    let bulk =
+        serde_json::json!({"ids": [report.id], "action": "approve", "revisions": [report.id]});
+    let resp = app.post_json(&boss, "/api/records/review", &bulk).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let results: Vec<domain::review::BulkReviewResult> = resp.json().await.unwrap();
+    assert!(
+        matches!(
+            results[0].outcome,
+            domain::review::BulkReviewOutcome::Refused { .. }
+        ),
+        "{results:?}"
+    );
+    assert_eq!(
+        app.record(&boss, report.id).await.summary.status,
+        RecordStatus::Received
+    );
+    // Revisions that do not pair with the records are a clear error, before anything is done.
+    let resp = app
+        .post_json(
+            &boss,
+            "/api/records/review",
+            &serde_json::json!({"ids": [report.id], "action": "approve", "revisions": [new_revision, new_revision]}),
+        )
+        .await;
+    crate::helpers::expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+
+    // The version on screen now is approved.
+    let fresh = serde_json::json!({"action": "approve", "revision": new_revision});
+    let resp = app
+        .post_json(&boss, &format!("/api/records/{}/review", report.id), &fresh)
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        app.record(&boss, report.id).await.summary.status,
+        RecordStatus::Approved
+    );
+}
+
+#[tokio::test]
+async fn choosing_a_conflicting_copy_takes_its_residential_group_and_needs_the_current_revision_named(
+) {
+    let app = spawn_app().await;
+    let hoa = app.login("canbo").await;
+    let boss = app.login("truongcong").await;
+    let groups = app.ward_groups(&hoa).await;
+    let visit = crate::helpers::valid_visit(groups[0]);
+    app.push_ok(&hoa, vec![visit.clone()]).await;
+    returned(&app, &boss, visit.id, "Sai tổ dân phố.").await;
+    // Two corrections on the same base (two phones): the first is taken, the second, which
+    // also moves the record to the right group, is kept as a conflict.
+    let mut first = corrected(&visit, visit.id, "");
+    first.data.remove("description");
+    first
+        .data
+        .insert("notes".into(), Value::String("Bản sửa thứ nhất.".into()));
+    let mut second = first.clone();
+    second
+        .data
+        .insert("notes".into(), Value::String("Bản sửa đúng tổ.".into()));
+    second.revision = Some(Revision {
+        id: Uuid::now_v7(),
+        base: visit.id,
+    });
+    second.group_id = groups[1];
+    app.push_ok(&hoa, vec![first.clone()]).await;
+    let outcomes = app.push_ok(&hoa, vec![second.clone()]).await;
+    assert!(matches!(
+        outcomes.as_slice(),
+        [PushOutcome::Conflict { .. }]
+    ));
+    let h = history(&app, &boss, visit.id).await;
+    let path = format!(
+        "/api/records/{}/conflicts/{}/resolve",
+        visit.id, h.conflicts[0].id
+    );
+
+    // "Theirs" without naming what it replaces is refused: nothing changes blindly.
+    let resp = app
+        .post_json(&boss, &path, &serde_json::json!({"keep": "theirs"}))
+        .await;
+    crate::helpers::expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    let current = first.revision.unwrap().id;
+    let resp = app
+        .post_json(
+            &boss,
+            &path,
+            &serde_json::json!({"keep": "theirs", "current": current}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let detail = app.record(&boss, visit.id).await;
+    assert_eq!(
+        detail.summary.group.id, groups[1],
+        "the copy's group came with it"
+    );
+    assert_eq!(detail.data, second.data);
+    // Its author's phone learns the record's group too.
+    assert_eq!(pulled(&app, &hoa, visit.id).await.group_id, groups[1]);
 }

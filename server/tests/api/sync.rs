@@ -453,7 +453,7 @@ async fn a_batch_over_the_maximum_is_refused_whole() {
     let err = expect_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large").await;
     assert_eq!(
         err.message,
-        format!("Mỗi lần gửi tối đa {MAX_PUSH_BATCH} hồ sơ.")
+        format!("Mỗi lần tối đa {MAX_PUSH_BATCH} hồ sơ.")
     );
 
     assert!(app.records(&boss).await.is_empty());

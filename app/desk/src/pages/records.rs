@@ -5,7 +5,9 @@ use domain::api::RecordSummary;
 use domain::form::FieldKind;
 use domain::form::FormDef;
 use domain::record::RecordStatus;
-use domain::review::{BulkReviewOutcome, BulkReviewRequest, Keep, ReviewAction, ReviewRequest};
+use domain::review::{
+    BulkReviewOutcome, BulkReviewRequest, Keep, ReviewAction, ReviewRequest, MAX_BULK_REVIEW,
+};
 use domain::value::PhotoRef;
 use domain::Lang;
 use leptos::prelude::*;
@@ -35,6 +37,10 @@ struct QueueFilter {
     urgency: String,
     /// A residential group's id.
     group: String,
+    /// A form's key.
+    form: String,
+    /// The author's user id.
+    author: String,
     /// Only records with a conflicting copy waiting for a reviewer.
     conflicts: bool,
 }
@@ -55,6 +61,8 @@ impl QueueFilter {
             to: text("to"),
             urgency: text("urgency"),
             group: text("group"),
+            form: text("form"),
+            author: text("author"),
             conflicts: query.get("conflict").as_deref() == Some("open"),
         }
     }
@@ -73,6 +81,8 @@ impl QueueFilter {
             ("q", &self.q),
             ("urgency", &self.urgency),
             ("group", &self.group),
+            ("form", &self.form),
+            ("author", &self.author),
         ] {
             if !v.trim().is_empty() {
                 parts.push(format!("{k}={}", encode(v.trim())));
@@ -216,48 +226,62 @@ pub fn Records() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let approve_selected = move |_| {
         let ids: Vec<Uuid> = selected.get_untracked().into_iter().collect();
+        // Each record as the reviewer saw it in the list: one changed since is not approved.
+        let shown: std::collections::HashMap<Uuid, Uuid> = untrack(rows)
+            .into_iter()
+            .map(|r| (r.id, r.revision))
+            .collect();
         let (token, lang) = (state.token(), state.lang.get_untracked());
         leptos::task::spawn_local(async move {
-            let request = BulkReviewRequest {
-                ids,
-                action: ReviewAction::Approve,
-                comment: None,
-            };
-            match api::review_many(&token, &request, lang).await {
-                Ok(results) => {
-                    let done = results
-                        .iter()
-                        .filter(|r| {
-                            matches!(
-                                r.outcome,
-                                BulkReviewOutcome::Done { .. } | BulkReviewOutcome::Already { .. }
-                            )
-                        })
-                        .count();
-                    let refused: Vec<String> = results
-                        .iter()
-                        .filter_map(|r| match &r.outcome {
-                            BulkReviewOutcome::Refused { message } => Some(message.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    let mut text = format!("{}: {done}", DeskMsg::Approved.text(lang));
-                    if !refused.is_empty() {
-                        text.push_str(&format!(
-                            " · {}: {} ({})",
-                            DeskMsg::NotApproved.text(lang),
-                            refused.len(),
-                            refused.join("; ")
-                        ));
+            // The server takes a bounded number at a time; each part is reported.
+            let (mut done, mut refused) = (0usize, Vec::<String>::new());
+            let mut failed = None;
+            for part in ids.chunks(MAX_BULK_REVIEW) {
+                let revisions: Option<Vec<Uuid>> =
+                    part.iter().map(|id| shown.get(id).copied()).collect();
+                let request = BulkReviewRequest {
+                    ids: part.to_vec(),
+                    action: ReviewAction::Approve,
+                    comment: None,
+                    revisions: revisions.unwrap_or_default(),
+                };
+                match api::review_many(&token, &request, lang).await {
+                    Ok(results) => {
+                        for r in results {
+                            match r.outcome {
+                                BulkReviewOutcome::Done { .. }
+                                | BulkReviewOutcome::Already { .. } => done += 1,
+                                BulkReviewOutcome::Refused { message }
+                                | BulkReviewOutcome::Failed { message } => refused.push(message),
+                                BulkReviewOutcome::NotFound => {
+                                    refused.push(Msg::NotFound.text(lang).to_owned())
+                                }
+                            }
+                        }
                     }
-                    let _ = notice.try_set(Some(text));
-                    let _ = selected.try_set(Default::default());
-                    let _ = changed.try_update(|n| *n += 1);
-                }
-                Err(e) => {
-                    let _ = notice.try_set(Some(e.message(lang)));
+                    Err(e) => {
+                        failed = Some(e.message(lang));
+                        break;
+                    }
                 }
             }
+            let mut text = format!("{}: {done}", DeskMsg::Approved.text(lang));
+            if !refused.is_empty() {
+                let count = refused.len();
+                refused.sort();
+                refused.dedup();
+                text.push_str(&format!(
+                    " · {}: {count} ({})",
+                    DeskMsg::NotApproved.text(lang),
+                    refused.join("; ")
+                ));
+            }
+            if let Some(e) = failed {
+                text.push_str(&format!(" · {e}"));
+            }
+            let _ = notice.try_set(Some(text));
+            let _ = selected.try_set(Default::default());
+            let _ = changed.try_update(|n| *n += 1);
         });
     };
     // j / k: the next or previous record of the list; a: approve the open one.
@@ -291,11 +315,16 @@ pub fn Records() -> impl IntoView {
             }
             "a" => {
                 let Some(id) = opened() else { return };
+                let revision = untrack(rows)
+                    .into_iter()
+                    .find(|r| r.id.to_string() == id)
+                    .map(|r| r.revision);
                 let (token, lang) = (state.token(), state.lang.get_untracked());
                 leptos::task::spawn_local(async move {
                     let request = ReviewRequest {
                         action: ReviewAction::Approve,
                         comment: None,
+                        revision,
                     };
                     match api::review(&token, &id, &request, lang).await {
                         Ok(_) => {
@@ -322,6 +351,16 @@ pub fn Records() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
 
+    // The forms and the ward's people to filter by (read once; absent if the caller may not
+    // list them, and then the choice is not offered).
+    let choices = LocalResource::new(move || {
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        async move {
+            let forms = api::list_forms(&token, lang).await.ok();
+            let people = api::record_authors(&token, lang).await.ok();
+            (forms, people)
+        }
+    });
     // The search form's fields, filled from the address.
     let q = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
@@ -329,10 +368,14 @@ pub fn Records() -> impl IntoView {
     let urgency = RwSignal::new(String::new());
     let conflicts = RwSignal::new(false);
     let group = RwSignal::new(String::new());
+    let form = RwSignal::new(String::new());
+    let author = RwSignal::new(String::new());
     Effect::new(move |_| {
         let f = filter.get();
         conflicts.set(f.conflicts);
         group.set(f.group.clone());
+        form.set(f.form.clone());
+        author.set(f.author.clone());
         q.set(f.q);
         from.set(f.from);
         to.set(f.to);
@@ -347,6 +390,8 @@ pub fn Records() -> impl IntoView {
             to: to.get_untracked(),
             urgency: urgency.get_untracked(),
             group: group.get_untracked(),
+            form: form.get_untracked(),
+            author: author.get_untracked(),
             conflicts: conflicts.get_untracked(),
         };
         go.with_value(|go| go(format!("/desk/records{}", f.address())));
@@ -408,6 +453,36 @@ pub fn Records() -> impl IntoView {
                                 .map(|g| { let v = g.id.to_string(); let v2 = v.clone(); view! { <option value=v selected=move || group.get() == v2>{g.name}</option> } })
                                 .collect_view()}
                         </select></label>
+                    {move || choices.get().map(|(forms, people)| {
+                        let lang = state.lang.get();
+                        view! {
+                            {forms.map(|forms| view! {
+                                <label>{dt(DeskMsg::FormKind)}
+                                    <select name="form" on:change=move |ev| form.set(event_target_value(&ev))>
+                                        <option value="" selected=move || form.get().is_empty()>{dt(DeskMsg::AnyForm)}</option>
+                                        {forms.into_iter().map(|f| {
+                                            let v = f.key.clone();
+                                            let title = f.title.get(lang).to_owned();
+                                            view! { <option value=f.key selected=move || form.get() == v>{title}</option> }
+                                        }).collect_view()}
+                                    </select></label>
+                            })}
+                            {people.map(|people| view! {
+                                <label>{state.tr(Msg::Author)}
+                                    <select name="author" on:change=move |ev| author.set(event_target_value(&ev))>
+                                        <option value="" selected=move || author.get().is_empty()>{dt(DeskMsg::AnyAuthor)}</option>
+                                        {people.into_iter().map(|p| {
+                                            let v = p.id.to_string();
+                                            let v2 = v.clone();
+                                            let mut name = p.name;
+                                            if let Some(g) = p.group { name = format!("{name} ({g})"); }
+                                            if !p.active { name = format!("{name} — {}", DeskMsg::Inactive.text(lang)); }
+                                            view! { <option value=v selected=move || author.get() == v2>{name}</option> }
+                                        }).collect_view()}
+                                    </select></label>
+                            })}
+                        }
+                    })}
                     <label class="check"><input type="checkbox" name="conflict" prop:checked=move || conflicts.get()
                         on:change=move |ev| conflicts.set(event_target_checked(&ev))/>{dt(DeskMsg::OnlyConflicts)}</label>
                     <button class="btn" type="submit">{dt(DeskMsg::Apply)}</button>
@@ -557,7 +632,7 @@ pub fn RecordPanel() -> impl IntoView {
                                         Some(view! { <dt>{label}</dt><dd class="value">{shown}</dd> })
                                     }).collect_view()}
                                 </dl>
-                                <ReviewActions id=d.summary.id.to_string() actions=d.actions.clone() on_changed=Callback::new(move |_| changed.update(|n| *n += 1))/>
+                                <ReviewActions id=d.summary.id.to_string() revision=d.summary.revision actions=d.actions.clone() on_changed=Callback::new(move |_| changed.update(|n| *n += 1))/>
                                 <History id=d.summary.id.to_string() form=form.clone()/>
                                 {supervisor.then(|| view! { <RecordAudit id=d.summary.id.to_string()/> })}
                             </article>
@@ -575,6 +650,8 @@ pub fn RecordPanel() -> impl IntoView {
 #[component]
 fn ReviewActions(
     id: String,
+    /// The revision shown: the one the action is about.
+    revision: Uuid,
     actions: Vec<ReviewAction>,
     on_changed: Callback<()>,
 ) -> impl IntoView {
@@ -586,6 +663,7 @@ fn ReviewActions(
         let request = ReviewRequest {
             action: *action,
             comment: Some(comment.get_untracked()),
+            revision: Some(revision),
         };
         let lang = state.lang.get_untracked();
         let token = state.token();
