@@ -9,14 +9,20 @@ use crate::state::AppState;
 use crate::store;
 
 /// Work on this device that the server does not have yet: queued and refused records, drafts
-/// and photos not uploaded. A wipe would lose all of it.
+/// and photos not uploaded. A wipe would lose all of it. A copy in conflict is not counted: the
+/// server keeps it for a reviewer (its photos still count until they are sent).
 pub async fn unsent_work() -> usize {
     let drafts = store::drafts().await.map(|d| d.len()).unwrap_or(0);
     let records = store::records()
         .await
         .map(|r| {
             r.iter()
-                .filter(|r| r.state != store::LocalState::Synced)
+                .filter(|r| {
+                    !matches!(
+                        r.state,
+                        store::LocalState::Synced | store::LocalState::Conflict
+                    )
+                })
                 .count()
         })
         .unwrap_or(0);

@@ -563,12 +563,13 @@ pub async fn submit(envelope: &RecordEnvelope, now: f64) -> StoreResult<()> {
 pub async fn apply_push_results(results: &[(String, PushOutcome)], now: f64) -> StoreResult<()> {
     let db = db().await?;
     let tx = db
-        .transaction([RECORDS, OUTBOX])
+        .transaction([RECORDS, OUTBOX, PHOTOS])
         .with_mode(TransactionMode::Readwrite)
         .build()
         .map_err(err)?;
     let records = tx.object_store(RECORDS).map_err(err)?;
     let outbox = tx.object_store(OUTBOX).map_err(err)?;
+    let photos = tx.object_store(PHOTOS).map_err(err)?;
     for (id, outcome) in results {
         let existing: Option<LocalRecord> = records
             .get(id.clone())
@@ -614,11 +615,19 @@ pub async fn apply_push_results(results: &[(String, PushOutcome)], now: f64) -> 
                 rec.message = Some(message.clone());
             }
         }
+        // The server holds a copy naming these photos: from now on they are owed to it.
+        if !matches!(outcome, PushOutcome::Rejected { .. }) {
+            if let Some(data) = &rec.data {
+                for sha in domain::value::photo_shas(data) {
+                    mark_photo(&photos, &sha, "owed").await?;
+                }
+            }
+        }
         rec.updated_at = now;
         put(&records, id.clone(), &rec).await?;
         outbox.delete(id.clone()).await.map_err(err)?;
     }
-    drop((records, outbox));
+    drop((records, outbox, photos));
     tx.commit().await.map_err(err)
 }
 
@@ -865,6 +874,10 @@ pub struct LocalPhoto {
     pub content_type: String,
     pub blob: web_sys::Blob,
     pub uploaded: bool,
+    /// A record the server holds (taken, or kept as a conflicting copy) names it: it is sent
+    /// whatever later happens to the record on this phone (a pull replacing the data of a copy
+    /// in conflict, a reviewer's choice), and never forgotten before it is.
+    pub owed: bool,
 }
 
 /// Keeps a resized photo under its SHA-256. Saving the same photo twice keeps one copy.
@@ -910,6 +923,7 @@ fn local_photo(v: &wasm_bindgen::JsValue) -> Option<LocalPhoto> {
         content_type: get("type")?.as_string()?,
         blob: get("blob")?.dyn_into().ok()?,
         uploaded: get("uploaded")?.as_bool().unwrap_or(false),
+        owed: get("owed").and_then(|v| v.as_bool()).unwrap_or(false),
     })
 }
 
@@ -939,7 +953,7 @@ pub async fn photos_to_upload() -> StoreResult<Vec<LocalPhoto>> {
     Ok(all_photos(&store)
         .await?
         .into_iter()
-        .filter(|p| !p.uploaded && named.contains(&p.sha256))
+        .filter(|p| !p.uploaded && (p.owed || named.contains(&p.sha256)))
         .collect())
 }
 
@@ -994,20 +1008,27 @@ pub async fn mark_photo_uploaded(sha: &str) -> StoreResult<()> {
         .build()
         .map_err(err)?;
     let store = tx.object_store(PHOTOS).map_err(err)?;
-    let v = get_raw(&store, sha).await?;
-    if let Some(v) = v {
-        js_sys::Reflect::set(&v, &"uploaded".into(), &true.into())
-            .map_err(|e| StoreError::Refused(format!("{e:?}")))?;
-        store
-            .put(v)
-            .with_key(sha.to_owned())
-            .primitive()
-            .map_err(err)?
-            .await
-            .map_err(err)?;
-    }
+    mark_photo(&store, sha, "uploaded").await?;
     drop(store);
     tx.commit().await.map_err(err)
+}
+
+/// Sets the photo's `flag` (`uploaded`, `owed`), in the caller's transaction; nothing if the
+/// phone does not hold it.
+async fn mark_photo(store: &ObjectStore<'_>, sha: &str, flag: &str) -> StoreResult<()> {
+    let Some(v) = get_raw(store, sha).await? else {
+        return Ok(());
+    };
+    js_sys::Reflect::set(&v, &flag.into(), &true.into())
+        .map_err(|e| StoreError::Refused(format!("{e:?}")))?;
+    store
+        .put(v)
+        .with_key(sha.to_owned())
+        .primitive()
+        .map_err(err)?
+        .await
+        .map_err(err)?;
+    Ok(())
 }
 
 /// Drops photos nothing needs any more: uploaded ones that no draft or unsettled record uses,
@@ -1027,7 +1048,8 @@ pub async fn forget_sent_photos() -> StoreResult<()> {
     let day_ago = js_sys::Date::now() - 86_400_000.0;
     for p in all_photos(&store).await? {
         let needed = usage.still_needed.contains(&p.sha256);
-        let unsent_but_named = !p.uploaded && usage.by_records.contains(&p.sha256);
+        let unsent_but_named =
+            !p.uploaded && (p.owed || usage.by_records.contains(&p.sha256));
         // A photo never sent is kept a day whatever happens, in case a draft naming it is
         // still being saved.
         let fresh = !p.uploaded && p.saved_at > day_ago;

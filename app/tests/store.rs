@@ -1014,11 +1014,24 @@ async fn a_conflicting_copys_photos_are_still_sent_and_kept_until_it_is_settled(
         std::slice::from_ref(&mine),
         "the server keeps the conflicting copy for a reviewer, so its photo goes; a refused record's waits"
     );
-    store::mark_photo_uploaded(&mine).await.unwrap();
+    // News of the record (returned again, with the server's data) replaces what this phone
+    // shows of it; the copy on the server still names the photo, so it is still owed.
+    let mut news = record_state(id, RecordStatus::Returned, Some("Sửa lại."));
+    news.data = Some(envelope(id, "Bản trên máy chủ.").data);
+    news.conflict_open = true;
+    store::apply_pull_page(&[Change::Record(news)], 9, None, NOW, None)
+        .await
+        .unwrap();
     store::forget_sent_photos().await.unwrap();
-    assert!(
-        store::photo(&mine).await.unwrap().is_some(),
-        "kept on the phone while the conflict is open"
-    );
+    let waiting: Vec<String> = store::photos_to_upload()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.sha256)
+        .collect();
+    assert_eq!(waiting, std::slice::from_ref(&mine), "still owed to the server");
+
+    store::mark_photo_uploaded(&mine).await.unwrap();
+    assert!(store::photos_to_upload().await.unwrap().is_empty());
     assert!(store::photo(&refused).await.unwrap().is_some());
 }

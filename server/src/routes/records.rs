@@ -430,7 +430,7 @@ async fn history(
     for r in sqlx::query(
         "SELECT c.id, u.display_name, c.received_at, c.data, c.revision_id, c.base_id, c.resolution \
          FROM record_conflicts c JOIN users u ON u.id = c.author_id \
-         WHERE c.record_id = $1 ORDER BY c.id DESC LIMIT 50",
+         WHERE c.record_id = $1 ORDER BY CASE WHEN c.resolution IS NULL THEN 0 ELSE 1 END, c.id DESC LIMIT 50",
     )
     .bind(&key)
     .fetch_all(pool)
