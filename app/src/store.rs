@@ -1048,8 +1048,7 @@ pub async fn forget_sent_photos() -> StoreResult<()> {
     let day_ago = js_sys::Date::now() - 86_400_000.0;
     for p in all_photos(&store).await? {
         let needed = usage.still_needed.contains(&p.sha256);
-        let unsent_but_named =
-            !p.uploaded && (p.owed || usage.by_records.contains(&p.sha256));
+        let unsent_but_named = !p.uploaded && (p.owed || usage.by_records.contains(&p.sha256));
         // A photo never sent is kept a day whatever happens, in case a draft naming it is
         // still being saved.
         let fresh = !p.uploaded && p.saved_at > day_ago;

@@ -1029,7 +1029,11 @@ async fn a_conflicting_copys_photos_are_still_sent_and_kept_until_it_is_settled(
         .into_iter()
         .map(|p| p.sha256)
         .collect();
-    assert_eq!(waiting, std::slice::from_ref(&mine), "still owed to the server");
+    assert_eq!(
+        waiting,
+        std::slice::from_ref(&mine),
+        "still owed to the server"
+    );
 
     store::mark_photo_uploaded(&mine).await.unwrap();
     assert!(store::photos_to_upload().await.unwrap().is_empty());

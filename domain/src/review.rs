@@ -314,7 +314,8 @@ pub struct RecordHistory {
     pub revisions: Vec<RevisionView>,
     /// Oldest first: every review and resubmission.
     pub reviews: Vec<ReviewView>,
-    /// Copies pushed on a stale base (or with other content under the record's id), newest first.
+    /// Copies pushed on a stale base (or with other content under the record's id): those waiting
+    /// for a reviewer first, then newest first; at most 50.
     pub conflicts: Vec<ConflictView>,
 }
 
@@ -380,20 +381,33 @@ pub struct ResolveRequest {
     pub current: Option<uuid::Uuid>,
 }
 
-/// The comment as it is kept: trimmed, `None` when empty.
+/// The comment as it is kept: composed (NFC, so decomposed Vietnamese counts as many letters as
+/// it shows), trimmed, `None` when empty. Control characters, and the invisible ones that reorder
+/// or hide text (bidirectional overrides, zero-width spaces, line separators), are refused: a
+/// note to an author must read as it is written.
 pub fn clean_comment(comment: Option<&str>) -> Result<Option<String>, Refusal> {
-    let Some(c) = comment.map(str::trim).filter(|c| !c.is_empty()) else {
+    use unicode_normalization::UnicodeNormalization;
+    let Some(raw) = comment.map(str::trim).filter(|c| !c.is_empty()) else {
         return Ok(None);
     };
+    // Bounded before composing: a huge body is refused without being copied.
+    if raw.len() > MAX_COMMENT_CHARS * 8 {
+        return Err(Refusal::CommentTooLong);
+    }
+    let c: String = raw.nfc().collect();
     if c.chars().count() > MAX_COMMENT_CHARS {
         return Err(Refusal::CommentTooLong);
     }
+    let hidden = |ch: char| {
+        matches!(ch,
+            '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
     if c.chars()
-        .any(|ch| ch.is_control() && ch != '\n' && ch != '\r' && ch != '\t')
+        .any(|ch| (ch.is_control() && ch != '\n' && ch != '\r' && ch != '\t') || hidden(ch))
     {
         return Err(Refusal::CommentUnreadable);
     }
-    Ok(Some(c.to_owned()))
+    Ok(Some(c))
 }
 
 /// Where `action` by `by` takes `record`, with its comment as kept; or why it may not.
@@ -614,6 +628,25 @@ mod tests {
         assert_eq!(
             review(report(Received), Return, SUPERVISOR, Some("a\u{0}b")),
             Err(Refusal::CommentUnreadable)
+        );
+        // Text that hides or reorders what the author reads is refused.
+        for hidden in [
+            "Sửa\u{202E}lại",
+            "Sửa\u{200B}lại",
+            "Sửa\u{2028}lại",
+            "\u{FEFF}Sửa",
+        ] {
+            assert_eq!(
+                review(report(Received), Return, SUPERVISOR, Some(hidden)),
+                Err(Refusal::CommentUnreadable),
+                "{hidden:?}"
+            );
+        }
+        // Decomposed Vietnamese is kept composed and counts the letters it shows.
+        let decomposed = "u\u{031B}".repeat(MAX_COMMENT_CHARS);
+        assert_eq!(
+            review(report(Received), Return, SUPERVISOR, Some(&decomposed)),
+            to(Returned, Some(&longest))
         );
         assert_eq!(
             review(

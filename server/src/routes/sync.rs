@@ -68,12 +68,18 @@ async fn stored(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
+    // An id that is a later revision of some record is taken too: a new record under it
+    // would make the id name two things. It answers as nobody's record (author 0), so it is
+    // refused, never confirmed.
     let sql = format!(
-        "SELECT id, content_hash, author_id FROM records WHERE id IN ({})",
-        placeholders(backend, 1, ids.len())
+        "SELECT id, content_hash, author_id FROM records WHERE id IN ({}) \
+         UNION ALL SELECT v.id, '', 0 FROM record_revisions v \
+         WHERE v.id IN ({}) AND v.id <> v.record_id",
+        placeholders(backend, 1, ids.len()),
+        placeholders(backend, ids.len() + 1, ids.len())
     );
     let mut q = sqlx::query(&sql);
-    for id in ids {
+    for id in ids.iter().chain(ids) {
         q = q.bind(id);
     }
     Ok(q.fetch_all(conn)

@@ -669,3 +669,43 @@ async fn choosing_a_conflicting_copy_takes_its_residential_group_and_needs_the_c
     // Its author's phone learns the record's group too.
     assert_eq!(pulled(&app, &hoa, visit.id).await.group_id, groups[1]);
 }
+
+#[tokio::test]
+async fn a_new_record_under_an_id_that_is_a_revision_is_refused_and_the_record_stays_correctable() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let report = valid_report(group);
+    app.push_ok(&lan, vec![report.clone()]).await;
+    returned(&app, &boss, report.id, "Ghi rõ số nhà.").await;
+    let fixed = corrected(&report, report.id, "Số 12 ngõ 45.");
+    app.push_ok(&lan, vec![fixed.clone()]).await;
+    let taken = fixed.revision.unwrap().id;
+
+    let mut squatter = valid_report(group);
+    squatter.id = taken;
+    let outcomes = app.push_ok(&lan, vec![squatter]).await;
+    assert!(
+        matches!(outcomes.as_slice(), [PushOutcome::Rejected { .. }]),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        app.stored_count(taken).await,
+        0,
+        "no record under a revision's id"
+    );
+
+    // The record's own history goes on: returned again, corrected on the revision it has.
+    returned(&app, &boss, report.id, "Thêm ảnh.").await;
+    let again = corrected(&fixed, taken, "Số 12 ngõ 45, có ảnh.");
+    assert_eq!(
+        app.push_ok(&lan, vec![again.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    // And a replay of the correction is still a duplicate, not a stranger's record.
+    assert_eq!(
+        app.push_ok(&lan, vec![again]).await,
+        [PushOutcome::Duplicate]
+    );
+}
