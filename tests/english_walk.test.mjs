@@ -25,7 +25,7 @@ test('a group leader and a supervisor can do their work in English', async () =>
   const phone = await launch(tempDir('phone-en'));
   // Names of people and places are data, not interface: they stay as they are.
   const typed = [
-    'Lane 12, Nhật Tân', 'Bà Phạm Thị Lan', 'Thượng tá Nguyễn Văn Trường', 'Nhật Tân', 'Quảng An', 'Xuân La',
+    'Lane 12, Nhật Tân', 'Bà Phạm Thị Lan', 'Thượng tá Nguyễn Văn Trường', 'Đại úy Lê Thị Hoa', 'Nhật Tân', 'Quảng An', 'Xuân La',
     ...[1, 2, 3, 4].map((n) => `Tổ dân phố số ${n}`),
   ];
   try {

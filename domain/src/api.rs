@@ -73,7 +73,8 @@ pub struct RecordSummary {
     pub group: Place,
     pub author: String,
     pub status: RecordStatus,
-    /// Server time it was stored, milliseconds since the Unix epoch.
+    /// Server time its current revision was stored (a correction is received anew), milliseconds
+    /// since the Unix epoch; the first revision's time is in its history.
     pub received_at: i64,
     /// A short human description taken from the record (category and location).
     pub headline: String,

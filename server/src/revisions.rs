@@ -38,7 +38,8 @@ pub struct NewRevision<'a> {
     pub seq: i64,
 }
 
-/// Makes `r` the record's current revision, back for review ("received", no note): the first
+/// Makes `r` the record's current revision, back for review ("received", no note, received
+/// now, so it comes at the top of the queue): the first
 /// revision joins the history when the second arrives, the new one is added to it, the record
 /// takes its data (and what the queue searches and filters by), and the photos it names are
 /// expected.
@@ -73,7 +74,7 @@ pub async fn make_current(
     sqlx::query(
         "UPDATE records SET data = $1, content_hash = $2, form_version = $3, group_id = $4, ward_id = $5, \
          status = $6, status_note = NULL, revision_id = $7, updated_at = $8, seq = $9, \
-         search_text = $10, urgency = $11 WHERE id = $12",
+         search_text = $10, urgency = $11, received_at = $12 WHERE id = $13",
     )
     .bind(&data)
     .bind(r.content_hash)
@@ -86,6 +87,9 @@ pub async fn make_current(
     .bind(r.seq)
     .bind(domain::fold::search_text(r.data))
     .bind(domain::fold::urgency(r.data))
+    // Back in the queue as newly received (newest first); the first revision's time stays in
+    // the history.
+    .bind(r.now)
     .bind(r.record_id)
     .execute(&mut *conn)
     .await?;

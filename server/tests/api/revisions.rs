@@ -709,3 +709,29 @@ async fn a_new_record_under_an_id_that_is_a_revision_is_refused_and_the_record_s
         [PushOutcome::Duplicate]
     );
 }
+
+#[tokio::test]
+async fn a_correction_comes_back_at_the_top_of_the_queue_and_its_first_time_stays_in_the_history() {
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let older = valid_report(group);
+    app.push_ok(&lan, vec![older.clone()]).await;
+    let newer = valid_report(group);
+    app.push_ok(&lan, vec![newer.clone()]).await;
+    let first_received = app.record(&boss, older.id).await.summary.received_at;
+    returned(&app, &boss, older.id, "Ghi rõ số nhà.").await;
+    let fixed = corrected(&older, older.id, "Số 12 ngõ 45.");
+    app.push_ok(&lan, vec![fixed]).await;
+
+    let queue: Vec<Uuid> = app.records(&boss).await.into_iter().map(|r| r.id).collect();
+    assert_eq!(
+        queue,
+        [older.id, newer.id],
+        "the correction is the newest to review"
+    );
+    let h = history(&app, &boss, older.id).await;
+    assert_eq!(h.revisions[0].received_at, first_received);
+    assert!(h.revisions[1].received_at >= first_received);
+}
