@@ -303,6 +303,14 @@ impl AppError {
         }
     }
 
+    /// Input refused as a whole (422), with `text` in the caller's language and no field named.
+    pub fn invalid(text: Text) -> AppError {
+        AppError::Validation {
+            message: Some(text.get(request_lang()).to_owned()),
+            fields: Vec::new(),
+        }
+    }
+
     pub(crate) fn message(&self, lang: Lang) -> String {
         self.text().get(lang).to_owned()
     }

@@ -129,13 +129,10 @@ impl Filter {
             .as_deref()
             .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
         {
-            return Err(AppError::Validation {
-                message: Some(match request_lang() {
-                    Lang::Vi => format!("Nội dung tìm kiếm tối đa {MAX_QUERY_CHARS} ký tự."),
-                    Lang::En => format!("Search for at most {MAX_QUERY_CHARS} characters."),
-                }),
-                fields: Vec::new(),
-            });
+            return Err(AppError::invalid(Text::new(
+                format!("Nội dung tìm kiếm tối đa {MAX_QUERY_CHARS} ký tự."),
+                format!("Search for at most {MAX_QUERY_CHARS} characters."),
+            )));
         }
         Ok(())
     }
@@ -527,17 +524,10 @@ async fn resolve_conflict(
             return Err(AppError::Review(review::Refusal::ChangedMeanwhile))
         }
         None if req.keep == Keep::Theirs => {
-            return Err(AppError::Validation {
-                message: Some(
-                    Text::new(
-                        "Hãy cho biết bản hiện tại bạn đã so sánh (current).",
-                        "Name the current revision you compared the copy with (current).",
-                    )
-                    .get(request_lang())
-                    .to_owned(),
-                ),
-                fields: Vec::new(),
-            })
+            return Err(AppError::invalid(Text::new(
+                "Hãy cho biết bản hiện tại bạn đã so sánh (current).",
+                "Name the current revision you compared the copy with (current).",
+            )))
         }
         _ => {}
     }
@@ -944,17 +934,10 @@ async fn review_many(
         )));
     }
     if !req.revisions.is_empty() && req.revisions.len() != req.ids.len() {
-        return Err(AppError::Validation {
-            message: Some(
-                Text::new(
-                    "Danh sách bản đã xem phải có đúng một bản cho mỗi hồ sơ.",
-                    "The revisions seen must name exactly one per record.",
-                )
-                .get(request_lang())
-                .to_owned(),
-            ),
-            fields: Vec::new(),
-        });
+        return Err(AppError::invalid(Text::new(
+            "Danh sách bản đã xem phải có đúng một bản cho mỗi hồ sơ.",
+            "The revisions seen must name exactly one per record.",
+        )));
     }
     let lang = request_lang();
     let mut out = Vec::with_capacity(req.ids.len());
@@ -965,7 +948,7 @@ async fn review_many(
         }
         let one = ReviewRequest {
             action: req.action,
-            comment: req.comment.clone(),
+            comment: comment.clone(),
             revision: req.revisions.get(i).copied(),
         };
         let outcome = match apply_review(&state, &caller, id, &one).await {
