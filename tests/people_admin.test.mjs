@@ -29,7 +29,7 @@ test('an administrator adds a user and cuts off a lost phone without losing its 
     await form.getByLabel('Tên đăng nhập').fill('tothu2');
     await form.getByLabel('Họ và tên').fill('Trần Thị <b>Hoa</b>');
     await form.getByLabel('Vai trò').selectOption('group_leader');
-    await form.getByLabel('Phường').selectOption({ label: 'Nhật Tân' });
+    await form.getByLabel('Phường / xã').selectOption({ label: 'Nhật Tân' });
     await form.getByLabel('Tổ dân phố').selectOption({ index: 2 });
     await form.getByLabel('Mật khẩu').fill('ngắn');
     await form.getByRole('button', { name: 'Lưu' }).click();

@@ -80,7 +80,7 @@ catalogue! {
     Status => "Trạng thái", "Status";
     Correct => "Sửa và gửi lại", "Correct and resubmit";
     WaitingForYou => "hồ sơ chờ bạn sửa", "records wait for you to correct";
-    Ward => "Phường", "Ward";
+    Ward => "Phường / xã", "Ward or commune";
     NotFound => "Không tìm thấy.", "Not found.";
     Home => "Trang chính", "Home";
     Desk => "Bàn làm việc", "Desk";
@@ -91,7 +91,8 @@ catalogue! {
     Records => "hồ sơ", "records";
     StorageUse => "Dung lượng đã dùng", "Storage used";
     RoleAdmin => "Quản trị", "Administrator";
-    RoleSupervisor => "Lãnh đạo Công an phường", "Ward police supervisor";
+    RoleProvincial => "Công an tỉnh / thành phố", "Provincial police";
+    RoleSupervisor => "Lãnh đạo Công an phường / xã", "Ward police supervisor";
     RoleOfficer => "Cán bộ Công an phường", "Ward police officer";
     RoleGroupLeader => "Tổ trưởng tổ dân phố", "Residential group leader";
     Note => "Ghi chú", "Note";
@@ -140,9 +141,13 @@ catalogue! {
     Wards => "Phường và tổ dân phố", "Wards and residential groups";
     NewGroupPrompt => "Tên tổ dân phố mới", "Name of the new residential group";
     AddGroup => "Thêm tổ dân phố", "Add a group";
-    AddWard => "Thêm phường", "Add a ward";
-    WardName => "Tên phường", "Ward name";
-    District => "Quận / huyện", "District";
+    AddWard => "Thêm phường / xã", "Add a ward or commune";
+    WardName => "Tên phường / xã", "Name of the ward or commune";
+    WardKindLabel => "Cấp", "Kind";
+    KindWard => "Phường", "Ward";
+    KindCommune => "Xã", "Commune";
+    ClosedSince => "Đã sáp nhập / chia tách từ", "Merged or split since";
+    District => "Quận / huyện cũ (nếu có)", "Former district (if any)";
     City => "Tỉnh / thành phố", "City or province";
     ConfirmSignOutDevice => "Đăng xuất thiết bị này? Hồ sơ chưa gửi trên máy đó sẽ chờ đến khi đăng nhập lại.", "Sign out this device? Unsent records on it wait until someone signs in again.";
     SignedInAt => "Đăng nhập lúc", "Signed in";
@@ -175,6 +180,7 @@ pub fn role_label(role: domain::api::Role) -> Msg {
     use domain::api::Role;
     match role {
         Role::Admin => Msg::RoleAdmin,
+        Role::Provincial => Msg::RoleProvincial,
         Role::Supervisor => Msg::RoleSupervisor,
         Role::Officer => Msg::RoleOfficer,
         Role::GroupLeader => Msg::RoleGroupLeader,

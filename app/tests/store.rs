@@ -101,6 +101,7 @@ fn session(username: &str) -> Session {
                 id: 7,
                 name: "Tổ 7".into(),
             }],
+            province: None,
         },
     }
 }

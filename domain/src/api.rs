@@ -47,6 +47,9 @@ pub struct Me {
     pub group: Option<Place>,
     /// The residential groups this user may file records for.
     pub groups: Vec<Place>,
+    /// A provincial user's province (Công an tỉnh / thành phố).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<Place>,
 }
 
 /// Someone whose records the review queue can be filtered by: a person of the ward who files.
@@ -92,7 +95,12 @@ pub struct RecordSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordDetail {
     pub summary: RecordSummary,
+    /// The ward or commune that answers for the record now: its group's.
     pub ward: Place,
+    /// The ward its group belonged to when it was filed, when a reorganisation moved the group
+    /// since (e.g. Phường Xuân La before 1 July 2025).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filed_ward: Option<Place>,
     pub client_created_at: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Map<String, Value>,

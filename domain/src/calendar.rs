@@ -143,6 +143,71 @@ impl LocalTime {
     }
 }
 
+/// Milliseconds since the Unix epoch of an RFC 3339 timestamp (`2025-06-30T21:05:00.123+07:00`,
+/// `...Z`; fractions beyond milliseconds are dropped), as phones write `created_at`. Anything
+/// else is `None`.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = b.get(from..from + len)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let date = Date::new(
+        i32::try_from(num(0, 4)?).ok()?,
+        u32::try_from(num(5, 2)?).ok()?,
+        u32::try_from(num(8, 2)?).ok()?,
+    )?;
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 3 {
+                millis = millis * 10 + i64::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 {
+            return None;
+        }
+        for _ in digits..3 {
+            millis *= 10;
+        }
+    }
+    let offset_min = match b.get(i)? {
+        b'Z' | b'z' if b.len() == i + 1 => 0,
+        sign @ (b'+' | b'-') if b.len() == i + 6 && b[i + 3] == b':' => {
+            let (h, m) = (num(i + 1, 2)?, num(i + 4, 2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let minutes = h * 60 + m;
+            if *sign == b'-' {
+                -minutes
+            } else {
+                minutes
+            }
+        }
+        _ => return None,
+    };
+    let seconds = date.days_since_epoch() * 86_400 + hour * 3600 + minute * 60 + second.min(59);
+    Some((seconds - offset_min * 60) * 1000 + millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,7 +257,53 @@ mod tests {
         assert_eq!(jan.start_ms(), 1_767_200_400_000, "31/12/2025 17:00 UTC");
     }
 
+    #[test]
+    fn phone_timestamps_are_read_in_their_own_offset() {
+        let ms = parse_rfc3339_ms;
+        assert_eq!(ms("2026-01-31T23:30:00+07:00"), Some(1_769_877_000_000));
+        assert_eq!(ms("2026-01-31T16:30:00Z"), Some(1_769_877_000_000));
+        assert_eq!(ms("2026-01-31T16:30:00.250Z"), Some(1_769_877_000_250));
+        assert_eq!(ms("2026-01-31T16:30:00.25Z"), Some(1_769_877_000_250));
+        assert_eq!(
+            ms("2026-01-31T16:30:00.123456789Z"),
+            Some(1_769_877_000_123)
+        );
+        assert_eq!(ms("2026-01-31T09:30:00-07:00"), Some(1_769_877_000_000));
+        for bad in [
+            "",
+            "2026-01-31",
+            "2026-01-31T16:30:00",
+            "2026-02-30T16:30:00Z",
+            "2026-01-31T24:30:00Z",
+            "2026-01-31T16:30:00.Z",
+            "2026-01-31T16:30:00+0700",
+            "2026-01-31T16:30:00Zjunk",
+            "2026-01-31T16:3a:00Z",
+            "2026-01-31T16:30:00+07:00 ",
+            "２０２６-01-31T16:30:00Z",
+        ] {
+            assert_eq!(ms(bad), None, "{bad:?}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn timestamps_agree_with_the_time_crate(
+            secs in -2_000_000_000i64..10_000_000_000,
+            millis in 0i64..1000,
+            offset_min in -1439i64..1440,
+        ) {
+            let at = time::OffsetDateTime::from_unix_timestamp(secs).unwrap()
+                + time::Duration::milliseconds(millis);
+            let offset = time::UtcOffset::from_whole_seconds(i32::try_from(offset_min * 60).unwrap()).unwrap();
+            let text = at
+                .to_offset(offset)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            prop_assume!(at.year() >= 0 && at.to_offset(offset).year() <= 9999 && at.to_offset(offset).year() >= 0);
+            prop_assert_eq!(parse_rfc3339_ms(&text), Some(secs * 1000 + millis), "{}", text);
+        }
+
         #[test]
         fn days_agree_with_the_time_crate(days in -800_000i64..2_900_000) {
             let d = Date::from_days_since_epoch(days);

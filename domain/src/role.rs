@@ -9,14 +9,18 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
+    /// Provincial police staff (Công an tỉnh / thành phố): read every ward and commune of their
+    /// province (dashboard, queue, exports) and change nothing.
+    Provincial,
     Supervisor,
     Officer,
     GroupLeader,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Admin,
+        Role::Provincial,
         Role::Supervisor,
         Role::Officer,
         Role::GroupLeader,
@@ -25,6 +29,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::Provincial => "provincial",
             Role::Supervisor => "supervisor",
             Role::Officer => "officer",
             Role::GroupLeader => "group_leader",
@@ -45,6 +50,6 @@ impl Role {
     /// Officers and group leaders are phone users (an officer opens a desk page now and then,
     /// and loads it only then).
     pub fn uses_desk(self) -> bool {
-        matches!(self, Role::Admin | Role::Supervisor)
+        matches!(self, Role::Admin | Role::Provincial | Role::Supervisor)
     }
 }

@@ -72,6 +72,8 @@ pub struct Caller {
     pub role: Role,
     pub ward_id: Option<i64>,
     pub group_id: Option<i64>,
+    /// A provincial user's province.
+    pub province_id: Option<i64>,
     /// The hash of the session token this request came with.
     pub session: String,
 }
@@ -90,7 +92,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(AppError::Unauthenticated)?;
         let row = sqlx::query(
             "SELECT u.id, u.username, u.display_name, u.role, u.ward_id, u.group_id, \
-                    s.expires_at, s.revoked_at, u.active \
+                    s.expires_at, s.revoked_at, u.active, u.province_id \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(token_hash(token))
@@ -112,6 +114,7 @@ impl FromRequestParts<AppState> for Caller {
             role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?,
             ward_id: row.get(4),
             group_id: row.get(5),
+            province_id: row.get(9),
             session,
         })
     }
@@ -157,6 +160,17 @@ pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
         name: r.get(1),
     })
     .collect();
+    let province = match caller.province_id {
+        Some(id) => sqlx::query("SELECT id, name FROM provinces WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?
+            .map(|r| Place {
+                id: r.get(0),
+                name: r.get(1),
+            }),
+        None => None,
+    };
     let group = caller
         .group_id
         .and_then(|g| groups.iter().find(|p| p.id == g).cloned());
@@ -168,6 +182,7 @@ pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
         ward,
         group,
         groups,
+        province,
     })
 }
 

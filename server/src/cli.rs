@@ -72,7 +72,7 @@ pub enum UserCommand {
         /// The name people see, e.g. "Nguyễn Văn An".
         #[arg(long)]
         name: String,
-        /// admin, supervisor, officer or group_leader.
+        /// admin, provincial, supervisor, officer or group_leader.
         #[arg(long)]
         role: String,
         /// The ward (id) of a supervisor or officer.
@@ -81,6 +81,9 @@ pub enum UserCommand {
         /// The residential group (id) of a group leader.
         #[arg(long)]
         group: Option<i64>,
+        /// The province (id, see `wardbook ward list`) of a provincial user.
+        #[arg(long)]
+        province: Option<i64>,
         /// An officer's residential groups (ids, comma-separated); none for the whole ward.
         #[arg(long, value_delimiter = ',')]
         groups: Vec<i64>,
@@ -340,6 +343,7 @@ pub async fn user_command(db: &Db, command: &UserCommand, lang: Lang) -> Result<
             role,
             ward,
             group,
+            province,
             groups,
             password_stdin,
         } => {
@@ -350,6 +354,7 @@ pub async fn user_command(db: &Db, command: &UserCommand, lang: Lang) -> Result<
                 role: role_arg(role, lang)?,
                 ward_id: *ward,
                 group_id: *group,
+                province_id: *province,
                 groups: Some(groups.clone()),
                 password: Some(pw.clone()),
                 active: None,
@@ -439,6 +444,7 @@ pub async fn user_command(db: &Db, command: &UserCommand, lang: Lang) -> Result<
                 role: u.role,
                 ward_id: u.ward.as_ref().map(|w| w.id),
                 group_id: u.group.as_ref().map(|g| g.id),
+                province_id: u.province.as_ref().map(|p| p.id),
                 groups: None,
                 password: None,
                 active: Some(false),
@@ -480,6 +486,7 @@ pub async fn ward_command(db: &Db, command: &WardCommand, lang: Lang) -> Result<
         } => {
             let input = domain::admin::WardInput {
                 name: name.clone(),
+                kind: domain::admin::WardKind::Ward,
                 district: district.clone(),
                 city: city.clone(),
             };

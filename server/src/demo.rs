@@ -49,11 +49,16 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     let mut tx = db.pool.begin().await?;
     let mut ward_ids = Vec::new();
     let mut group_ids: Vec<Vec<i64>> = Vec::new();
+    let province = crate::people::province_named(&mut tx, "Hà Nội")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     for ward in WARDS {
         sqlx::query(
-            "INSERT INTO wards (name, district, city) VALUES ($1, 'Tây Hồ', 'Hà Nội') ON CONFLICT DO NOTHING",
+            "INSERT INTO wards (name, district, city, province_id) VALUES ($1, 'Tây Hồ', 'Hà Nội', $2) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(ward)
+        .bind(province)
         .execute(&mut *tx)
         .await?;
         let id: i64 = sqlx::query("SELECT id FROM wards WHERE name = $1 AND district = 'Tây Hồ'")
@@ -76,6 +81,13 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
                     .fetch_one(&mut *tx)
                     .await?
                     .get(0);
+            sqlx::query(
+                "INSERT INTO group_places (group_id, ward_id, since) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+            )
+            .bind(gid)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             groups.push(gid);
         }
         ward_ids.push(id);
@@ -90,9 +102,10 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         if exists {
             continue;
         }
-        sqlx::query(
+        let place = ward.map(|w| ward_ids[w]);
+        let user: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, display_name, password_hash, role, ward_id, group_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(username)
         .bind(name)
@@ -101,8 +114,15 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         .bind(ward.map(|w| ward_ids[w]))
         .bind(ward.zip(group).map(|(w, g)| group_ids[w][g]))
         .bind(crate::now_ms())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        if let Some(place) = place {
+            sqlx::query("INSERT INTO user_places (user_id, ward_id, since) VALUES ($1, $2, 0)")
+                .bind(user)
+                .bind(place)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(())

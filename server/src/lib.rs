@@ -22,6 +22,8 @@ pub mod openapi;
 pub mod people;
 /// Photos: content-addressed storage and resumable uploads.
 pub mod photos;
+/// Moving residential groups between wards, merging and splitting wards, from a date.
+pub mod reorganise;
 /// Revisions and conflicting copies of records (sync rule 7).
 pub mod revisions;
 /// HTTP routes, one module per area.

@@ -3,7 +3,8 @@
 #![allow(dead_code)] // The functions below only carry `#[utoipa::path]` metadata.
 
 use domain::admin::{
-    AuditEntry, NameInput, PasswordInput, SessionView, UserInput, UserView, WardInput, WardView,
+    AuditEntry, NameInput, PasswordInput, ReorganisationDone, ReorganisationInput, SessionView,
+    UserInput, UserView, WardInput, WardView,
 };
 use domain::api::{
     Author, ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary,
@@ -26,7 +27,7 @@ use crate::forms::{FormVersions, Published};
     paths(health, openapi_json, login, logout, me, push, pull, list_records, record_detail, record_counts, record_authors, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
         crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
         list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
-        list_wards, create_ward, update_ward, create_group, rename_group,
+        list_wards, create_ward, update_ward, create_group, rename_group, reorganise,
         list_sessions, revoke_session, audit_list, audit_export),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -251,6 +252,12 @@ fn create_group() {}
     (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 fn rename_group() {}
+
+#[utoipa::path(post, path = "/api/admin/reorganisations", tag = "admin", request_body = ReorganisationInput, responses(
+    (status = 200, description = "Groups moved, wards closed, from the effective date", body = ReorganisationDone),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+fn reorganise() {}
 
 // ---- own sessions and the audit trail ------------------------------------------------------
 

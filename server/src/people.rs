@@ -2,7 +2,7 @@
 //! the API and the `wardbook user|ward|group` commands. Every change is in the audit trail with
 //! what it was before and after; nothing here ever returns a password hash.
 
-use domain::admin::{UserInput, UserView, WardInput, WardView};
+use domain::admin::{UserInput, UserView, WardInput, WardKind, WardView};
 use domain::api::{Place, Role};
 use domain::validate::{FieldError, Violation};
 use domain::Text;
@@ -108,21 +108,56 @@ pub async fn hash(password: String) -> AppResult<String> {
         .map_err(AppError::Internal)
 }
 
-/// Where a user works, checked against their role: `(ward, group, officer groups)`.
-async fn resolve_place(
-    conn: &mut sqlx::AnyConnection,
-    input: &UserInput,
-) -> AppResult<(Option<i64>, Option<i64>, Vec<i64>)> {
+/// Where a user works, checked against their role.
+struct UserPlace {
+    ward: Option<i64>,
+    group: Option<i64>,
+    /// An officer's responsible groups.
+    groups: Vec<i64>,
+    province: Option<i64>,
+}
+
+/// Where a user works, checked against their role.
+async fn resolve_place(conn: &mut sqlx::AnyConnection, input: &UserInput) -> AppResult<UserPlace> {
     let no_ward = || {
         invalid(
             "ward_id",
-            Text::new("Hãy chọn một phường có thật.", "Choose an existing ward."),
+            Text::new(
+                "Hãy chọn một phường / xã đang hoạt động.",
+                "Choose an existing ward or commune.",
+            ),
         )
     };
-    let ward_exists =
-        |id: i64| sqlx::query_scalar::<_, i64>("SELECT id FROM wards WHERE id = $1").bind(id);
+    let ward_exists = |id: i64| {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM wards WHERE id = $1 AND closed_from IS NULL")
+            .bind(id)
+    };
+    let place = |ward, group, groups, province| UserPlace {
+        ward,
+        group,
+        groups,
+        province,
+    };
     match input.role {
-        Role::Admin => Ok((None, None, Vec::new())),
+        Role::Admin => Ok(place(None, None, Vec::new(), None)),
+        Role::Provincial => {
+            let no_province = || {
+                invalid(
+                    "province_id",
+                    Text::new(
+                        "Hãy chọn một tỉnh / thành phố có thật.",
+                        "Choose an existing province.",
+                    ),
+                )
+            };
+            let province = input.province_id.ok_or_else(no_province)?;
+            sqlx::query_scalar::<_, i64>("SELECT id FROM provinces WHERE id = $1")
+                .bind(province)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(no_province)?;
+            Ok(place(None, None, Vec::new(), Some(province)))
+        }
         Role::Supervisor | Role::Officer => {
             let ward = input.ward_id.ok_or_else(no_ward)?;
             ward_exists(ward)
@@ -153,7 +188,7 @@ async fn resolve_place(
                     }
                 }
             }
-            Ok((Some(ward), None, groups))
+            Ok(place(Some(ward), None, groups, None))
         }
         Role::GroupLeader => {
             let no_group = || {
@@ -172,16 +207,17 @@ async fn resolve_place(
                     .fetch_optional(&mut *conn)
                     .await?
                     .ok_or_else(no_group)?;
-            Ok((Some(ward), Some(group), Vec::new()))
+            Ok(place(Some(ward), Some(group), Vec::new(), None))
         }
     }
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.ward_id, w.name, u.group_id, g.name, \
      u.active, u.created_at, \
-     (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > $1)";
+     (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > $1), \
+     u.province_id, p.name";
 const USER_JOINS: &str = "FROM users u LEFT JOIN wards w ON w.id = u.ward_id \
-     LEFT JOIN residential_groups g ON g.id = u.group_id";
+     LEFT JOIN residential_groups g ON g.id = u.group_id LEFT JOIN provinces p ON p.id = u.province_id";
 
 async fn user_from_row(
     conn: &mut sqlx::AnyConnection,
@@ -214,6 +250,7 @@ async fn user_from_row(
         ward: place(row.get(4), row.get(5)),
         group: place(row.get(6), row.get(7)),
         groups,
+        province: place(row.get(11), row.get(12)),
         active: row.get::<i64, _>(8) != 0,
         created_at: row.get(9),
         sessions: u32::try_from(row.get::<i64, _>(10)).unwrap_or(u32::MAX),
@@ -291,10 +328,15 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
             ),
         ));
     }
-    let (ward, group, groups) = resolve_place(&mut tx, &input).await?;
+    let UserPlace {
+        ward,
+        group,
+        groups,
+        province,
+    } = resolve_place(&mut tx, &input).await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (username, display_name, password_hash, role, ward_id, group_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO users (username, display_name, password_hash, role, ward_id, group_id, created_at, province_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(&username)
     .bind(&display_name)
@@ -303,6 +345,7 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
     .bind(ward)
     .bind(group)
     .bind(crate::now_ms())
+    .bind(province)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| match e {
@@ -314,6 +357,9 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
         e => e.into(),
     })?;
     set_officer_groups(&mut tx, id, &groups).await?;
+    if let Some(ward) = ward {
+        place_user(&mut tx, id, None, ward, 0).await?;
+    }
     let after = user(&mut tx, id).await?;
     record_audit(
         &mut tx,
@@ -331,6 +377,39 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// `user_id` is in `ward` from `since` (ms): records they filed before are accepted from the
+/// ward they were in then (see `routes::sync`).
+/// `from` is where they were until then: kept as their first place when none was recorded (a
+/// user placed before places were kept).
+pub(crate) async fn place_user(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    from: Option<i64>,
+    ward: i64,
+    since: i64,
+) -> AppResult<()> {
+    if let Some(from) = from.filter(|_| since > 0) {
+        sqlx::query(
+            "INSERT INTO user_places (user_id, ward_id, since) SELECT $1, $2, 0 \
+             WHERE NOT EXISTS (SELECT 1 FROM user_places WHERE user_id = $1)",
+        )
+        .bind(user_id)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO user_places (user_id, ward_id, since) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, since) DO UPDATE SET ward_id = excluded.ward_id",
+    )
+    .bind(user_id)
+    .bind(ward)
+    .bind(since)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// An officer's responsible groups become exactly `groups`.
@@ -392,22 +471,34 @@ pub async fn update_user(
     if input.groups.is_none() {
         input.groups = Some(before.groups.iter().map(|g| g.id).collect());
     }
-    let (ward, group, groups) = resolve_place(&mut tx, &input).await?;
+    let UserPlace {
+        ward,
+        group,
+        groups,
+        province,
+    } = resolve_place(&mut tx, &input).await?;
     sqlx::query(
-        "UPDATE users SET display_name = $1, role = $2, ward_id = $3, group_id = $4, active = $5 WHERE id = $6",
+        "UPDATE users SET display_name = $1, role = $2, ward_id = $3, group_id = $4, active = $5, \
+         province_id = $6 WHERE id = $7",
     )
     .bind(&display_name)
     .bind(input.role.as_str())
     .bind(ward)
     .bind(group)
     .bind(i64::from(active))
+    .bind(province)
     .bind(id)
     .execute(&mut *tx)
     .await?;
     set_officer_groups(&mut tx, id, &groups).await?;
+    if let Some(ward) = ward.filter(|w| before.ward.as_ref().map(|b| b.id) != Some(*w)) {
+        let from = before.ward.as_ref().map(|w| w.id);
+        place_user(&mut tx, id, from, ward, crate::now_ms()).await?;
+    }
     let moved = before.role != input.role
         || before.ward.as_ref().map(|w| w.id) != ward
-        || before.group.as_ref().map(|g| g.id) != group;
+        || before.group.as_ref().map(|g| g.id) != group
+        || before.province.as_ref().map(|p| p.id) != province;
     if !active || moved {
         revoke_sessions(&mut tx, id).await?;
     }
@@ -510,22 +601,29 @@ pub async fn sign_out_everywhere(db: &Db, actor: Option<i64>, id: i64) -> AppRes
 // ---- wards and residential groups ----------------------------------------------------------
 
 pub async fn wards(db: &Db) -> AppResult<Vec<WardView>> {
-    let wards =
-        sqlx::query("SELECT id, name, district, city FROM wards ORDER BY city, district, name")
-            .fetch_all(&db.pool)
-            .await?;
+    let wards = sqlx::query(
+        "SELECT id, name, kind, district, city, province_id, closed_from FROM wards \
+         ORDER BY city, CASE WHEN closed_from IS NULL THEN 0 ELSE 1 END, district, name",
+    )
+    .fetch_all(&db.pool)
+    .await?;
     let groups = sqlx::query("SELECT id, name, ward_id FROM residential_groups ORDER BY id")
         .fetch_all(&db.pool)
         .await?;
-    Ok(wards
+    wards
         .into_iter()
         .map(|w| {
             let id: i64 = w.get(0);
-            WardView {
+            let kind: String = w.get(2);
+            Ok(WardView {
                 id,
                 name: w.get(1),
-                district: w.get(2),
-                city: w.get(3),
+                kind: WardKind::parse(&kind)
+                    .ok_or_else(|| anyhow::anyhow!("unknown ward kind {kind:?}"))?,
+                district: w.get(3),
+                city: w.get(4),
+                province_id: w.get::<Option<i64>, _>(5).unwrap_or_default(),
+                closed_from: w.get(6),
                 groups: groups
                     .iter()
                     .filter(|g| g.get::<i64, _>(2) == id)
@@ -534,9 +632,45 @@ pub async fn wards(db: &Db) -> AppResult<Vec<WardView>> {
                         name: g.get(1),
                     })
                     .collect(),
-            }
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// The province named `city`, added if it is new.
+pub(crate) async fn province_named(conn: &mut sqlx::AnyConnection, city: &str) -> AppResult<i64> {
+    sqlx::query("INSERT INTO provinces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+        .bind(city)
+        .execute(&mut *conn)
+        .await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM provinces WHERE name = $1")
+            .bind(city)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// A ward's name, kind, former district (may be empty) and province, checked.
+fn clean_ward(input: &WardInput) -> AppResult<(String, String, String)> {
+    let name = clean_name("name", &input.name, 100)?;
+    let district = if input.district.trim().is_empty() {
+        String::new()
+    } else {
+        clean_name("district", &input.district, 100)?
+    };
+    let city = clean_name("city", &input.city, 100)?;
+    Ok((name, district, city))
+}
+
+fn closed_ward() -> AppError {
+    invalid(
+        "ward_id",
+        Text::new(
+            "Phường / xã này đã sáp nhập hoặc chia tách, không còn hoạt động.",
+            "This ward or commune was merged or split and no longer exists.",
+        ),
+    )
 }
 
 fn taken(what: &str) -> AppError {
@@ -557,25 +691,29 @@ fn unique_or(e: sqlx::Error, what: &str) -> AppError {
 }
 
 pub async fn create_ward(db: &Db, actor: Option<i64>, input: WardInput) -> AppResult<WardView> {
-    let name = clean_name("name", &input.name, 100)?;
-    let district = clean_name("district", &input.district, 100)?;
-    let city = clean_name("city", &input.city, 100)?;
+    let (name, district, city) = clean_ward(&input)?;
     let mut tx = db.pool.begin().await?;
     write_first(&mut tx).await?;
+    let province_id = province_named(&mut tx, &city).await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO wards (name, district, city) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO wards (name, kind, district, city, province_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(&name)
+    .bind(input.kind.as_str())
     .bind(&district)
     .bind(&city)
+    .bind(province_id)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| unique_or(e, "phường"))?;
+    .map_err(|e| unique_or(e, "phường / xã"))?;
     let view = WardView {
         id,
         name,
+        kind: input.kind,
         district,
         city,
+        province_id,
+        closed_from: None,
         groups: Vec::new(),
     };
     record_audit(
@@ -597,25 +735,31 @@ pub async fn create_ward(db: &Db, actor: Option<i64>, input: WardInput) -> AppRe
 }
 
 pub async fn update_ward(db: &Db, actor: Option<i64>, id: i64, input: WardInput) -> AppResult<()> {
-    let name = clean_name("name", &input.name, 100)?;
-    let district = clean_name("district", &input.district, 100)?;
-    let city = clean_name("city", &input.city, 100)?;
+    let (name, district, city) = clean_ward(&input)?;
     let mut tx = db.pool.begin().await?;
     write_first(&mut tx).await?;
-    let before = sqlx::query("SELECT name, district, city FROM wards WHERE id = $1")
+    let before = sqlx::query("SELECT name, district, city, kind FROM wards WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::NotFound)?;
-    let before = json!({"name": before.get::<String, _>(0), "district": before.get::<String, _>(1), "city": before.get::<String, _>(2)});
-    sqlx::query("UPDATE wards SET name = $1, district = $2, city = $3 WHERE id = $4")
-        .bind(&name)
-        .bind(&district)
-        .bind(&city)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_or(e, "phường"))?;
+    let before = json!({
+        "name": before.get::<String, _>(0), "district": before.get::<String, _>(1),
+        "city": before.get::<String, _>(2), "kind": before.get::<String, _>(3),
+    });
+    let province_id = province_named(&mut tx, &city).await?;
+    sqlx::query(
+        "UPDATE wards SET name = $1, district = $2, city = $3, kind = $4, province_id = $5 WHERE id = $6",
+    )
+    .bind(&name)
+    .bind(&district)
+    .bind(&city)
+    .bind(input.kind.as_str())
+    .bind(province_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| unique_or(e, "phường / xã"))?;
     record_audit(
         &mut tx,
         Audit {
@@ -625,7 +769,9 @@ pub async fn update_ward(db: &Db, actor: Option<i64>, id: i64, input: WardInput)
             entity_id: &id.to_string(),
             ward_id: Some(id),
             before: Some(before),
-            after: Some(json!({"name": name, "district": district, "city": city})),
+            after: Some(
+                json!({"name": name, "district": district, "city": city, "kind": input.kind}),
+            ),
             detail: "",
         },
     )
@@ -638,11 +784,14 @@ pub async fn create_group(db: &Db, actor: Option<i64>, ward: i64, name: &str) ->
     let name = clean_name("name", name, 100)?;
     let mut tx = db.pool.begin().await?;
     write_first(&mut tx).await?;
-    sqlx::query_scalar::<_, i64>("SELECT id FROM wards WHERE id = $1")
+    let closed: Option<i64> = sqlx::query_scalar("SELECT closed_from FROM wards WHERE id = $1")
         .bind(ward)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::NotFound)?;
+    if closed.is_some() {
+        return Err(closed_ward());
+    }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO residential_groups (ward_id, name) VALUES ($1, $2) RETURNING id",
     )
@@ -651,6 +800,11 @@ pub async fn create_group(db: &Db, actor: Option<i64>, ward: i64, name: &str) ->
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| unique_or(e, "tổ dân phố"))?;
+    sqlx::query("INSERT INTO group_places (group_id, ward_id, since) VALUES ($1, $2, 0)")
+        .bind(id)
+        .bind(ward)
+        .execute(&mut *tx)
+        .await?;
     record_audit(
         &mut tx,
         Audit {

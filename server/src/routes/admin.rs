@@ -6,7 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use domain::admin::{NameInput, PasswordInput, UserInput, UserView, WardInput, WardView};
+use domain::admin::{
+    NameInput, PasswordInput, ReorganisationDone, ReorganisationInput, UserInput, UserView,
+    WardInput, WardView,
+};
 use domain::api::{Place, Role};
 
 use crate::auth::Caller;
@@ -24,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/wards/{id}", put(update_ward))
         .route("/admin/wards/{id}/groups", post(create_group))
         .route("/admin/groups/{id}", put(rename_group))
+        .route("/admin/reorganisations", post(reorganise))
 }
 
 fn admin(caller: &Caller) -> AppResult<()> {
@@ -150,5 +154,17 @@ async fn rename_group(
 ) -> AppResult<Json<Place>> {
     Ok(Json(
         people::rename_group(&state.db, Some(caller.user_id), id, &input.name).await?,
+    ))
+}
+
+/// Moves residential groups, merges or splits wards, from a date (see [`crate::reorganise`]).
+async fn reorganise(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    AppJson(input): AppJson<ReorganisationInput>,
+) -> AppResult<Json<ReorganisationDone>> {
+    Ok(Json(
+        crate::reorganise::reorganise(&state.db, Some(caller.user_id), &input, crate::now_ms())
+            .await?,
     ))
 }

@@ -64,7 +64,10 @@ async fn publish(
 
 async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<FormVersions>>> {
     // Officers read the list for the review queue's form filter.
-    if !matches!(caller.role, Role::Admin | Role::Supervisor | Role::Officer) {
+    if !matches!(
+        caller.role,
+        Role::Admin | Role::Provincial | Role::Supervisor | Role::Officer
+    ) {
         return Err(AppError::Forbidden);
     }
     Ok(Json(crate::forms::list(&state.db).await?))

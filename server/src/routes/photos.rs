@@ -34,7 +34,7 @@ fn checked_sha(sha: String) -> AppResult<String> {
 
 fn may_upload(caller: &Caller) -> AppResult<()> {
     match caller.role {
-        Role::Admin => Err(AppError::Forbidden),
+        Role::Admin | Role::Provincial => Err(AppError::Forbidden),
         _ => Ok(()),
     }
 }

@@ -57,6 +57,11 @@ pub(crate) fn scope(caller: &Caller) -> AppResult<(&'static str, i64)> {
              AND f.version = r.form_version AND f.for_group_leaders = 1)",
             caller.group_id.ok_or(AppError::Forbidden)?,
         )),
+        // Provincial staff read every ward and commune of their province.
+        Role::Provincial => Ok((
+            "r.ward_id IN (SELECT pw.id FROM wards pw WHERE pw.province_id = $1)",
+            caller.province_id.ok_or(AppError::Forbidden)?,
+        )),
         // Administrators manage people and forms; they do not read residents' records.
         Role::Admin => Err(AppError::Forbidden),
     }
@@ -350,7 +355,10 @@ async fn history(
     let key = id.to_string();
     let pool = &state.db.pool;
     // Every revision's data is a view of the record, audited as the detail is.
-    if matches!(caller.role, Role::Supervisor | Role::Admin) {
+    if matches!(
+        caller.role,
+        Role::Supervisor | Role::Admin | Role::Provincial
+    ) {
         let mut conn = pool.acquire().await?;
         record_audit(
             &mut conn,
@@ -679,18 +687,24 @@ async fn counts(
 /// group leaders, supervisors; those who left too), for the queue's author filter. Supervisors
 /// and officers only: a group leader's list holds just their group's records.
 async fn authors(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Author>>> {
-    if !matches!(caller.role, Role::Supervisor | Role::Officer) {
-        return Err(AppError::Forbidden);
-    }
-    let ward = caller.ward_id.ok_or(AppError::Forbidden)?;
-    let rows = sqlx::query(
+    // The people of the caller's ward, or of every ward of a provincial user's province.
+    let (wards, place) = match caller.role {
+        Role::Supervisor | Role::Officer => {
+            ("SELECT $1", caller.ward_id.ok_or(AppError::Forbidden)?)
+        }
+        Role::Provincial => (
+            "SELECT id FROM wards WHERE province_id = $1",
+            caller.province_id.ok_or(AppError::Forbidden)?,
+        ),
+        Role::Admin | Role::GroupLeader => return Err(AppError::Forbidden),
+    };
+    let rows = sqlx::query(&format!(
         "SELECT u.id, u.display_name, u.role, g.name, u.active FROM users u \
          LEFT JOIN residential_groups g ON g.id = u.group_id \
          WHERE u.role IN ('supervisor', 'officer', 'group_leader') \
-         AND (u.ward_id = $1 OR g.ward_id = $2) ORDER BY u.display_name, u.id",
-    )
-    .bind(ward)
-    .bind(ward)
+         AND (u.ward_id IN ({wards}) OR g.ward_id IN ({wards})) ORDER BY u.display_name, u.id"
+    ))
+    .bind(place)
     .fetch_all(&state.db.pool)
     .await?;
     let people = rows
@@ -732,7 +746,21 @@ async fn detail(
     let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
     let mut conn = state.db.pool.acquire().await?;
     let facts = ReviewFacts::read(&mut conn, id).await?;
-    if matches!(caller.role, Role::Supervisor | Role::Admin) {
+    let filed_ward = sqlx::query(
+        "SELECT w.id, w.name FROM records r JOIN wards w ON w.id = r.filed_ward_id \
+         WHERE r.id = $1 AND r.filed_ward_id <> r.ward_id",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| Place {
+        id: r.get(0),
+        name: r.get(1),
+    });
+    if matches!(
+        caller.role,
+        Role::Supervisor | Role::Admin | Role::Provincial
+    ) {
         record_audit(
             &mut conn,
             Audit {
@@ -754,6 +782,7 @@ async fn detail(
             id: row.get(9),
             name: row.get(10),
         },
+        filed_ward,
         client_created_at: row.get(11),
         data,
         actions: review::allowed(facts.reviewed(), facts.reviewer(&caller)),

@@ -128,29 +128,116 @@ fn rejected(message: String) -> PushOutcome {
 
 /// What a caller may file: which groups (and their ward), which forms.
 struct Permissions {
-    groups: HashMap<i64, i64>,
+    /// Each group the caller may file for, with its places over time (ward, since), oldest first.
+    /// Beside the groups of the caller's place now, a member of a ward's staff who moved with a
+    /// reorganisation keeps the groups of the wards they were in before, for records filed there
+    /// before they left (filed offline, sent later).
+    places: HashMap<i64, Vec<(i64, i64)>>,
+    /// Where a member of a ward's staff was over time (ward, since), oldest first; empty for
+    /// group leaders, who move with their group.
+    own: Vec<(i64, i64)>,
+    /// A group leader's group.
+    group: Option<i64>,
     role: Role,
 }
 
+/// The ward of `places` (oldest first) at time `t`.
+fn ward_at(places: &[(i64, i64)], t: i64) -> Option<i64> {
+    places
+        .iter()
+        .rev()
+        .find(|(_, since)| *since <= t)
+        .or(places.first())
+        .map(|(ward, _)| *ward)
+}
+
+/// Where a record is kept: the ward that answers for its group now, and the ward its group
+/// belonged to when it was filed.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    now: i64,
+    filed: i64,
+}
+
+impl Permissions {
+    /// Where a record about `group` filed at `filed_at` (ms) is kept, if the caller may file it:
+    /// a group leader for their group; a member of a ward's staff for a group of their ward now,
+    /// or for a group of the ward they were in at `filed_at` (filed before a reorganisation moved
+    /// them or the group).
+    fn place(&self, group: i64, filed_at: i64) -> Option<Placed> {
+        let places = self.places.get(&group)?;
+        let now = places.last()?.0;
+        let filed = ward_at(places, filed_at)?;
+        let allowed = match self.role {
+            Role::GroupLeader => self.group == Some(group),
+            _ => {
+                self.own.last().is_some_and(|(w, _)| *w == now)
+                    || ward_at(&self.own, filed_at) == Some(filed)
+            }
+        };
+        allowed.then_some(Placed { now, filed })
+    }
+}
+
+/// When a record was filed by the phone's clock (its `created_at`), never later than `now`;
+/// `now` when the phone's time cannot be read.
+fn filed_at(rec: &RecordEnvelope, now: i64) -> i64 {
+    domain::calendar::parse_rfc3339_ms(&rec.created_at).map_or(now, |t| t.min(now))
+}
+
+/// Groups with their places over time; a group placed before places were kept (or by hand in the
+/// database) has always been where it is.
+const PLACES: &str = "SELECT g.id, COALESCE(p.ward_id, g.ward_id), COALESCE(p.since, 0) \
+     FROM residential_groups g LEFT JOIN group_places p ON p.group_id = g.id";
+
 async fn permissions(conn: &mut sqlx::AnyConnection, caller: &Caller) -> sqlx::Result<Permissions> {
-    let rows = match (caller.role, caller.ward_id, caller.group_id) {
+    let (group, own, rows) = match (caller.role, caller.ward_id, caller.group_id) {
         (Role::GroupLeader, _, Some(g)) => {
-            sqlx::query("SELECT id, ward_id FROM residential_groups WHERE id = $1")
+            let rows = sqlx::query(&format!("{PLACES} WHERE g.id = $1 ORDER BY 3"))
                 .bind(g)
-                .fetch_all(conn)
-                .await?
+                .fetch_all(&mut *conn)
+                .await?;
+            (Some(g), Vec::new(), rows)
         }
         (Role::Officer | Role::Supervisor, Some(w), _) => {
-            sqlx::query("SELECT id, ward_id FROM residential_groups WHERE ward_id = $1")
-                .bind(w)
-                .fetch_all(conn)
-                .await?
+            let own: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT ward_id, since FROM user_places WHERE user_id = $1 ORDER BY since",
+            )
+            .bind(caller.user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            // A user placed before places were kept (or by hand in the database) is where the
+            // users table says, and always was.
+            let own = if own.last().is_some_and(|(last, _)| *last == w) {
+                own
+            } else {
+                vec![(w, 0)]
+            };
+            let rows = sqlx::query(&format!(
+                "{PLACES} WHERE g.ward_id = $1 \
+                    OR g.id IN (SELECT q.group_id FROM group_places q \
+                                JOIN user_places u ON u.ward_id = q.ward_id WHERE u.user_id = $2) \
+                 ORDER BY 1, 3"
+            ))
+            .bind(w)
+            .bind(caller.user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            (None, own, rows)
         }
-        _ => Vec::new(),
+        _ => (None, Vec::new(), Vec::new()),
     };
-    let groups = rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut places: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    for r in rows {
+        places
+            .entry(r.get(0))
+            .or_default()
+            .push((r.get(1), r.get(2)));
+    }
     Ok(Permissions {
-        groups,
+        places,
+        own,
+        group,
         role: caller.role,
     })
 }
@@ -186,6 +273,11 @@ async fn push(
     // applied one by one against the record as it is then (see `resubmit`).
     let mut resubmissions: Vec<usize> = Vec::new();
     let mut error_budget = MAX_ERRORS_PER_PUSH;
+    let arrived = now_ms();
+    let placed: Vec<Option<Placed>> = records
+        .iter()
+        .map(|rec| perms.place(rec.group_id, filed_at(rec, arrived)))
+        .collect();
     for (i, rec) in records.iter().enumerate() {
         let known = rec
             .revision
@@ -245,7 +337,7 @@ async fn push(
             }));
             continue;
         }
-        if !perms.groups.contains_key(&rec.group_id) {
+        if placed[i].is_none() {
             outcomes[i] = Some(rejected(match lang {
                 Lang::Vi => "Bạn không phụ trách tổ dân phố này.".into(),
                 Lang::En => "You are not responsible for this residential group.".into(),
@@ -282,12 +374,12 @@ async fn push(
         let mut inserted: HashSet<String> = HashSet::new();
         if !fresh.is_empty() {
             let base = next_seq(&mut tx, fresh.len() as i64).await?;
-            const COLS: usize = 15;
+            const COLS: usize = 16;
             let rows: Vec<String> = (0..fresh.len())
                 .map(|k| format!("({})", placeholders(backend, k * COLS + 1, COLS)))
                 .collect();
             let sql = format!(
-                "INSERT INTO records (id, form_key, form_version, ward_id, group_id, author_id, data, \
+                "INSERT INTO records (id, form_key, form_version, ward_id, filed_ward_id, group_id, author_id, data, \
                  content_hash, status, client_created_at, received_at, updated_at, seq, search_text, urgency) VALUES {} \
                  ON CONFLICT (id) DO NOTHING RETURNING id",
                 rows.join(", ")
@@ -295,11 +387,13 @@ async fn push(
             let mut q = sqlx::query(&sql);
             for (k, &i) in fresh.iter().enumerate() {
                 let rec = &records[i];
+                let place = placed[i].expect("checked");
                 q = q
                     .bind(&ids[i])
                     .bind(&rec.form_key)
                     .bind(i64::from(rec.form_version))
-                    .bind(perms.groups[&rec.group_id])
+                    .bind(place.now)
+                    .bind(place.filed)
                     .bind(rec.group_id)
                     .bind(caller.user_id)
                     .bind(serde_json::to_string(&rec.data).map_err(anyhow::Error::from)?)
@@ -369,7 +463,7 @@ async fn push(
                         .bind(now)
                         .bind(caller.user_id)
                         .bind(&ids[i])
-                        .bind(perms.groups[&rec.group_id])
+                        .bind(placed[i].expect("checked").now)
                         .bind(after.to_string());
                 }
                 q.execute(&mut *tx).await?;
@@ -411,7 +505,7 @@ async fn push(
                     author_id: caller.user_id,
                     group_id: records[i].group_id,
                     form_version: i64::from(records[i].form_version),
-                    ward_id: perms.groups.get(&records[i].group_id).copied(),
+                    ward_id: placed[i].map(|p| p.now),
                     data: &records[i].data,
                     content_hash: &hashes[i],
                     revision: None,
@@ -424,7 +518,7 @@ async fn push(
         tx.commit().await?;
     }
     for i in resubmissions {
-        let ward = perms.groups[&records[i].group_id];
+        let ward = placed[i].expect("checked").now;
         outcomes[i] =
             Some(resubmit(&mut conn, &caller, ward, &records[i], &hashes[i], lang).await?);
     }
@@ -625,7 +719,7 @@ async fn pull(
     let (in_group, in_ward) = match caller.role {
         Role::GroupLeader => (Some(caller.group_id.unwrap_or(-1)), None),
         Role::Officer | Role::Supervisor => (None, Some(caller.ward_id.unwrap_or(-1))),
-        Role::Admin => (Some(-1), None),
+        Role::Admin | Role::Provincial => (Some(-1), None),
     };
     let records = sqlx::query(
         "SELECT id, form_key, form_version, status, updated_at, status_note, seq, group_id, revision_id, \

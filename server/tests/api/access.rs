@@ -29,11 +29,14 @@ enum Want {
     H,
     /// 401 `unauthenticated`.
     U,
+    /// 422 `validation`: let in, and refused for what the body asks (a request that would
+    /// change the world for the rows after it).
+    V,
 }
-use Want::{D, H, O, R, U};
+use Want::{D, H, O, R, U, V};
 
 /// The callers, in the order of the table's columns. "Own" is Nhật Tân (and its group 1).
-const CALLERS: [&str; 9] = [
+const CALLERS: [&str; 11] = [
     "anonymous",
     "admin",
     "supervisor Nhật Tân",
@@ -43,10 +46,12 @@ const CALLERS: [&str; 9] = [
     "group leader Nhật Tân group 1",
     "group leader Nhật Tân group 2",
     "group leader Xuân La group 1",
+    "provincial Hà Nội",
+    "provincial Huế",
 ];
 
 /// The usernames behind [`CALLERS`] (none for the anonymous caller).
-const USERNAMES: [Option<&str>; 9] = [
+const USERNAMES: [Option<&str>; 11] = [
     None,
     Some("admin"),
     Some("truongcong"),
@@ -56,6 +61,8 @@ const USERNAMES: [Option<&str>; 9] = [
     Some("totruong"),
     Some("totruong2"),
     Some("totruongxuanla"),
+    Some("tinhhanoi"),
+    Some("tinhhue"),
 ];
 
 /// What the ids in a path (and the places in a body) name.
@@ -116,13 +123,17 @@ const EDIT_USER: Body = Json(
 const PASSWORD_RESET: Body = Json(r#"{"password": "một câu mới dài dễ nhớ"}"#);
 const WARD: Body = Json(r#"{"name": "Phường {n}", "district": "Tây Hồ", "city": "Hà Nội"}"#);
 const GROUP: Body = Json(r#"{"name": "Tổ {n}"}"#);
+/// Moves a group that does not exist.
+const REORGANISE: Body = Json(
+    r#"{"effective": "01/07/2025", "moves": [{"group_id": 987654321, "ward_id": 987654321}]}"#,
+);
 
 struct Row {
     method: &'static str,
     path: &'static str,
     target: Tgt,
     body: Body,
-    want: [Want; 9],
+    want: [Want; 11],
 }
 
 const fn r(
@@ -130,7 +141,7 @@ const fn r(
     path: &'static str,
     target: Tgt,
     body: Body,
-    want: [Want; 9],
+    want: [Want; 11],
 ) -> Row {
     Row {
         method,
@@ -142,80 +153,82 @@ const fn r(
 }
 
 /// Every endpoint, one line per (method, path, target). Columns: anonymous, admin,
-/// supervisor NT, supervisor XL, officer NT, officer XL, group leader NT-1, NT-2, XL-1.
+/// supervisor NT, supervisor XL, officer NT, officer XL, group leader NT-1, NT-2, XL-1,
+/// provincial staff of Hà Nội (both wards' province) and of Huế (neither's).
 #[rustfmt::skip]
 static MATRIX: &[Row] = &[
-    //  method    path                                   target     body            anon adm sNT sXL oNT oXL gN1 gN2 gX1
-    r("GET",    "/api/health",                         No,        Empty,          [O,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/openapi.json",                   No,        Empty,          [O,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("POST",   "/api/auth/login",                     No,        LOGIN,          [O,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("POST",   "/api/auth/logout",                    Throwaway, Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/me",                             No,        Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("POST",   "/api/sync/push",                      Nt,        Report,         [U,  R,  R,  R,  O,  R,  O,  R,  R]),
-    r("POST",   "/api/sync/push",                      Xl,        Report,         [U,  R,  R,  R,  R,  O,  R,  R,  O]),
-    r("GET",    "/api/sync/pull",                      No,        Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/records",                        No,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/records/counts",                 No,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/records/authors",                No,        Empty,          [U,  D,  O,  O,  O,  O,  D,  D,  D]),
-    r("GET",    "/api/records/{id}",                   Nt,        Empty,          [U,  D,  O,  H,  O,  H,  O,  H,  H]),
-    r("GET",    "/api/records/{id}",                   Xl,        Empty,          [U,  D,  H,  O,  H,  O,  H,  H,  O]),
-    r("GET",    "/api/records/{id}",                   Missing,   Empty,          [U,  D,  H,  H,  H,  H,  H,  H,  H]),
-    r("POST",   "/api/records/{id}/review",            Nt,        REVIEW,         [U,  D,  O,  H,  O,  H,  D,  H,  H]),
-    r("POST",   "/api/records/{id}/review",            Xl,        REVIEW,         [U,  D,  H,  O,  H,  O,  H,  H,  D]),
-    r("POST",   "/api/records/{id}/review",            Missing,   REVIEW,         [U,  D,  H,  H,  H,  H,  H,  H,  H]),
-    r("POST",   "/api/records/review",                 No,        BULK_REVIEW,    [U,  D,  O,  O,  O,  O,  D,  D,  D]),
-    r("GET",    "/api/records/{id}/history",           Nt,        Empty,          [U,  D,  O,  H,  O,  H,  O,  H,  H]),
-    r("GET",    "/api/records/{id}/history",           Xl,        Empty,          [U,  D,  H,  O,  H,  O,  H,  H,  O]),
-    r("GET",    "/api/records/{id}/history",           Missing,   Empty,          [U,  D,  H,  H,  H,  H,  H,  H,  H]),
+    //  method    path                                   target     body            anon adm sNT sXL oNT oXL gN1 gN2 gX1 pHN pHue
+    r("GET",    "/api/health",                         No,        Empty,          [O,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("GET",    "/api/openapi.json",                   No,        Empty,          [O,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("POST",   "/api/auth/login",                     No,        LOGIN,          [O,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("POST",   "/api/auth/logout",                    Throwaway, Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("GET",    "/api/me",                             No,        Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("POST",   "/api/sync/push",                      Nt,        Report,         [U,  R,  R,  R,  O,  R,  O,  R,  R, R,  R]),
+    r("POST",   "/api/sync/push",                      Xl,        Report,         [U,  R,  R,  R,  R,  O,  R,  R,  O, R,  R]),
+    r("GET",    "/api/sync/pull",                      No,        Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("GET",    "/api/records",                        No,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("GET",    "/api/records/counts",                 No,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("GET",    "/api/records/authors",                No,        Empty,          [U,  D,  O,  O,  O,  O,  D,  D,  D, O,  O]),
+    r("GET",    "/api/records/{id}",                   Nt,        Empty,          [U,  D,  O,  H,  O,  H,  O,  H,  H, O,  H]),
+    r("GET",    "/api/records/{id}",                   Xl,        Empty,          [U,  D,  H,  O,  H,  O,  H,  H,  O, O,  H]),
+    r("GET",    "/api/records/{id}",                   Missing,   Empty,          [U,  D,  H,  H,  H,  H,  H,  H,  H, H,  H]),
+    r("POST",   "/api/records/{id}/review",            Nt,        REVIEW,         [U,  D,  O,  H,  O,  H,  D,  H,  H, D,  H]),
+    r("POST",   "/api/records/{id}/review",            Xl,        REVIEW,         [U,  D,  H,  O,  H,  O,  H,  H,  D, D,  H]),
+    r("POST",   "/api/records/{id}/review",            Missing,   REVIEW,         [U,  D,  H,  H,  H,  H,  H,  H,  H, H,  H]),
+    r("POST",   "/api/records/review",                 No,        BULK_REVIEW,    [U,  D,  O,  O,  O,  O,  D,  D,  D, D,  D]),
+    r("GET",    "/api/records/{id}/history",           Nt,        Empty,          [U,  D,  O,  H,  O,  H,  O,  H,  H, O,  H]),
+    r("GET",    "/api/records/{id}/history",           Xl,        Empty,          [U,  D,  H,  O,  H,  O,  H,  H,  O, O,  H]),
+    r("GET",    "/api/records/{id}/history",           Missing,   Empty,          [U,  D,  H,  H,  H,  H,  H,  H,  H, H,  H]),
     // The record's conflict named does not exist: reviewers in the place learn just that.
-    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Nt, RESOLVE,    [U,  D,  H,  H,  H,  H,  D,  H,  H]),
-    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Xl, RESOLVE,    [U,  D,  H,  H,  H,  H,  H,  H,  D]),
-    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Missing, RESOLVE, [U, D,  H,  H,  H,  H,  H,  H,  H]),
-    r("GET",    "/api/forms",                          No,        Empty,          [U,  O,  O,  O,  O,  O,  D,  D,  D]),
-    r("POST",   "/api/forms",                          No,        FORM,           [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("GET",    "/api/forms/{key}/{version}",          Any,       Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/forms/{key}/{version}",          Missing,   Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H]),
-    r("GET",    "/api/photos/{sha}",                   Nt,        Empty,          [U,  H,  O,  H,  O,  H,  O,  H,  H]),
-    r("GET",    "/api/photos/{sha}",                   Xl,        Empty,          [U,  H,  H,  O,  H,  O,  H,  H,  O]),
-    r("GET",    "/api/photos/{sha}",                   Missing,   Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H]),
-    r("PUT",    "/api/photos/{sha}",                   Nt,        Photo,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
-    r("PUT",    "/api/photos/{sha}",                   Xl,        Photo,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
-    r("PUT",    "/api/photos/{sha}",                   Missing,   Photo,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/photos/{sha}/upload",            Nt,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/photos/{sha}/upload",            Xl,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/photos/{sha}/upload",            Missing,   Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O]),
-    r("GET",    "/api/admin/users",                    No,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/users",                    Nt,        NEW_USER,       [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/users",                    Xl,        NEW_USER,       [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("GET",    "/api/admin/users/{id}",               Nt,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("GET",    "/api/admin/users/{id}",               Xl,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("GET",    "/api/admin/users/{id}",               Missing,   Empty,          [U,  H,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/users/{id}",               Nt,        EDIT_USER,      [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/users/{id}",               Xl,        EDIT_USER,      [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/users/{id}",               Missing,   EDIT_USER,      [U,  H,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/users/{id}/password",      Nt,        PASSWORD_RESET, [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/users/{id}/password",      Xl,        PASSWORD_RESET, [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/users/{id}/password",      Missing,   PASSWORD_RESET, [U,  H,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/users/{id}/signout",       Nt,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/users/{id}/signout",       Xl,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/users/{id}/signout",       Missing,   Empty,          [U,  H,  D,  D,  D,  D,  D,  D,  D]),
-    r("GET",    "/api/admin/wards",                    No,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/wards",                    No,        WARD,           [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/wards/{id}",               Nt,        WARD,           [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/wards/{id}",               Xl,        WARD,           [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/wards/{id}",               Missing,   WARD,           [U,  H,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/wards/{id}/groups",        Nt,        GROUP,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/wards/{id}/groups",        Xl,        GROUP,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("POST",   "/api/admin/wards/{id}/groups",        Missing,   GROUP,          [U,  H,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/groups/{id}",              Nt,        GROUP,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/groups/{id}",              Xl,        GROUP,          [U,  O,  D,  D,  D,  D,  D,  D,  D]),
-    r("PUT",    "/api/admin/groups/{id}",              Missing,   GROUP,          [U,  H,  D,  D,  D,  D,  D,  D,  D]),
-    r("GET",    "/api/sessions",                       No,        Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("DELETE", "/api/sessions/{id}",                  Mine,      Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O]),
-    r("DELETE", "/api/sessions/{id}",                  Theirs,    Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H]),
-    r("DELETE", "/api/sessions/{id}",                  Missing,   Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H]),
-    r("GET",    "/api/audit",                          No,        Empty,          [U,  O,  O,  O,  D,  D,  D,  D,  D]),
-    r("GET",    "/api/audit/export",                   No,        Empty,          [U,  O,  O,  O,  D,  D,  D,  D,  D]),
+    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Nt, RESOLVE,    [U,  D,  H,  H,  H,  H,  D,  H,  H, D,  H]),
+    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Xl, RESOLVE,    [U,  D,  H,  H,  H,  H,  H,  H,  D, D,  H]),
+    r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Missing, RESOLVE, [U, D,  H,  H,  H,  H,  H,  H,  H, H,  H]),
+    r("GET",    "/api/forms",                          No,        Empty,          [U,  O,  O,  O,  O,  O,  D,  D,  D, O,  O]),
+    r("POST",   "/api/forms",                          No,        FORM,           [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("GET",    "/api/forms/{key}/{version}",          Any,       Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("GET",    "/api/forms/{key}/{version}",          Missing,   Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H, H,  H]),
+    r("GET",    "/api/photos/{sha}",                   Nt,        Empty,          [U,  H,  O,  H,  O,  H,  O,  H,  H, O,  H]),
+    r("GET",    "/api/photos/{sha}",                   Xl,        Empty,          [U,  H,  H,  O,  H,  O,  H,  H,  O, O,  H]),
+    r("GET",    "/api/photos/{sha}",                   Missing,   Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H, H,  H]),
+    r("PUT",    "/api/photos/{sha}",                   Nt,        Photo,          [U,  D,  O,  O,  O,  O,  O,  O,  O, D,  D]),
+    r("PUT",    "/api/photos/{sha}",                   Xl,        Photo,          [U,  D,  O,  O,  O,  O,  O,  O,  O, D,  D]),
+    r("PUT",    "/api/photos/{sha}",                   Missing,   Photo,          [U,  D,  O,  O,  O,  O,  O,  O,  O, D,  D]),
+    r("GET",    "/api/photos/{sha}/upload",            Nt,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O, D,  D]),
+    r("GET",    "/api/photos/{sha}/upload",            Xl,        Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O, D,  D]),
+    r("GET",    "/api/photos/{sha}/upload",            Missing,   Empty,          [U,  D,  O,  O,  O,  O,  O,  O,  O, D,  D]),
+    r("GET",    "/api/admin/users",                    No,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/users",                    Nt,        NEW_USER,       [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/users",                    Xl,        NEW_USER,       [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("GET",    "/api/admin/users/{id}",               Nt,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("GET",    "/api/admin/users/{id}",               Xl,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("GET",    "/api/admin/users/{id}",               Missing,   Empty,          [U,  H,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/users/{id}",               Nt,        EDIT_USER,      [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/users/{id}",               Xl,        EDIT_USER,      [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/users/{id}",               Missing,   EDIT_USER,      [U,  H,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/users/{id}/password",      Nt,        PASSWORD_RESET, [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/users/{id}/password",      Xl,        PASSWORD_RESET, [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/users/{id}/password",      Missing,   PASSWORD_RESET, [U,  H,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/users/{id}/signout",       Nt,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/users/{id}/signout",       Xl,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/users/{id}/signout",       Missing,   Empty,          [U,  H,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/reorganisations",          No,        REORGANISE,     [U,  V,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("GET",    "/api/admin/wards",                    No,        Empty,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/wards",                    No,        WARD,           [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/wards/{id}",               Nt,        WARD,           [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/wards/{id}",               Xl,        WARD,           [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/wards/{id}",               Missing,   WARD,           [U,  H,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/wards/{id}/groups",        Nt,        GROUP,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/wards/{id}/groups",        Xl,        GROUP,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/admin/wards/{id}/groups",        Missing,   GROUP,          [U,  H,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/groups/{id}",              Nt,        GROUP,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/groups/{id}",              Xl,        GROUP,          [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("PUT",    "/api/admin/groups/{id}",              Missing,   GROUP,          [U,  H,  D,  D,  D,  D,  D,  D,  D, D,  D]),
+    r("GET",    "/api/sessions",                       No,        Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("DELETE", "/api/sessions/{id}",                  Mine,      Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
+    r("DELETE", "/api/sessions/{id}",                  Theirs,    Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H, H,  H]),
+    r("DELETE", "/api/sessions/{id}",                  Missing,   Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H, H,  H]),
+    r("GET",    "/api/audit",                          No,        Empty,          [U,  O,  O,  O,  D,  D,  D,  D,  D, D,  D]),
+    r("GET",    "/api/audit/export",                   No,        Empty,          [U,  O,  O,  O,  D,  D,  D,  D,  D, D,  D]),
 ];
 
 /// The things a target names.
@@ -330,6 +343,31 @@ async fn world() -> World {
     ];
     for input in &callers {
         app.create_user(&admin, input).await;
+    }
+    // Provincial staff: of Hà Nội, the demo wards' province, and of Huế, a province of its own.
+    let hue: domain::admin::WardView = app
+        .send(
+            Method::POST,
+            Some(&admin),
+            "/api/admin/wards",
+            Some(&json!({"name": "Phường Thuận Hóa", "city": "Huế"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    for (username, province) in [
+        ("tinhhanoi", nhat_tan.province_id),
+        ("tinhhue", hue.province_id),
+    ] {
+        app.create_user(
+            &admin,
+            &json!({
+                "username": username, "display_name": format!("Người thử {username}"),
+                "role": "provincial", "province_id": province, "password": PASSWORD
+            }),
+        )
+        .await;
     }
     let target_nt = app
         .create_user(
@@ -539,6 +577,7 @@ impl World {
             D => status == StatusCode::FORBIDDEN && code == "forbidden",
             H => status == StatusCode::NOT_FOUND && json.as_ref() == Some(&self.not_found),
             U => status == StatusCode::UNAUTHORIZED && code == "unauthenticated",
+            V => status == StatusCode::UNPROCESSABLE_ENTITY && code == "validation",
         };
         (!ok).then(|| format!("want {want:?}, got {status}"))
     }

@@ -436,11 +436,13 @@ async fn each_change_to_a_ward_or_group_leaves_one_entry_with_what_it_was_and_be
     );
     assert_eq!(
         e.before,
-        Some(json!({"name": "Phú Thượng", "district": "Tây Hồ", "city": "Hà Nội"}))
+        Some(json!({"name": "Phú Thượng", "district": "Tây Hồ", "city": "Hà Nội", "kind": "ward"}))
     );
     assert_eq!(
         e.after,
-        Some(json!({"name": "Phú Thượng Mới", "district": "Tây Hồ", "city": "Hà Nội"}))
+        Some(
+            json!({"name": "Phú Thượng Mới", "district": "Tây Hồ", "city": "Hà Nội", "kind": "ward"})
+        )
     );
 
     let at = mark(&app).await;

@@ -11,6 +11,7 @@ mod people;
 mod photos;
 mod queue;
 mod records;
+mod reorganise;
 mod review;
 mod revisions;
 mod sessions;

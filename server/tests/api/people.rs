@@ -406,7 +406,7 @@ async fn a_refused_new_user_is_told_which_field_and_why_in_vietnamese_and_englis
             "an officer of a ward that does not exist",
             with(base.clone(), json!({"ward_id": 987_654_321})),
             "ward_id",
-            "phường có thật",
+            "phường / xã đang hoạt động",
             "existing ward",
         ),
         (
@@ -416,14 +416,14 @@ async fn a_refused_new_user_is_told_which_field_and_why_in_vietnamese_and_englis
                 json!({"role": "supervisor", "ward_id": 987_654_321}),
             ),
             "ward_id",
-            "phường có thật",
+            "phường / xã đang hoạt động",
             "existing ward",
         ),
         (
             "a supervisor without a ward",
             with(base.clone(), json!({"role": "supervisor", "ward_id": null})),
             "ward_id",
-            "phường có thật",
+            "phường / xã đang hoạt động",
             "existing ward",
         ),
         (
@@ -1106,6 +1106,7 @@ async fn changes_made_on_the_command_line_say_so_in_the_audit_trail() {
         role: "group_leader".into(),
         ward: None,
         group: Some(1),
+        province: None,
         groups: Vec::new(),
         password_stdin: false,
     };

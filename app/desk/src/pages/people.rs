@@ -1,7 +1,7 @@
 //! People and places, for administrators: users (add, edit, deactivate, reset a password, sign
 //! out every device) and wards with their residential groups.
 
-use domain::admin::{UserInput, UserView, WardInput, WardView};
+use domain::admin::{UserInput, UserView, WardInput, WardKind, WardView};
 use domain::api::Role;
 use leptos::prelude::*;
 
@@ -164,6 +164,23 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             .or(wards.first().map(|w| w.id)),
     );
     let group = RwSignal::new(user.as_ref().and_then(|u| u.group.as_ref().map(|g| g.id)));
+    // Provinces are named by their wards' city.
+    let mut provinces: Vec<(i64, String)> = wards
+        .iter()
+        .map(|w| (w.province_id, w.city.clone()))
+        .collect();
+    provinces.sort_by(|a, b| a.1.cmp(&b.1));
+    provinces.dedup();
+    let province = RwSignal::new(
+        user.as_ref()
+            .and_then(|u| u.province.as_ref().map(|p| p.id))
+            .or(provinces.first().map(|p| p.0)),
+    );
+    // People are placed only in wards that still exist.
+    let wards: Vec<WardView> = wards
+        .into_iter()
+        .filter(|w| w.closed_from.is_none())
+        .collect();
     let groups = RwSignal::new(
         user.as_ref()
             .map(|u| u.groups.iter().map(|g| g.id).collect::<Vec<_>>())
@@ -188,6 +205,9 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             role: role.get_untracked(),
             ward_id: ward.get_untracked(),
             group_id: group.get_untracked(),
+            province_id: (role.get_untracked() == Role::Provincial)
+                .then(|| province.get_untracked())
+                .flatten(),
             groups: Some(groups.get_untracked()),
             password: creating.then(|| password.get_untracked()),
             active: (!creating).then(|| active.get_untracked()),
@@ -234,6 +254,16 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
                     <select id="u-ward" on:change=move |ev| { ward.set(event_target_value(&ev).parse().ok()); group.set(None); groups.set(Vec::new()); }>
                         {wards.get_value().into_iter().map(|w| view! {
                             <option value=w.id.to_string() selected=move || ward.get() == Some(w.id)>{w.name.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </Show>
+            <Show when=move || role.get() == Role::Provincial>
+                <div class="field">
+                    <label for="u-province">{state.tr(Msg::City)}</label>
+                    <select id="u-province" on:change=move |ev| province.set(event_target_value(&ev).parse().ok())>
+                        {provinces.clone().into_iter().map(|(id, name)| view! {
+                            <option value=id.to_string() selected=move || province.get() == Some(id)>{name}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -295,9 +325,11 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
     );
+    let kind = RwSignal::new(WardKind::Ward);
     let add_ward = Action::new_local(move |_: &()| {
         let input = WardInput {
             name: name.get_untracked(),
+            kind: kind.get_untracked(),
             district: district.get_untracked(),
             city: city.get_untracked(),
         };
@@ -349,6 +381,7 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
         };
         let input = WardInput {
             name,
+            kind: w.kind,
             district: w.district,
             city: w.city,
         };
@@ -388,7 +421,11 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
                 let ward = w.clone();
                 view! {
                     <li>
-                        <strong>{w.name.clone()}</strong>" — "{w.district.clone()}", "{w.city.clone()}
+                        <strong>{w.name.clone()}</strong>" — "
+                        {(!w.district.is_empty()).then(|| format!("{}, ", w.district))}{w.city.clone()}
+                        {w.closed_from.map(|at| view! {
+                            <span class="badge">{move || state.t(Msg::ClosedSince)}" "{app::i18n::format_ms(at as f64).chars().take(10).collect::<String>()}</span>
+                        })}
                         <button class="btn small ghost" on:click=move |_| rename_ward(ward.clone())>{state.tr(Msg::Rename)}</button>
                         <ul class="groups">
                             {w.groups.iter().map(|g| {
@@ -409,6 +446,11 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
             <h3>{state.tr(Msg::AddWard)}</h3>
             <div class="field"><label for="w-name">{state.tr(Msg::WardName)}</label>
                 <input id="w-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></div>
+            <div class="field"><label for="w-kind">{state.tr(Msg::WardKindLabel)}</label>
+                <select id="w-kind" on:change=move |ev| kind.set(WardKind::parse(&event_target_value(&ev)).unwrap_or_default())>
+                    <option value="ward" selected=move || kind.get() == WardKind::Ward>{state.tr(Msg::KindWard)}</option>
+                    <option value="commune" selected=move || kind.get() == WardKind::Commune>{state.tr(Msg::KindCommune)}</option>
+                </select></div>
             <div class="field"><label for="w-district">{state.tr(Msg::District)}</label>
                 <input id="w-district" prop:value=move || district.get() on:input=move |ev| district.set(event_target_value(&ev))/></div>
             <div class="field"><label for="w-city">{state.tr(Msg::City)}</label>
