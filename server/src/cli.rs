@@ -13,6 +13,7 @@ use domain::Lang;
 use crate::config::Config;
 use crate::forms::{self, PublishError};
 use crate::Db;
+use domain::admin::{GroupMove, ReorganisationInput, WardClosure};
 
 #[derive(Debug, clap::Parser)]
 #[command(
@@ -107,13 +108,60 @@ pub enum UserCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum WardCommand {
-    /// Add a ward.
+    /// Add a ward (phường) or, with --commune, a commune (xã).
     Add {
         name: String,
-        #[arg(long)]
+        /// The former district, if any (there are none since 1 July 2025).
+        #[arg(long, default_value = "")]
         district: String,
+        /// The province or centrally-run city, e.g. "Hà Nội".
         #[arg(long)]
         city: String,
+        #[arg(long)]
+        commune: bool,
+    },
+    /// Merge wards into another (create it first with `ward add`), from a date: their groups,
+    /// group leaders and staff move into it and they close. Records keep the ward they were
+    /// filed in.
+    Merge {
+        /// The ids of the wards that merge.
+        #[arg(required = true, value_delimiter = ',')]
+        wards: Vec<i64>,
+        /// The ward they merge into.
+        #[arg(long)]
+        into: i64,
+        /// The first day of the merged ward, dd/mm/yyyy.
+        #[arg(long)]
+        effective: String,
+    },
+    /// Split a ward, from a date: every group goes to the ward named for it (`--move
+    /// GROUP=WARD`, once per group), the ward closes and its staff go to --staff-to (by default
+    /// the ward that took most of its groups).
+    Split {
+        /// The id of the ward that splits.
+        ward: i64,
+        /// GROUP=WARD: a group of the ward and the ward it goes to; once per group.
+        #[arg(long = "move", required = true, value_parser = group_to_ward)]
+        moves: Vec<(i64, i64)>,
+        /// Where the ward's supervisors and officers go.
+        #[arg(long)]
+        staff_to: Option<i64>,
+        /// The first day of the new wards, dd/mm/yyyy.
+        #[arg(long)]
+        effective: String,
+    },
+    /// Move residential groups to another ward from a date, with their group leaders; the
+    /// ward they leave stays.
+    MoveGroups {
+        /// Group ids, comma-separated.
+        #[arg(required = true, value_delimiter = ',')]
+        groups: Vec<i64>,
+        /// The ward they join.
+        #[arg(long)]
+        to: i64,
+        /// The first day in the new ward, dd/mm/yyyy.
+        #[arg(long)]
+        effective: String,
     },
     /// Add a residential group to a ward.
     AddGroup {
@@ -479,14 +527,73 @@ pub async fn ward_command(db: &Db, command: &WardCommand, lang: Lang) -> Result<
     use crate::people;
     let vi = lang == Lang::Vi;
     match command {
+        WardCommand::Merge {
+            wards,
+            into,
+            effective,
+        } => {
+            let all = people::wards(db).await.map_err(|e| shown(e, lang))?;
+            let moves = all
+                .iter()
+                .filter(|w| wards.contains(&w.id))
+                .flat_map(|w| &w.groups)
+                .map(|g| GroupMove {
+                    group_id: g.id,
+                    ward_id: *into,
+                })
+                .collect();
+            let close = wards
+                .iter()
+                .map(|&ward_id| WardClosure {
+                    ward_id,
+                    staff_to: Some(*into),
+                })
+                .collect();
+            reorganise(db, effective, moves, close, lang).await
+        }
+        WardCommand::Split {
+            ward,
+            moves,
+            staff_to,
+            effective,
+        } => {
+            let moves = moves
+                .iter()
+                .map(|&(group_id, ward_id)| GroupMove { group_id, ward_id })
+                .collect();
+            let close = vec![WardClosure {
+                ward_id: *ward,
+                staff_to: *staff_to,
+            }];
+            reorganise(db, effective, moves, close, lang).await
+        }
+        WardCommand::MoveGroups {
+            groups,
+            to,
+            effective,
+        } => {
+            let moves = groups
+                .iter()
+                .map(|&group_id| GroupMove {
+                    group_id,
+                    ward_id: *to,
+                })
+                .collect();
+            reorganise(db, effective, moves, Vec::new(), lang).await
+        }
         WardCommand::Add {
             name,
             district,
             city,
+            commune,
         } => {
             let input = domain::admin::WardInput {
                 name: name.clone(),
-                kind: domain::admin::WardKind::Ward,
+                kind: if *commune {
+                    domain::admin::WardKind::Commune
+                } else {
+                    domain::admin::WardKind::Ward
+                },
                 district: district.clone(),
                 city: city.clone(),
             };
@@ -513,9 +620,22 @@ pub async fn ward_command(db: &Db, command: &WardCommand, lang: Lang) -> Result<
             let wards = people::wards(db).await.map_err(|e| shown(e, lang))?;
             let mut out = Vec::new();
             for w in wards {
+                let closed = w.closed_from.map_or(String::new(), |at| {
+                    format!(
+                        " (closed from {})",
+                        domain::calendar::LocalTime::at(at).date.dmy()
+                    )
+                });
                 out.push(format!(
-                    "{:>4}  {} — {}, {}",
-                    w.id, w.name, w.district, w.city
+                    "{:>4}  {} — {}{}{closed}",
+                    w.id,
+                    w.name,
+                    if w.district.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}, ", w.district)
+                    },
+                    w.city
                 ));
                 for g in w.groups {
                     out.push(format!("        {:>4}  {}", g.id, g.name));
@@ -524,6 +644,57 @@ pub async fn ward_command(db: &Db, command: &WardCommand, lang: Lang) -> Result<
             Ok(out.join("\n"))
         }
     }
+}
+
+/// `GROUP=WARD`, two ids.
+fn group_to_ward(s: &str) -> Result<(i64, i64), String> {
+    let (g, w) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: write GROUP=WARD, e.g. 12=40"))?;
+    Ok((
+        g.trim()
+            .parse()
+            .map_err(|_| format!("{g:?} is not a group id"))?,
+        w.trim()
+            .parse()
+            .map_err(|_| format!("{w:?} is not a ward id"))?,
+    ))
+}
+
+async fn reorganise(
+    db: &Db,
+    effective: &str,
+    moves: Vec<GroupMove>,
+    close: Vec<WardClosure>,
+    lang: Lang,
+) -> Result<String, String> {
+    let input = ReorganisationInput {
+        effective: effective.to_owned(),
+        moves,
+        close,
+    };
+    let done = crate::reorganise::reorganise(db, None, &input, crate::now_ms())
+        .await
+        .map_err(|e| shown(e, lang))?;
+    let mut out = vec![if lang == Lang::Vi {
+        format!(
+            "từ {}: {} tổ dân phố đã chuyển, {} người chuyển theo, {} hồ sơ nay thuộc phường / xã mới; giải thể: {:?}",
+            effective, done.groups_moved, done.people_moved, done.records_moved, done.wards_closed
+        )
+    } else {
+        format!(
+            "from {}: {} groups moved, {} people with them, {} records now answer to their new ward; closed: {:?}",
+            effective, done.groups_moved, done.people_moved, done.records_moved, done.wards_closed
+        )
+    }];
+    for (id, name) in done.renamed {
+        out.push(if lang == Lang::Vi {
+            format!("  tổ {id} đổi tên thành {name}")
+        } else {
+            format!("  group {id} renamed {name}")
+        });
+    }
+    Ok(out.join("\n"))
 }
 
 /// The command line's language, from the locale variables; English unless they say Vietnamese.

@@ -293,3 +293,74 @@ async fn a_reorganisation_with_any_wrong_part_changes_nothing() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn wards_merge_and_split_from_the_command_line_as_from_the_admin_page() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let db = server::cli::open(&app.database_url).await.unwrap();
+    let run = |command: server::cli::WardCommand| {
+        let db = db.clone();
+        async move {
+            let work = server::error::in_language(
+                domain::Lang::En,
+                server::cli::ward_command(&db, &command, domain::Lang::En),
+            );
+            server::db::from_source(server::cli::cli_source(), work).await
+        }
+    };
+    let tay_ho = new_ward(&app, &admin, "Tây Hồ").await;
+    let phu_thuong = new_ward(&app, &admin, "Phú Thượng").await;
+    let nhat_tan = app.ward_named(&admin, "Nhật Tân").await;
+    let quang_an = app.ward_named(&admin, "Quảng An").await;
+    let xuan_la = app.ward_named(&admin, "Xuân La").await;
+
+    let out = run(server::cli::WardCommand::Merge {
+        wards: vec![nhat_tan.id, quang_an.id],
+        into: tay_ho.id,
+        effective: days_ago(2),
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("8 groups moved"), "{out}");
+    // Splitting needs every group placed: one left behind is refused, nothing changes.
+    let half: Vec<(i64, i64)> = xuan_la.groups[..2]
+        .iter()
+        .map(|g| (g.id, tay_ho.id))
+        .collect();
+    let refused = run(server::cli::WardCommand::Split {
+        ward: xuan_la.id,
+        moves: half.clone(),
+        staff_to: None,
+        effective: days_ago(1),
+    })
+    .await
+    .unwrap_err();
+    assert!(refused.contains("still has groups"), "{refused}");
+    assert_eq!(app.ward_named(&admin, "Xuân La").await, xuan_la);
+    let mut moves = half;
+    moves.extend(xuan_la.groups[2..].iter().map(|g| (g.id, phu_thuong.id)));
+    run(server::cli::WardCommand::Split {
+        ward: xuan_la.id,
+        moves,
+        staff_to: Some(phu_thuong.id),
+        effective: days_ago(1),
+    })
+    .await
+    .unwrap();
+    let wards = app.admin_wards(&admin).await;
+    let find = |id| wards.iter().find(|w: &&WardView| w.id == id).unwrap();
+    assert_eq!(find(tay_ho.id).groups.len(), 10);
+    assert_eq!(find(phu_thuong.id).groups.len(), 2);
+    assert!(find(xuan_la.id).closed_from.is_some());
+    // Xuân La's supervisor went where they were told.
+    let supervisor = app.login("truongxuanla").await;
+    assert_eq!(
+        app.me(&supervisor).await.ward.map(|w| w.id),
+        Some(phu_thuong.id)
+    );
+    // The command line's changes are the command line's in the trail.
+    let whole = app.audit(&admin, "action=ward.reorganise").await;
+    assert_eq!(whole.len(), 2);
+    assert!(whole.iter().all(|e| e.actor.is_none()));
+}
