@@ -123,6 +123,14 @@ pub async fn login(req: &LoginRequest, lang: Lang) -> Result<LoginResponse, ApiE
     read(res).await
 }
 
+/// Who the caller is and where they work now (a reorganisation may have moved them).
+pub async fn me(token: &str, lang: Lang) -> Result<domain::api::Me, ApiError> {
+    let res = with_headers(Request::get("/api/me"), Some(token), lang)
+        .send()
+        .await;
+    read(res).await
+}
+
 pub async fn logout(token: &str, lang: Lang) {
     let _ = with_headers(Request::post("/api/auth/logout"), Some(token), lang)
         .send()

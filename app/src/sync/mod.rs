@@ -268,6 +268,18 @@ async fn sync_once(state: &AppState, status: &SyncStatus) -> Result<(), SyncErro
             }
         }
         store::set_last_sync(now()).await?;
+        // The user's place as the server has it now: a reorganisation moves groups and people
+        // to another ward (and may rename a group), and the phone follows at its next sync.
+        let me = api::me(&session.token, lang).await?;
+        let current = state.session.get_untracked();
+        if me != session.me && current.as_ref().is_some_and(|s| s.token == session.token) {
+            let updated = store::Session {
+                me,
+                ..session.clone()
+            };
+            store::save_session(&updated).await?;
+            state.session.set(Some(updated));
+        }
         Ok(())
     }
     .await;
