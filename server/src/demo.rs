@@ -82,7 +82,8 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
                     .await?
                     .get(0);
             sqlx::query(
-                "INSERT INTO group_places (group_id, ward_id, since) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+                "INSERT INTO group_places (group_id, ward_id, since, applied_at) VALUES ($1, $2, 0, 0) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(gid)
             .bind(id)
@@ -102,10 +103,9 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         if exists {
             continue;
         }
-        let place = ward.map(|w| ward_ids[w]);
-        let user: i64 = sqlx::query_scalar(
+        sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, role, ward_id, group_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(username)
         .bind(name)
@@ -114,15 +114,8 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         .bind(ward.map(|w| ward_ids[w]))
         .bind(ward.zip(group).map(|(w, g)| group_ids[w][g]))
         .bind(crate::now_ms())
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await?;
-        if let Some(place) = place {
-            sqlx::query("INSERT INTO user_places (user_id, ward_id, since) VALUES ($1, $2, 0)")
-                .bind(user)
-                .bind(place)
-                .execute(&mut *tx)
-                .await?;
-        }
     }
     tx.commit().await?;
     Ok(())

@@ -357,9 +357,6 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
         e => e.into(),
     })?;
     set_officer_groups(&mut tx, id, &groups).await?;
-    if let Some(ward) = ward {
-        place_user(&mut tx, id, None, ward, 0).await?;
-    }
     let after = user(&mut tx, id).await?;
     record_audit(
         &mut tx,
@@ -377,39 +374,6 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
     .await?;
     tx.commit().await?;
     Ok(after)
-}
-
-/// `user_id` is in `ward` from `since` (ms): records they filed before are accepted from the
-/// ward they were in then (see `routes::sync`).
-/// `from` is where they were until then: kept as their first place when none was recorded (a
-/// user placed before places were kept).
-pub(crate) async fn place_user(
-    conn: &mut sqlx::AnyConnection,
-    user_id: i64,
-    from: Option<i64>,
-    ward: i64,
-    since: i64,
-) -> AppResult<()> {
-    if let Some(from) = from.filter(|_| since > 0) {
-        sqlx::query(
-            "INSERT INTO user_places (user_id, ward_id, since) SELECT $1, $2, 0 \
-             WHERE NOT EXISTS (SELECT 1 FROM user_places WHERE user_id = $1)",
-        )
-        .bind(user_id)
-        .bind(from)
-        .execute(&mut *conn)
-        .await?;
-    }
-    sqlx::query(
-        "INSERT INTO user_places (user_id, ward_id, since) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, since) DO UPDATE SET ward_id = excluded.ward_id",
-    )
-    .bind(user_id)
-    .bind(ward)
-    .bind(since)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// An officer's responsible groups become exactly `groups`.
@@ -491,10 +455,6 @@ pub async fn update_user(
     .execute(&mut *tx)
     .await?;
     set_officer_groups(&mut tx, id, &groups).await?;
-    if let Some(ward) = ward.filter(|w| before.ward.as_ref().map(|b| b.id) != Some(*w)) {
-        let from = before.ward.as_ref().map(|w| w.id);
-        place_user(&mut tx, id, from, ward, crate::now_ms()).await?;
-    }
     let moved = before.role != input.role
         || before.ward.as_ref().map(|w| w.id) != ward
         || before.group.as_ref().map(|g| g.id) != group
@@ -748,6 +708,26 @@ pub async fn update_ward(db: &Db, actor: Option<i64>, id: i64, input: WardInput)
         "city": before.get::<String, _>(2), "kind": before.get::<String, _>(3),
     });
     let province_id = province_named(&mut tx, &city).await?;
+    // A ward's groups and records stay in its province: moving them to another is a
+    // reorganisation, which keeps groups within one province.
+    let has_groups = sqlx::query_scalar::<_, i64>(
+        "SELECT 1 FROM residential_groups g JOIN wards w ON w.id = g.ward_id \
+         WHERE g.ward_id = $1 AND COALESCE(w.province_id, 0) <> $2 LIMIT 1",
+    )
+    .bind(id)
+    .bind(province_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .is_some();
+    if has_groups {
+        return Err(invalid(
+            "city",
+            Text::new(
+                "Phường / xã đang có tổ dân phố không thể chuyển sang tỉnh / thành phố khác.",
+                "A ward with residential groups cannot move to another province.",
+            ),
+        ));
+    }
     sqlx::query(
         "UPDATE wards SET name = $1, district = $2, city = $3, kind = $4, province_id = $5 WHERE id = $6",
     )
@@ -800,11 +780,13 @@ pub async fn create_group(db: &Db, actor: Option<i64>, ward: i64, name: &str) ->
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| unique_or(e, "tổ dân phố"))?;
-    sqlx::query("INSERT INTO group_places (group_id, ward_id, since) VALUES ($1, $2, 0)")
-        .bind(id)
-        .bind(ward)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO group_places (group_id, ward_id, since, applied_at) VALUES ($1, $2, 0, 0)",
+    )
+    .bind(id)
+    .bind(ward)
+    .execute(&mut *tx)
+    .await?;
     record_audit(
         &mut tx,
         Audit {

@@ -26,7 +26,7 @@ use sqlx::Row;
 
 use crate::db::{record_audit, write_first, Audit, Db};
 use crate::error::{AppError, AppResult};
-use crate::people::{invalid, place_user};
+use crate::people::invalid;
 
 /// At most this many groups move, and wards close, in one reorganisation.
 pub const MAX_MOVES: usize = 5_000;
@@ -86,7 +86,8 @@ pub async fn reorganise(
 ) -> AppResult<ReorganisationDone> {
     let date = Date::parse_dmy(&input.effective).ok_or_else(effective_problem)?;
     let since = date.start_ms();
-    if date > LocalTime::at(now).date {
+    // Before 1970 `since` would not come after a group's first place (0).
+    if date > LocalTime::at(now).date || since <= 0 {
         return Err(effective_problem());
     }
     if input.moves.is_empty() && input.close.is_empty() {
@@ -298,17 +299,34 @@ pub async fn reorganise(
     }
 
     // Names: a moved group whose name another group of its new ward has (or will have) takes
-    // its former ward's name after it, e.g. "Tổ dân phố số 1 (Nhật Tân)".
+    // its former ward's name after it, e.g. "Tổ dân phố số 1 (Nhật Tân)", and its id as well
+    // should that still clash.
     let mut names: HashMap<i64, String> = HashMap::new();
     let mut renamed: Vec<(i64, String)> = Vec::new();
     for (&id, g) in &groups {
         let to = target_of[&id];
-        let staying: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM residential_groups WHERE ward_id = $1 ORDER BY id",
+        let staying: Vec<String> = sqlx::query_as::<_, (i64, String)>(
+            "SELECT id, name FROM residential_groups WHERE ward_id = $1 ORDER BY id",
         )
         .bind(to)
         .fetch_all(&mut *tx)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|(other, _)| !groups.contains_key(other))
+        .map(|(_, name)| name)
+        .collect();
+        let taken = |name: &str, names: &HashMap<i64, String>| {
+            staying.iter().any(|n| n == name)
+                || groups.iter().any(|(other, _)| {
+                    *other != id
+                        && target_of[other] == to
+                        && names
+                            .get(other)
+                            .map_or(groups[other].name.as_str(), String::as_str)
+                            == name
+                })
+        };
+        // Groups of one name moving into one ward are all renamed alike.
         let clash = staying.contains(&g.name)
             || groups
                 .iter()
@@ -321,7 +339,10 @@ pub async fn reorganise(
                     .map(|w| w.name)
                     .unwrap_or_default(),
             };
-            let name = format!("{} ({former})", g.name);
+            let mut name = format!("{} ({former})", g.name);
+            if taken(&name, &names) {
+                name = format!("{} ({former}, {id})", g.name);
+            }
             renamed.push((id, name.clone()));
             name
         } else {
@@ -353,19 +374,22 @@ pub async fn reorganise(
             })?;
         // A group placed before places were kept has been where it was until now.
         sqlx::query(
-            "INSERT INTO group_places (group_id, ward_id, since) SELECT $1, $2, 0 \
+            "INSERT INTO group_places (group_id, ward_id, since, applied_at) SELECT $1, $2, 0, 0 \
              WHERE NOT EXISTS (SELECT 1 FROM group_places WHERE group_id = $1)",
         )
         .bind(id)
         .bind(g.ward)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO group_places (group_id, ward_id, since) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(to)
-            .bind(since)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO group_places (group_id, ward_id, since, applied_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(to)
+        .bind(since)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let leaders: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM users WHERE group_id = $1 ORDER BY id")
                 .bind(id)
@@ -377,7 +401,7 @@ pub async fn reorganise(
                 .bind(leader)
                 .execute(&mut *tx)
                 .await?;
-            place_user(&mut tx, leader, Some(g.ward), to, since).await?;
+            place_user(&mut tx, leader, g.ward, to, since, now).await?;
         }
         people_moved += leaders.len() as u32;
         let records = sqlx::query("UPDATE records SET ward_id = $1 WHERE group_id = $2")
@@ -428,7 +452,7 @@ pub async fn reorganise(
                 .bind(person)
                 .execute(&mut *tx)
                 .await?;
-            place_user(&mut tx, person, Some(closing), staff_to, since).await?;
+            place_user(&mut tx, person, closing, staff_to, since, now).await?;
         }
         people_moved += staff.len() as u32;
         for ward_id in [closing, staff_to] {
@@ -453,13 +477,16 @@ pub async fn reorganise(
     }
 
     // An officer answers only for groups of their own ward.
-    sqlx::query(
-        "DELETE FROM officer_groups WHERE EXISTS (SELECT 1 FROM users u, residential_groups g \
+    let outside = "FROM officer_groups WHERE EXISTS (SELECT 1 FROM users u, residential_groups g \
          WHERE u.id = officer_groups.user_id AND g.id = officer_groups.group_id \
-           AND (u.ward_id IS NULL OR u.ward_id <> g.ward_id))",
-    )
-    .execute(&mut *tx)
-    .await?;
+           AND (u.ward_id IS NULL OR u.ward_id <> g.ward_id))";
+    let responsibilities_ended: Vec<(i64, i64)> =
+        sqlx::query_as(&format!("SELECT user_id, group_id {outside}"))
+            .fetch_all(&mut *tx)
+            .await?;
+    sqlx::query(&format!("DELETE {outside}"))
+        .execute(&mut *tx)
+        .await?;
 
     let done = ReorganisationDone {
         effective: since,
@@ -478,11 +505,68 @@ pub async fn reorganise(
             entity_id: &date.dmy(),
             ward_id: None,
             before: None,
-            after: Some(json!({"input": input, "done": done})),
+            after: Some(json!({
+                "input": input, "done": done,
+                "officer_groups_ended": responsibilities_ended,
+            })),
             detail: "",
         },
     )
     .await?;
     tx.commit().await?;
     Ok(done)
+}
+
+/// `user` is in `ward` from `since`, as a reorganisation entered at `applied_at` says; `from` is
+/// where they were until then, kept as their first place when this is their first move.
+async fn place_user(
+    conn: &mut sqlx::AnyConnection,
+    user: i64,
+    from: i64,
+    ward: i64,
+    since: i64,
+    applied_at: i64,
+) -> AppResult<()> {
+    let latest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(since) FROM user_places WHERE user_id = $1")
+            .bind(user)
+            .fetch_one(&mut *conn)
+            .await?;
+    match latest {
+        None => {
+            sqlx::query(
+                "INSERT INTO user_places (user_id, ward_id, since, applied_at) VALUES ($1, $2, 0, 0)",
+            )
+            .bind(user)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Some(latest) if latest >= since => {
+            return Err(invalid(
+                "effective",
+                Text::new(
+                    format!(
+                        "Có người đã được chuyển từ ngày {}; ngày hiệu lực phải sau ngày đó.",
+                        LocalTime::at(latest).date.dmy()
+                    ),
+                    format!(
+                        "Someone moved on {}; the effective date must be later.",
+                        LocalTime::at(latest).date.dmy()
+                    ),
+                ),
+            ))
+        }
+        Some(_) => {}
+    }
+    sqlx::query(
+        "INSERT INTO user_places (user_id, ward_id, since, applied_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(user)
+    .bind(ward)
+    .bind(since)
+    .bind(applied_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

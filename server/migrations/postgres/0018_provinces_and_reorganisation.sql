@@ -18,26 +18,29 @@ ALTER TABLE wards ADD COLUMN closed_from BIGINT;
 CREATE INDEX wards_province ON wards (province_id);
 
 -- Where a residential group belonged from `since` (ms, the ward-time midnight a reorganisation
--- took effect; 0 for its first place). residential_groups.ward_id is the latest place.
+-- took effect; 0 for its first place), entered at `applied_at` (server time; 0 for the first
+-- place). residential_groups.ward_id is the latest place.
 CREATE TABLE group_places (
     group_id BIGINT NOT NULL REFERENCES residential_groups (id),
     ward_id BIGINT NOT NULL REFERENCES wards (id),
     since BIGINT NOT NULL,
+    applied_at BIGINT NOT NULL,
     PRIMARY KEY (group_id, since)
 );
 CREATE INDEX group_places_ward ON group_places (ward_id, group_id);
-INSERT INTO group_places (group_id, ward_id, since) SELECT id, ward_id, 0 FROM residential_groups;
+INSERT INTO group_places (group_id, ward_id, since, applied_at)
+    SELECT id, ward_id, 0, 0 FROM residential_groups;
 
--- The same for the people of a ward's staff and its group leaders, so that a record filed
--- offline before a reorganisation is accepted from the ward its author was in then.
+-- The same for people a reorganisation moved (group leaders with their group, a closed ward's
+-- staff), written only by reorganisations: a record its author filed offline before the change
+-- is accepted from the ward they were in then, for a while (see routes::sync).
 CREATE TABLE user_places (
     user_id BIGINT NOT NULL REFERENCES users (id),
     ward_id BIGINT NOT NULL REFERENCES wards (id),
     since BIGINT NOT NULL,
+    applied_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, since)
 );
-INSERT INTO user_places (user_id, ward_id, since)
-    SELECT id, ward_id, 0 FROM users WHERE ward_id IS NOT NULL;
 
 -- records.ward_id follows the record's group (the ward that answers for it now: its queue, its
 -- indicators); filed_ward_id is the ward the group belonged to when the record was filed.
@@ -49,3 +52,9 @@ ALTER TABLE users DROP CONSTRAINT users_role_check;
 ALTER TABLE users ADD CONSTRAINT users_role_check
     CHECK (role IN ('admin', 'provincial', 'supervisor', 'officer', 'group_leader'));
 ALTER TABLE users ADD COLUMN province_id BIGINT REFERENCES provinces (id);
+
+-- What names a user, indexed as on SQLite (where the rebuild of users needs them).
+CREATE INDEX IF NOT EXISTS photos_uploaded_by ON photos (uploaded_by);
+CREATE INDEX IF NOT EXISTS photo_owners_user ON photo_owners (user_id);
+CREATE INDEX IF NOT EXISTS record_reviews_reviewer ON record_reviews (reviewer_id);
+CREATE INDEX IF NOT EXISTS record_revisions_author ON record_revisions (author_id);

@@ -17,26 +17,29 @@ ALTER TABLE wards ADD COLUMN closed_from BIGINT;
 CREATE INDEX wards_province ON wards (province_id);
 
 -- Where a residential group belonged from `since` (ms, the ward-time midnight a reorganisation
--- took effect; 0 for its first place). residential_groups.ward_id is the latest place.
+-- took effect; 0 for its first place), entered at `applied_at` (server time; 0 for the first
+-- place). residential_groups.ward_id is the latest place.
 CREATE TABLE group_places (
     group_id BIGINT NOT NULL REFERENCES residential_groups (id),
     ward_id BIGINT NOT NULL REFERENCES wards (id),
     since BIGINT NOT NULL,
+    applied_at BIGINT NOT NULL,
     PRIMARY KEY (group_id, since)
 );
 CREATE INDEX group_places_ward ON group_places (ward_id, group_id);
-INSERT INTO group_places (group_id, ward_id, since) SELECT id, ward_id, 0 FROM residential_groups;
+INSERT INTO group_places (group_id, ward_id, since, applied_at)
+    SELECT id, ward_id, 0, 0 FROM residential_groups;
 
--- The same for the people of a ward's staff and its group leaders, so that a record filed
--- offline before a reorganisation is accepted from the ward its author was in then.
+-- The same for people a reorganisation moved (group leaders with their group, a closed ward's
+-- staff), written only by reorganisations: a record its author filed offline before the change
+-- is accepted from the ward they were in then, for a while (see routes::sync).
 CREATE TABLE user_places (
     user_id BIGINT NOT NULL REFERENCES users (id),
     ward_id BIGINT NOT NULL REFERENCES wards (id),
     since BIGINT NOT NULL,
+    applied_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, since)
 );
-INSERT INTO user_places (user_id, ward_id, since)
-    SELECT id, ward_id, 0 FROM users WHERE ward_id IS NOT NULL;
 
 -- records.ward_id follows the record's group (the ward that answers for it now: its queue, its
 -- indicators); filed_ward_id is the ward the group belonged to when the record was filed.
@@ -47,6 +50,11 @@ UPDATE records SET filed_ward_id = ward_id;
 -- SQLite cannot change a CHECK in place, so `users` is rebuilt. The migration runs in one
 -- transaction, where foreign keys cannot be switched off; deferred, they let `users` be dropped
 -- while sessions, records... name its rows, and the commit fails unless every row is back.
+-- Deferred checks look up the rows naming each user: indexed, so the rebuild stays linear.
+CREATE INDEX IF NOT EXISTS photos_uploaded_by ON photos (uploaded_by);
+CREATE INDEX IF NOT EXISTS photo_owners_user ON photo_owners (user_id);
+CREATE INDEX IF NOT EXISTS record_reviews_reviewer ON record_reviews (reviewer_id);
+CREATE INDEX IF NOT EXISTS record_revisions_author ON record_revisions (author_id);
 PRAGMA defer_foreign_keys = ON;
 CREATE TABLE users_old AS SELECT * FROM users;
 DROP TABLE users;

@@ -128,27 +128,50 @@ fn rejected(message: String) -> PushOutcome {
 
 /// What a caller may file: which groups (and their ward), which forms.
 struct Permissions {
-    /// Each group the caller may file for, with its places over time (ward, since), oldest first.
-    /// Beside the groups of the caller's place now, a member of a ward's staff who moved with a
-    /// reorganisation keeps the groups of the wards they were in before, for records filed there
-    /// before they left (filed offline, sent later).
-    places: HashMap<i64, Vec<(i64, i64)>>,
-    /// Where a member of a ward's staff was over time (ward, since), oldest first; empty for
-    /// group leaders, who move with their group.
-    own: Vec<(i64, i64)>,
+    /// The groups the caller may file for now and, for a member of a ward's staff, the groups
+    /// of wards they or the groups left lately (see [`Permissions::place`]).
+    groups: HashMap<i64, GroupPlaces>,
+    /// Where a member of a ward's staff was, as reorganisations moved them, oldest first; empty
+    /// when none did.
+    own: Vec<Place>,
+    /// The caller's ward now.
+    ward: Option<i64>,
+    /// When the caller's account was made (ms): nothing they sent was filed before.
+    created_at: i64,
     /// A group leader's group.
     group: Option<i64>,
     role: Role,
 }
 
-/// The ward of `places` (oldest first) at time `t`.
-fn ward_at(places: &[(i64, i64)], t: i64) -> Option<i64> {
-    places
-        .iter()
-        .rev()
-        .find(|(_, since)| *since <= t)
-        .or(places.first())
-        .map(|(ward, _)| *ward)
+/// A place over time: in `ward` from `since` (ms, the effective date), as entered at `applied`.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    ward: i64,
+    since: i64,
+    applied: i64,
+}
+
+#[derive(Debug, Default)]
+struct GroupPlaces {
+    /// The group's ward now.
+    now: i64,
+    /// Oldest first.
+    places: Vec<Place>,
+}
+
+/// How long after a reorganisation was entered records filed before it in the old place are
+/// still accepted: phones that were offline then send them later.
+const OLD_PLACE_GRACE_MS: i64 = 30 * domain::calendar::DAY_MS;
+
+/// The place of `places` (oldest first) in effect at `t`, its changes counted from `key` (the
+/// effective date, or when the change was entered), and the next one.
+fn place_at(
+    places: &[Place],
+    t: i64,
+    key: impl Fn(&Place) -> i64,
+) -> Option<(&Place, Option<&Place>)> {
+    let i = places.iter().rposition(|p| key(p) <= t).unwrap_or_default();
+    places.get(i).map(|p| (p, places.get(i + 1)))
 }
 
 /// Where a record is kept: the ward that answers for its group now, and the ward its group
@@ -160,22 +183,48 @@ struct Placed {
 }
 
 impl Permissions {
-    /// Where a record about `group` filed at `filed_at` (ms) is kept, if the caller may file it:
-    /// a group leader for their group; a member of a ward's staff for a group of their ward now,
-    /// or for a group of the ward they were in at `filed_at` (filed before a reorganisation moved
-    /// them or the group).
-    fn place(&self, group: i64, filed_at: i64) -> Option<Placed> {
-        let places = self.places.get(&group)?;
-        let now = places.last()?.0;
-        let filed = ward_at(places, filed_at)?;
+    /// Where a record about `group` filed at `filed_at` (ms, the phone's clock) is kept, if the
+    /// caller may file it: a group leader for their group; a member of a ward's staff for a
+    /// group of their ward now, or for a group of the ward they were in when they filed it,
+    /// if a reorganisation entered within [`OLD_PLACE_GRACE_MS`] of `now` moved them or the
+    /// group since (a record filed offline before the change). The phone's clock is not
+    /// trusted beyond that: at worst it reaches the groups its user had until lately.
+    fn place(&self, group: i64, filed_at: i64, now: i64) -> Option<Placed> {
+        let g = self.groups.get(&group)?;
+        let filed = place_at(&g.places, filed_at, |p| p.since).map_or(g.now, |(p, _)| p.ward);
+        let placed = Placed { now: g.now, filed };
         let allowed = match self.role {
             Role::GroupLeader => self.group == Some(group),
-            _ => {
-                self.own.last().is_some_and(|(w, _)| *w == now)
-                    || ward_at(&self.own, filed_at) == Some(filed)
+            Role::Officer | Role::Supervisor => {
+                Some(g.now) == self.ward || self.filed_before_a_recent_change(g, filed_at, now)
             }
+            Role::Admin | Role::Provincial => false,
         };
-        allowed.then_some(Placed { now, filed })
+        allowed.then_some(placed)
+    }
+
+    fn filed_before_a_recent_change(&self, g: &GroupPlaces, t: i64, now: i64) -> bool {
+        if t < self.created_at {
+            return false;
+        }
+        // Changes count from when they were entered: until then, phones knew the old places.
+        let entered = |p: &Place| p.applied;
+        let (mine, my_next) = match place_at(&self.own, t, entered) {
+            Some((p, next)) => (p.ward, next),
+            None => match self.ward {
+                Some(w) => (w, None),
+                None => return false,
+            },
+        };
+        let Some((theirs, their_next)) = place_at(&g.places, t, entered) else {
+            return false;
+        };
+        let change = [my_next, their_next]
+            .into_iter()
+            .flatten()
+            .map(|p| p.applied)
+            .min();
+        mine == theirs.ward && change.is_some_and(|at| now < at + OLD_PLACE_GRACE_MS)
     }
 }
 
@@ -185,59 +234,73 @@ fn filed_at(rec: &RecordEnvelope, now: i64) -> i64 {
     domain::calendar::parse_rfc3339_ms(&rec.created_at).map_or(now, |t| t.min(now))
 }
 
-/// Groups with their places over time; a group placed before places were kept (or by hand in the
-/// database) has always been where it is.
-const PLACES: &str = "SELECT g.id, COALESCE(p.ward_id, g.ward_id), COALESCE(p.since, 0) \
-     FROM residential_groups g LEFT JOIN group_places p ON p.group_id = g.id";
+/// Groups with their ward now and their places over time; a group placed before places were
+/// kept (or by hand in the database) has always been where it is.
+const PLACES: &str = "SELECT g.id, g.ward_id, COALESCE(p.ward_id, g.ward_id), COALESCE(p.since, 0), \
+     COALESCE(p.applied_at, 0) FROM residential_groups g LEFT JOIN group_places p ON p.group_id = g.id";
 
 async fn permissions(conn: &mut sqlx::AnyConnection, caller: &Caller) -> sqlx::Result<Permissions> {
-    let (group, own, rows) = match (caller.role, caller.ward_id, caller.group_id) {
+    let created_at: i64 = sqlx::query_scalar("SELECT created_at FROM users WHERE id = $1")
+        .bind(caller.user_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(i64::MAX);
+    let (own, rows) = match (caller.role, caller.ward_id, caller.group_id) {
         (Role::GroupLeader, _, Some(g)) => {
-            let rows = sqlx::query(&format!("{PLACES} WHERE g.id = $1 ORDER BY 3"))
+            let rows = sqlx::query(&format!("{PLACES} WHERE g.id = $1 ORDER BY 1, 4"))
                 .bind(g)
                 .fetch_all(&mut *conn)
                 .await?;
-            (Some(g), Vec::new(), rows)
+            (Vec::new(), rows)
         }
         (Role::Officer | Role::Supervisor, Some(w), _) => {
-            let own: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT ward_id, since FROM user_places WHERE user_id = $1 ORDER BY since",
+            let own: Vec<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT ward_id, since, applied_at FROM user_places WHERE user_id = $1 ORDER BY since",
             )
             .bind(caller.user_id)
             .fetch_all(&mut *conn)
             .await?;
-            // A user placed before places were kept (or by hand in the database) is where the
-            // users table says, and always was.
-            let own = if own.last().is_some_and(|(last, _)| *last == w) {
-                own
-            } else {
-                vec![(w, 0)]
-            };
+            // The groups of the caller's ward now, and of the wards it and they were in lately.
             let rows = sqlx::query(&format!(
                 "{PLACES} WHERE g.ward_id = $1 \
+                    OR g.id IN (SELECT q.group_id FROM group_places q WHERE q.ward_id = $1) \
                     OR g.id IN (SELECT q.group_id FROM group_places q \
-                                JOIN user_places u ON u.ward_id = q.ward_id WHERE u.user_id = $2) \
-                 ORDER BY 1, 3"
+                                JOIN user_places u ON u.ward_id = q.ward_id \
+                                WHERE u.user_id = $2) \
+                 ORDER BY 1, 4"
             ))
             .bind(w)
             .bind(caller.user_id)
             .fetch_all(&mut *conn)
             .await?;
-            (None, own, rows)
+            let own = own
+                .into_iter()
+                .map(|(ward, since, applied)| Place {
+                    ward,
+                    since,
+                    applied,
+                })
+                .collect();
+            (own, rows)
         }
-        _ => (None, Vec::new(), Vec::new()),
+        _ => (Vec::new(), Vec::new()),
     };
-    let mut places: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    let mut groups: HashMap<i64, GroupPlaces> = HashMap::new();
     for r in rows {
-        places
-            .entry(r.get(0))
-            .or_default()
-            .push((r.get(1), r.get(2)));
+        let g = groups.entry(r.get(0)).or_default();
+        g.now = r.get(1);
+        g.places.push(Place {
+            ward: r.get(2),
+            since: r.get(3),
+            applied: r.get(4),
+        });
     }
     Ok(Permissions {
-        places,
+        groups,
         own,
-        group,
+        ward: caller.ward_id,
+        created_at,
+        group: caller.group_id,
         role: caller.role,
     })
 }
@@ -276,7 +339,7 @@ async fn push(
     let arrived = now_ms();
     let placed: Vec<Option<Placed>> = records
         .iter()
-        .map(|rec| perms.place(rec.group_id, filed_at(rec, arrived)))
+        .map(|rec| perms.place(rec.group_id, filed_at(rec, arrived), arrived))
         .collect();
     for (i, rec) in records.iter().enumerate() {
         let known = rec
@@ -374,6 +437,20 @@ async fn push(
         let mut inserted: HashSet<String> = HashSet::new();
         if !fresh.is_empty() {
             let base = next_seq(&mut tx, fresh.len() as i64).await?;
+            // The groups' wards as they are now that this transaction holds the write lock: a
+            // reorganisation that committed since the permissions were read has moved them.
+            let mut group_ids: Vec<i64> = fresh.iter().map(|&i| records[i].group_id).collect();
+            group_ids.sort_unstable();
+            group_ids.dedup();
+            let sql = format!(
+                "SELECT id, ward_id FROM residential_groups WHERE id IN ({})",
+                placeholders(backend, 1, group_ids.len())
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+            for g in &group_ids {
+                q = q.bind(g);
+            }
+            let ward_now: HashMap<i64, i64> = q.fetch_all(&mut *tx).await?.into_iter().collect();
             const COLS: usize = 16;
             let rows: Vec<String> = (0..fresh.len())
                 .map(|k| format!("({})", placeholders(backend, k * COLS + 1, COLS)))
@@ -392,7 +469,7 @@ async fn push(
                     .bind(&ids[i])
                     .bind(&rec.form_key)
                     .bind(i64::from(rec.form_version))
-                    .bind(place.now)
+                    .bind(ward_now.get(&rec.group_id).copied().unwrap_or(place.now))
                     .bind(place.filed)
                     .bind(rec.group_id)
                     .bind(caller.user_id)
@@ -463,7 +540,12 @@ async fn push(
                         .bind(now)
                         .bind(caller.user_id)
                         .bind(&ids[i])
-                        .bind(placed[i].expect("checked").now)
+                        .bind(
+                            ward_now
+                                .get(&rec.group_id)
+                                .copied()
+                                .unwrap_or(placed[i].expect("checked").now),
+                        )
                         .bind(after.to_string());
                 }
                 q.execute(&mut *tx).await?;

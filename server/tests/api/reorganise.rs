@@ -25,6 +25,16 @@ fn rfc3339_days_ago(days: i64) -> String {
     )
 }
 
+/// Makes `username`'s account `days` older: nothing is accepted as filed before it existed.
+async fn backdate_account(app: &TestApp, username: &str, days: i64) {
+    sqlx::query("UPDATE users SET created_at = created_at - $1 WHERE username = $2")
+        .bind(days * DAY_MS)
+        .bind(username)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+}
+
 async fn new_ward(app: &TestApp, admin: &str, name: &str) -> WardView {
     let resp = app
         .send(
@@ -161,15 +171,14 @@ async fn a_record_filed_offline_before_a_split_is_accepted_and_keeps_the_ward_it
     let app = spawn_app().await;
     let admin = app.login("admin").await;
     app.add_officer("canboxuanla", "Xuân La").await;
+    backdate_account(&app, "canboxuanla", 30).await;
     let officer = app.login("canboxuanla").await;
     let xuan_la = app.ward_named(&admin, "Xuân La").await;
     let tay_ho = new_ward(&app, &admin, "Tây Hồ").await;
     let phu_thuong = new_ward(&app, &admin, "Phú Thượng").await;
-    // The officer files two reports offline: one three days ago, one this morning.
+    // The officer filed a report offline three days ago.
     let mut before = valid_report(xuan_la.groups[0].id);
     before.created_at = rfc3339_days_ago(3);
-    let mut after = valid_report(xuan_la.groups[0].id);
-    after.created_at = rfc3339_days_ago(0);
 
     // Xuân La splits from yesterday: group 1 to Tây Hồ, the rest to Phú Thượng (and its staff
     // with them, where most of its groups went).
@@ -190,6 +199,9 @@ async fn a_record_filed_offline_before_a_split_is_accepted_and_keeps_the_ward_it
         app.me(&officer).await.ward.map(|w| w.id),
         Some(phu_thuong.id)
     );
+    // And files another once the split is known (its clock a little ahead).
+    let mut after = valid_report(xuan_la.groups[0].id);
+    after.created_at = rfc3339_days_ago(-1);
 
     // What was filed in Xuân La before the split still arrives; what the officer filed for a
     // group of another ward after it does not.
@@ -219,6 +231,37 @@ async fn a_record_filed_offline_before_a_split_is_accepted_and_keeps_the_ward_it
         [PushOutcome::Duplicate]
     );
     assert_eq!(app.stored_count(before_id).await, 1);
+
+    // Filed before the split in Xuân La, but by someone who was not there then: an officer made
+    // after the split in Phú Thượng cannot reach Tây Hồ's group by dating a record back.
+    app.add_officer("canbomoi", "Phú Thượng").await;
+    let newcomer = app.login("canbomoi").await;
+    let mut forged = valid_report(xuan_la.groups[0].id);
+    forged.created_at = rfc3339_days_ago(3);
+    let outcomes = app.push_ok(&newcomer, vec![forged]).await;
+    assert!(
+        matches!(&outcomes[0], PushOutcome::Rejected { .. }),
+        "{outcomes:?}"
+    );
+
+    // Old places are honoured for a while after the reorganisation was entered, not for ever.
+    sqlx::query("UPDATE user_places SET applied_at = applied_at - $1")
+        .bind(31 * DAY_MS)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE group_places SET applied_at = applied_at - $1 WHERE applied_at > 0")
+        .bind(31 * DAY_MS)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let mut late = valid_report(xuan_la.groups[0].id);
+    late.created_at = rfc3339_days_ago(3);
+    let outcomes = app.push_ok(&officer, vec![late]).await;
+    assert!(
+        matches!(&outcomes[0], PushOutcome::Rejected { .. }),
+        "{outcomes:?}"
+    );
 }
 
 #[tokio::test]
@@ -259,6 +302,8 @@ async fn a_reorganisation_with_any_wrong_part_changes_nothing() {
         // Closing a ward that keeps groups (only one of Nhật Tân's four moves).
         json!({"effective": days_ago(1), "moves": [{"group_id": g, "ward_id": xuan_la.id}],
                "close": [{"ward_id": nhat_tan.id}]}),
+        // Before the first places (1970).
+        json!({"effective": "01/01/1960", "moves": [{"group_id": g, "ward_id": xuan_la.id}]}),
         // Closing a ward that receives groups.
         json!({"effective": days_ago(1), "moves": [{"group_id": g, "ward_id": xuan_la.id}],
                "close": [{"ward_id": xuan_la.id}]}),
@@ -268,6 +313,16 @@ async fn a_reorganisation_with_any_wrong_part_changes_nothing() {
         let err = expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
         assert!(!err.message.is_empty(), "{body}");
     }
+    // A ward with groups cannot change province by a new city name either.
+    let resp = app
+        .send(
+            Method::PUT,
+            Some(&admin),
+            &format!("/api/admin/wards/{}", nhat_tan.id),
+            Some(&json!({"name": "Nhật Tân", "district": "Tây Hồ", "city": "Huế"})),
+        )
+        .await;
+    expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     assert_eq!(app.ward_named(&admin, "Nhật Tân").await, nhat_tan);
     assert_eq!(app.ward_named(&admin, "Xuân La").await, xuan_la);
     assert!(app.audit(&admin, "action=group.move").await.is_empty());
@@ -363,4 +418,36 @@ async fn wards_merge_and_split_from_the_command_line_as_from_the_admin_page() {
     let whole = app.audit(&admin, "action=ward.reorganise").await;
     assert_eq!(whole.len(), 2);
     assert!(whole.iter().all(|e| e.actor.is_none()));
+}
+
+#[tokio::test]
+async fn an_officer_whose_ward_stays_still_sends_what_they_filed_for_a_group_before_it_moved() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    backdate_account(&app, "canbo", 30).await;
+    let officer = app.login("canbo").await;
+    let nhat_tan = app.ward_named(&admin, "Nhật Tân").await;
+    let xuan_la = app.ward_named(&admin, "Xuân La").await;
+    let group = nhat_tan.groups[3].id;
+    let mut before = valid_report(group);
+    before.created_at = rfc3339_days_ago(2);
+    reorganise_ok(
+        &app,
+        &admin,
+        &json!({"effective": days_ago(1), "moves": [{"group_id": group, "ward_id": xuan_la.id}]}),
+    )
+    .await;
+    let mut after = valid_report(group);
+    after.created_at = rfc3339_days_ago(-1);
+    let outcomes = app.push_ok(&officer, vec![before.clone(), after]).await;
+    assert_eq!(outcomes[0], PushOutcome::Accepted);
+    assert!(
+        matches!(&outcomes[1], PushOutcome::Rejected { .. }),
+        "{outcomes:?}"
+    );
+    // Xuân La answers for it; Nhật Tân's officer, who filed it, reads it no more.
+    let xl = app.login("truongxuanla").await;
+    let detail = app.record(&xl, before.id).await;
+    assert_eq!(detail.ward.id, xuan_la.id);
+    assert_eq!(detail.filed_ward.map(|w| w.id), Some(nhat_tan.id));
 }

@@ -158,18 +158,17 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
             .unwrap_or_default(),
     );
     let role = RwSignal::new(user.as_ref().map_or(Role::GroupLeader, |u| u.role));
-    let ward = RwSignal::new(
-        user.as_ref()
-            .and_then(|u| u.ward.as_ref().map(|w| w.id))
-            .or(wards.first().map(|w| w.id)),
-    );
-    let group = RwSignal::new(user.as_ref().and_then(|u| u.group.as_ref().map(|g| g.id)));
-    // Provinces are named by their wards' city.
+    // Provinces are named by their wards' city (a provincial user's own, whatever its wards).
     let mut provinces: Vec<(i64, String)> = wards
         .iter()
         .map(|w| (w.province_id, w.city.clone()))
+        .chain(
+            user.as_ref()
+                .and_then(|u| u.province.clone())
+                .map(|p| (p.id, p.name)),
+        )
         .collect();
-    provinces.sort_by(|a, b| a.1.cmp(&b.1));
+    provinces.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     provinces.dedup();
     let province = RwSignal::new(
         user.as_ref()
@@ -181,6 +180,12 @@ fn UserForm(user: Option<UserView>, wards: Vec<WardView>, done: Callback<()>) ->
         .into_iter()
         .filter(|w| w.closed_from.is_none())
         .collect();
+    let ward = RwSignal::new(
+        user.as_ref()
+            .and_then(|u| u.ward.as_ref().map(|w| w.id))
+            .or(wards.first().map(|w| w.id)),
+    );
+    let group = RwSignal::new(user.as_ref().and_then(|u| u.group.as_ref().map(|g| g.id)));
     let groups = RwSignal::new(
         user.as_ref()
             .map(|u| u.groups.iter().map(|g| g.id).collect::<Vec<_>>())
