@@ -32,6 +32,10 @@ pub struct Config {
     /// Load the demo wards, groups and accounts (idempotent).
     #[arg(long, env = "WARDBOOK_DEMO", global = true)]
     pub demo: bool,
+    /// With --demo: also about two years of the wards' records, once (the demo's history:
+    /// seasons, reviews, the 2025 merger of the wards).
+    #[arg(long, env = "WARDBOOK_DEMO_HISTORY", global = true)]
+    pub demo_history: bool,
     /// How long a sign-in lasts, in hours. Officers work offline for days; default 30 days.
     #[arg(
         long,
@@ -193,6 +197,7 @@ impl Config {
             listen: "127.0.0.1:0".into(),
             static_dir: PathBuf::from("dist"),
             demo: true,
+            demo_history: false,
             session_hours: 720,
             max_body_bytes: 2 * 1024 * 1024,
             photo_store: "memory:".into(),

@@ -71,6 +71,17 @@ impl Application {
             demo::load(&db).await?;
         }
         let photos = photos::PhotoStore::open(&config.photo_store)?;
+        if config.demo && config.demo_history {
+            let started = std::time::Instant::now();
+            if let Some(loaded) = demo::history::load(&db, &photos, now_ms()).await? {
+                println!(
+                    "Loaded the demo's history: {} records of {} people in {:.1} s",
+                    loaded.records,
+                    loaded.people,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
         epoch::check_at_start(&db, &photos).await?;
         let listener = TcpListener::bind(&config.listen)
             .await

@@ -651,10 +651,21 @@ fn unique_or(e: sqlx::Error, what: &str) -> AppError {
 }
 
 pub async fn create_ward(db: &Db, actor: Option<i64>, input: WardInput) -> AppResult<WardView> {
-    let (name, district, city) = clean_ward(&input)?;
     let mut tx = db.pool.begin().await?;
     write_first(&mut tx).await?;
-    let province_id = province_named(&mut tx, &city).await?;
+    let view = create_ward_in(&mut tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// [`create_ward`] in the caller's transaction.
+pub async fn create_ward_in(
+    tx: &mut sqlx::AnyConnection,
+    actor: Option<i64>,
+    input: WardInput,
+) -> AppResult<WardView> {
+    let (name, district, city) = clean_ward(&input)?;
+    let province_id = province_named(&mut *tx, &city).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO wards (name, kind, district, city, province_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -677,7 +688,7 @@ pub async fn create_ward(db: &Db, actor: Option<i64>, input: WardInput) -> AppRe
         groups: Vec::new(),
     };
     record_audit(
-        &mut tx,
+        &mut *tx,
         Audit {
             actor,
             action: "ward.create",
@@ -690,7 +701,6 @@ pub async fn create_ward(db: &Db, actor: Option<i64>, input: WardInput) -> AppRe
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(view)
 }
 

@@ -144,7 +144,7 @@ impl PhotoStore {
         Ok(n)
     }
 
-    async fn put_photo(&self, sha: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
+    pub(crate) async fn put_photo(&self, sha: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
         self.put_durably(&Self::photo_path(sha), PutPayload::from(bytes))
             .await
     }

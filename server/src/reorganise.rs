@@ -84,6 +84,21 @@ pub async fn reorganise(
     input: &ReorganisationInput,
     now: i64,
 ) -> AppResult<ReorganisationDone> {
+    let mut tx = db.pool.begin().await?;
+    write_first(&mut tx).await?;
+    let done = reorganise_in(&mut tx, actor, input, now).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`reorganise`] inside the caller's transaction, which must hold the write lock
+/// ([`write_first`]); entered at `now`.
+pub async fn reorganise_in(
+    tx: &mut sqlx::AnyConnection,
+    actor: Option<i64>,
+    input: &ReorganisationInput,
+    now: i64,
+) -> AppResult<ReorganisationDone> {
     let date = Date::parse_dmy(&input.effective).ok_or_else(effective_problem)?;
     let since = date.start_ms();
     // Before 1970 `since` would not come after a group's first place (0).
@@ -108,9 +123,6 @@ pub async fn reorganise(
             ),
         ));
     }
-    let mut tx = db.pool.begin().await?;
-    write_first(&mut tx).await?;
-
     // Every ward named, read once.
     let mut wards: HashMap<i64, Ward> = HashMap::new();
     let named = input
@@ -121,7 +133,7 @@ pub async fn reorganise(
         .chain(input.close.iter().filter_map(|c| c.staff_to));
     for id in named {
         if let std::collections::hash_map::Entry::Vacant(e) = wards.entry(id) {
-            if let Some(w) = ward(&mut tx, id).await? {
+            if let Some(w) = ward(&mut *tx, id).await? {
                 e.insert(w);
             }
         }
@@ -183,7 +195,7 @@ pub async fn reorganise(
         }
         let from = match wards.get(&g.ward) {
             Some(w) => w.province,
-            None => ward(&mut tx, g.ward).await?.and_then(|w| w.province),
+            None => ward(&mut *tx, g.ward).await?.and_then(|w| w.province),
         };
         if from != target.province {
             return Err(invalid(
@@ -334,7 +346,7 @@ pub async fn reorganise(
         let name = if clash {
             let former = match wards.get(&g.ward) {
                 Some(w) => w.name.clone(),
-                None => ward(&mut tx, g.ward)
+                None => ward(&mut *tx, g.ward)
                     .await?
                     .map(|w| w.name)
                     .unwrap_or_default(),
@@ -401,7 +413,7 @@ pub async fn reorganise(
                 .bind(leader)
                 .execute(&mut *tx)
                 .await?;
-            place_user(&mut tx, leader, g.ward, to, since, now).await?;
+            place_user(&mut *tx, leader, g.ward, to, since, now).await?;
         }
         people_moved += leaders.len() as u32;
         let records = sqlx::query("UPDATE records SET ward_id = $1 WHERE group_id = $2")
@@ -418,7 +430,7 @@ pub async fn reorganise(
         });
         for ward_id in [to, g.ward] {
             record_audit(
-                &mut tx,
+                &mut *tx,
                 Audit {
                     actor,
                     action: "group.move",
@@ -452,12 +464,12 @@ pub async fn reorganise(
                 .bind(person)
                 .execute(&mut *tx)
                 .await?;
-            place_user(&mut tx, person, closing, staff_to, since, now).await?;
+            place_user(&mut *tx, person, closing, staff_to, since, now).await?;
         }
         people_moved += staff.len() as u32;
         for ward_id in [closing, staff_to] {
             record_audit(
-                &mut tx,
+                &mut *tx,
                 Audit {
                     actor,
                     action: "ward.close",
@@ -497,7 +509,7 @@ pub async fn reorganise(
         wards_closed: closures.iter().map(|(id, _)| *id).collect(),
     };
     record_audit(
-        &mut tx,
+        &mut *tx,
         Audit {
             actor,
             action: "ward.reorganise",
@@ -513,7 +525,6 @@ pub async fn reorganise(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(done)
 }
 

@@ -59,7 +59,7 @@ fn run(root: &std::path::Path, extra: &[String]) -> Result<()> {
     let mut cmd = Command::new(target_dir(root).join("release/wardbook"));
     // `cargo xtask run -- --listen 0.0.0.0:8080`: everything after `--` is the server's.
     let extra = extra.strip_prefix(&["--".to_owned()]).unwrap_or(extra);
-    cmd.arg("--demo").args(extra);
+    cmd.arg("--demo").arg("--demo-history").args(extra);
     if std::env::var_os("DATABASE_URL").is_none() {
         cmd.env("DATABASE_URL", "sqlite://data/wardbook.db");
     }

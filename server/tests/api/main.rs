@@ -2,6 +2,7 @@ mod access;
 mod audit;
 mod auth;
 mod connections;
+mod demo;
 mod errors;
 mod forms;
 mod headers;

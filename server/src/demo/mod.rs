@@ -3,6 +3,8 @@
 
 use sqlx::Row;
 
+pub mod history;
+
 use crate::auth::hash_password;
 use crate::Db;
 
@@ -19,8 +21,15 @@ pub type DemoAccount = (
     Option<usize>,
 );
 
-pub const ACCOUNTS: [DemoAccount; 5] = [
+pub const ACCOUNTS: [DemoAccount; 6] = [
     ("admin", "Quản trị hệ thống", "admin", None, None),
+    (
+        "congantinh",
+        "Thượng tá Trần Quốc Bảo",
+        "provincial",
+        None,
+        None,
+    ),
     (
         "truongcong",
         "Thượng tá Nguyễn Văn Trường",
@@ -53,19 +62,44 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     for ward in WARDS {
-        sqlx::query(
-            "INSERT INTO wards (name, district, city, province_id) VALUES ($1, 'Tây Hồ', 'Hà Nội', $2) \
-             ON CONFLICT DO NOTHING",
+        let existing: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, closed_from FROM wards WHERE name = $1 AND district = 'Tây Hồ'",
         )
         .bind(ward)
-        .bind(province)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        let id: i64 = sqlx::query("SELECT id FROM wards WHERE name = $1 AND district = 'Tây Hồ'")
-            .bind(ward)
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let id: i64 = match existing {
+            // Loaded before: its groups are there, or moved on (the demo's history merged it).
+            Some((id, closed)) => {
+                ward_ids.push(id);
+                let mut groups = Vec::new();
+                if closed.is_none() {
+                    for n in 1..=GROUPS_PER_WARD {
+                        let gid: Option<i64> = sqlx::query_scalar(
+                            "SELECT id FROM residential_groups WHERE ward_id = $1 AND name = $2",
+                        )
+                        .bind(id)
+                        .bind(format!("Tổ dân phố số {n}"))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        groups.extend(gid);
+                    }
+                }
+                group_ids.push(groups);
+                continue;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO wards (name, district, city, province_id) VALUES ($1, 'Tây Hồ', 'Hà Nội', $2) \
+                     RETURNING id",
+                )
+                .bind(ward)
+                .bind(province)
+                .fetch_one(&mut *tx)
+                .await?
+                .get(0)
+            }
+        };
         let mut groups = Vec::new();
         for n in 1..=GROUPS_PER_WARD {
             let name = format!("Tổ dân phố số {n}");
@@ -100,20 +134,31 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             .fetch_optional(&mut *tx)
             .await?
             .is_some();
-        if exists {
+        // Already there, or its place is gone (merged away by the demo's history).
+        let place = ward.map(|w| ward_ids[w]);
+        let group_id = match ward.zip(group) {
+            Some((w, g)) => match group_ids[w].get(g) {
+                Some(id) => Some(*id),
+                None => continue,
+            },
+            None => None,
+        };
+        if exists || (ward.is_some() && group_ids[ward.unwrap_or_default()].is_empty()) {
             continue;
         }
         sqlx::query(
-            "INSERT INTO users (username, display_name, password_hash, role, ward_id, group_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO users (username, display_name, password_hash, role, ward_id, group_id, created_at, province_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(username)
         .bind(name)
         .bind(hash_password(PASSWORD)?)
         .bind(role)
-        .bind(ward.map(|w| ward_ids[w]))
-        .bind(ward.zip(group).map(|(w, g)| group_ids[w][g]))
+        .bind(place)
+        .bind(group_id)
         .bind(crate::now_ms())
+        // Provincial staff of Hà Nội, the demo wards' city.
+        .bind((role == "provincial").then_some(province))
         .execute(&mut *tx)
         .await?;
     }
@@ -124,7 +169,11 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
 pub fn print_accounts() {
     println!("Demo accounts (password for all: {PASSWORD}):");
     for (username, name, role, ward, _) in ACCOUNTS {
-        let place = ward.map(|w| WARDS[w]).unwrap_or("-");
+        let place = match (role, ward) {
+            ("provincial", _) => "Hà Nội",
+            (_, Some(w)) => WARDS[w],
+            _ => "-",
+        };
         println!("  {username:<14} {role:<13} {place:<10} {name}");
     }
 }
