@@ -15,6 +15,8 @@ pub mod expr;
 pub mod fold;
 /// Form definitions: versioned, typed fields, localized labels.
 pub mod form;
+/// The "model ward" indicators: what records add up to, and the facets they are counted by.
+pub mod indicators;
 /// Languages of the interface and localized text.
 pub mod lang;
 /// Numbers as people type them.

@@ -110,14 +110,16 @@ impl Db {
         Ok(())
     }
 
-    /// Fills `records.search_text` for records stored before the column existed, a batch at a
-    /// time (memory stays flat whatever the number of records).
+    /// Fills `records.search_text` and the indicators' facets for records stored before the
+    /// columns existed, a batch at a time (memory stays flat whatever the number of records).
     async fn fill_search_text(&self) -> anyhow::Result<()> {
         loop {
-            let rows =
-                sqlx::query("SELECT id, data FROM records WHERE search_text IS NULL LIMIT 500")
-                    .fetch_all(&self.pool)
-                    .await?;
+            let rows = sqlx::query(
+                "SELECT id, data, form_key FROM records \
+                 WHERE search_text IS NULL OR category IS NULL LIMIT 500",
+            )
+            .fetch_all(&self.pool)
+            .await?;
             if rows.is_empty() {
                 return Ok(());
             }
@@ -125,11 +127,18 @@ impl Db {
             for r in rows {
                 let data: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&r.get::<String, _>(1)).unwrap_or_default();
-                sqlx::query("UPDATE records SET search_text = $1 WHERE id = $2")
-                    .bind(domain::fold::search_text(&data))
-                    .bind(r.get::<String, _>(0))
-                    .execute(&mut *tx)
-                    .await?;
+                let facets = domain::indicators::facets(&r.get::<String, _>(2), &data);
+                sqlx::query(
+                    "UPDATE records SET search_text = $1, category = $2, serious = $3, subject = $4 \
+                     WHERE id = $5",
+                )
+                .bind(domain::fold::search_text(&data))
+                .bind(facets.category)
+                .bind(i64::from(facets.serious))
+                .bind(facets.subject)
+                .bind(r.get::<String, _>(0))
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
         }

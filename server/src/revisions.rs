@@ -48,6 +48,11 @@ pub async fn make_current(
     r: NewRevision<'_>,
 ) -> anyhow::Result<()> {
     let data = serde_json::to_string(r.data)?;
+    let form_key: String = sqlx::query_scalar("SELECT form_key FROM records WHERE id = $1")
+        .bind(r.record_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let facets = domain::indicators::facets(&form_key, r.data);
     sqlx::query(
         "INSERT INTO record_revisions (id, record_id, base_id, author_id, form_version, group_id, data, content_hash, received_at) \
          SELECT COALESCE(revision_id, id), id, NULL, author_id, form_version, group_id, data, content_hash, received_at \
@@ -74,7 +79,8 @@ pub async fn make_current(
     sqlx::query(
         "UPDATE records SET data = $1, content_hash = $2, form_version = $3, group_id = $4, ward_id = $5, \
          status = $6, status_note = NULL, revision_id = $7, updated_at = $8, seq = $9, \
-         search_text = $10, urgency = $11, received_at = $12 WHERE id = $13",
+         search_text = $10, urgency = $11, received_at = $12, category = $14, serious = $15, \
+         subject = $16 WHERE id = $13",
     )
     .bind(&data)
     .bind(r.content_hash)
@@ -91,6 +97,9 @@ pub async fn make_current(
     // the history.
     .bind(r.now)
     .bind(r.record_id)
+    .bind(facets.category)
+    .bind(i64::from(facets.serious))
+    .bind(facets.subject)
     .execute(&mut *conn)
     .await?;
     // The photos of earlier revisions stay readable in the history; only the new one's are

@@ -1344,10 +1344,12 @@ async fn insert(
     let data = serde_json::to_string(&r.data)?;
     let hash = content_hash(r.form, group, &r.data);
     let updated = r.reviews.last().map_or(r.received_at, |v| v.at);
+    let facets = domain::indicators::facets(r.form, &r.data);
     sqlx::query(
         "INSERT INTO records (id, form_key, form_version, ward_id, filed_ward_id, group_id, author_id, data, \
-         content_hash, status, status_note, client_created_at, received_at, updated_at, seq, search_text, urgency) \
-         VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         content_hash, status, status_note, client_created_at, received_at, updated_at, seq, search_text, urgency, \
+         category, serious, subject) \
+         VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(&id)
@@ -1366,6 +1368,9 @@ async fn insert(
     .bind(seq)
     .bind(domain::fold::search_text(&r.data))
     .bind(domain::fold::urgency(&r.data))
+    .bind(&facets.category)
+    .bind(i64::from(facets.serious))
+    .bind(&facets.subject)
     .execute(&mut *tx)
     .await?;
     for v in &r.reviews {

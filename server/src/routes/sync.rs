@@ -451,13 +451,14 @@ async fn push(
                 q = q.bind(g);
             }
             let ward_now: HashMap<i64, i64> = q.fetch_all(&mut *tx).await?.into_iter().collect();
-            const COLS: usize = 16;
+            const COLS: usize = 19;
             let rows: Vec<String> = (0..fresh.len())
                 .map(|k| format!("({})", placeholders(backend, k * COLS + 1, COLS)))
                 .collect();
             let sql = format!(
                 "INSERT INTO records (id, form_key, form_version, ward_id, filed_ward_id, group_id, author_id, data, \
-                 content_hash, status, client_created_at, received_at, updated_at, seq, search_text, urgency) VALUES {} \
+                 content_hash, status, client_created_at, received_at, updated_at, seq, search_text, urgency, \
+                 category, serious, subject) VALUES {} \
                  ON CONFLICT (id) DO NOTHING RETURNING id",
                 rows.join(", ")
             );
@@ -482,6 +483,11 @@ async fn push(
                     .bind(base + k as i64)
                     .bind(domain::fold::search_text(&rec.data))
                     .bind(domain::fold::urgency(&rec.data));
+                let facets = domain::indicators::facets(&rec.form_key, &rec.data);
+                q = q
+                    .bind(facets.category)
+                    .bind(i64::from(facets.serious))
+                    .bind(facets.subject);
             }
             inserted = q
                 .fetch_all(&mut *tx)

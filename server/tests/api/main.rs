@@ -8,6 +8,7 @@ mod forms;
 mod headers;
 mod health;
 mod helpers;
+mod indicators;
 mod people;
 mod photos;
 mod queue;

@@ -1,0 +1,333 @@
+//! The "model ward" indicators (Công an phường điển hình, kiểu mẫu về ANTT): what a ward's
+//! records add up to, month by month, as supervisors report it to the provincial police.
+//!
+//! A record's [`Facets`] are read from its data once, when it is stored, and kept beside it, so
+//! that a year of a ward's indicators is counted from small columns, never by reading every
+//! record's JSON again.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::api::Place;
+use crate::Text;
+
+/// What the indicators need of a record, beside its form, group, author and times.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    /// The record's classification, comma-separated when several: a neighborhood report's
+    /// category, the issues a field visit found, `violations` for a fire-safety check that found
+    /// some, `unregistered` for a residence check that found people not registered, a managed
+    /// person's category. Empty when none.
+    pub category: String,
+    /// A neighborhood report marked serious (someone died or was badly hurt, heavy damage).
+    pub serious: bool,
+    /// Who a visit to a person under management was about: their citizen ID, or their folded
+    /// name when it was not written.
+    pub subject: Option<String>,
+}
+
+/// The facets of a record of `form_key` holding `data`.
+pub fn facets(form_key: &str, data: &Map<String, Value>) -> Facets {
+    let text = |key: &str| data.get(key).and_then(Value::as_str);
+    let yes = |key: &str| data.get(key).and_then(Value::as_bool) == Some(true);
+    let category = match form_key {
+        crate::form::FIELD_VISIT if yes("issues_found") => data
+            .get("issue_kinds")
+            .and_then(Value::as_array)
+            .map(|kinds| {
+                kinds
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
+        crate::form::FIELD_VISIT => String::new(),
+        crate::form::FIRE_SAFETY_CHECK if yes("violations_found") => "violations".into(),
+        crate::form::FIRE_SAFETY_CHECK => String::new(),
+        crate::form::RESIDENCE_CHECK if yes("unregistered_found") => "unregistered".into(),
+        crate::form::RESIDENCE_CHECK => String::new(),
+        _ => text("category").unwrap_or_default().to_owned(),
+    };
+    let subject = (form_key == crate::form::MANAGED_PERSON_VISIT)
+        .then(|| match text("person_id").map(str::trim) {
+            Some(id) if !id.is_empty() => Some(format!("id:{id}")),
+            _ => text("person_name")
+                .map(crate::fold::fold)
+                .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|n| !n.is_empty())
+                .map(|n| format!("name:{n}")),
+        })
+        .flatten();
+    Facets {
+        category,
+        serious: yes("serious"),
+        subject,
+    }
+}
+
+/// The programme's zero-indicators: a model ward has none of these in the period.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZeroKind {
+    /// Serious crime: a theft, fight or drug case reported as serious.
+    SeriousCrime,
+    /// A serious fire or explosion.
+    SeriousFire,
+    /// A serious traffic accident.
+    SeriousTrafficAccident,
+    /// Illegal street racing, any.
+    IllegalRacing,
+}
+
+impl ZeroKind {
+    pub const ALL: [ZeroKind; 4] = [
+        ZeroKind::SeriousCrime,
+        ZeroKind::SeriousFire,
+        ZeroKind::SeriousTrafficAccident,
+        ZeroKind::IllegalRacing,
+    ];
+
+    /// Whether a neighborhood report of `category` (serious or not) counts against it.
+    pub fn counts(self, category: &str, serious: bool) -> bool {
+        match self {
+            ZeroKind::SeriousCrime => {
+                serious && matches!(category, "theft" | "disturbance" | "drugs")
+            }
+            ZeroKind::SeriousFire => serious && category == "fire_explosion",
+            ZeroKind::SeriousTrafficAccident => serious && category == "traffic_accident",
+            ZeroKind::IllegalRacing => category == "illegal_racing",
+        }
+    }
+
+    pub fn label(self) -> Text {
+        match self {
+            ZeroKind::SeriousCrime => {
+                Text::new("Không để xảy ra tội phạm nghiêm trọng", "No serious crime")
+            }
+            ZeroKind::SeriousFire => Text::new(
+                "Không để xảy ra cháy, nổ nghiêm trọng",
+                "No serious fire or explosion",
+            ),
+            ZeroKind::SeriousTrafficAccident => Text::new(
+                "Không để xảy ra tai nạn giao thông nghiêm trọng",
+                "No serious traffic accident",
+            ),
+            ZeroKind::IllegalRacing => Text::new(
+                "Không để xảy ra đua xe trái phép",
+                "No illegal street racing",
+            ),
+        }
+    }
+}
+
+/// One category's counts, month by month, and this year to date against the same period of
+/// last year.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategorySeries {
+    /// The choice's value in the form (`theft`, `drugs`...).
+    pub category: String,
+    pub label: Text,
+    /// January to the report's month of its year.
+    pub months: Vec<u32>,
+    /// 1 January to the report's last day (or today, in the current month).
+    pub year_to_date: u32,
+    /// The same days of last year, for the groups of the ward now (wherever they belonged).
+    pub last_year_to_date: u32,
+}
+
+/// A residential group's counts for the year to date, by category.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupCounts {
+    pub group: Place,
+    /// (category, count), categories in the order of [`WardIndicators::reports`].
+    pub counts: Vec<u32>,
+    pub total: u32,
+}
+
+/// A zero-indicator, with the records behind a "no".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZeroIndicator {
+    pub kind: ZeroKind,
+    pub label: Text,
+    /// None in the report's month.
+    pub month_clear: bool,
+    /// None in the year to date.
+    pub year_clear: bool,
+    /// The records that break it this year (at most 50, newest first).
+    pub records: Vec<Uuid>,
+}
+
+/// People under management: who was visited in the month, of those the ward manages (anyone
+/// visited in the twelve months before the month's end).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedVisits {
+    pub persons: u32,
+    pub visited: u32,
+}
+
+/// How many police records (visits and checks) an officer filed each week of the month.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfficerWeeks {
+    pub officer: Place,
+    /// One per week that starts (Monday) in the report's month or is cut by its first day.
+    pub weeks: Vec<u32>,
+    pub total: u32,
+}
+
+/// How fast neighborhood reports of the month were dealt with, in minutes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportSpeed {
+    pub reports: u32,
+    /// From the phone to the server.
+    pub received_median: Option<u32>,
+    pub received_slowest: Option<u32>,
+    /// From arrival to being taken up.
+    pub handled_median: Option<u32>,
+    pub handled_slowest: Option<u32>,
+    /// From arrival to resolved.
+    pub resolved_median: Option<u32>,
+    pub resolved_slowest: Option<u32>,
+    /// Not taken up yet, and taken up but not resolved.
+    pub waiting: u32,
+    pub in_progress: u32,
+}
+
+/// What waits for the ward now, whatever the month.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    /// Records not looked at yet.
+    pub received: u32,
+    /// Neighborhood reports being dealt with.
+    pub in_progress: u32,
+    /// Returned to their authors, not corrected yet.
+    pub returned: u32,
+    /// Records with a conflicting copy waiting for a reviewer.
+    pub conflicts: u32,
+}
+
+/// A ward's indicators for a month of a year.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WardIndicators {
+    pub ward: Place,
+    pub year: i32,
+    pub month: u32,
+    /// The periods counted (ms, ward time): the month, the year to date and last year's same
+    /// days; `to` is exclusive.
+    pub month_from: i64,
+    pub month_to: i64,
+    pub year_from: i64,
+    pub last_year_from: i64,
+    pub last_year_to: i64,
+    /// Incidents reported by the neighborhoods, by category.
+    pub reports: Vec<CategorySeries>,
+    /// Issues officers found on field visits, by kind.
+    pub visit_issues: Vec<CategorySeries>,
+    /// The year to date by residential group (the categories of `reports`).
+    pub groups: Vec<GroupCounts>,
+    pub zero: Vec<ZeroIndicator>,
+    pub managed: ManagedVisits,
+    pub officers: Vec<OfficerWeeks>,
+    /// The Mondays (ms) of the weeks of `officers`.
+    pub weeks: Vec<i64>,
+    pub speed: ReportSpeed,
+    pub waiting: Waiting,
+}
+
+/// The median and the largest of `values` (sorted here).
+pub fn median_and_max(values: &mut [u32]) -> (Option<u32>, Option<u32>) {
+    values.sort_unstable();
+    let n = values.len();
+    let median = match n {
+        0 => None,
+        n if n % 2 == 1 => Some(values[n / 2]),
+        n => Some(((u64::from(values[n / 2 - 1]) + u64::from(values[n / 2])) / 2) as u32),
+    };
+    (median, values.last().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn facets_name_what_each_form_counts_for() {
+        let report = facets(
+            "neighborhood_report",
+            &data(json!({"category": "traffic_accident", "serious": true})),
+        );
+        assert_eq!(report.category, "traffic_accident");
+        assert!(report.serious);
+        let visit = facets(
+            "field_visit",
+            &data(json!({"issues_found": true, "issue_kinds": ["drugs", "gambling"]})),
+        );
+        assert_eq!(visit.category, "drugs,gambling");
+        // Kinds left from before "no issues" was chosen do not count.
+        let none = facets(
+            "field_visit",
+            &data(json!({"issues_found": false, "issue_kinds": ["drugs"]})),
+        );
+        assert_eq!(none.category, "");
+        assert_eq!(
+            facets(
+                "fire_safety_check",
+                &data(json!({"violations_found": true}))
+            )
+            .category,
+            "violations"
+        );
+        let by_id = facets(
+            "managed_person_visit",
+            &data(
+                json!({"category": "drug_user", "person_id": "001099012345", "person_name": "Lê Văn Tám"}),
+            ),
+        );
+        assert_eq!(by_id.subject.as_deref(), Some("id:001099012345"));
+        assert_eq!(by_id.category, "drug_user");
+        let by_name = facets(
+            "managed_person_visit",
+            &data(json!({"category": "drug_user", "person_name": "  Lê  Văn TÁM "})),
+        );
+        assert_eq!(by_name.subject.as_deref(), Some("name:le van tam"));
+        assert_eq!(
+            facets("other_form", &data(json!({"x": 1}))),
+            Facets::default()
+        );
+    }
+
+    #[test]
+    fn zero_indicators_count_only_what_the_programme_names() {
+        use ZeroKind::*;
+        assert!(SeriousCrime.counts("theft", true));
+        assert!(!SeriousCrime.counts("theft", false));
+        assert!(!SeriousCrime.counts("traffic_accident", true));
+        assert!(SeriousFire.counts("fire_explosion", true));
+        assert!(!SeriousFire.counts("fire_risk", true));
+        assert!(SeriousTrafficAccident.counts("traffic_accident", true));
+        assert!(IllegalRacing.counts("illegal_racing", false));
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_between_the_middle_two() {
+        assert_eq!(median_and_max(&mut []), (None, None));
+        assert_eq!(median_and_max(&mut [5]), (Some(5), Some(5)));
+        assert_eq!(median_and_max(&mut [9, 1, 4]), (Some(4), Some(9)));
+        assert_eq!(median_and_max(&mut [10, 2, 4, 8]), (Some(6), Some(10)));
+    }
+}
