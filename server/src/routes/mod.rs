@@ -14,6 +14,8 @@ pub mod audit;
 pub mod auth;
 /// Form definitions: publishing (administrators), listing and reading versions.
 pub mod forms;
+/// A ward's "model ward" indicators (its staff, provincial staff).
+pub mod indicators;
 /// Photos: resumable upload (phones) and download (whoever may see the record).
 pub mod photos;
 /// Records for supervisors and their readers (ward staff).
@@ -34,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(records::router())
         .merge(forms::router())
+        .merge(indicators::router())
         .merge(photos::router())
         .merge(admin::router())
         .merge(sessions::router())

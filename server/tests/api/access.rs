@@ -183,6 +183,11 @@ static MATRIX: &[Row] = &[
     r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Nt, RESOLVE,    [U,  D,  H,  H,  H,  H,  D,  H,  H, D,  H]),
     r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Xl, RESOLVE,    [U,  D,  H,  H,  H,  H,  H,  H,  D, D,  H]),
     r("POST",   "/api/records/{id}/conflicts/{conflict}/resolve", Missing, RESOLVE, [U, D,  H,  H,  H,  H,  H,  H,  H, H,  H]),
+    // A provincial user names the ward; the others read their own (another is "not found").
+    r("GET",    "/api/indicators",                     No,        Empty,          [U,  D,  O,  O,  O,  O,  D,  D,  D, V,  V]),
+    r("GET",    "/api/indicators",                     Nt,        Empty,          [U,  D,  O,  H,  O,  H,  D,  D,  D, O,  H]),
+    r("GET",    "/api/indicators",                     Xl,        Empty,          [U,  D,  H,  O,  H,  O,  D,  D,  D, O,  H]),
+    r("GET",    "/api/indicators",                     Missing,   Empty,          [U,  D,  H,  H,  H,  H,  D,  D,  D, H,  H]),
     r("GET",    "/api/forms",                          No,        Empty,          [U,  O,  O,  O,  O,  O,  D,  D,  D, O,  O]),
     r("POST",   "/api/forms",                          No,        FORM,           [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
     r("GET",    "/api/forms/{key}/{version}",          Any,       Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),
@@ -481,7 +486,10 @@ impl World {
             f(place.unwrap_or_else(|| panic!("{} {} needs a place", row.method, row.path)))
         };
         let p = row.path;
-        if !p.contains('{') {
+        if p == "/api/indicators" {
+            // The ward is a query parameter.
+            place.map_or(p.to_owned(), |pl| format!("{p}?ward={}", pl.ward))
+        } else if !p.contains('{') {
             p.to_owned()
         } else if p.starts_with("/api/records/") {
             p.replace("{id}", &id(&|pl| pl.record.to_string()))

@@ -1,0 +1,463 @@
+//! A ward's indicators for a month (see `domain::indicators`), counted from the records' facets
+//! and times. "This year" runs from 1 January to the month's end (to today in the current
+//! month); "last year" is the same days a year before, for the ward's groups as they are now:
+//! a record follows its group to the ward that answers for it, so a merged ward's last year is
+//! what its groups did, wherever they belonged then.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use domain::api::Place;
+use domain::calendar::{Date, LocalTime, DAY_MS};
+use domain::form::{
+    FIELD_VISIT, FIRE_SAFETY_CHECK, MANAGED_PERSON_VISIT, NEIGHBORHOOD_REPORT, RESIDENCE_CHECK,
+};
+use domain::indicators::{
+    median_and_max, CategorySeries, GroupCounts, ManagedVisits, OfficerWeeks, ReportSpeed, Waiting,
+    WardIndicators, ZeroIndicator, ZeroKind,
+};
+use domain::record::RecordStatus;
+use domain::Text;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::Db;
+
+/// The periods of a report for `year`/`month` at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periods {
+    pub month_from: i64,
+    pub month_to: i64,
+    pub year_from: i64,
+    /// Exclusive: the month's end, or the end of today in the current month.
+    pub year_to: i64,
+    pub last_year_from: i64,
+    pub last_year_to: i64,
+}
+
+impl Periods {
+    /// `None` for a month that does not exist or has not begun.
+    pub fn new(year: i32, month: u32, now: i64) -> Option<Periods> {
+        let first = Date::new(year, month, 1)?;
+        let today = LocalTime::at(now).date;
+        if first > today {
+            return None;
+        }
+        let end = first.next_month().min(today.next_day());
+        // The same calendar day a year before (29 February: 1 March).
+        let a_year_before = |d: Date| {
+            Date::new(d.year - 1, d.month, d.day)
+                .unwrap_or(Date::new(d.year - 1, 3, 1).unwrap_or(d))
+        };
+        Some(Periods {
+            month_from: first.start_ms(),
+            month_to: end.start_ms(),
+            year_from: Date::new(year, 1, 1)?.start_ms(),
+            year_to: end.start_ms(),
+            last_year_from: Date::new(year - 1, 1, 1)?.start_ms(),
+            last_year_to: a_year_before(end).start_ms(),
+        })
+    }
+}
+
+/// The month (1–12) of `ms` in ward time.
+fn month_of(ms: i64) -> u32 {
+    LocalTime::at(ms).date.month
+}
+
+/// The choices of `field` of the latest published version of `form`, in the form's order.
+async fn choices(db: &Db, form: &str, field: &str) -> AppResult<Vec<(String, Text)>> {
+    let latest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM forms WHERE form_key = $1")
+            .bind(form)
+            .fetch_one(&db.pool)
+            .await?;
+    let Some(version) = latest else {
+        return Ok(Vec::new());
+    };
+    let def = db
+        .form(form, u32::try_from(version).map_err(anyhow::Error::from)?)
+        .await?;
+    Ok(def
+        .and_then(|d| d.fields.into_iter().find(|f| f.key == field))
+        .and_then(|f| f.kind.choices().map(<[_]>::to_vec))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.value, c.label))
+        .collect())
+}
+
+/// One record, as the indicators count it.
+struct Counted {
+    id: String,
+    form: String,
+    category: String,
+    serious: bool,
+    group: i64,
+    author: i64,
+    received_at: i64,
+}
+
+async fn rows(db: &Db, ward: i64, from: i64, to: i64) -> AppResult<Vec<Counted>> {
+    Ok(sqlx::query(
+        "SELECT id, form_key, COALESCE(category, ''), serious, group_id, author_id, received_at \
+         FROM records WHERE ward_id = $1 AND received_at >= $2 AND received_at < $3",
+    )
+    .bind(ward)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|r| Counted {
+        id: r.get(0),
+        form: r.get(1),
+        category: r.get(2),
+        serious: r.get::<i64, _>(3) != 0,
+        group: r.get(4),
+        author: r.get(5),
+        received_at: r.get(6),
+    })
+    .collect())
+}
+
+fn series(
+    choices: &[(String, Text)],
+    this_year: &[&Counted],
+    last_year: &[&Counted],
+    months: u32,
+    has: impl Fn(&Counted, &str) -> bool,
+) -> Vec<CategorySeries> {
+    choices
+        .iter()
+        .map(|(value, label)| {
+            let mut by_month = vec![0u32; months as usize];
+            for r in this_year.iter().filter(|r| has(r, value)) {
+                let m = month_of(r.received_at) as usize;
+                if let Some(slot) = by_month.get_mut(m - 1) {
+                    *slot += 1;
+                }
+            }
+            CategorySeries {
+                category: value.clone(),
+                label: label.clone(),
+                year_to_date: by_month.iter().sum(),
+                months: by_month,
+                last_year_to_date: last_year.iter().filter(|r| has(r, value)).count() as u32,
+            }
+        })
+        .collect()
+}
+
+fn minutes(ms: i64) -> u32 {
+    u32::try_from((ms.max(0) + 30_000) / 60_000).unwrap_or(u32::MAX)
+}
+
+/// The indicators of ward `ward` (which must exist) for `year`/`month`, at `now`.
+pub async fn ward(
+    db: &Db,
+    ward: i64,
+    year: i32,
+    month: u32,
+    now: i64,
+) -> AppResult<WardIndicators> {
+    let p = Periods::new(year, month, now).ok_or_else(|| {
+        crate::people::invalid(
+            "month",
+            Text::new(
+                "Hãy chọn một tháng đã bắt đầu.",
+                "Choose a month that has begun.",
+            ),
+        )
+    })?;
+    let name: String = sqlx::query_scalar("SELECT name FROM wards WHERE id = $1")
+        .bind(ward)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let this_year = rows(db, ward, p.year_from, p.year_to).await?;
+    let last_year = rows(db, ward, p.last_year_from, p.last_year_to).await?;
+    let reports_now: Vec<&Counted> = this_year
+        .iter()
+        .filter(|r| r.form == NEIGHBORHOOD_REPORT)
+        .collect();
+    let reports_before: Vec<&Counted> = last_year
+        .iter()
+        .filter(|r| r.form == NEIGHBORHOOD_REPORT)
+        .collect();
+    let visits_now: Vec<&Counted> = this_year.iter().filter(|r| r.form == FIELD_VISIT).collect();
+    let visits_before: Vec<&Counted> = last_year.iter().filter(|r| r.form == FIELD_VISIT).collect();
+
+    let report_choices = choices(db, NEIGHBORHOOD_REPORT, "category").await?;
+    let issue_choices = choices(db, FIELD_VISIT, "issue_kinds").await?;
+    let reports = series(
+        &report_choices,
+        &reports_now,
+        &reports_before,
+        month,
+        |r, c| r.category == c,
+    );
+    let visit_issues = series(
+        &issue_choices,
+        &visits_now,
+        &visits_before,
+        month,
+        |r, c| r.category.split(',').any(|k| k == c),
+    );
+
+    // By residential group: the ward's groups now.
+    let groups: Vec<Place> =
+        sqlx::query("SELECT id, name FROM residential_groups WHERE ward_id = $1 ORDER BY id")
+            .bind(ward)
+            .fetch_all(&db.pool)
+            .await?
+            .into_iter()
+            .map(|r| Place {
+                id: r.get(0),
+                name: r.get(1),
+            })
+            .collect();
+    let index: HashMap<&str, usize> = report_choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.0.as_str(), i))
+        .collect();
+    let groups = groups
+        .into_iter()
+        .map(|g| {
+            let mut counts = vec![0u32; report_choices.len()];
+            for r in reports_now.iter().filter(|r| r.group == g.id) {
+                if let Some(&i) = index.get(r.category.as_str()) {
+                    counts[i] += 1;
+                }
+            }
+            GroupCounts {
+                total: counts.iter().sum(),
+                group: g,
+                counts,
+            }
+        })
+        .collect();
+
+    let zero = ZeroKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let mut breaking: Vec<&&Counted> = reports_now
+                .iter()
+                .filter(|r| kind.counts(&r.category, r.serious))
+                .collect();
+            breaking.sort_by_key(|r| std::cmp::Reverse(r.received_at));
+            ZeroIndicator {
+                kind,
+                label: kind.label(),
+                month_clear: !breaking.iter().any(|r| r.received_at >= p.month_from),
+                year_clear: breaking.is_empty(),
+                records: breaking
+                    .iter()
+                    .take(50)
+                    .filter_map(|r| Uuid::parse_str(&r.id).ok())
+                    .collect(),
+            }
+        })
+        .collect();
+
+    // People under management: anyone visited in the twelve months to the month's end.
+    let visits: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT subject, received_at FROM records WHERE ward_id = $1 AND form_key = $2 \
+         AND received_at >= $3 AND received_at < $4 AND subject IS NOT NULL",
+    )
+    .bind(ward)
+    .bind(MANAGED_PERSON_VISIT)
+    .bind(p.month_to - 365 * DAY_MS)
+    .bind(p.month_to)
+    .fetch_all(&db.pool)
+    .await?;
+    let persons: BTreeSet<&str> = visits.iter().map(|v| v.0.as_str()).collect();
+    let visited: BTreeSet<&str> = visits
+        .iter()
+        .filter(|v| v.1 >= p.month_from)
+        .map(|v| v.0.as_str())
+        .collect();
+    let managed = ManagedVisits {
+        persons: persons.len() as u32,
+        visited: visited.len() as u32,
+    };
+
+    // Police records per officer per week of the month (weeks start on Monday).
+    let first_monday = {
+        let d = LocalTime::at(p.month_from).date;
+        let days = d.days_since_epoch();
+        let weekday = (days + 3).rem_euclid(7); // 0 = Monday
+        Date::from_days_since_epoch(days - weekday).start_ms()
+    };
+    let weeks: Vec<i64> = (0..)
+        .map(|k| first_monday + k * 7 * DAY_MS)
+        .take_while(|w| *w < p.month_to)
+        .collect();
+    let police = [
+        FIELD_VISIT,
+        RESIDENCE_CHECK,
+        FIRE_SAFETY_CHECK,
+        MANAGED_PERSON_VISIT,
+    ];
+    let mut per_officer: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+    for r in this_year
+        .iter()
+        .filter(|r| r.received_at >= p.month_from && police.contains(&r.form.as_str()))
+    {
+        let week = ((r.received_at - first_monday) / (7 * DAY_MS)) as usize;
+        let slots = per_officer
+            .entry(r.author)
+            .or_insert_with(|| vec![0; weeks.len()]);
+        if let Some(s) = slots.get_mut(week) {
+            *s += 1;
+        }
+    }
+    let names: HashMap<i64, String> = sqlx::query("SELECT id, display_name FROM users WHERE ward_id = $1 OR id IN (SELECT DISTINCT author_id FROM records WHERE ward_id = $1 AND received_at >= $2 AND received_at < $3)")
+        .bind(ward)
+        .bind(p.month_from)
+        .bind(p.month_to)
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut officers: Vec<OfficerWeeks> = per_officer
+        .into_iter()
+        .map(|(id, weeks)| OfficerWeeks {
+            officer: Place {
+                id,
+                name: names.get(&id).cloned().unwrap_or_default(),
+            },
+            total: weeks.iter().sum(),
+            weeks,
+        })
+        .collect();
+    officers.sort_by(|a, b| {
+        b.total
+            .cmp(&a.total)
+            .then(a.officer.name.cmp(&b.officer.name))
+    });
+
+    // How fast the month's neighborhood reports were dealt with.
+    let speed_rows = sqlx::query(
+        "SELECT r.client_created_at, r.received_at, r.status, \
+         (SELECT MIN(v.at) FROM record_reviews v WHERE v.record_id = r.id AND v.action = 'start_handling'), \
+         (SELECT MIN(v.at) FROM record_reviews v WHERE v.record_id = r.id AND v.action = 'resolve') \
+         FROM records r WHERE r.ward_id = $1 AND r.form_key = $2 AND r.received_at >= $3 AND r.received_at < $4",
+    )
+    .bind(ward)
+    .bind(NEIGHBORHOOD_REPORT)
+    .bind(p.month_from)
+    .bind(p.month_to)
+    .fetch_all(&db.pool)
+    .await?;
+    let (mut received, mut handled, mut resolved) = (Vec::new(), Vec::new(), Vec::new());
+    let mut speed = ReportSpeed {
+        reports: speed_rows.len() as u32,
+        ..ReportSpeed::default()
+    };
+    for r in &speed_rows {
+        let arrived: i64 = r.get(1);
+        if let Some(filed) = domain::calendar::parse_rfc3339_ms(&r.get::<String, _>(0)) {
+            received.push(minutes(arrived - filed));
+        }
+        if let Some(at) = r.get::<Option<i64>, _>(3) {
+            handled.push(minutes(at - arrived));
+        }
+        if let Some(at) = r.get::<Option<i64>, _>(4) {
+            resolved.push(minutes(at - arrived));
+        }
+        match RecordStatus::parse(&r.get::<String, _>(2)) {
+            Some(RecordStatus::Received) => speed.waiting += 1,
+            Some(RecordStatus::InProgress) => speed.in_progress += 1,
+            _ => {}
+        }
+    }
+    (speed.received_median, speed.received_slowest) = median_and_max(&mut received);
+    (speed.handled_median, speed.handled_slowest) = median_and_max(&mut handled);
+    (speed.resolved_median, speed.resolved_slowest) = median_and_max(&mut resolved);
+
+    // What waits now.
+    let mut waiting = Waiting::default();
+    for r in sqlx::query("SELECT status, COUNT(*) FROM records WHERE ward_id = $1 GROUP BY status")
+        .bind(ward)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        let n = u32::try_from(r.get::<i64, _>(1)).unwrap_or(u32::MAX);
+        match RecordStatus::parse(&r.get::<String, _>(0)) {
+            Some(RecordStatus::Received) => waiting.received = n,
+            Some(RecordStatus::InProgress) => waiting.in_progress = n,
+            Some(RecordStatus::Returned) => waiting.returned = n,
+            _ => {}
+        }
+    }
+    let conflicts: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT c.record_id) FROM record_conflicts c JOIN records r ON r.id = c.record_id \
+         WHERE r.ward_id = $1 AND c.resolution IS NULL",
+    )
+    .bind(ward)
+    .fetch_one(&db.pool)
+    .await?;
+    waiting.conflicts = u32::try_from(conflicts).unwrap_or(u32::MAX);
+
+    Ok(WardIndicators {
+        ward: Place { id: ward, name },
+        year,
+        month,
+        month_from: p.month_from,
+        month_to: p.month_to,
+        year_from: p.year_from,
+        last_year_from: p.last_year_from,
+        last_year_to: p.last_year_to,
+        reports,
+        visit_issues,
+        groups,
+        zero,
+        managed,
+        officers,
+        weeks,
+        speed,
+        waiting,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(y: i32, m: u32, d: u32) -> i64 {
+        Date::new(y, m, d).unwrap().start_ms()
+    }
+
+    #[test]
+    fn a_past_month_counts_to_its_end_and_last_year_the_same_days() {
+        let p = Periods::new(2026, 3, ms(2026, 12, 5) + 3_600_000).unwrap();
+        assert_eq!((p.month_from, p.month_to), (ms(2026, 3, 1), ms(2026, 4, 1)));
+        assert_eq!((p.year_from, p.year_to), (ms(2026, 1, 1), ms(2026, 4, 1)));
+        assert_eq!(
+            (p.last_year_from, p.last_year_to),
+            (ms(2025, 1, 1), ms(2025, 4, 1))
+        );
+    }
+
+    #[test]
+    fn the_current_month_counts_to_today_and_last_year_to_the_same_day_not_its_whole() {
+        let p = Periods::new(2026, 12, ms(2026, 12, 5) + 3_600_000).unwrap();
+        assert_eq!(
+            (p.month_from, p.month_to),
+            (ms(2026, 12, 1), ms(2026, 12, 6))
+        );
+        assert_eq!(p.last_year_to, ms(2025, 12, 6));
+        // A leap day: last year's same period ends with February.
+        let p = Periods::new(2028, 2, ms(2028, 2, 29) + 1).unwrap();
+        assert_eq!(p.last_year_to, ms(2027, 3, 1));
+    }
+
+    #[test]
+    fn a_month_that_has_not_begun_has_no_indicators() {
+        assert_eq!(Periods::new(2027, 1, ms(2026, 12, 31)), None);
+        assert_eq!(Periods::new(2026, 13, ms(2026, 12, 31)), None);
+    }
+}

@@ -1,0 +1,77 @@
+//! `GET /api/indicators`: a ward's "model ward" indicators for a month, for its supervisors and
+//! officers, and for the provincial staff of its province. Reading them changes nothing.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::api::Role;
+use domain::calendar::LocalTime;
+use domain::indicators::WardIndicators;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppQuery, AppResult};
+use crate::{now_ms, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/indicators", get(ward))
+}
+
+#[derive(Debug, Deserialize)]
+struct Query {
+    /// The ward; a supervisor's or officer's own by default.
+    ward: Option<i64>,
+    /// The month's year and month (1–12); this month by default.
+    year: Option<i32>,
+    month: Option<u32>,
+}
+
+/// The ward `caller` asks about, if they may read it: their own, or one of their province's.
+/// Anything else is "not found", as a ward that does not exist.
+async fn ward_of(state: &AppState, caller: &Caller, asked: Option<i64>) -> AppResult<i64> {
+    match caller.role {
+        Role::Supervisor | Role::Officer => {
+            let own = caller.ward_id.ok_or(AppError::Forbidden)?;
+            match asked {
+                None => Ok(own),
+                Some(w) if w == own => Ok(own),
+                Some(_) => Err(AppError::NotFound),
+            }
+        }
+        Role::Provincial => {
+            let province = caller.province_id.ok_or(AppError::Forbidden)?;
+            let Some(w) = asked else {
+                return Err(crate::people::invalid(
+                    "ward",
+                    domain::Text::new("Hãy chọn một phường / xã.", "Choose a ward or commune."),
+                ));
+            };
+            let theirs: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM wards WHERE id = $1 AND province_id = $2")
+                    .bind(w)
+                    .bind(province)
+                    .fetch_optional(&state.db.pool)
+                    .await?;
+            theirs.ok_or(AppError::NotFound)
+        }
+        Role::Admin | Role::GroupLeader => Err(AppError::Forbidden),
+    }
+}
+
+async fn ward(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppQuery(q): AppQuery<Query>,
+) -> AppResult<Json<WardIndicators>> {
+    let ward = ward_of(&state, &caller, q.ward).await?;
+    let now = now_ms();
+    let today = LocalTime::at(now).date;
+    let year = q.year.unwrap_or(today.year);
+    // A past year's report is as of its end by default; this year's as of this month.
+    let month = q
+        .month
+        .unwrap_or(if year < today.year { 12 } else { today.month });
+    Ok(Json(
+        crate::indicators::ward(&state.db, ward, year, month, now).await?,
+    ))
+}
