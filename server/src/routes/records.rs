@@ -109,6 +109,9 @@ struct Filter {
     urgency: Option<String>,
     /// `open`: only records with a conflicting copy that waits for a reviewer.
     conflict: Option<ConflictFilter>,
+    /// One of the record's indicator categories (`domain::indicators::Facets::category`): a
+    /// neighborhood report's category, an issue a field visit found...
+    category: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -167,6 +170,22 @@ impl Filter {
         }
         if let Some(a) = self.author {
             add("r.author_id = ?", Bind::Int(a));
+        }
+        if let Some(c) = self
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            let escaped = c
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+                .replace(',', "");
+            add(
+                "(',' || r.category || ',') LIKE ? ESCAPE '\\'",
+                Bind::Text(format!("%,{escaped},%")),
+            );
         }
         if let Some(t) = self.from {
             add("r.received_at >= ?", Bind::Int(t));

@@ -257,6 +257,26 @@ mod against_the_demo_history {
             now > 20 && before > 20,
             "the comparison has something to compare: {now} and {before}"
         );
+        // Every count opens the review queue on the same records.
+        for (form, series) in [
+            ("neighborhood_report", &january.reports),
+            ("field_visit", &january.visit_issues),
+        ] {
+            for s in series {
+                let query = format!(
+                    "form={form}&category={}&from={}&to={}",
+                    s.category, january.year_from, january.month_to
+                );
+                let counts: Vec<domain::api::StateCount> = app
+                    .get(&tay_ho, &format!("/api/records/counts?{query}"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                let total: i64 = counts.iter().map(|c| c.count).sum();
+                assert_eq!(total, i64::from(s.year_to_date), "{query}");
+            }
+        }
         check(
             &indicators(&app, &phu_thuong, &format!("year={}&month=3", today.year)).await,
             &expect(1),
