@@ -198,6 +198,34 @@ pub async fn record_counts(
     .await
 }
 
+/// A ward's indicators for a month (`query`: `ward=..&year=..&month=..`, each optional).
+pub async fn indicators(
+    token: &str,
+    query: &str,
+    lang: Lang,
+) -> Result<domain::indicators::WardIndicators, ApiError> {
+    let url = format!("/api/indicators?{query}");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// The wards whose indicators the caller may read.
+pub async fn indicator_wards(
+    token: &str,
+    lang: Lang,
+) -> Result<Vec<domain::indicators::IndicatorWard>, ApiError> {
+    read(
+        with_headers(Request::get("/api/indicators/wards"), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
 /// The people of the caller's ward who file records, for the queue's author filter.
 pub async fn record_authors(token: &str, lang: Lang) -> Result<Vec<domain::api::Author>, ApiError> {
     read(

@@ -244,6 +244,18 @@ pub struct WardIndicators {
     pub waiting: Waiting,
 }
 
+/// A ward or commune whose indicators the caller may read.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorWard {
+    pub id: i64,
+    pub name: String,
+    /// A xã (commune) rather than a phường (ward).
+    pub commune: bool,
+    /// Merged or split away from this instant (ms); its earlier months still have indicators.
+    pub closed_from: Option<i64>,
+}
+
 /// The median and the largest of `values` (sorted here).
 pub fn median_and_max(values: &mut [u32]) -> (Option<u32>, Option<u32>) {
     values.sort_unstable();

@@ -24,7 +24,7 @@ use crate::forms::{FormVersions, Published};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, openapi_json, login, logout, me, push, pull, list_records, indicators, record_detail, record_counts, record_authors, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
+    paths(health, openapi_json, login, logout, me, push, pull, list_records, indicators, indicator_wards, record_detail, record_counts, record_authors, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
         crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
         list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
         list_wards, create_ward, update_ward, create_group, rename_group, reorganise,
@@ -201,6 +201,12 @@ fn openapi_json() {}
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
     ))]
 fn indicators() {}
+
+#[utoipa::path(get, path = "/api/indicators/wards", tag = "indicators", responses(
+    (status = 200, description = "The caller's ward, or every ward and commune of a provincial user's province", body = Vec<domain::indicators::IndicatorWard>),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+))]
+fn indicator_wards() {}
 
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", responses(
     (status = 200, body = Vec<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

@@ -69,6 +69,7 @@ pub fn Desk() -> impl IntoView {
                                     <Route path=path!("") view=pages::records::NoneChosen/>
                                     <Route path=path!(":id") view=pages::records::RecordPanel/>
                                 </ParentRoute>
+                                <Route path=path!("/desk/indicators") view=pages::indicators::Indicators/>
                                 <Route path=path!("/desk/audit") view=pages::audit::Audit/>
                                 <Route path=path!("/desk/people") view=pages::people::People/>
                                 <Route path=path!("/desk/forms") view=pages::forms::AdminForms/>
@@ -141,8 +142,12 @@ fn SideNav() -> impl IntoView {
                 </p>
             })}
             <nav aria-label=state.tr(Msg::DeskNav)>
-                <Show when=move || matches!(role(), Some(Role::Supervisor | Role::Officer))>
+                <Show when=move || matches!(role(), Some(Role::Supervisor | Role::Officer | Role::Provincial))>
                     {link("/desk/records", Msg::WardRecords)}
+                    <a href="/desk/indicators" class="nav-link"
+                        aria-current=move || location.pathname.get().starts_with("/desk/indicators").then_some("page")>
+                        {crate::text::dt(crate::text::DeskMsg::Indicators)}
+                    </a>
                 </Show>
                 <Show when=move || role() == Some(Role::Admin)>
                     {link("/desk/people", Msg::People)}

@@ -6,15 +6,18 @@ use axum::routing::get;
 use axum::{Json, Router};
 use domain::api::Role;
 use domain::calendar::LocalTime;
-use domain::indicators::WardIndicators;
+use domain::indicators::{IndicatorWard, WardIndicators};
 use serde::Deserialize;
+use sqlx::Row;
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppQuery, AppResult};
 use crate::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/indicators", get(ward))
+    Router::new()
+        .route("/indicators", get(ward))
+        .route("/indicators/wards", get(wards))
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,5 +76,38 @@ async fn ward(
         .unwrap_or(if year < today.year { 12 } else { today.month });
     Ok(Json(
         crate::indicators::ward(&state.db, ward, year, month, now).await?,
+    ))
+}
+
+/// The wards whose indicators the caller may read: their own, or every ward and commune of a
+/// provincial user's province (closed ones last, for months before they closed).
+async fn wards(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<IndicatorWard>>> {
+    let (cond, place) = match caller.role {
+        Role::Supervisor | Role::Officer => ("id = $1", caller.ward_id.ok_or(AppError::Forbidden)?),
+        Role::Provincial => (
+            "province_id = $1",
+            caller.province_id.ok_or(AppError::Forbidden)?,
+        ),
+        Role::Admin | Role::GroupLeader => return Err(AppError::Forbidden),
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT id, name, kind, closed_from FROM wards WHERE {cond} \
+         ORDER BY CASE WHEN closed_from IS NULL THEN 0 ELSE 1 END, name"
+    ))
+    .bind(place)
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| IndicatorWard {
+                id: r.get(0),
+                name: r.get(1),
+                commune: r.get::<String, _>(2) == "commune",
+                closed_from: r.get(3),
+            })
+            .collect(),
     ))
 }

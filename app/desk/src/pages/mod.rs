@@ -2,6 +2,8 @@
 
 /// The audit trail (supervisors, administrators).
 pub mod audit;
+/// The ward's model-ward indicators for a month, and the printable monthly report.
+pub mod indicators;
 /// Forms and their versions; administrators publish definition files.
 pub mod forms;
 /// Users, wards and residential groups (administrators).
