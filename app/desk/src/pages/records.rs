@@ -43,6 +43,9 @@ struct QueueFilter {
     author: String,
     /// Only records with a conflicting copy waiting for a reviewer.
     conflicts: bool,
+    /// An indicator category (a report's category, an issue a visit found), from a count on
+    /// the indicators page; shown, and kept until cleared.
+    category: String,
 }
 
 fn encode(s: &str) -> String {
@@ -64,6 +67,7 @@ impl QueueFilter {
             form: text("form"),
             author: text("author"),
             conflicts: query.get("conflict").as_deref() == Some("open"),
+            category: text("category"),
         }
     }
 
@@ -83,6 +87,7 @@ impl QueueFilter {
             ("group", &self.group),
             ("form", &self.form),
             ("author", &self.author),
+            ("category", &self.category),
         ] {
             if !v.trim().is_empty() {
                 parts.push(format!("{k}={}", encode(v.trim())));
@@ -393,6 +398,7 @@ pub fn Records() -> impl IntoView {
             form: form.get_untracked(),
             author: author.get_untracked(),
             conflicts: conflicts.get_untracked(),
+            category: filter.get_untracked().category,
         };
         go.with_value(|go| go(format!("/desk/records{}", f.address())));
     };
@@ -488,6 +494,15 @@ pub fn Records() -> impl IntoView {
                     <button class="btn" type="submit">{dt(DeskMsg::Apply)}</button>
                     <a class="btn ghost" href="/desk/records">{dt(DeskMsg::ClearFilter)}</a>
                 </form>
+                {move || {
+                    let f = filter.get();
+                    (!f.category.is_empty()).then(|| view! {
+                        <p class="chip" data-testid="category-filter">
+                            {dt(DeskMsg::Category)}": "{f.category.clone()}" "
+                            <a href=format!("/desk/records{}", QueueFilter { category: String::new(), ..f }.address())>"×"</a>
+                        </p>
+                    })
+                }}
                 <p class="hint">{dt(DeskMsg::Keys)}</p>
                 {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="queue-notice">{n}</p> })}
                 <Show when=move || !selected.with(|s| s.is_empty())>
