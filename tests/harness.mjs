@@ -52,7 +52,8 @@ export async function freePort() {
 
 /** The real `wardbook` binary on a fixed port (the origin must survive restarts) and its own data. */
 export class Server {
-  constructor({ port, dataDir, staticDir = DIST }) {
+  constructor({ port, dataDir, staticDir = DIST, demoHistory = false }) {
+    this.demoHistory = demoHistory;
     this.port = port;
     this.dataDir = dataDir;
     this.staticDir = staticDir;
@@ -73,6 +74,7 @@ export class Server {
       '--static-dir', this.staticDir,
       '--photo-store', `${this.dataDir}/photos`,
       '--demo',
+      ...(this.demoHistory ? ['--demo-history'] : []),
     ], { stdio: ['ignore', log, log], env: { ...process.env, RUST_LOG: 'warn' } });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {

@@ -220,6 +220,9 @@ pub struct Waiting {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WardIndicators {
     pub ward: Place,
+    /// Phường or xã, for its title.
+    #[serde(default)]
+    pub ward_kind: crate::admin::WardKind,
     pub year: i32,
     pub month: u32,
     /// The periods counted (ms, ward time): the month, the year to date and last year's same

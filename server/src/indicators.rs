@@ -170,11 +170,12 @@ pub async fn ward(
             ),
         )
     })?;
-    let name: String = sqlx::query_scalar("SELECT name FROM wards WHERE id = $1")
-        .bind(ward)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (name, kind): (String, String) =
+        sqlx::query_as("SELECT name, kind FROM wards WHERE id = $1")
+            .bind(ward)
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or(AppError::NotFound)?;
     let this_year = rows(db, ward, p.year_from, p.year_to).await?;
     let last_year = rows(db, ward, p.last_year_from, p.last_year_to).await?;
     let reports_now: Vec<&Counted> = this_year
@@ -404,6 +405,7 @@ pub async fn ward(
 
     Ok(WardIndicators {
         ward: Place { id: ward, name },
+        ward_kind: domain::admin::WardKind::parse(&kind).unwrap_or_default(),
         year,
         month,
         month_from: p.month_from,

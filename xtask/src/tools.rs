@@ -45,15 +45,16 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// npm's binaryen, terser and playwright-core, pinned in package.json. Debian's wasm-opt (108)
+/// npm's binaryen, terser, playwright-core and pdfjs-dist (reads the printed monthly report
+/// back in the end-to-end tests), pinned in package.json. Debian's wasm-opt (108)
 /// silently corrupts wasm-bindgen 0.2.130 output, so only npm's is used.
 pub fn ensure_node_tools(root: &Path) -> Result<()> {
-    let ok = ["binaryen", "terser", "playwright-core"]
+    let ok = ["binaryen", "terser", "playwright-core", "pdfjs-dist"]
         .iter()
         .all(|p| root.join("node_modules").join(p).exists());
     if !ok {
         println!(
-            "installing pinned JavaScript tools (binaryen, terser, playwright-core) with npm…"
+            "installing pinned JavaScript tools (binaryen, terser, playwright-core, pdfjs-dist) with npm…"
         );
         if output(Command::new("npm").arg("--version")).is_none() {
             bail!(

@@ -43,7 +43,12 @@ pub fn StackedBars(caption: String, labels: Vec<String>, series: Vec<Series>) ->
     const TOP: f64 = 10.0;
     let n = labels.len().max(1);
     let totals: Vec<u32> = (0..n)
-        .map(|i| series.iter().map(|s| s.values.get(i).copied().unwrap_or(0)).sum())
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0))
+                .sum()
+        })
         .collect();
     let top = nice_top(totals.iter().copied().max().unwrap_or(0));
     let plot_h = H - TOP - BOTTOM;
@@ -91,7 +96,8 @@ pub fn StackedBars(caption: String, labels: Vec<String>, series: Vec<Series>) ->
             </svg>
             <figcaption class="legend">
                 {series.iter().filter(|s| s.values.iter().any(|v| *v > 0)).map(|s| view! {
-                    <span class="key"><span class="swatch" style=format!("background:{}", s.color)></span>{s.label.clone()}</span>
+                    // An SVG square, not an inline style (the content security policy allows none).
+                    <span class="key"><svg class="swatch" viewBox="0 0 12 12" aria-hidden="true"><rect width="12" height="12" rx="2" fill=s.color/></svg>{s.label.clone()}</span>
                 }).collect_view()}
             </figcaption>
         </figure>

@@ -3,10 +3,10 @@
 //! its own WebAssembly module, so phones never download it; it shares the sign-in (IndexedDB),
 //! the server API and the strings with the phone app through the `app` crate.
 
-/// SVG charts drawn by the view.
-pub mod chart;
 /// A counter bumped when a record changes on the desk, so the lists showing it read it again.
 pub mod changed;
+/// SVG charts drawn by the view.
+pub mod chart;
 /// Routed desk pages, one per file.
 pub mod pages;
 /// The desk's frame: the session gate, the side navigation and the routes.

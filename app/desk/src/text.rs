@@ -89,6 +89,8 @@ app::catalogue! {
     MonthlyReport => "Báo cáo tháng", "Monthly report";
     ReportFor => "Báo cáo kết quả công tác bảo đảm ANTT", "Report on security and public order";
     PrintedOn => "Lập ngày", "Made on";
+    KindWard => "Phường", "Ward";
+    KindCommune => "Xã", "Commune";
 }
 
 /// `text` as a view child that follows the language switch.

@@ -68,7 +68,10 @@ pub fn Indicators() -> impl IntoView {
     let chosen = Memo::new(move |_| {
         let q = query.get();
         let ward = q.get("ward").and_then(|v| v.parse::<i64>().ok());
-        let year = q.get("year").and_then(|v| v.parse::<i32>().ok()).unwrap_or(today.year);
+        let year = q
+            .get("year")
+            .and_then(|v| v.parse::<i32>().ok())
+            .unwrap_or(today.year);
         let month = q
             .get("month")
             .and_then(|v| v.parse::<u32>().ok())
@@ -167,9 +170,14 @@ fn Report(ind: WardIndicators) -> impl IntoView {
     let lang = state.lang.get_untracked();
     let (from, to, year_from) = (ind.month_from, ind.month_to, ind.year_from);
     let last_day = dmy(to - DAY_MS);
+    let kind = match ind.ward_kind {
+        domain::admin::WardKind::Ward => DeskMsg::KindWard,
+        domain::admin::WardKind::Commune => DeskMsg::KindCommune,
+    };
     let title = format!(
-        "{} {} — {} {}/{}",
+        "{} {} {} — {} {}/{}",
         DeskMsg::MonthlyReport.text(lang),
+        kind.text(lang),
         ind.ward.name,
         DeskMsg::Month.text(lang).to_lowercase(),
         ind.month,
@@ -252,12 +260,42 @@ fn Report(ind: WardIndicators) -> impl IntoView {
                 </div>
             </section>
 
+            <div class="report-row">
             <section class="issues">
                 <h3>{dt(DeskMsg::VisitIssues)}</h3>
                 <CategoryTable form="field_visit" rows=ind.visit_issues.clone() from=year_from to last_from=ind.last_year_from last_to=ind.last_year_to/>
             </section>
 
-            <section class="groups">
+
+
+            <section class="managed">
+                <h3>{dt(DeskMsg::ManagedPeople)}</h3>
+                <p class="big" data-testid="managed">
+                    <a href=queue_link("managed_person_visit", "", from, to)>
+                        <b>{ind.managed.visited}</b>" / "{ind.managed.persons}
+                    </a>
+                    " " <span class="muted">{dt(DeskMsg::OfManaged)}</span>
+                </p>
+                <progress max=ind.managed.persons.max(1) value=ind.managed.visited></progress>
+            </section>
+
+            <section class="speed">
+                <h3>{dt(DeskMsg::ReportSpeed)}</h3>
+                <table class="table numbers" data-testid="speed">
+                    <thead><tr><th></th><th>{dt(DeskMsg::Median)}</th><th>{dt(DeskMsg::Slowest)}</th></tr></thead>
+                    <tbody>
+                        <tr><th scope="row">{dt(DeskMsg::Reached)}</th><td>{duration(ind.speed.received_median, lang)}</td><td>{duration(ind.speed.received_slowest, lang)}</td></tr>
+                        <tr><th scope="row">{dt(DeskMsg::TakenUp)}</th><td>{duration(ind.speed.handled_median, lang)}</td><td>{duration(ind.speed.handled_slowest, lang)}</td></tr>
+                        <tr><th scope="row">{dt(DeskMsg::ResolvedIn)}</th><td>{duration(ind.speed.resolved_median, lang)}</td><td>{duration(ind.speed.resolved_slowest, lang)}</td></tr>
+                    </tbody>
+                </table>
+                <p class="muted">
+                    <a href=queue_link("neighborhood_report", "", from, to)>{format!("{}: {}", DeskMsg::ReportsCount.text(lang), ind.speed.reports)}</a>
+                </p>
+            </section>
+            </div>
+
+            <section class="groups no-print">
                 <h3>{dt(DeskMsg::ByGroup)}</h3>
                 <div class="scroll">
                     <table class="table numbers" data-testid="by-group">
@@ -286,33 +324,7 @@ fn Report(ind: WardIndicators) -> impl IntoView {
                 </div>
             </section>
 
-            <section class="managed">
-                <h3>{dt(DeskMsg::ManagedPeople)}</h3>
-                <p class="big" data-testid="managed">
-                    <a href=queue_link("managed_person_visit", "", from, to)>
-                        <b>{ind.managed.visited}</b>" / "{ind.managed.persons}
-                    </a>
-                    " " <span class="muted">{dt(DeskMsg::OfManaged)}</span>
-                </p>
-                <progress max=ind.managed.persons.max(1) value=ind.managed.visited></progress>
-            </section>
-
-            <section class="speed">
-                <h3>{dt(DeskMsg::ReportSpeed)}</h3>
-                <table class="table numbers" data-testid="speed">
-                    <thead><tr><th></th><th>{dt(DeskMsg::Median)}</th><th>{dt(DeskMsg::Slowest)}</th></tr></thead>
-                    <tbody>
-                        <tr><th scope="row">{dt(DeskMsg::Reached)}</th><td>{duration(ind.speed.received_median, lang)}</td><td>{duration(ind.speed.received_slowest, lang)}</td></tr>
-                        <tr><th scope="row">{dt(DeskMsg::TakenUp)}</th><td>{duration(ind.speed.handled_median, lang)}</td><td>{duration(ind.speed.handled_slowest, lang)}</td></tr>
-                        <tr><th scope="row">{dt(DeskMsg::ResolvedIn)}</th><td>{duration(ind.speed.resolved_median, lang)}</td><td>{duration(ind.speed.resolved_slowest, lang)}</td></tr>
-                    </tbody>
-                </table>
-                <p class="muted">
-                    <a href=queue_link("neighborhood_report", "", from, to)>{format!("{}: {}", DeskMsg::ReportsCount.text(lang), ind.speed.reports)}</a>
-                </p>
-            </section>
-
-            <section class="officers">
+            <section class="officers no-print">
                 <h3>{dt(DeskMsg::OfficersPerWeek)}</h3>
                 <div class="scroll">
                     <table class="table numbers" data-testid="officers">
