@@ -86,9 +86,15 @@ test('provincial staff choose a ward of their province and read it on a 360 px p
     await p.goto(`${server.url}/desk/indicators`);
     const report = p.getByTestId('report');
     await report.waitFor();
-    // Their province's wards, the new ones first; choosing one shows it.
-    await p.getByLabel(/^Phường \/ xã/).selectOption({ label: 'Phú Thượng' });
+    // Their province's wards and communes side by side; a name opens that ward's month.
+    const compare = p.getByTestId('province');
+    await compare.locator('tbody tr').nth(1).waitFor();
+    assert.equal(await compare.locator('tbody tr').count(), 2);
+    await compare.getByRole('button', { name: 'Phường Phú Thượng' }).click();
     await report.getByRole('heading', { name: /Báo cáo tháng Phường Phú Thượng/ }).waitFor();
+    // The picker says so too, and takes them back.
+    await p.getByLabel(/^Phường \/ xã/).selectOption({ label: 'Tây Hồ' });
+    await report.getByRole('heading', { name: /Báo cáo tháng Phường Tây Hồ/ }).waitFor();
     // Readable at 360 px: nothing wider than the screen but the tables' own scrolling.
     const { page: wide, screen } = await p.evaluate(() => ({
       page: document.documentElement.scrollWidth,

@@ -213,6 +213,21 @@ pub async fn indicators(
     .await
 }
 
+/// A provincial user's wards and communes side by side (`query`: `year=..&month=..`).
+pub async fn province_indicators(
+    token: &str,
+    query: &str,
+    lang: Lang,
+) -> Result<domain::indicators::ProvinceIndicators, ApiError> {
+    let url = format!("/api/indicators/province?{query}");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
 /// The wards whose indicators the caller may read.
 pub async fn indicator_wards(
     token: &str,

@@ -259,6 +259,37 @@ pub struct IndicatorWard {
     pub closed_from: Option<i64>,
 }
 
+/// One ward or commune of a province, beside the others.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvinceRow {
+    pub ward: IndicatorWard,
+    /// Neighborhood reports this year to date, and the same days of last year.
+    pub reports: u32,
+    pub reports_last_year: u32,
+    /// Each zero-indicator: (kind, clear in the month, clear in the year).
+    pub zero: Vec<(ZeroKind, bool, bool)>,
+    pub managed: ManagedVisits,
+    pub waiting: Waiting,
+}
+
+/// A province's wards and communes side by side for a month.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvinceIndicators {
+    pub province: Place,
+    pub year: i32,
+    pub month: u32,
+    pub month_from: i64,
+    pub month_to: i64,
+    pub year_from: i64,
+    pub last_year_from: i64,
+    pub last_year_to: i64,
+    /// The wards and communes that exist now, by name (a closed one's groups, with their
+    /// records, are in the wards that took them).
+    pub wards: Vec<ProvinceRow>,
+}
+
 /// The median and the largest of `values` (sorted here).
 pub fn median_and_max(values: &mut [u32]) -> (Option<u32>, Option<u32>) {
     values.sort_unstable();

@@ -12,8 +12,8 @@ use domain::form::{
     FIELD_VISIT, FIRE_SAFETY_CHECK, MANAGED_PERSON_VISIT, NEIGHBORHOOD_REPORT, RESIDENCE_CHECK,
 };
 use domain::indicators::{
-    median_and_max, CategorySeries, GroupCounts, ManagedVisits, OfficerWeeks, ReportSpeed, Waiting,
-    WardIndicators, ZeroIndicator, ZeroKind,
+    median_and_max, CategorySeries, GroupCounts, IndicatorWard, ManagedVisits, OfficerWeeks,
+    ProvinceIndicators, ProvinceRow, ReportSpeed, Waiting, WardIndicators, ZeroIndicator, ZeroKind,
 };
 use domain::record::RecordStatus;
 use domain::Text;
@@ -422,6 +422,157 @@ pub async fn ward(
         weeks,
         speed,
         waiting,
+    })
+}
+
+/// The wards and communes of province `province` side by side for `year`/`month`: a few
+/// grouped queries over the province, not one ward after another.
+pub async fn province(
+    db: &Db,
+    province: i64,
+    year: i32,
+    month: u32,
+    now: i64,
+) -> AppResult<ProvinceIndicators> {
+    let p = Periods::new(year, month, now).ok_or_else(|| {
+        crate::people::invalid(
+            "month",
+            Text::new(
+                "Hãy chọn một tháng đã bắt đầu.",
+                "Choose a month that has begun.",
+            ),
+        )
+    })?;
+    let name: String = sqlx::query_scalar("SELECT name FROM provinces WHERE id = $1")
+        .bind(province)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut rows: Vec<ProvinceRow> = sqlx::query(
+        // A ward that closed answers for nothing: its groups' records went with them.
+        "SELECT id, name, kind, closed_from FROM wards WHERE province_id = $1 \
+         AND closed_from IS NULL ORDER BY name",
+    )
+    .bind(province)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|r| ProvinceRow {
+        ward: IndicatorWard {
+            id: r.get(0),
+            name: r.get(1),
+            commune: r.get::<String, _>(2) == "commune",
+            closed_from: r.get(3),
+        },
+        reports: 0,
+        reports_last_year: 0,
+        zero: ZeroKind::ALL.iter().map(|k| (*k, true, true)).collect(),
+        managed: ManagedVisits {
+            persons: 0,
+            visited: 0,
+        },
+        waiting: Waiting::default(),
+    })
+    .collect();
+    let at: HashMap<i64, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.ward.id, i))
+        .collect();
+
+    let counts = sqlx::query(
+        "SELECT r.ward_id, CASE WHEN r.received_at >= $2 THEN 1 ELSE 0 END, \
+                CASE WHEN r.received_at >= $3 THEN 1 ELSE 0 END, COALESCE(r.category, ''), r.serious, COUNT(*) \
+         FROM records r JOIN wards w ON w.id = r.ward_id \
+         WHERE w.province_id = $1 AND r.form_key = $6 \
+           AND ((r.received_at >= $2 AND r.received_at < $4) OR (r.received_at >= $5 AND r.received_at < $7)) \
+         GROUP BY r.ward_id, CASE WHEN r.received_at >= $2 THEN 1 ELSE 0 END, \
+                  CASE WHEN r.received_at >= $3 THEN 1 ELSE 0 END, COALESCE(r.category, ''), r.serious",
+    )
+    .bind(province)
+    .bind(p.year_from)
+    .bind(p.month_from)
+    .bind(p.year_to)
+    .bind(p.last_year_from)
+    .bind(NEIGHBORHOOD_REPORT)
+    .bind(p.last_year_to)
+    .fetch_all(&db.pool)
+    .await?;
+    for c in counts {
+        let Some(&i) = at.get(&c.get::<i64, _>(0)) else {
+            continue;
+        };
+        let (this_year, this_month) = (c.get::<i64, _>(1) == 1, c.get::<i64, _>(2) == 1);
+        let (category, serious): (String, bool) = (c.get(3), c.get::<i64, _>(4) != 0);
+        let n = u32::try_from(c.get::<i64, _>(5)).unwrap_or(u32::MAX);
+        let row = &mut rows[i];
+        if this_year {
+            row.reports += n;
+            for z in row.zero.iter_mut() {
+                if z.0.counts(&category, serious) {
+                    z.2 = false;
+                    if this_month {
+                        z.1 = false;
+                    }
+                }
+            }
+        } else {
+            row.reports_last_year += n;
+        }
+    }
+
+    for m in sqlx::query(
+        "SELECT r.ward_id, COUNT(DISTINCT r.subject), \
+                COUNT(DISTINCT CASE WHEN r.received_at >= $2 THEN r.subject END) \
+         FROM records r JOIN wards w ON w.id = r.ward_id \
+         WHERE w.province_id = $1 AND r.form_key = $4 AND r.subject IS NOT NULL \
+           AND r.received_at >= $3 AND r.received_at < $5 GROUP BY r.ward_id",
+    )
+    .bind(province)
+    .bind(p.month_from)
+    .bind(p.month_to - 365 * DAY_MS)
+    .bind(MANAGED_PERSON_VISIT)
+    .bind(p.month_to)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        if let Some(&i) = at.get(&m.get::<i64, _>(0)) {
+            rows[i].managed = ManagedVisits {
+                persons: u32::try_from(m.get::<i64, _>(1)).unwrap_or(u32::MAX),
+                visited: u32::try_from(m.get::<i64, _>(2)).unwrap_or(u32::MAX),
+            };
+        }
+    }
+
+    for w in sqlx::query(
+        "SELECT r.ward_id, r.status, COUNT(*) FROM records r JOIN wards w ON w.id = r.ward_id \
+         WHERE w.province_id = $1 AND r.status IN ('received', 'in_progress', 'returned') \
+         GROUP BY r.ward_id, r.status",
+    )
+    .bind(province)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        if let Some(&i) = at.get(&w.get::<i64, _>(0)) {
+            let n = u32::try_from(w.get::<i64, _>(2)).unwrap_or(u32::MAX);
+            match RecordStatus::parse(&w.get::<String, _>(1)) {
+                Some(RecordStatus::Received) => rows[i].waiting.received = n,
+                Some(RecordStatus::InProgress) => rows[i].waiting.in_progress = n,
+                Some(RecordStatus::Returned) => rows[i].waiting.returned = n,
+                _ => {}
+            }
+        }
+    }
+    Ok(ProvinceIndicators {
+        province: Place { id: province, name },
+        year,
+        month,
+        month_from: p.month_from,
+        month_to: p.month_to,
+        year_from: p.year_from,
+        last_year_from: p.last_year_from,
+        last_year_to: p.last_year_to,
+        wards: rows,
     })
 }
 

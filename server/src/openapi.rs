@@ -24,7 +24,7 @@ use crate::forms::{FormVersions, Published};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, openapi_json, login, logout, me, push, pull, list_records, indicators, indicator_wards, record_detail, record_counts, record_authors, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
+    paths(health, openapi_json, login, logout, me, push, pull, list_records, indicators, indicator_wards, province_indicators, record_detail, record_counts, record_authors, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
         crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
         list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
         list_wards, create_ward, update_ward, create_group, rename_group, reorganise,
@@ -207,6 +207,14 @@ fn indicators() {}
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
 ))]
 fn indicator_wards() {}
+
+#[utoipa::path(get, path = "/api/indicators/province", tag = "indicators",
+    params(("year" = Option<i32>, Query), ("month" = Option<u32>, Query)),
+    responses(
+        (status = 200, description = "The provincial user's wards and communes side by side", body = domain::indicators::ProvinceIndicators),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+    ))]
+fn province_indicators() {}
 
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", responses(
     (status = 200, body = Vec<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

@@ -2,7 +2,8 @@
 //! server holding a million records in 30 wards, filled through the real push API. Times, as a
 //! supervisor of one ward: the queue's first page with a state filter and a search, its counts
 //! per state, a search that finds nothing (a scan of the whole ward), opening a record and its
-//! history; and prints the query plans of the list's query (EXPLAIN), on SQLite or PostgreSQL.
+//! history; the ward's indicators (month and year to date); and prints the query plans of the
+//! list's query (EXPLAIN), on SQLite or PostgreSQL.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -18,6 +19,8 @@ const WARDS: usize = 30;
 const BATCH: usize = 100;
 const RUNS: usize = 30;
 const TARGET_MS: f64 = 50.0;
+/// A ward's indicators for a month and its year to date (issue 11).
+const INDICATORS_TARGET_MS: f64 = 100.0;
 
 /// A request as the desk makes it: JSON in, JSON out, with a bearer token.
 fn call(
@@ -297,6 +300,15 @@ fn measure(
         ));
     }
     let _ = some_id;
+    // The indicators page: this month and the year to date of the first ward (every one of its
+    // records was pushed this year), against the same days of last year.
+    let (p50, p95) =
+        time(|| call(&agent, &server, &boss, "GET", "/api/indicators", None).map(|_| ()))?;
+    out.line(format!(
+        "  {:<44} p50 {p50:7.2} ms   p95 {p95:7.2} ms   ({}, target ≤ {INDICATORS_TARGET_MS:.0} ms)",
+        format!("indicators: month + year ({per_ward} records)"),
+        verdict(p50 <= INDICATORS_TARGET_MS)
+    ));
 
     // The plans of the list's query: which index each database takes.
     out.line("");

@@ -89,6 +89,10 @@ app::catalogue! {
     MonthlyReport => "Báo cáo tháng", "Monthly report";
     ReportFor => "Báo cáo kết quả công tác bảo đảm ANTT", "Report on security and public order";
     PrintedOn => "Lập ngày", "Made on";
+    Compare => "So sánh các phường, xã trong tỉnh / thành phố", "The province's wards and communes side by side";
+    ZeroShort => "Chỉ tiêu \"không để xảy ra\" đạt trong tháng", "\"None\" indicators achieved this month";
+    ManagedShort => "Người quản lý đã gặp", "Managed people visited";
+    ClosedWard => "đã sáp nhập / chia tách", "merged or split";
     KindWard => "Phường", "Ward";
     KindCommune => "Xã", "Commune";
 }

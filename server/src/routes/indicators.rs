@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use domain::api::Role;
 use domain::calendar::LocalTime;
-use domain::indicators::{IndicatorWard, WardIndicators};
+use domain::indicators::{IndicatorWard, ProvinceIndicators, WardIndicators};
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/indicators", get(ward))
         .route("/indicators/wards", get(wards))
+        .route("/indicators/province", get(province))
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,5 +110,33 @@ async fn wards(
                 closed_from: r.get(3),
             })
             .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ProvinceQuery {
+    year: Option<i32>,
+    month: Option<u32>,
+}
+
+/// `GET /api/indicators/province`: the caller's province's wards and communes side by side
+/// (provincial staff only).
+async fn province(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppQuery(q): AppQuery<ProvinceQuery>,
+) -> AppResult<Json<ProvinceIndicators>> {
+    let province = match caller.role {
+        Role::Provincial => caller.province_id.ok_or(AppError::Forbidden)?,
+        _ => return Err(AppError::Forbidden),
+    };
+    let now = now_ms();
+    let today = LocalTime::at(now).date;
+    let year = q.year.unwrap_or(today.year);
+    let month = q
+        .month
+        .unwrap_or(if year < today.year { 12 } else { today.month });
+    Ok(Json(
+        crate::indicators::province(&state.db, province, year, month, now).await?,
     ))
 }

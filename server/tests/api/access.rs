@@ -189,6 +189,7 @@ static MATRIX: &[Row] = &[
     r("GET",    "/api/indicators",                     Xl,        Empty,          [U,  D,  H,  O,  H,  O,  D,  D,  D, O,  H]),
     r("GET",    "/api/indicators",                     Missing,   Empty,          [U,  D,  H,  H,  H,  H,  D,  D,  D, H,  H]),
     r("GET",    "/api/indicators/wards",               No,        Empty,          [U,  D,  O,  O,  O,  O,  D,  D,  D, O,  O]),
+    r("GET",    "/api/indicators/province",            No,        Empty,          [U,  D,  D,  D,  D,  D,  D,  D,  D, O,  O]),
     r("GET",    "/api/forms",                          No,        Empty,          [U,  O,  O,  O,  O,  O,  D,  D,  D, O,  O]),
     r("POST",   "/api/forms",                          No,        FORM,           [U,  O,  D,  D,  D,  D,  D,  D,  D, D,  D]),
     r("GET",    "/api/forms/{key}/{version}",          Any,       Empty,          [U,  O,  O,  O,  O,  O,  O,  O,  O, O,  O]),

@@ -281,6 +281,47 @@ mod against_the_demo_history {
             &indicators(&app, &phu_thuong, &format!("year={}&month=3", today.year)).await,
             &expect(1),
         );
+        // Provincial staff see each ward side by side as its own indicators say.
+        let province = app.login("congantinh").await;
+        for query in ["", "year=2025&month=7", "year=2025&month=2"] {
+            let side: domain::indicators::ProvinceIndicators = app
+                .get(&province, &format!("/api/indicators/province?{query}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(side.province.name, "Hà Nội");
+            let names: Vec<&str> = side.wards.iter().map(|w| w.ward.name.as_str()).collect();
+            assert_eq!(names, ["Phú Thượng", "Tây Hồ"]);
+            for row in &side.wards {
+                let own = indicators(
+                    &app,
+                    &province,
+                    &format!(
+                        "ward={}&year={}&month={}",
+                        row.ward.id, side.year, side.month
+                    ),
+                )
+                .await;
+                assert_eq!(
+                    row.reports,
+                    own.reports.iter().map(|s| s.year_to_date).sum::<u32>()
+                );
+                assert_eq!(
+                    row.reports_last_year,
+                    own.reports.iter().map(|s| s.last_year_to_date).sum::<u32>()
+                );
+                let zero: Vec<_> = own
+                    .zero
+                    .iter()
+                    .map(|z| (z.kind, z.month_clear, z.year_clear))
+                    .collect();
+                assert_eq!(row.zero, zero, "{}", row.ward.name);
+                assert_eq!(row.managed, own.managed);
+                assert_eq!(row.waiting.received, own.waiting.received);
+                assert_eq!(row.waiting.in_progress, own.waiting.in_progress);
+            }
+        }
         // The merger's month, and a month of the old wards (their records now answer to the new).
         check(
             &indicators(&app, &tay_ho, "year=2025&month=7").await,

@@ -153,6 +153,12 @@ pub fn Indicators() -> impl IntoView {
                     <button class="btn" data-testid="print-report" on:click=print>{dt(DeskMsg::Print)}</button>
                 </div>
             </header>
+            <Show when=move || state.session.with(|s| s.as_ref().map(|s| s.me.role)) == Some(domain::api::Role::Provincial)>
+                <Province chosen=Signal::derive(move || { let (_, y, m) = chosen.get(); (y, m) }) go=Callback::new(move |w: i64| {
+                    let (_, y, m) = chosen.get_untracked();
+                    go.with_value(|go| go(Some(w), y, m));
+                })/>
+            </Show>
             <Transition fallback=move || view! { <p>{state.t(Msg::Loading)}</p> }>
                 {move || data.get().map(|res| match res {
                     Err(e) => view! { <p class="notice error">{e.message(state.lang.get_untracked())}</p> }.into_any(),
@@ -392,5 +398,78 @@ fn CategoryTable(
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// A provincial user's wards and communes side by side for the month: reports this year
+/// against last, the "none" indicators, people under management visited, what waits. A ward's
+/// name opens its own indicators below.
+#[component]
+fn Province(chosen: Signal<(i32, u32)>, go: Callback<i64>) -> impl IntoView {
+    let state = use_app();
+    let data = LocalResource::new(move || {
+        let (year, month) = chosen.get();
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        async move {
+            api::province_indicators(&token, &format!("year={year}&month={month}"), lang).await
+        }
+    });
+    view! {
+        <section class="province no-print" data-testid="province">
+            <h2>{dt(DeskMsg::Compare)}</h2>
+            <Transition fallback=|| ()>
+                {move || data.get().map(|res| match res {
+                    Err(e) => view! { <p class="notice error">{e.message(state.lang.get_untracked())}</p> }.into_any(),
+                    Ok(p) => {
+                        let lang = state.lang.get_untracked();
+                        let most = p.wards.iter().map(|w| w.reports.max(w.reports_last_year)).max().unwrap_or(0).max(1);
+                        view! {
+                            <div class="scroll">
+                                <table class="table numbers compare">
+                                    <thead><tr>
+                                        <th>{dt(DeskMsg::WardOrCommune)}</th>
+                                        <th>{dt(DeskMsg::ReportsByCategory)}</th>
+                                        <th>{dt(DeskMsg::Change)}</th>
+                                        <th>{dt(DeskMsg::ZeroShort)}</th>
+                                        <th>{dt(DeskMsg::ManagedShort)}</th>
+                                        <th>{dt(DeskMsg::WaitingReceived)}</th>
+                                        <th>{dt(DeskMsg::WaitingInProgress)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {p.wards.into_iter().map(|w| {
+                                            let id = w.ward.id;
+                                            let (text, class) = change(w.reports_last_year, w.reports);
+                                            let clear = w.zero.iter().filter(|z| z.1).count();
+                                            let width = |n: u32| format!("{:.1}", 120.0 * f64::from(n) / f64::from(most));
+                                            let kind = if w.ward.commune { DeskMsg::KindCommune } else { DeskMsg::KindWard };
+                                            view! {
+                                                <tr data-ward=id.to_string()>
+                                                    <th scope="row">
+                                                        <button class="link" on:click=move |_| go.run(id)>{format!("{} {}", kind.text(lang), w.ward.name)}</button>
+                                                        {w.ward.closed_from.map(|_| view! { " " <span class="badge">{dt(DeskMsg::ClosedWard)}</span> })}
+                                                    </th>
+                                                    <td>
+                                                        <svg class="pair" viewBox="0 0 124 14" role="img" aria-label=format!("{} / {}", w.reports, w.reports_last_year)>
+                                                            <rect x="0" y="1" height="6" width=width(w.reports) fill="#0072B2"/>
+                                                            <rect x="0" y="8" height="5" width=width(w.reports_last_year) fill="#9aa5b1"/>
+                                                        </svg>
+                                                        {w.reports}
+                                                    </td>
+                                                    <td class=format!("change {class}")>{text}</td>
+                                                    <td class:bad=clear < w.zero.len()>{format!("{clear}/{}", w.zero.len())}</td>
+                                                    <td>{format!("{}/{}", w.managed.visited, w.managed.persons)}</td>
+                                                    <td>{w.waiting.received}</td>
+                                                    <td>{w.waiting.in_progress}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
