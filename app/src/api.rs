@@ -515,6 +515,21 @@ pub async fn create_ward(
     send_json(Request::post("/api/admin/wards"), token, input, lang).await
 }
 
+/// Moves groups, merges or splits wards from a date (administrators).
+pub async fn reorganise(
+    token: &str,
+    input: &domain::admin::ReorganisationInput,
+    lang: Lang,
+) -> Result<domain::admin::ReorganisationDone, ApiError> {
+    send_json(
+        Request::post("/api/admin/reorganisations"),
+        token,
+        input,
+        lang,
+    )
+    .await
+}
+
 pub async fn create_group(
     token: &str,
     ward: i64,

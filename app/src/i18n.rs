@@ -81,6 +81,8 @@ catalogue! {
     Correct => "Sửa và gửi lại", "Correct and resubmit";
     WaitingForYou => "hồ sơ chờ bạn sửa", "records wait for you to correct";
     Ward => "Phường / xã", "Ward or commune";
+    WardPrefix => "Phường", "Ward";
+    CommunePrefix => "Xã", "Commune";
     NotFound => "Không tìm thấy.", "Not found.";
     Home => "Trang chính", "Home";
     Desk => "Bàn làm việc", "Desk";
@@ -143,10 +145,6 @@ catalogue! {
     AddGroup => "Thêm tổ dân phố", "Add a group";
     AddWard => "Thêm phường / xã", "Add a ward or commune";
     WardName => "Tên phường / xã", "Name of the ward or commune";
-    WardKindLabel => "Cấp", "Kind";
-    KindWard => "Phường", "Ward";
-    KindCommune => "Xã", "Commune";
-    ClosedSince => "Đã sáp nhập / chia tách từ", "Merged or split since";
     District => "Quận / huyện cũ (nếu có)", "Former district (if any)";
     City => "Tỉnh / thành phố", "City or province";
     ConfirmSignOutDevice => "Đăng xuất thiết bị này? Hồ sơ chưa gửi trên máy đó sẽ chờ đến khi đăng nhập lại.", "Sign out this device? Unsent records on it wait until someone signs in again.";

@@ -102,6 +102,7 @@ fn session(username: &str) -> Session {
                 name: "Tổ 7".into(),
             }],
             province: None,
+            ward_kind: None,
         },
     }
 }

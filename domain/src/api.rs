@@ -50,6 +50,9 @@ pub struct Me {
     /// A provincial user's province (Công an tỉnh / thành phố).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<Place>,
+    /// Whether `ward` is a phường or a xã.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward_kind: Option<crate::admin::WardKind>,
 }
 
 /// Someone whose records the review queue can be filtered by: a person of the ward who files.

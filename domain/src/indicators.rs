@@ -302,6 +302,36 @@ pub fn median_and_max(values: &mut [u32]) -> (Option<u32>, Option<u32>) {
     (median, values.last().copied())
 }
 
+/// [`median_and_max`] of values given as (value, how many times) pairs, as a database counts
+/// them; the same answers as for the values written out.
+pub fn median_and_max_counted(counted: &mut [(u32, u32)]) -> (Option<u32>, Option<u32>) {
+    counted.sort_unstable();
+    let n: u64 = counted.iter().map(|c| u64::from(c.1)).sum();
+    if n == 0 {
+        return (None, None);
+    }
+    // The value at position `k` (0-based) of the values in order.
+    let at = |k: u64| {
+        let mut seen = 0u64;
+        for (v, c) in counted.iter() {
+            seen += u64::from(*c);
+            if k < seen {
+                return *v;
+            }
+        }
+        counted.last().map_or(0, |c| c.0)
+    };
+    let median = if n % 2 == 1 {
+        at(n / 2)
+    } else {
+        ((u64::from(at(n / 2 - 1)) + u64::from(at(n / 2))) / 2) as u32
+    };
+    (
+        Some(median),
+        counted.iter().rev().find(|c| c.1 > 0).map(|c| c.0),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +397,21 @@ mod tests {
         assert!(!SeriousFire.counts("fire_risk", true));
         assert!(SeriousTrafficAccident.counts("traffic_accident", true));
         assert!(IllegalRacing.counts("illegal_racing", false));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn counted_values_have_the_median_of_the_values_written_out(
+            values in proptest::collection::vec(0u32..500, 0..60)
+        ) {
+            let mut counted: std::collections::BTreeMap<u32, u32> = Default::default();
+            for v in &values {
+                *counted.entry(*v).or_default() += 1;
+            }
+            let mut pairs: Vec<(u32, u32)> = counted.into_iter().collect();
+            let mut written = values.clone();
+            proptest::prop_assert_eq!(median_and_max_counted(&mut pairs), median_and_max(&mut written));
+        }
     }
 
     #[test]

@@ -122,16 +122,22 @@ impl FromRequestParts<AppState> for Caller {
 
 /// The caller's identity with the names of their places, as the app shows it.
 pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
-    let ward = match caller.ward_id {
-        Some(id) => sqlx::query("SELECT id, name FROM wards WHERE id = $1")
+    let (ward, ward_kind) = match caller.ward_id {
+        Some(id) => sqlx::query("SELECT id, name, kind FROM wards WHERE id = $1")
             .bind(id)
             .fetch_optional(&db.pool)
             .await?
-            .map(|r| Place {
-                id: r.get(0),
-                name: r.get(1),
-            }),
-        None => None,
+            .map(|r| {
+                (
+                    Some(Place {
+                        id: r.get(0),
+                        name: r.get(1),
+                    }),
+                    domain::admin::WardKind::parse(&r.get::<String, _>(2)),
+                )
+            })
+            .unwrap_or_default(),
+        None => (None, None),
     };
     let groups: Vec<Place> = match (caller.role, caller.ward_id, caller.group_id) {
         (Role::GroupLeader, _, Some(group)) => {
@@ -183,6 +189,7 @@ pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
         group,
         groups,
         province,
+        ward_kind,
     })
 }
 

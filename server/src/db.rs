@@ -115,8 +115,8 @@ impl Db {
     async fn fill_search_text(&self) -> anyhow::Result<()> {
         loop {
             let rows = sqlx::query(
-                "SELECT id, data, form_key FROM records \
-                 WHERE search_text IS NULL OR category IS NULL LIMIT 500",
+                "SELECT id, data, form_key, client_created_at, received_at FROM records \
+                 WHERE search_text IS NULL OR category IS NULL OR filed_at IS NULL LIMIT 500",
             )
             .fetch_all(&self.pool)
             .await?;
@@ -129,14 +129,19 @@ impl Db {
                     serde_json::from_str(&r.get::<String, _>(1)).unwrap_or_default();
                 let facets = domain::indicators::facets(&r.get::<String, _>(2), &data);
                 sqlx::query(
-                    "UPDATE records SET search_text = $1, category = $2, serious = $3, subject = $4 \
-                     WHERE id = $5",
+                    "UPDATE records SET search_text = $1, category = $2, serious = $3, subject = $4, \
+                     filed_at = $6 WHERE id = $5",
                 )
                 .bind(domain::fold::search_text(&data))
                 .bind(facets.category)
                 .bind(i64::from(facets.serious))
                 .bind(facets.subject)
                 .bind(r.get::<String, _>(0))
+                .bind({
+                    let received: i64 = r.get(4);
+                    domain::calendar::parse_rfc3339_ms(&r.get::<String, _>(3))
+                        .map_or(received, |t| t.min(received))
+                })
                 .execute(&mut *tx)
                 .await?;
             }

@@ -12,8 +12,9 @@ use domain::form::{
     FIELD_VISIT, FIRE_SAFETY_CHECK, MANAGED_PERSON_VISIT, NEIGHBORHOOD_REPORT, RESIDENCE_CHECK,
 };
 use domain::indicators::{
-    median_and_max, CategorySeries, GroupCounts, IndicatorWard, ManagedVisits, OfficerWeeks,
-    ProvinceIndicators, ProvinceRow, ReportSpeed, Waiting, WardIndicators, ZeroIndicator, ZeroKind,
+    median_and_max_counted, CategorySeries, GroupCounts, IndicatorWard, ManagedVisits,
+    OfficerWeeks, ProvinceIndicators, ProvinceRow, ReportSpeed, Waiting, WardIndicators,
+    ZeroIndicator, ZeroKind,
 };
 use domain::record::RecordStatus;
 use domain::Text;
@@ -60,11 +61,6 @@ impl Periods {
     }
 }
 
-/// The month (1–12) of `ms` in ward time.
-fn month_of(ms: i64) -> u32 {
-    LocalTime::at(ms).date.month
-}
-
 /// The choices of `field` of the latest published version of `form`, in the form's order.
 async fn choices(db: &Db, form: &str, field: &str) -> AppResult<Vec<(String, Text)>> {
     let latest: Option<i64> =
@@ -87,55 +83,90 @@ async fn choices(db: &Db, form: &str, field: &str) -> AppResult<Vec<(String, Tex
         .collect())
 }
 
-/// One record, as the indicators count it.
-struct Counted {
-    id: String,
+/// How many neighborhood reports or field visits of one category and group were
+/// received in a month of the report's year (1–12), or in last year's same days (0).
+struct Bucket {
     form: String,
     category: String,
-    serious: bool,
     group: i64,
-    author: i64,
-    received_at: i64,
+    month: u32,
+    n: u32,
 }
 
-async fn rows(db: &Db, ward: i64, from: i64, to: i64) -> AppResult<Vec<Counted>> {
-    Ok(sqlx::query(
-        "SELECT id, form_key, COALESCE(category, ''), serious, group_id, author_id, received_at \
-         FROM records WHERE ward_id = $1 AND received_at >= $2 AND received_at < $3",
-    )
-    .bind(ward)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await?
-    .into_iter()
-    .map(|r| Counted {
-        id: r.get(0),
-        form: r.get(1),
-        category: r.get(2),
-        serious: r.get::<i64, _>(3) != 0,
-        group: r.get(4),
-        author: r.get(5),
-        received_at: r.get(6),
-    })
-    .collect())
+/// A `CASE` numbering `received_at` by the boundaries bound from `$first` on: 0 below the
+/// first, 1 below the second, ..., `n` at or above the last.
+fn case_by(first: usize, n: usize) -> String {
+    if n == 0 {
+        return "0".into();
+    }
+    let mut case = String::from("CASE");
+    for k in 0..n {
+        case.push_str(&format!(" WHEN received_at < ${} THEN {k}", first + k));
+    }
+    case.push_str(&format!(" ELSE {n} END"));
+    case
+}
+
+/// The year's (and last year's same days') reports and field visits, counted by the database:
+/// a few hundred rows whatever the number of records.
+async fn buckets(db: &Db, ward: i64, p: &Periods, year: i32) -> AppResult<Vec<Bucket>> {
+    // $1 ward, $2..$5 the periods, $6/$7 the forms, $8.. January 1st and the next months' starts.
+    let mut bounds = vec![p.year_from];
+    bounds.extend(
+        (2..=12)
+            .filter_map(|m| Date::new(year, m, 1))
+            .map(Date::start_ms),
+    );
+    let sql = format!(
+        "SELECT form_key, COALESCE(category, ''), group_id, {}, COUNT(*) FROM records \
+         WHERE ward_id = $1 AND form_key IN ($6, $7) \
+           AND ((received_at >= $2 AND received_at < $3) OR (received_at >= $4 AND received_at < $5)) \
+         GROUP BY 1, 2, 3, 4",
+        case_by(8, bounds.len())
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(ward)
+        .bind(p.year_from)
+        .bind(p.year_to)
+        .bind(p.last_year_from)
+        .bind(p.last_year_to)
+        .bind(NEIGHBORHOOD_REPORT)
+        .bind(FIELD_VISIT);
+    for b in &bounds {
+        q = q.bind(*b);
+    }
+    Ok(q.fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(|r| Bucket {
+            form: r.get(0),
+            category: r.get(1),
+            group: r.get(2),
+            month: u32::try_from(r.get::<i64, _>(3)).unwrap_or_default(),
+            n: u32::try_from(r.get::<i64, _>(4)).unwrap_or(u32::MAX),
+        })
+        .collect())
 }
 
 fn series(
     choices: &[(String, Text)],
-    this_year: &[&Counted],
-    last_year: &[&Counted],
+    buckets: &[&Bucket],
     months: u32,
-    has: impl Fn(&Counted, &str) -> bool,
+    has: impl Fn(&Bucket, &str) -> bool,
 ) -> Vec<CategorySeries> {
     choices
         .iter()
         .map(|(value, label)| {
             let mut by_month = vec![0u32; months as usize];
-            for r in this_year.iter().filter(|r| has(r, value)) {
-                let m = month_of(r.received_at) as usize;
-                if let Some(slot) = by_month.get_mut(m - 1) {
-                    *slot += 1;
+            let mut last_year = 0;
+            for b in buckets.iter().filter(|b| has(b, value)) {
+                match b.month {
+                    0 => last_year += b.n,
+                    m => {
+                        if let Some(slot) = by_month.get_mut(m as usize - 1) {
+                            *slot += b.n;
+                        }
+                    }
                 }
             }
             CategorySeries {
@@ -143,14 +174,42 @@ fn series(
                 label: label.clone(),
                 year_to_date: by_month.iter().sum(),
                 months: by_month,
-                last_year_to_date: last_year.iter().filter(|r| has(r, value)).count() as u32,
+                last_year_to_date: last_year,
             }
         })
         .collect()
 }
 
-fn minutes(ms: i64) -> u32 {
-    u32::try_from((ms.max(0) + 30_000) / 60_000).unwrap_or(u32::MAX)
+/// Minutes between two times of each of the month's reports, counted by the database:
+/// `expr` is the later time's SQL, compared with `from` (a column of `records r`).
+async fn minutes_counted(
+    db: &Db,
+    ward: i64,
+    p: &Periods,
+    expr: &str,
+    from: &str,
+) -> AppResult<Vec<(u32, u32)>> {
+    let sql = format!(
+        "SELECT ({expr} - r.{from} + 30000) / 60000, COUNT(*) FROM records r \
+         WHERE r.ward_id = $1 AND r.form_key = $2 AND r.received_at >= $3 AND r.received_at < $4 \
+         GROUP BY 1"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(ward)
+        .bind(NEIGHBORHOOD_REPORT)
+        .bind(p.month_from)
+        .bind(p.month_to)
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let minutes = r.get::<Option<i64>, _>(0)?;
+            Some((
+                u32::try_from(minutes.max(0)).unwrap_or(u32::MAX),
+                u32::try_from(r.get::<i64, _>(1)).unwrap_or(u32::MAX),
+            ))
+        })
+        .collect())
 }
 
 /// The indicators of ward `ward` (which must exist) for `year`/`month`, at `now`.
@@ -176,35 +235,21 @@ pub async fn ward(
             .fetch_optional(&db.pool)
             .await?
             .ok_or(AppError::NotFound)?;
-    let this_year = rows(db, ward, p.year_from, p.year_to).await?;
-    let last_year = rows(db, ward, p.last_year_from, p.last_year_to).await?;
-    let reports_now: Vec<&Counted> = this_year
+    let counted = buckets(db, ward, &p, year).await?;
+    let reports_counted: Vec<&Bucket> = counted
         .iter()
-        .filter(|r| r.form == NEIGHBORHOOD_REPORT)
+        .filter(|b| b.form == NEIGHBORHOOD_REPORT)
         .collect();
-    let reports_before: Vec<&Counted> = last_year
-        .iter()
-        .filter(|r| r.form == NEIGHBORHOOD_REPORT)
-        .collect();
-    let visits_now: Vec<&Counted> = this_year.iter().filter(|r| r.form == FIELD_VISIT).collect();
-    let visits_before: Vec<&Counted> = last_year.iter().filter(|r| r.form == FIELD_VISIT).collect();
+    let visits_counted: Vec<&Bucket> = counted.iter().filter(|b| b.form == FIELD_VISIT).collect();
 
     let report_choices = choices(db, NEIGHBORHOOD_REPORT, "category").await?;
     let issue_choices = choices(db, FIELD_VISIT, "issue_kinds").await?;
-    let reports = series(
-        &report_choices,
-        &reports_now,
-        &reports_before,
-        month,
-        |r, c| r.category == c,
-    );
-    let visit_issues = series(
-        &issue_choices,
-        &visits_now,
-        &visits_before,
-        month,
-        |r, c| r.category.split(',').any(|k| k == c),
-    );
+    let reports = series(&report_choices, &reports_counted, month, |b, c| {
+        b.category == c
+    });
+    let visit_issues = series(&issue_choices, &visits_counted, month, |b, c| {
+        b.category.split(',').any(|k| k == c)
+    });
 
     // By residential group: the ward's groups now.
     let groups: Vec<Place> =
@@ -227,9 +272,12 @@ pub async fn ward(
         .into_iter()
         .map(|g| {
             let mut counts = vec![0u32; report_choices.len()];
-            for r in reports_now.iter().filter(|r| r.group == g.id) {
-                if let Some(&i) = index.get(r.category.as_str()) {
-                    counts[i] += 1;
+            for b in reports_counted
+                .iter()
+                .filter(|b| b.group == g.id && b.month > 0)
+            {
+                if let Some(&i) = index.get(b.category.as_str()) {
+                    counts[i] += b.n;
                 }
             }
             GroupCounts {
@@ -240,23 +288,34 @@ pub async fn ward(
         })
         .collect();
 
+    // The records behind the zero-indicators: few, read one by one.
+    let breaking: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, COALESCE(category, ''), serious, received_at FROM records \
+         WHERE ward_id = $1 AND form_key = $2 AND received_at >= $3 AND received_at < $4 \
+           AND (serious = 1 OR category = 'illegal_racing') ORDER BY received_at DESC",
+    )
+    .bind(ward)
+    .bind(NEIGHBORHOOD_REPORT)
+    .bind(p.year_from)
+    .bind(p.year_to)
+    .fetch_all(&db.pool)
+    .await?;
     let zero = ZeroKind::ALL
         .into_iter()
         .map(|kind| {
-            let mut breaking: Vec<&&Counted> = reports_now
+            let these: Vec<&(String, String, i64, i64)> = breaking
                 .iter()
-                .filter(|r| kind.counts(&r.category, r.serious))
+                .filter(|r| kind.counts(&r.1, r.2 != 0))
                 .collect();
-            breaking.sort_by_key(|r| std::cmp::Reverse(r.received_at));
             ZeroIndicator {
                 kind,
                 label: kind.label(),
-                month_clear: !breaking.iter().any(|r| r.received_at >= p.month_from),
-                year_clear: breaking.is_empty(),
-                records: breaking
+                month_clear: !these.iter().any(|r| r.3 >= p.month_from),
+                year_clear: these.is_empty(),
+                records: these
                     .iter()
                     .take(50)
-                    .filter_map(|r| Uuid::parse_str(&r.id).ok())
+                    .filter_map(|r| Uuid::parse_str(&r.0).ok())
                     .collect(),
             }
         })
@@ -302,16 +361,29 @@ pub async fn ward(
         MANAGED_PERSON_VISIT,
     ];
     let mut per_officer: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
-    for r in this_year
-        .iter()
-        .filter(|r| r.received_at >= p.month_from && police.contains(&r.form.as_str()))
-    {
-        let week = ((r.received_at - first_monday) / (7 * DAY_MS)) as usize;
+    // $1 ward, $2/$3 the month, $4..$7 the forms, $8.. the Mondays after the first.
+    let sql = format!(
+        "SELECT author_id, {}, COUNT(*) FROM records WHERE ward_id = $1 \
+         AND received_at >= $2 AND received_at < $3 AND form_key IN ($4, $5, $6, $7) GROUP BY 1, 2",
+        case_by(8, weeks.len().saturating_sub(1))
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(ward)
+        .bind(p.month_from)
+        .bind(p.month_to);
+    for form in police {
+        q = q.bind(form);
+    }
+    for w in weeks.iter().skip(1) {
+        q = q.bind(*w);
+    }
+    for r in q.fetch_all(&db.pool).await? {
+        let week = usize::try_from(r.get::<i64, _>(1)).unwrap_or_default();
         let slots = per_officer
-            .entry(r.author)
+            .entry(r.get(0))
             .or_insert_with(|| vec![0; weeks.len()]);
         if let Some(s) = slots.get_mut(week) {
-            *s += 1;
+            *s += u32::try_from(r.get::<i64, _>(2)).unwrap_or(u32::MAX);
         }
     }
     let names: HashMap<i64, String> = sqlx::query("SELECT id, display_name FROM users WHERE ward_id = $1 OR id IN (SELECT DISTINCT author_id FROM records WHERE ward_id = $1 AND received_at >= $2 AND received_at < $3)")
@@ -340,44 +412,41 @@ pub async fn ward(
             .then(a.officer.name.cmp(&b.officer.name))
     });
 
-    // How fast the month's neighborhood reports were dealt with.
-    let speed_rows = sqlx::query(
-        "SELECT r.client_created_at, r.received_at, r.status, \
-         (SELECT MIN(v.at) FROM record_reviews v WHERE v.record_id = r.id AND v.action = 'start_handling'), \
-         (SELECT MIN(v.at) FROM record_reviews v WHERE v.record_id = r.id AND v.action = 'resolve') \
-         FROM records r WHERE r.ward_id = $1 AND r.form_key = $2 AND r.received_at >= $3 AND r.received_at < $4",
+    // How fast the month's neighborhood reports were dealt with, counted by the database.
+    let mut speed = ReportSpeed::default();
+    for r in sqlx::query(
+        "SELECT status, COUNT(*) FROM records WHERE ward_id = $1 AND form_key = $2 \
+         AND received_at >= $3 AND received_at < $4 GROUP BY status",
     )
     .bind(ward)
     .bind(NEIGHBORHOOD_REPORT)
     .bind(p.month_from)
     .bind(p.month_to)
     .fetch_all(&db.pool)
-    .await?;
-    let (mut received, mut handled, mut resolved) = (Vec::new(), Vec::new(), Vec::new());
-    let mut speed = ReportSpeed {
-        reports: speed_rows.len() as u32,
-        ..ReportSpeed::default()
-    };
-    for r in &speed_rows {
-        let arrived: i64 = r.get(1);
-        if let Some(filed) = domain::calendar::parse_rfc3339_ms(&r.get::<String, _>(0)) {
-            received.push(minutes(arrived - filed));
-        }
-        if let Some(at) = r.get::<Option<i64>, _>(3) {
-            handled.push(minutes(at - arrived));
-        }
-        if let Some(at) = r.get::<Option<i64>, _>(4) {
-            resolved.push(minutes(at - arrived));
-        }
-        match RecordStatus::parse(&r.get::<String, _>(2)) {
-            Some(RecordStatus::Received) => speed.waiting += 1,
-            Some(RecordStatus::InProgress) => speed.in_progress += 1,
+    .await?
+    {
+        let n = u32::try_from(r.get::<i64, _>(1)).unwrap_or(u32::MAX);
+        speed.reports += n;
+        match RecordStatus::parse(&r.get::<String, _>(0)) {
+            Some(RecordStatus::Received) => speed.waiting += n,
+            Some(RecordStatus::InProgress) => speed.in_progress += n,
             _ => {}
         }
     }
-    (speed.received_median, speed.received_slowest) = median_and_max(&mut received);
-    (speed.handled_median, speed.handled_slowest) = median_and_max(&mut handled);
-    (speed.resolved_median, speed.resolved_slowest) = median_and_max(&mut resolved);
+    let review_at = |action: &str| {
+        format!(
+            "(SELECT MIN(v.at) FROM record_reviews v WHERE v.record_id = r.id AND v.action = '{action}')"
+        )
+    };
+    (speed.received_median, speed.received_slowest) = median_and_max_counted(
+        &mut minutes_counted(db, ward, &p, "r.received_at", "filed_at").await?,
+    );
+    (speed.handled_median, speed.handled_slowest) = median_and_max_counted(
+        &mut minutes_counted(db, ward, &p, &review_at("start_handling"), "received_at").await?,
+    );
+    (speed.resolved_median, speed.resolved_slowest) = median_and_max_counted(
+        &mut minutes_counted(db, ward, &p, &review_at("resolve"), "received_at").await?,
+    );
 
     // What waits now.
     let mut waiting = Waiting::default();

@@ -80,7 +80,7 @@ pub async fn make_current(
         "UPDATE records SET data = $1, content_hash = $2, form_version = $3, group_id = $4, ward_id = $5, \
          status = $6, status_note = NULL, revision_id = $7, updated_at = $8, seq = $9, \
          search_text = $10, urgency = $11, received_at = $12, category = $14, serious = $15, \
-         subject = $16 WHERE id = $13",
+         subject = $16, filed_at = $12 WHERE id = $13",
     )
     .bind(&data)
     .bind(r.content_hash)

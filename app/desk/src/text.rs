@@ -93,6 +93,18 @@ app::catalogue! {
     ZeroShort => "Chỉ tiêu \"không để xảy ra\" đạt trong tháng", "\"None\" indicators achieved this month";
     ManagedShort => "Người quản lý đã gặp", "Managed people visited";
     ClosedWard => "đã sáp nhập / chia tách", "merged or split";
+    WardKindLabel => "Cấp", "Kind";
+    ClosedSince => "Đã sáp nhập / chia tách từ", "Merged or split since";
+    Reorganise => "Sắp xếp lại địa bàn (sáp nhập, chia tách, chuyển tổ dân phố)", "Reorganise (merge, split, move residential groups)";
+    ReorganiseHint => "Chọn phường / xã mới cho từng tổ dân phố cần chuyển; đánh dấu phường / xã giải thể (không còn tổ nào) và nơi chuyển cán bộ. Hồ sơ giữ phường / xã nơi đã lập.", "Choose the new ward of each group that moves; mark the wards that close (left without groups) and where their staff go. Records keep the ward they were filed in.";
+    EffectiveDate => "Có hiệu lực từ ngày (dd/mm/yyyy)", "Effective from (dd/mm/yyyy)";
+    Stays => "giữ nguyên", "stays";
+    MoveTo => "Chuyển đến", "Move to";
+    CloseWard => "Giải thể phường / xã này", "Close this ward";
+    StaffTo => "Cán bộ chuyển đến", "Its staff go to";
+    ByMostGroups => "nơi nhận nhiều tổ nhất", "where most groups went";
+    ApplyChanges => "Thực hiện", "Apply";
+    Reorganised => "Đã sắp xếp lại", "Reorganised";
     KindWard => "Phường", "Ward";
     KindCommune => "Xã", "Commune";
 }

@@ -1348,8 +1348,8 @@ async fn insert(
     sqlx::query(
         "INSERT INTO records (id, form_key, form_version, ward_id, filed_ward_id, group_id, author_id, data, \
          content_hash, status, status_note, client_created_at, received_at, updated_at, seq, search_text, urgency, \
-         category, serious, subject) \
-         VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         category, serious, subject, filed_at) \
+         VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(&id)
@@ -1371,6 +1371,7 @@ async fn insert(
     .bind(&facets.category)
     .bind(i64::from(facets.serious))
     .bind(&facets.subject)
+    .bind(r.filed_at)
     .execute(&mut *tx)
     .await?;
     for v in &r.reviews {

@@ -451,14 +451,14 @@ async fn push(
                 q = q.bind(g);
             }
             let ward_now: HashMap<i64, i64> = q.fetch_all(&mut *tx).await?.into_iter().collect();
-            const COLS: usize = 19;
+            const COLS: usize = 20;
             let rows: Vec<String> = (0..fresh.len())
                 .map(|k| format!("({})", placeholders(backend, k * COLS + 1, COLS)))
                 .collect();
             let sql = format!(
                 "INSERT INTO records (id, form_key, form_version, ward_id, filed_ward_id, group_id, author_id, data, \
                  content_hash, status, client_created_at, received_at, updated_at, seq, search_text, urgency, \
-                 category, serious, subject) VALUES {} \
+                 category, serious, subject, filed_at) VALUES {} \
                  ON CONFLICT (id) DO NOTHING RETURNING id",
                 rows.join(", ")
             );
@@ -487,7 +487,8 @@ async fn push(
                 q = q
                     .bind(facets.category)
                     .bind(i64::from(facets.serious))
-                    .bind(facets.subject);
+                    .bind(facets.subject)
+                    .bind(filed_at(rec, now));
             }
             inserted = q
                 .fetch_all(&mut *tx)

@@ -34,8 +34,21 @@ async fn a_records_facets_are_stored_with_it_and_filled_in_for_older_records_at_
         ("traffic_accident".into(), 1, None)
     );
 
+    let filed_at = |app: &crate::helpers::TestApp| {
+        let pool = app.state.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>("SELECT filed_at FROM records WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    // When the phone says it was filed (valid_report: 25/11/2026 21:35 in the ward).
+    let filed = domain::calendar::parse_rfc3339_ms("2026-11-25T21:35:00+07:00");
+    assert_eq!(filed_at(&app).await, filed);
     // A record stored before the columns existed gets them at the next start.
-    sqlx::query("UPDATE records SET category = NULL, serious = 0 WHERE id = $1")
+    sqlx::query("UPDATE records SET category = NULL, serious = 0, filed_at = NULL WHERE id = $1")
         .bind(id.to_string())
         .execute(&app.state.db.pool)
         .await
@@ -45,6 +58,7 @@ async fn a_records_facets_are_stored_with_it_and_filled_in_for_older_records_at_
         facets_of(&app, id).await,
         ("traffic_accident".into(), 1, None)
     );
+    assert_eq!(filed_at(&app).await, filed);
 }
 
 mod against_the_demo_history {
@@ -205,6 +219,34 @@ mod against_the_demo_history {
         if handled.len() % 2 == 1 {
             assert_eq!(got.speed.handled_median, Some(handled[handled.len() / 2]));
         }
+        let month_reports = || {
+            expect
+                .records()
+                .filter(|r| r.form == "neighborhood_report")
+                .filter(|r| (got.month_from..got.month_to).contains(&r.received_at))
+        };
+        let mut received: Vec<u32> = month_reports()
+            .map(|r| ((r.received_at - r.filed_at + 30_000) / 60_000) as u32)
+            .collect();
+        received.sort_unstable();
+        assert_eq!(got.speed.received_slowest, received.last().copied());
+        if received.len() % 2 == 1 {
+            assert_eq!(
+                got.speed.received_median,
+                Some(received[received.len() / 2])
+            );
+        }
+        let mut resolved: Vec<u32> = month_reports()
+            .filter_map(|r| {
+                r.reviews
+                    .iter()
+                    .find(|v| v.action == ReviewAction::Resolve)
+                    .map(|v| ((v.at - r.received_at + 30_000) / 60_000) as u32)
+            })
+            .collect();
+        resolved.sort_unstable();
+        assert_eq!(got.speed.resolved_slowest, resolved.last().copied());
+        assert_eq!(got.speed.reports as usize, month_reports().count());
         // Police records per officer add up to the month's.
         let police = [
             "field_visit",

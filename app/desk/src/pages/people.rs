@@ -1,7 +1,9 @@
 //! People and places, for administrators: users (add, edit, deactivate, reset a password, sign
 //! out every device) and wards with their residential groups.
 
-use domain::admin::{UserInput, UserView, WardInput, WardKind, WardView};
+use domain::admin::{
+    GroupMove, ReorganisationInput, UserInput, UserView, WardClosure, WardInput, WardKind, WardView,
+};
 use domain::api::Role;
 use leptos::prelude::*;
 
@@ -85,6 +87,7 @@ pub fn People() -> impl IntoView {
                                 </tbody>
                             </table>
                             <Wards wards=wards.get_value() done=refresh/>
+                            <Reorganise wards=wards.get_value() done=refresh/>
                         }.into_any()
                     }
                 })}
@@ -429,7 +432,7 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
                         <strong>{w.name.clone()}</strong>" — "
                         {(!w.district.is_empty()).then(|| format!("{}, ", w.district))}{w.city.clone()}
                         {w.closed_from.map(|at| view! {
-                            <span class="badge">{move || state.t(Msg::ClosedSince)}" "{app::i18n::format_ms(at as f64).chars().take(10).collect::<String>()}</span>
+                            <span class="badge">{move || crate::text::DeskMsg::ClosedSince.text(state.lang.get_untracked())}" "{app::i18n::format_ms(at as f64).chars().take(10).collect::<String>()}</span>
                         })}
                         <button class="btn small ghost" on:click=move |_| rename_ward(ward.clone())>{state.tr(Msg::Rename)}</button>
                         <ul class="groups">
@@ -451,10 +454,10 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
             <h3>{state.tr(Msg::AddWard)}</h3>
             <div class="field"><label for="w-name">{state.tr(Msg::WardName)}</label>
                 <input id="w-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></div>
-            <div class="field"><label for="w-kind">{state.tr(Msg::WardKindLabel)}</label>
+            <div class="field"><label for="w-kind">{crate::text::dt(crate::text::DeskMsg::WardKindLabel)}</label>
                 <select id="w-kind" on:change=move |ev| kind.set(WardKind::parse(&event_target_value(&ev)).unwrap_or_default())>
-                    <option value="ward" selected=move || kind.get() == WardKind::Ward>{state.tr(Msg::KindWard)}</option>
-                    <option value="commune" selected=move || kind.get() == WardKind::Commune>{state.tr(Msg::KindCommune)}</option>
+                    <option value="ward" selected=move || kind.get() == WardKind::Ward>{crate::text::dt(crate::text::DeskMsg::KindWard)}</option>
+                    <option value="commune" selected=move || kind.get() == WardKind::Commune>{crate::text::dt(crate::text::DeskMsg::KindCommune)}</option>
                 </select></div>
             <div class="field"><label for="w-district">{state.tr(Msg::District)}</label>
                 <input id="w-district" prop:value=move || district.get() on:input=move |ev| district.set(event_target_value(&ev))/></div>
@@ -463,5 +466,126 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
             <button class="btn primary" type="submit">{state.tr(Msg::AddWard)}</button>
         </form>
         {move || error.get().map(|e| error_view(&e, state.lang.get_untracked()))}
+    }
+}
+
+/// Moves residential groups, merges and splits wards, from a date: every group of every ward
+/// that exists, each with where it goes (or stays), and the wards that close with where their
+/// staff go. The server refuses the whole of it if any part is wrong.
+#[component]
+fn Reorganise(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
+    let state = use_app();
+    let open: Vec<WardView> = wards
+        .into_iter()
+        .filter(|w| w.closed_from.is_none())
+        .collect();
+    let targets = StoredValue::new(
+        open.iter()
+            .map(|w| (w.id, w.name.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let effective = RwSignal::new(String::new());
+    // group id → ward id it moves to
+    let moves = RwSignal::new(std::collections::BTreeMap::<i64, i64>::new());
+    // ward id → staff go to (None: where most groups went)
+    let closing = RwSignal::new(std::collections::BTreeMap::<i64, Option<i64>>::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let outcome = RwSignal::new(None::<String>);
+    let apply = Action::new_local(move |_: &()| {
+        let input = ReorganisationInput {
+            effective: effective.get_untracked(),
+            moves: moves
+                .get_untracked()
+                .into_iter()
+                .map(|(group_id, ward_id)| GroupMove { group_id, ward_id })
+                .collect(),
+            close: closing
+                .get_untracked()
+                .into_iter()
+                .map(|(ward_id, staff_to)| WardClosure { ward_id, staff_to })
+                .collect(),
+        };
+        let (token, lang) = (state.token(), state.lang.get_untracked());
+        async move {
+            match api::reorganise(&token, &input, lang).await {
+                Ok(d) => {
+                    error.set(None);
+                    outcome.set(Some(format!(
+                        "{}: {} · {} · {} · {}",
+                        crate::text::DeskMsg::Reorganised.text(state.lang.get_untracked()),
+                        d.groups_moved,
+                        d.people_moved,
+                        d.records_moved,
+                        d.wards_closed.len()
+                    )));
+                    moves.set(Default::default());
+                    closing.set(Default::default());
+                    let _ = done.try_run(());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
+            }
+        }
+    });
+    view! {
+        <form class="card form reorganise" data-testid="reorganise" on:submit=move |ev| { ev.prevent_default(); apply.dispatch(()); }>
+            <h3>{crate::text::dt(crate::text::DeskMsg::Reorganise)}</h3>
+            <p class="hint">{crate::text::dt(crate::text::DeskMsg::ReorganiseHint)}</p>
+            <div class="field">
+                <label for="r-effective">{crate::text::dt(crate::text::DeskMsg::EffectiveDate)}</label>
+                <input id="r-effective" inputmode="numeric" placeholder="01/07/2025" prop:value=move || effective.get()
+                    on:input=move |ev| effective.set(event_target_value(&ev))/>
+            </div>
+            {open.into_iter().map(|w| {
+                let wid = w.id;
+                let ward_name = w.name.clone();
+                view! {
+                    <fieldset class="ward-moves" data-ward=ward_name.clone()>
+                        <legend>{ward_name.clone()}</legend>
+                        {w.groups.into_iter().map(|g| {
+                            let gid = g.id;
+                            let label = format!("{} — {}", g.name, crate::text::DeskMsg::MoveTo.text(state.lang.get_untracked()));
+                            view! {
+                                <label class="move">
+                                    <span>{label}</span>
+                                    <select on:change=move |ev| {
+                                        let v: Option<i64> = event_target_value(&ev).parse().ok();
+                                        moves.update(|m| { match v { Some(to) => { m.insert(gid, to); } None => { m.remove(&gid); } } });
+                                    }>
+                                        <option value="" selected=move || !moves.with(|m| m.contains_key(&gid))>{move || crate::text::DeskMsg::Stays.text(state.lang.get_untracked())}</option>
+                                        {targets.get_value().into_iter().filter(|(id, _)| *id != wid).map(|(id, name)| view! {
+                                            <option value=id.to_string() selected=move || moves.with(|m| m.get(&gid) == Some(&id))>{name}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                            }
+                        }).collect_view()}
+                        <label class="choice">
+                            <input type="checkbox" prop:checked=move || closing.with(|c| c.contains_key(&wid))
+                                on:change=move |ev| closing.update(|c| { if event_target_checked(&ev) { c.insert(wid, None); } else { c.remove(&wid); } })/>
+                            <span>{crate::text::dt(crate::text::DeskMsg::CloseWard)}</span>
+                        </label>
+                        <Show when=move || closing.with(|c| c.contains_key(&wid))>
+                            <label class="move">
+                                <span>{crate::text::dt(crate::text::DeskMsg::StaffTo)}</span>
+                                <select on:change=move |ev| {
+                                    let v: Option<i64> = event_target_value(&ev).parse().ok();
+                                    closing.update(|c| { c.insert(wid, v); });
+                                }>
+                                    <option value="">{move || crate::text::DeskMsg::ByMostGroups.text(state.lang.get_untracked())}</option>
+                                    {targets.get_value().into_iter().filter(|(id, _)| *id != wid).map(|(id, name)| view! {
+                                        <option value=id.to_string()>{name}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        </Show>
+                    </fieldset>
+                }
+            }).collect_view()}
+            {move || error.get().map(|e| error_view(&e, state.lang.get_untracked()))}
+            {move || outcome.get().map(|o| view! { <p class="notice" role="status" data-testid="reorganised">{o}</p> })}
+            <button class="btn primary" type="submit" disabled=move || apply.pending().get()>{crate::text::dt(crate::text::DeskMsg::ApplyChanges)}</button>
+        </form>
     }
 }

@@ -145,7 +145,13 @@ pub fn Home() -> impl IntoView {
                 <p class="who">
                     <strong>{me.display_name.clone()}</strong>" · "{state.t(role_label(me.role))}
                     {me.group.clone().map(|g| format!(" · {}", g.name))}
-                    {me.ward.clone().map(|w| format!(" · {} {}", state.t(Msg::Ward), w.name))}
+                    {me.ward.clone().map(|w| {
+                        let kind = match me.ward_kind {
+                            Some(domain::admin::WardKind::Commune) => Msg::CommunePrefix,
+                            _ => Msg::WardPrefix,
+                        };
+                        format!(" · {} {}", state.t(kind), w.name)
+                    })}
                     " · "<a href="/devices" data-testid="devices-link">{state.t(Msg::Devices)}</a>
                 </p>
             })}
