@@ -117,12 +117,16 @@ async fn buckets(db: &Db, ward: i64, p: &Periods, year: i32) -> AppResult<Vec<Bu
             .filter_map(|m| Date::new(year, m, 1))
             .map(Date::start_ms),
     );
+    // Two plain time ranges (not one OR) so that each is a range of the indicators' index.
     let sql = format!(
-        "SELECT form_key, COALESCE(category, ''), group_id, {}, COUNT(*) FROM records \
-         WHERE ward_id = $1 AND form_key IN ($6, $7) \
-           AND ((received_at >= $2 AND received_at < $3) OR (received_at >= $4 AND received_at < $5)) \
-         GROUP BY 1, 2, 3, 4",
-        case_by(8, bounds.len())
+        "SELECT form_key, category, group_id, {case}, COUNT(*) FROM ( \
+           SELECT form_key, COALESCE(category, '') AS category, group_id, received_at FROM records \
+           WHERE ward_id = $1 AND form_key IN ($6, $7) AND received_at >= $2 AND received_at < $3 \
+           UNION ALL \
+           SELECT form_key, COALESCE(category, ''), group_id, received_at FROM records \
+           WHERE ward_id = $1 AND form_key IN ($6, $7) AND received_at >= $4 AND received_at < $5 \
+         ) AS counted GROUP BY 1, 2, 3, 4",
+        case = case_by(8, bounds.len())
     );
     let mut q = sqlx::query(&sql)
         .bind(ward)
@@ -189,10 +193,12 @@ async fn minutes_counted(
     expr: &str,
     from: &str,
 ) -> AppResult<Vec<(u32, u32)>> {
+    // The later time is read once per record (a derived table), then counted by minute.
     let sql = format!(
-        "SELECT ({expr} - r.{from} + 30000) / 60000, COUNT(*) FROM records r \
-         WHERE r.ward_id = $1 AND r.form_key = $2 AND r.received_at >= $3 AND r.received_at < $4 \
-         GROUP BY 1"
+        "SELECT (later - earlier + 30000) / 60000, COUNT(*) FROM ( \
+           SELECT {expr} AS later, r.{from} AS earlier FROM records r \
+           WHERE r.ward_id = $1 AND r.form_key = $2 AND r.received_at >= $3 AND r.received_at < $4 \
+         ) AS timed GROUP BY 1"
     );
     Ok(sqlx::query(&sql)
         .bind(ward)
@@ -386,15 +392,15 @@ pub async fn ward(
             *s += u32::try_from(r.get::<i64, _>(2)).unwrap_or(u32::MAX);
         }
     }
-    let names: HashMap<i64, String> = sqlx::query("SELECT id, display_name FROM users WHERE ward_id = $1 OR id IN (SELECT DISTINCT author_id FROM records WHERE ward_id = $1 AND received_at >= $2 AND received_at < $3)")
-        .bind(ward)
-        .bind(p.month_from)
-        .bind(p.month_to)
-        .fetch_all(&db.pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    for id in per_officer.keys() {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+                .bind(*id)
+                .fetch_optional(&db.pool)
+                .await?;
+        names.insert(*id, name.unwrap_or_default());
+    }
     let mut officers: Vec<OfficerWeeks> = per_officer
         .into_iter()
         .map(|(id, weeks)| OfficerWeeks {
@@ -463,9 +469,10 @@ pub async fn ward(
             _ => {}
         }
     }
+    // From the copies still waiting (few), not from the ward's records (many).
     let conflicts: i64 = sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT c.record_id) FROM record_conflicts c JOIN records r ON r.id = c.record_id \
-         WHERE r.ward_id = $1 AND c.resolution IS NULL",
+        "SELECT COUNT(DISTINCT c.record_id) FROM record_conflicts c WHERE c.resolution IS NULL \
+         AND EXISTS (SELECT 1 FROM records r WHERE r.id = c.record_id AND r.ward_id = $1)",
     )
     .bind(ward)
     .fetch_one(&db.pool)

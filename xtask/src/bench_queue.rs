@@ -267,7 +267,7 @@ fn measure(
     let mut out = Report::default();
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     out.line(format!(
-        "review queue, {backend}: {pushed} records in {WARDS} wards ({per_ward} per ward), filled in {:.0} s through the push API",
+        "review queue, {backend}: {pushed} records in {WARDS} wards ({per_ward} per ward, spread over the last two years for the indicators), filled in {:.0} s through the push API",
         fill.as_secs_f64()
     ));
     out.line(format!("  {RUNS} timed requests each after 3 untimed, one client, as the first ward's supervisor; target ≤ {TARGET_MS:.0} ms"));
@@ -300,13 +300,41 @@ fn measure(
         ));
     }
     let _ = some_id;
-    // The indicators page: this month and the year to date of the first ward (every one of its
-    // records was pushed this year), against the same days of last year.
+    // Phones push what was filed over the years; a push stamps it "received now". For the
+    // indicators, spread the records over the two years before now, as a ward's really are
+    // (deterministically, by their change number), so that a month and a year hold what they
+    // would: the indicators read this year and last year's same days. (After the queue's
+    // timings: rewriting every row's time leaves the rows out of time order on disk, which a
+    // real database, filled as records arrive, is not.)
+    let spread = "UPDATE records SET \
+        received_at = received_at - ((seq * 7919) % 730) * 86400000 - ((seq * 104729) % 86400000), \
+        filed_at = filed_at - ((seq * 7919) % 730) * 86400000 - ((seq * 104729) % 86400000)";
+    if postgres {
+        let url = database_url.clone().context("no database")?;
+        super::output_of(Command::new("psql").args([&url, "-At", "-c", spread]))?;
+    } else {
+        super::output_of(
+            Command::new("sqlite3")
+                .arg(server.database_file())
+                .arg(spread),
+        )?;
+        // Fold the rewritten pages back into the database file, as SQLite's own checkpoints
+        // would over time; reads through a write-ahead log of a million rows are not the
+        // steady state.
+        super::output_of(
+            Command::new("sqlite3")
+                .arg(server.database_file())
+                .arg("PRAGMA wal_checkpoint(TRUNCATE)"),
+        )?;
+    }
+
+    // The indicators page: this month and the year to date of the first ward, against the same
+    // days of last year.
     let (p50, p95) =
         time(|| call(&agent, &server, &boss, "GET", "/api/indicators", None).map(|_| ()))?;
     out.line(format!(
         "  {:<44} p50 {p50:7.2} ms   p95 {p95:7.2} ms   ({}, target ≤ {INDICATORS_TARGET_MS:.0} ms)",
-        format!("indicators: month + year ({per_ward} records)"),
+        format!("indicators: month + year ({per_ward} over 2 years)"),
         verdict(p50 <= INDICATORS_TARGET_MS)
     ));
 

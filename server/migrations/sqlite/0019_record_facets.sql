@@ -7,3 +7,7 @@ ALTER TABLE records ADD COLUMN category TEXT;
 ALTER TABLE records ADD COLUMN serious BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE records ADD COLUMN subject TEXT;
 ALTER TABLE records ADD COLUMN filed_at BIGINT;
+-- A ward's indicators read its records by form and time: this index answers those reads by
+-- itself (the facets, group, author, state and filing time are in it), without visiting the
+-- records' rows.
+CREATE INDEX records_indicators ON records (ward_id, form_key, received_at, category, group_id, author_id, status, filed_at);
