@@ -44,7 +44,8 @@ test('an administrator merges two wards; the group leader\'s phone follows at it
     await form.getByTestId('reorganised').getByText(/^Đã sắp xếp lại: 8 · /).waitFor();
     // The merged wards are marked closed in the list.
     const wards = d.getByTestId('wards');
-    await wards.locator('li', { hasText: 'Nhật Tân' }).first().getByText(/Đã sáp nhập \/ chia tách từ/).waitFor();
+    const nhatTan = wards.locator('li', { has: d.locator('strong', { hasText: /^Nhật Tân$/ }) });
+    await nhatTan.getByText(/Đã sáp nhập \/ chia tách từ/).waitFor();
 
     // The phone learns its new place at the next sync (a reload syncs at once).
     await p.reload();
