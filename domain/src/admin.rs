@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::api::WardKind;
 use crate::api::{Place, Role};
 
 /// A user as the administration pages show it. Never carries a password or its hash.
@@ -86,33 +87,6 @@ pub struct WardView {
     pub closed_from: Option<i64>,
     /// Its residential groups now (none once it has closed).
     pub groups: Vec<Place>,
-}
-
-/// Phường (an urban ward) or xã (a rural commune): the two commune-level units.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WardKind {
-    #[default]
-    Ward,
-    Commune,
-}
-
-impl WardKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WardKind::Ward => "ward",
-            WardKind::Commune => "commune",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ward" => Some(WardKind::Ward),
-            "commune" => Some(WardKind::Commune),
-            _ => None,
-        }
-    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

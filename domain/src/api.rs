@@ -52,7 +52,7 @@ pub struct Me {
     pub province: Option<Place>,
     /// Whether `ward` is a phường or a xã.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ward_kind: Option<crate::admin::WardKind>,
+    pub ward_kind: Option<WardKind>,
 }
 
 /// Someone whose records the review queue can be filtered by: a person of the ward who files.
@@ -217,5 +217,32 @@ mod wire_tests {
             },
             r#"{"key":"field_visit","title":{"vi":"Nhật ký công tác","en":"Field visit log"},"versions":[{"version":3,"published_at":1764000000000}]}"#,
         );
+    }
+}
+
+/// Phường (an urban ward) or xã (a rural commune): the two commune-level units.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WardKind {
+    #[default]
+    Ward,
+    Commune,
+}
+
+impl WardKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WardKind::Ward => "ward",
+            WardKind::Commune => "commune",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ward" => Some(WardKind::Ward),
+            "commune" => Some(WardKind::Commune),
+            _ => None,
+        }
     }
 }

@@ -27,6 +27,9 @@ pub struct Facets {
     pub subject: Option<String>,
 }
 
+/// The longest classification kept (choice values are short identifiers).
+pub const MAX_CATEGORY_BYTES: usize = 64;
+
 /// The facets of a record of `form_key` holding `data`.
 pub fn facets(form_key: &str, data: &Map<String, Value>) -> Facets {
     let text = |key: &str| data.get(key).and_then(Value::as_str);
@@ -48,7 +51,13 @@ pub fn facets(form_key: &str, data: &Map<String, Value>) -> Facets {
         crate::form::FIRE_SAFETY_CHECK => String::new(),
         crate::form::RESIDENCE_CHECK if yes("unregistered_found") => "unregistered".into(),
         crate::form::RESIDENCE_CHECK => String::new(),
-        _ => text("category").unwrap_or_default().to_owned(),
+        // A choice's value; a form the indicators do not know counts for nothing (its
+        // "category" could be free text, too long for an index).
+        crate::form::NEIGHBORHOOD_REPORT | crate::form::MANAGED_PERSON_VISIT => text("category")
+            .filter(|c| c.len() <= MAX_CATEGORY_BYTES)
+            .unwrap_or_default()
+            .to_owned(),
+        _ => String::new(),
     };
     let subject = (form_key == crate::form::MANAGED_PERSON_VISIT)
         .then(|| match text("person_id").map(str::trim) {
@@ -385,6 +394,14 @@ mod tests {
             facets("other_form", &data(json!({"x": 1}))),
             Facets::default()
         );
+    }
+
+    #[test]
+    fn another_forms_category_or_a_long_one_counts_for_nothing() {
+        let free_text = data(json!({"category": "x".repeat(5000)}));
+        assert_eq!(facets("other_form", &free_text), Facets::default());
+        let long = data(json!({"category": "x".repeat(65)}));
+        assert_eq!(facets("neighborhood_report", &long).category, "");
     }
 
     #[test]

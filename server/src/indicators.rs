@@ -37,8 +37,12 @@ pub struct Periods {
 }
 
 impl Periods {
-    /// `None` for a month that does not exist or has not begun.
+    /// `None` for a month that does not exist or has not begun, or of a year before 2000 (no
+    /// ward kept records in Wardbook then; and times stay far from overflowing).
     pub fn new(year: i32, month: u32, now: i64) -> Option<Periods> {
+        if !(2000..=9999).contains(&year) {
+            return None;
+        }
         let first = Date::new(year, month, 1)?;
         let today = LocalTime::at(now).date;
         if first > today {
@@ -441,7 +445,8 @@ pub async fn ward(
     }
     let review_at = |action: &str| {
         format!(
-            "(SELECT MIN(v.at) FROM record_reviews v WHERE v.record_id = r.id AND v.action = '{action}')"
+            "(SELECT MIN(v.at) FROM record_reviews v WHERE v.record_id = r.id \
+             AND v.action = '{action}' AND v.at >= r.received_at)"
         )
     };
     (speed.received_median, speed.received_slowest) = median_and_max_counted(

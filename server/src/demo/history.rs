@@ -1231,10 +1231,17 @@ pub async fn load(db: &Db, photos: &PhotoStore, now: i64) -> anyhow::Result<Opti
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query("UPDATE users SET created_at = $1 WHERE created_at > $1")
-        .bind(start)
-        .execute(&mut *tx)
-        .await?;
+    for username in super::ACCOUNTS
+        .iter()
+        .map(|a| a.0)
+        .chain(history.people.iter().map(|p| p.username.as_str()))
+    {
+        sqlx::query("UPDATE users SET created_at = $1 WHERE username = $2 AND created_at > $1")
+            .bind(start)
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+    }
     let users: HashMap<String, i64> = sqlx::query("SELECT username, id FROM users")
         .fetch_all(&mut *tx)
         .await?

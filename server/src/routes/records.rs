@@ -133,6 +133,16 @@ impl Filter {
     /// Refuses a search longer than anyone types (each one is a scan of the ward's records).
     fn check(&self) -> AppResult<()> {
         if self
+            .category
+            .as_deref()
+            .is_some_and(|c| c.len() > domain::indicators::MAX_CATEGORY_BYTES)
+        {
+            return Err(AppError::invalid(Text::new(
+                "Loại hồ sơ không hợp lệ.",
+                "Not a known category.",
+            )));
+        }
+        if self
             .q
             .as_deref()
             .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
@@ -174,9 +184,10 @@ impl Filter {
         if let Some(c) = self
             .category
             .as_deref()
-            .map(str::trim)
+            .map(|c| c.trim().to_lowercase())
             .filter(|c| !c.is_empty())
         {
+            // Lower case: SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
             let escaped = c
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")

@@ -488,7 +488,8 @@ async fn push(
                     .bind(facets.category)
                     .bind(i64::from(facets.serious))
                     .bind(facets.subject)
-                    .bind(filed_at(rec, now));
+                    // Never before the account existed (a phone's clock can be years off).
+                    .bind(filed_at(rec, now).max(perms.created_at.min(now)));
             }
             inserted = q
                 .fetch_all(&mut *tx)

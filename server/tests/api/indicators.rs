@@ -17,6 +17,11 @@ async fn facets_of(app: &crate::helpers::TestApp, id: uuid::Uuid) -> (String, i6
 #[tokio::test]
 async fn a_records_facets_are_stored_with_it_and_filled_in_for_older_records_at_start() {
     let app = spawn_app().await;
+    // The account is older than the record (nothing counts as filed before its account).
+    sqlx::query("UPDATE users SET created_at = 0 WHERE username = 'totruong'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
     let leader = app.login("totruong").await;
     let group = app.me(&leader).await.group.unwrap().id;
     let mut report = valid_report(group);
@@ -429,6 +434,19 @@ async fn a_month_not_begun_or_not_a_month_at_all_is_refused() {
         "validation",
     )
     .await;
+    for query in [
+        "year=1999&month=12",
+        "year=-2147483648&month=1",
+        "year=2147483647&month=1",
+    ] {
+        let resp = app.get(&boss, &format!("/api/indicators?{query}")).await;
+        crate::helpers::expect_error(
+            resp,
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        )
+        .await;
+    }
     let resp = app.get(&boss, "/api/indicators?month=13").await;
     crate::helpers::expect_error(
         resp,
