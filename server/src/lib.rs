@@ -113,7 +113,7 @@ impl Application {
         tracing::info!(%addr, "wardbook listening");
         println!("Wardbook is running: http://{addr}/");
         if self.state.config.demo {
-            demo::print_accounts();
+            demo::print_accounts(self.state.config.demo_history);
         }
         let limits = self.state.config.limits();
         let sweeper = tokio::spawn(sweep_photos_hourly(self.state.clone()));

@@ -166,11 +166,22 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn print_accounts() {
+/// Prints the demo accounts with their places: with the demo's history, where the 2025 reform
+/// put them (their group's or their staff's new ward).
+pub fn print_accounts(with_history: bool) {
     println!("Demo accounts (password for all: {PASSWORD}):");
-    for (username, name, role, ward, _) in ACCOUNTS {
+    for (username, name, role, ward, group) in ACCOUNTS {
         let place = match (role, ward) {
             ("provincial", _) => "Hà Nội",
+            (_, Some(w)) if with_history => {
+                // A group leader follows the group; staff went where their ward's did.
+                let n = group.map_or(1, |g| g as u32 + 1);
+                let new = match (WARDS[w], role) {
+                    ("Xuân La", "supervisor" | "officer") => 1,
+                    _ => history::new_ward_of(w, n),
+                };
+                history::NEW_WARDS[new]
+            }
             (_, Some(w)) => WARDS[w],
             _ => "-",
         };
