@@ -143,6 +143,12 @@ impl LocalTime {
     }
 }
 
+/// When a record was filed, from the phone's `created_at` (RFC 3339): never later than
+/// `received` (ms), and `received` itself when the phone's time cannot be read.
+pub fn filed_at_ms(created_at: &str, received: i64) -> i64 {
+    parse_rfc3339_ms(created_at).map_or(received, |t| t.min(received))
+}
+
 /// Milliseconds since the Unix epoch of an RFC 3339 timestamp (`2025-06-30T21:05:00.123+07:00`,
 /// `...Z`; fractions beyond milliseconds are dropped), as phones write `created_at`. Anything
 /// else is `None`.

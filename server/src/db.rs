@@ -137,11 +137,10 @@ impl Db {
                 .bind(i64::from(facets.serious))
                 .bind(facets.subject)
                 .bind(r.get::<String, _>(0))
-                .bind({
-                    let received: i64 = r.get(4);
-                    domain::calendar::parse_rfc3339_ms(&r.get::<String, _>(3))
-                        .map_or(received, |t| t.min(received))
-                })
+                .bind(domain::calendar::filed_at_ms(
+                    &r.get::<String, _>(3),
+                    r.get(4),
+                ))
                 .execute(&mut *tx)
                 .await?;
             }

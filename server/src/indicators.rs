@@ -37,6 +37,28 @@ pub struct Periods {
 }
 
 impl Periods {
+    /// [`Periods::new`], or the refusal the API answers for a month it cannot report on.
+    pub fn of_report(year: i32, month: u32, now: i64) -> AppResult<Periods> {
+        Periods::new(year, month, now).ok_or_else(|| {
+            crate::people::invalid(
+                "month",
+                Text::new(
+                    "Hãy chọn một tháng đã bắt đầu.",
+                    "Choose a month that has begun.",
+                ),
+            )
+        })
+    }
+
+    /// The month a report is asked for, `year`/`month` when given: this year and month by
+    /// default, and December of a past year.
+    pub fn asked(year: Option<i32>, month: Option<u32>, now: i64) -> (i32, u32) {
+        let today = LocalTime::at(now).date;
+        let year = year.unwrap_or(today.year);
+        let month = month.unwrap_or(if year < today.year { 12 } else { today.month });
+        (year, month)
+    }
+
     /// `None` for a month that does not exist or has not begun, or of a year before 2000 (no
     /// ward kept records in Wardbook then; and times stay far from overflowing).
     pub fn new(year: i32, month: u32, now: i64) -> Option<Periods> {
@@ -230,15 +252,7 @@ pub async fn ward(
     month: u32,
     now: i64,
 ) -> AppResult<WardIndicators> {
-    let p = Periods::new(year, month, now).ok_or_else(|| {
-        crate::people::invalid(
-            "month",
-            Text::new(
-                "Hãy chọn một tháng đã bắt đầu.",
-                "Choose a month that has begun.",
-            ),
-        )
-    })?;
+    let p = Periods::of_report(year, month, now)?;
     let (name, kind): (String, String) =
         sqlx::query_as("SELECT name, kind FROM wards WHERE id = $1")
             .bind(ward)
@@ -515,15 +529,7 @@ pub async fn province(
     month: u32,
     now: i64,
 ) -> AppResult<ProvinceIndicators> {
-    let p = Periods::new(year, month, now).ok_or_else(|| {
-        crate::people::invalid(
-            "month",
-            Text::new(
-                "Hãy chọn một tháng đã bắt đầu.",
-                "Choose a month that has begun.",
-            ),
-        )
-    })?;
+    let p = Periods::of_report(year, month, now)?;
     let name: String = sqlx::query_scalar("SELECT name FROM provinces WHERE id = $1")
         .bind(province)
         .fetch_optional(&db.pool)

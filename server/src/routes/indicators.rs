@@ -5,13 +5,13 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::api::Role;
-use domain::calendar::LocalTime;
 use domain::indicators::{IndicatorWard, ProvinceIndicators, WardIndicators};
 use serde::Deserialize;
 use sqlx::Row;
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppQuery, AppResult};
+use crate::indicators::Periods;
 use crate::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -69,12 +69,7 @@ async fn ward(
 ) -> AppResult<Json<WardIndicators>> {
     let ward = ward_of(&state, &caller, q.ward).await?;
     let now = now_ms();
-    let today = LocalTime::at(now).date;
-    let year = q.year.unwrap_or(today.year);
-    // A past year's report is as of its end by default; this year's as of this month.
-    let month = q
-        .month
-        .unwrap_or(if year < today.year { 12 } else { today.month });
+    let (year, month) = Periods::asked(q.year, q.month, now);
     Ok(Json(
         crate::indicators::ward(&state.db, ward, year, month, now).await?,
     ))
@@ -131,11 +126,7 @@ async fn province(
         _ => return Err(AppError::Forbidden),
     };
     let now = now_ms();
-    let today = LocalTime::at(now).date;
-    let year = q.year.unwrap_or(today.year);
-    let month = q
-        .month
-        .unwrap_or(if year < today.year { 12 } else { today.month });
+    let (year, month) = Periods::asked(q.year, q.month, now);
     Ok(Json(
         crate::indicators::province(&state.db, province, year, month, now).await?,
     ))

@@ -231,7 +231,7 @@ impl Permissions {
 /// When a record was filed by the phone's clock (its `created_at`), never later than `now`;
 /// `now` when the phone's time cannot be read.
 fn filed_at(rec: &RecordEnvelope, now: i64) -> i64 {
-    domain::calendar::parse_rfc3339_ms(&rec.created_at).map_or(now, |t| t.min(now))
+    domain::calendar::filed_at_ms(&rec.created_at, now)
 }
 
 /// Groups with their ward now and their places over time; a group placed before places were

@@ -432,7 +432,7 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
                         <strong>{w.name.clone()}</strong>" — "
                         {(!w.district.is_empty()).then(|| format!("{}, ", w.district))}{w.city.clone()}
                         {w.closed_from.map(|at| view! {
-                            <span class="badge">{move || crate::text::DeskMsg::ClosedSince.text(state.lang.get_untracked())}" "{app::i18n::format_ms(at as f64).chars().take(10).collect::<String>()}</span>
+                            <span class="badge">{move || crate::text::DeskMsg::ClosedSince.text(state.lang.get_untracked())}" "{domain::calendar::LocalTime::at(at).date.dmy()}</span>
                         })}
                         <button class="btn small ghost" on:click=move |_| rename_ward(ward.clone())>{state.tr(Msg::Rename)}</button>
                         <ul class="groups">
