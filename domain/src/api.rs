@@ -246,3 +246,75 @@ impl WardKind {
         }
     }
 }
+
+/// What an export file of records is made of.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// A zip of CSV files: one per form, one per repeat group, joined by record id.
+    Csv,
+    /// An Excel workbook: a sheet per form and per repeat group.
+    Xlsx,
+    /// GeoJSON: the records' GPS points.
+    Geojson,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 3] =
+        [ExportFormat::Xlsx, ExportFormat::Csv, ExportFormat::Geojson];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Geojson => "geojson",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ExportFormat> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The file name's ending.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv.zip",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Geojson => "geojson",
+        }
+    }
+}
+
+/// Where an export stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportState {
+    Running,
+    Done,
+    Failed,
+}
+
+/// An export of records: made by the server in the background, then downloaded by whoever
+/// asked for it, for a day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportJob {
+    pub id: Uuid,
+    pub format: ExportFormat,
+    pub file_name: String,
+    pub state: ExportState,
+    /// Records the export holds when done.
+    pub total: u64,
+    /// Records written so far.
+    pub done: u64,
+    /// The file's size once done.
+    pub bytes: Option<u64>,
+    /// When it was asked for (ms).
+    pub created_at: i64,
+    /// The queue's filter it was made with, as a query string (`status=new&form=...`).
+    pub filter: String,
+    /// Why it failed, in the caller's language.
+    pub error: Option<String>,
+}

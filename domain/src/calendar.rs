@@ -63,6 +63,15 @@ impl Date {
         Date::new(year, m.parse().ok()?, d.parse().ok()?)
     }
 
+    /// `yyyy-mm-dd`, as a date field stores it; anything else is `None`.
+    pub fn parse_iso(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if !s.is_ascii() || b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        Date::parse_dmy(&format!("{}/{}/{}", &s[8..10], &s[5..7], &s[..4]))
+    }
+
     /// Days since 1970-01-01 (negative before), by Howard Hinnant's `days_from_civil`.
     pub fn days_since_epoch(self) -> i64 {
         let y = i64::from(self.year) - i64::from(self.month <= 2);
@@ -216,6 +225,23 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn iso_dates_are_read_and_anything_else_is_refused() {
+        assert_eq!(
+            super::Date::parse_iso("2025-02-28"),
+            super::Date::new(2025, 2, 28)
+        );
+        for bad in [
+            "2025-02-29",
+            "2025-2-28",
+            "28/02/2025",
+            "2025-02-2ạ",
+            "ạ025-02-28",
+        ] {
+            assert_eq!(super::Date::parse_iso(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -14,13 +14,15 @@ pub mod demo;
 pub mod epoch;
 /// The one error type and its JSON body, in the caller's language.
 pub mod error;
+/// Export files of records: a zip of CSV files, a workbook, GeoJSON.
+pub mod exports;
 /// Publishing and listing form definitions, shared by the API and the command line.
 pub mod forms;
-/// Users, wards and residential groups, shared by the admin API and the command line.
 /// A ward's indicators for a month, counted from the records' facets.
 pub mod indicators;
 /// The OpenAPI description served at `/api/openapi.json`.
 pub mod openapi;
+/// Users, wards and residential groups, shared by the admin API and the command line.
 pub mod people;
 /// Photos: content-addressed storage and resumable uploads.
 pub mod photos;

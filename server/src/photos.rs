@@ -52,6 +52,57 @@ impl PhotoStore {
         Ok(())
     }
 
+    fn export_path(id: &str) -> Path {
+        Path::from(format!("exports/{id}"))
+    }
+
+    /// Keeps a finished export file (`routes/exports.rs`), read from `file` a part at a time;
+    /// gives its size. Exports live beside the photos so that every server reads them.
+    pub async fn put_export(&self, id: &str, file: &std::path::Path) -> anyhow::Result<u64> {
+        use tokio::io::AsyncReadExt;
+        let upload = self.store.put_multipart(&Self::export_path(id)).await?;
+        let mut out = object_store::WriteMultipart::new_with_chunk_size(upload, 8 << 20);
+        let mut file = tokio::fs::File::open(file).await?;
+        let mut buf = vec![0; 1 << 20];
+        let mut total = 0u64;
+        loop {
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            out.wait_for_capacity(2).await?;
+            out.write(&buf[..n]);
+            total += n as u64;
+        }
+        out.finish().await?;
+        Ok(total)
+    }
+
+    /// An export file's size and its bytes as a stream; `None` if it is not there (removed).
+    pub async fn open_export(
+        &self,
+        id: &str,
+    ) -> anyhow::Result<
+        Option<(
+            u64,
+            futures_util::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>,
+        )>,
+    > {
+        match self.store.get(&Self::export_path(id)).await {
+            Ok(r) => Ok(Some((r.meta.size, r.into_stream()))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes an export file (there or not).
+    pub async fn delete_export(&self, id: &str) -> anyhow::Result<()> {
+        match self.store.delete(&Self::export_path(id)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn photo_path(sha: &str) -> Path {
         Path::from(format!("photos/{}/{sha}", &sha[..2]))
     }

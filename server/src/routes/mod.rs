@@ -12,6 +12,8 @@ pub mod admin;
 pub mod audit;
 /// Sign-in and the caller's identity (everyone).
 pub mod auth;
+/// Exports of records as files (supervisors, provincial staff).
+pub mod exports;
 /// Form definitions: publishing (administrators), listing and reading versions.
 pub mod forms;
 /// A ward's "model ward" indicators (its staff, provincial staff).
@@ -41,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(sessions::router())
         .merge(audit::router())
+        .merge(exports::router())
         .fallback(|| async { crate::error::AppError::NotFound })
         .method_not_allowed_fallback(|| async { crate::error::AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));

@@ -90,7 +90,7 @@ struct ListQuery {
 
 /// The review queue's filter, shared by the list and its counts. Every part is optional.
 #[derive(Debug, Default, Deserialize)]
-struct Filter {
+pub(crate) struct Filter {
     /// Review state.
     status: Option<RecordStatus>,
     /// Form key.
@@ -121,7 +121,7 @@ enum ConflictFilter {
 }
 
 /// A value bound to a numbered parameter.
-enum Bind {
+pub(crate) enum Bind {
     Int(i64),
     Text(String),
 }
@@ -130,8 +130,13 @@ enum Bind {
 const MAX_QUERY_CHARS: usize = 200;
 
 impl Filter {
+    /// The form it keeps to, if any.
+    pub(crate) fn form(&self) -> Option<&str> {
+        self.form.as_deref()
+    }
+
     /// Refuses a search longer than anyone types (each one is a scan of the ward's records).
-    fn check(&self) -> AppResult<()> {
+    pub(crate) fn check(&self) -> AppResult<()> {
         if self
             .category
             .as_deref()
@@ -157,7 +162,7 @@ impl Filter {
 
     /// SQL conditions (joined with AND, each starting with " AND ") and their values, numbered
     /// from `$first`.
-    fn sql(&self, first: usize, with_status: bool) -> (String, Vec<Bind>) {
+    pub(crate) fn sql(&self, first: usize, with_status: bool) -> (String, Vec<Bind>) {
         let mut sql = String::new();
         let mut binds = Vec::new();
         let mut add = |cond: &str, b: Bind| {
@@ -228,7 +233,7 @@ impl Filter {
     }
 }
 
-fn bind_all<'q>(
+pub(crate) fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     binds: Vec<Bind>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {

@@ -236,6 +236,14 @@ static MATRIX: &[Row] = &[
     r("DELETE", "/api/sessions/{id}",                  Missing,   Empty,          [U,  H,  H,  H,  H,  H,  H,  H,  H, H,  H]),
     r("GET",    "/api/audit",                          No,        Empty,          [U,  O,  O,  O,  D,  D,  D,  D,  D, D,  D]),
     r("GET",    "/api/audit/export",                   No,        Empty,          [U,  O,  O,  O,  D,  D,  D,  D,  D, D,  D]),
+    r("POST",   "/api/exports",                        No,        Empty,          [U,  D,  O,  O,  D,  D,  D,  D,  D, O,  O]),
+    r("GET",    "/api/exports",                        No,        Empty,          [U,  D,  O,  O,  D,  D,  D,  D,  D, O,  O]),
+    r("GET",    "/api/exports/{id}",                   Mine,      Empty,          [U,  D,  O,  O,  D,  D,  D,  D,  D, O,  O]),
+    r("GET",    "/api/exports/{id}",                   Theirs,    Empty,          [U,  D,  H,  H,  D,  D,  D,  D,  D, H,  H]),
+    r("GET",    "/api/exports/{id}",                   Missing,   Empty,          [U,  D,  H,  H,  D,  D,  D,  D,  D, H,  H]),
+    r("GET",    "/api/exports/{id}/file",              Mine,      Empty,          [U,  D,  O,  O,  D,  D,  D,  D,  D, O,  O]),
+    r("GET",    "/api/exports/{id}/file",              Theirs,    Empty,          [U,  D,  H,  H,  D,  D,  D,  D,  D, H,  H]),
+    r("GET",    "/api/exports/{id}/file",              Missing,   Empty,          [U,  D,  H,  H,  D,  D,  D,  D,  D, H,  H]),
 ];
 
 /// The things a target names.
@@ -271,6 +279,10 @@ struct World {
     missing: Place,
     /// The answer to a request for a path that does not exist at all.
     not_found: Value,
+    /// A finished export of each caller who may export.
+    exports: Vec<Option<Uuid>>,
+    /// A finished export of a supervisor of Quảng An, who is not one of the callers.
+    their_export: Uuid,
 }
 
 /// Bytes that look like a JPEG, different for every `seed`.
@@ -423,6 +435,21 @@ async fn world() -> World {
     let xl_photos = [xl_photo.as_slice(), xl_upload.as_slice()];
     let xl_record = file_with_photos(&app, &leader_xl, xl_group, xl_photos).await;
 
+    // A finished export of each caller who may export, and of somebody else.
+    app.create_user(
+        &admin,
+        &user("truongquangan", "supervisor", Some(quang_an.id), None),
+    )
+    .await;
+    let their_export = finished_export(&app, &app.login("truongquangan").await).await;
+    let mut exports = Vec::new();
+    for (caller, token) in tokens.iter().enumerate() {
+        exports.push(match (caller, token) {
+            (2 | 3 | 9 | 10, Some(token)) => Some(finished_export(&app, token).await),
+            _ => None,
+        });
+    }
+
     let not_found = app.get(&admin, "/api/no-such-endpoint").await;
     assert_eq!(not_found.status(), StatusCode::NOT_FOUND);
     let not_found: Value = not_found.json().await.unwrap();
@@ -458,8 +485,23 @@ async fn world() -> World {
             user: 987_654_321,
         },
         not_found,
+        exports,
+        their_export,
         app,
     }
+}
+
+/// Starts an export for `token` and waits until it is done.
+async fn finished_export(app: &TestApp, token: &str) -> Uuid {
+    let resp = app
+        .request(Method::POST, "/api/exports?format=geojson", Some(token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let job: domain::api::ExportJob = resp.json().await.unwrap();
+    crate::exports::wait_done(app, token, job.id).await;
+    job.id
 }
 
 impl World {
@@ -491,6 +533,8 @@ impl World {
         if p == "/api/indicators" {
             // The ward is a query parameter.
             place.map_or(p.to_owned(), |pl| format!("{p}?ward={}", pl.ward))
+        } else if p == "/api/exports" && row.method == "POST" {
+            format!("{p}?format=geojson")
         } else if !p.contains('{') {
             p.to_owned()
         } else if p.starts_with("/api/records/") {
@@ -518,6 +562,14 @@ impl World {
                 t => panic!("no session for {t:?}"),
             };
             p.replace("{id}", &session)
+        } else if p.starts_with("/api/exports/") {
+            let export = match row.target {
+                Mine => self.exports[caller].unwrap_or_else(Uuid::now_v7),
+                Theirs => self.their_export,
+                Missing => Uuid::now_v7(),
+                t => panic!("no export for {t:?}"),
+            };
+            p.replace("{id}", &export.to_string())
         } else if p.starts_with("/api/forms/") {
             let (key, version) = match row.target {
                 Any => ("neighborhood_report", "1"),

@@ -4,6 +4,7 @@ mod auth;
 mod connections;
 mod demo;
 mod errors;
+mod exports;
 mod forms;
 mod headers;
 mod health;

@@ -1,0 +1,587 @@
+//! Exports of the queue's records: made in the background, downloaded by whoever asked, opened
+//! here as their users would open them (a workbook read back with calamine, the zip's CSV files
+//! parsed and joined, GeoJSON parsed by the georust crate).
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{Cursor, Read};
+use std::time::{Duration, Instant};
+
+use calamine::{Data, Reader, Xlsx};
+use domain::api::{ExportJob, ExportState};
+use domain::form::FormDef;
+use domain::record::RecordEnvelope;
+use domain::sync::PushOutcome;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{expect_error, spawn_app, valid_report, TestApp};
+
+/// Asks for an export and gives the job as the server answered (202).
+pub async fn start(app: &TestApp, token: &str, query: &str) -> ExportJob {
+    let resp = app
+        .request(Method::POST, &format!("/api/exports?{query}"), Some(token))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    assert_eq!(
+        status,
+        StatusCode::ACCEPTED,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    resp.json().await.unwrap()
+}
+
+/// Polls the job until it is done (failing the test if it fails or takes over a minute).
+pub async fn wait_done(app: &TestApp, token: &str, id: Uuid) -> ExportJob {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let resp = app.get(token, &format!("/api/exports/{id}")).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let job: ExportJob = resp.json().await.unwrap();
+        match job.state {
+            ExportState::Done => return job,
+            ExportState::Failed => panic!("export failed: {:?}", job.error),
+            ExportState::Running => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "export not done in a minute: {job:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Exports with `query` and downloads the file: (job, content type, bytes).
+async fn export(app: &TestApp, token: &str, query: &str) -> (ExportJob, String, Vec<u8>) {
+    let job = start(app, token, query).await;
+    let job = wait_done(app, token, job.id).await;
+    let resp = app
+        .get(token, &format!("/api/exports/{}/file", job.id))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let header = |name| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let disposition = header(CONTENT_DISPOSITION);
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"{}\"", job.file_name)
+    );
+    assert_eq!(header(reqwest::header::CACHE_CONTROL), "no-store");
+    let content_type = header(CONTENT_TYPE);
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    assert_eq!(job.bytes, Some(bytes.len() as u64));
+    (job, content_type, bytes)
+}
+
+fn form(key: &str) -> FormDef {
+    FormDef::builtin()
+        .into_iter()
+        .find(|f| f.key == key)
+        .unwrap()
+}
+
+fn choice_label(form: &FormDef, field: &str, value: &str) -> String {
+    form.fields
+        .iter()
+        .chain(form.fields.iter().flat_map(|f| match &f.kind {
+            domain::form::FieldKind::Repeat { fields, .. } => fields.as_slice(),
+            _ => &[],
+        }))
+        .find(|f| f.key == field)
+        .and_then(|f| match &f.kind {
+            domain::form::FieldKind::SingleChoice { choices }
+            | domain::form::FieldKind::MultipleChoice { choices, .. } => {
+                choices.iter().find(|c| c.value == value)
+            }
+            _ => None,
+        })
+        .map(|c| c.label.vi.clone())
+        .unwrap_or_else(|| panic!("{field}={value} is a choice"))
+}
+
+/// A field visit log with a GPS point and `people` met (the repeat group).
+fn visit(group: i64, people: Value, lat: f64) -> RecordEnvelope {
+    RecordEnvelope {
+        id: Uuid::now_v7(),
+        form_key: "field_visit".into(),
+        form_version: 1,
+        group_id: group,
+        created_at: "2026-11-25T08:35:00+07:00".into(),
+        data: json!({
+            "visit_type": "patrol",
+            "started_at": "2026-11-25T08:00",
+            "address": "Ngõ 5 Nhật Tân",
+            "position": {"lat": lat, "lon": 105.8241, "accuracy_m": 8.0,
+                         "at": "2026-11-25T08:01:00+07:00"},
+            "people_met": people,
+            "findings": "Tình hình bình thường.",
+            "issues_found": true,
+            "issue_kinds": ["drugs", "gambling"],
+            "follow_up_needed": false,
+            "officer": "Cán bộ Nhật Tân"
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+        revision: None,
+    }
+}
+
+/// Nhật Tân's records: two visits (one with two people met, one a formula in a name), one
+/// report. Gives (first visit, second visit, report).
+async fn file_records(app: &TestApp) -> (RecordEnvelope, RecordEnvelope, RecordEnvelope) {
+    let officer = app.login("canbo").await;
+    let group = app.ward_groups(&officer).await[0];
+    let first = visit(
+        group,
+        json!([
+            {"name": "Nguyễn Văn An", "role": "resident", "phone": "0912345678"},
+            {"name": "=HYPERLINK(\"http://x\")", "role": "business_owner"}
+        ]),
+        21.0812,
+    );
+    let second = visit(group, json!([]), 21.0799);
+    let outcomes = app
+        .push_ok(&officer, vec![first.clone(), second.clone()])
+        .await;
+    assert_eq!(outcomes, [PushOutcome::Accepted, PushOutcome::Accepted]);
+    let leader = app.login("totruong").await;
+    let report = valid_report(crate::helpers::own_group(app, &leader).await);
+    assert_eq!(
+        app.push_ok(&leader, vec![report.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    (first, second, report)
+}
+
+fn text(d: &Data) -> String {
+    match d {
+        Data::String(s) => s.clone(),
+        Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn an_xlsx_export_has_a_sheet_per_form_and_per_repeat_group_headed_by_the_forms_labels() {
+    let app = spawn_app().await;
+    let (first, second, report) = file_records(&app).await;
+    let boss = app.login("truongcong").await;
+    let (job, content_type, bytes) = export(&app, &boss, "format=xlsx").await;
+    assert_eq!(
+        content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!((job.total, job.done), (3, 3));
+    assert!(job.file_name.ends_with(".xlsx"), "{}", job.file_name);
+
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let visit_form = form("field_visit");
+    let report_form = form("neighborhood_report");
+    let visits = visit_form.title.vi.clone();
+    let people_label = visit_form
+        .fields
+        .iter()
+        .find(|f| f.key == "people_met")
+        .unwrap()
+        .label
+        .vi
+        .clone();
+    let people_sheet: String = format!("{visits} - {people_label}")
+        .chars()
+        .take(31)
+        .collect();
+    let people_sheet = people_sheet.trim().to_owned();
+    assert_eq!(
+        book.sheet_names(),
+        [
+            visits.clone(),
+            people_sheet.clone(),
+            "Tin báo - phản ánh".to_owned()
+        ]
+    );
+    assert_eq!(
+        report_form.title.vi, "Tin báo / phản ánh",
+        "a name Excel refuses, made fit"
+    );
+
+    // The visits: a header row of labels, then one row per record in the order received.
+    let sheet = book.worksheet_range(&visits).unwrap();
+    let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(text).collect()).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let col = |label: &str| {
+        rows[0]
+            .iter()
+            .position(|h| h == label)
+            .unwrap_or_else(|| panic!("no column {label:?} in {:?}", rows[0]))
+    };
+    for label in [
+        "Mã hồ sơ",
+        "Phường / xã",
+        "Tổ dân phố",
+        "Trạng thái",
+        "Thời điểm lập",
+        "Vị trí GPS (vĩ độ)",
+        "Vị trí GPS (kinh độ)",
+        &format!("{people_label} (số dòng)"),
+    ] {
+        col(label);
+    }
+    assert_eq!(rows[1][col("Mã hồ sơ")], first.id.to_string());
+    assert_eq!(rows[2][col("Mã hồ sơ")], second.id.to_string());
+    assert_eq!(rows[1][col("Phường / xã")], "Nhật Tân");
+    // dd/mm/yyyy HH:MM on the ward's clock (the filing time: never before the account existed).
+    let filed = &rows[1][col("Thời điểm lập")];
+    assert!(
+        filed.len() == 16 && filed.as_bytes()[2] == b'/' && filed.as_bytes()[13] == b':',
+        "{filed}"
+    );
+    assert_eq!(
+        rows[1][col("Loại công tác")],
+        choice_label(&visit_form, "visit_type", "patrol")
+    );
+    assert_eq!(
+        rows[1][col("Vấn đề phát hiện")],
+        format!(
+            "{}, {}",
+            choice_label(&visit_form, "issue_kinds", "drugs"),
+            choice_label(&visit_form, "issue_kinds", "gambling")
+        )
+    );
+    assert_eq!(rows[1][col("Có phát hiện vấn đề về ANTT?")], "Có");
+    let number = |r: usize, c: usize| match sheet.get((r, c)) {
+        Some(Data::Float(f)) => *f,
+        other => panic!("({r}, {c}) is not a number: {other:?}"),
+    };
+    assert_eq!(number(1, col("Vị trí GPS (vĩ độ)")), 21.0812);
+    assert_eq!(number(1, col(&format!("{people_label} (số dòng)"))), 2.0);
+    assert_eq!(number(2, col(&format!("{people_label} (số dòng)"))), 0.0);
+
+    // The people met: one row each, joined to its record by id, numbered from 1; a name that
+    // looks like a formula is text, never a formula.
+    let people = book.worksheet_range(&people_sheet).unwrap();
+    let rows: Vec<Vec<String>> = people
+        .rows()
+        .map(|r| r.iter().map(text).collect())
+        .collect();
+    assert_eq!(rows[0][..3], ["Mã hồ sơ", "Dòng", "Họ và tên"]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[1][0], first.id.to_string());
+    assert_eq!(rows[1][1], "1");
+    assert_eq!(rows[1][2], "Nguyễn Văn An");
+    assert_eq!(rows[2][1], "2");
+    assert_eq!(rows[2][2], "=HYPERLINK(\"http://x\")");
+    assert!(
+        book.worksheet_formula(&people_sheet)
+            .unwrap()
+            .used_cells()
+            .next()
+            .is_none(),
+        "no cell is a formula"
+    );
+
+    let reports = book.worksheet_range("Tin báo - phản ánh").unwrap();
+    let rows: Vec<Vec<String>> = reports
+        .rows()
+        .map(|r| r.iter().map(text).collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][0], report.id.to_string());
+    assert!(
+        rows[1].contains(&"Số 12 ngõ 45 Nhật Tân".to_owned()),
+        "{rows:?}"
+    );
+}
+
+/// The files of a zip by name.
+fn unzip(bytes: Vec<u8>) -> HashMap<String, String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut files = HashMap::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        let mut text = String::new();
+        file.read_to_string(&mut text).unwrap();
+        files.insert(file.name().unwrap().into_owned(), text);
+    }
+    files
+}
+
+/// A CSV file's rows by header name.
+fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark, so spreadsheets read UTF-8");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_csv_export_is_a_zip_of_a_file_per_form_and_repeat_group_whose_rows_join_on_record_id() {
+    let app = spawn_app().await;
+    let (first, second, report) = file_records(&app).await;
+    let boss = app.login("truongcong").await;
+    let (job, content_type, bytes) = export(&app, &boss, "format=csv").await;
+    assert_eq!(content_type, "application/zip");
+    assert!(job.file_name.ends_with(".csv.zip"), "{}", job.file_name);
+    let files = unzip(bytes);
+    assert_eq!(
+        files.keys().cloned().collect::<BTreeSet<_>>(),
+        BTreeSet::from([
+            "field_visit.csv".to_owned(),
+            "field_visit-people_met.csv".to_owned(),
+            "neighborhood_report.csv".to_owned()
+        ])
+    );
+    let visits = csv_rows(&files["field_visit.csv"]);
+    let people = csv_rows(&files["field_visit-people_met.csv"]);
+    let reports = csv_rows(&files["neighborhood_report.csv"]);
+    assert_eq!(visits.len(), 2);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["record_id"], report.id.to_string());
+    assert_eq!(reports[0]["category"], "theft");
+
+    // Stored values, for machines: choice values, GPS parts, booleans, local times with their
+    // offset.
+    let v = &visits[0];
+    assert_eq!(v["record_id"], first.id.to_string());
+    assert_eq!(visits[1]["record_id"], second.id.to_string());
+    assert_eq!(v["visit_type"], "patrol");
+    assert_eq!(v["issue_kinds"], "drugs gambling");
+    assert_eq!(v["issues_found"], "true");
+    assert_eq!(v["position.lat"], "21.0812");
+    assert_eq!(v["position.lon"], "105.8241");
+    let filed = &v["filed_at"];
+    assert!(
+        filed.len() == 22 && filed.ends_with("+07:00") && filed.as_bytes()[10] == b'T',
+        "{filed}"
+    );
+    assert_eq!(v["status"], "received");
+    assert_eq!(v["ward"], "Nhật Tân");
+    assert_eq!(v["people_met"], "2");
+
+    // The repeat group's rows join their records by id; the count column agrees.
+    let ids: BTreeSet<&String> = visits.iter().map(|v| &v["record_id"]).collect();
+    assert_eq!(people.len(), 2);
+    for p in &people {
+        assert!(ids.contains(&p["record_id"]), "{p:?} joins no record");
+    }
+    for v in &visits {
+        let rows = people
+            .iter()
+            .filter(|p| p["record_id"] == v["record_id"])
+            .count();
+        assert_eq!(rows.to_string(), v["people_met"]);
+    }
+    assert_eq!(people[0]["name"], "Nguyễn Văn An");
+    assert_eq!(people[0]["row"], "1");
+    assert_eq!(people[0]["phone"], "0912345678");
+    // A cell a spreadsheet would run as a formula is defused.
+    assert_eq!(people[1]["name"], "'=HYPERLINK(\"http://x\")");
+}
+
+#[tokio::test]
+async fn a_geojson_export_is_a_valid_feature_collection_with_a_point_per_gps_answer() {
+    let app = spawn_app().await;
+    let (first, second, _report) = file_records(&app).await;
+    let boss = app.login("truongcong").await;
+    let (_, content_type, bytes) = export(&app, &boss, "format=geojson").await;
+    assert_eq!(content_type, "application/geo+json");
+    let geo: geojson::GeoJson = String::from_utf8(bytes).unwrap().parse().unwrap();
+    let geojson::GeoJson::FeatureCollection(fc) = geo else {
+        panic!("not a FeatureCollection")
+    };
+    // The report has no GPS answer: two points, the visits'.
+    assert_eq!(fc.features.len(), 2);
+    for (feature, (record, lat)) in fc
+        .features
+        .iter()
+        .zip([(&first, 21.0812), (&second, 21.0799)])
+    {
+        let Some(geojson::Geometry {
+            value: geojson::GeometryValue::Point { coordinates: point },
+            ..
+        }) = &feature.geometry
+        else {
+            panic!("not a point: {feature:?}")
+        };
+        assert_eq!(point.as_slice(), [105.8241, lat], "[lon, lat]");
+        let props = feature.properties.as_ref().unwrap();
+        assert_eq!(props["record_id"], record.id.to_string());
+        assert_eq!(props["form"], "field_visit");
+        assert_eq!(props["field"], "position");
+        assert_eq!(props["accuracy_m"], 8.0);
+    }
+}
+
+#[tokio::test]
+async fn an_export_keeps_to_the_queues_filter_and_the_callers_place() {
+    let app = spawn_app().await;
+    let (first, second, report) = file_records(&app).await;
+    let boss = app.login("truongcong").await;
+    let ids = |bytes: Vec<u8>| -> BTreeSet<String> {
+        unzip(bytes)
+            .values()
+            .flat_map(|text| csv_rows(text))
+            .filter(|r| !r.contains_key("row"))
+            .map(|r| r["record_id"].clone())
+            .collect()
+    };
+    let (job, _, bytes) = export(&app, &boss, "format=csv&form=neighborhood_report").await;
+    assert_eq!(ids(bytes), BTreeSet::from([report.id.to_string()]));
+    assert!(job.file_name.starts_with("wardbook-neighborhood_report-"));
+    assert_eq!(job.filter, "form=neighborhood_report");
+    let (_, _, bytes) = export(&app, &boss, "format=csv&q=hyperlink").await;
+    assert_eq!(ids(bytes), BTreeSet::from([first.id.to_string()]));
+
+    // Another ward's supervisor gets none of Nhật Tân's records.
+    let other = app.login("truongxuanla").await;
+    let (job, _, bytes) = export(&app, &other, "format=csv").await;
+    assert_eq!(job.total, 0);
+    assert!(ids(bytes).is_empty());
+
+    // Provincial staff of Hà Nội export the whole province; of Huế, nothing of it.
+    let admin = app.login("admin").await;
+    let nhat_tan = app.ward_named(&admin, "Nhật Tân").await;
+    app.create_user(
+        &admin,
+        &json!({"username": "tinh.hn", "display_name": "Công an thành phố",
+                "role": "provincial", "province_id": nhat_tan.province_id,
+                "password": crate::helpers::PASSWORD}),
+    )
+    .await;
+    let province = app.login("tinh.hn").await;
+    let (job, _, bytes) = export(&app, &province, "format=csv").await;
+    assert_eq!(job.total, 3);
+    assert_eq!(
+        ids(bytes),
+        BTreeSet::from([
+            first.id.to_string(),
+            second.id.to_string(),
+            report.id.to_string()
+        ])
+    );
+}
+
+#[tokio::test]
+async fn exports_are_audited_when_made_and_when_downloaded() {
+    let app = spawn_app().await;
+    file_records(&app).await;
+    let boss = app.login("truongcong").await;
+    let (job, _, _) = export(&app, &boss, "format=xlsx&status=received").await;
+    let admin = app.login("admin").await;
+    let made = app.audit(&admin, "action=export.create").await;
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].entity_id, job.id.to_string());
+    assert_eq!(made[0].actor.as_deref(), Some("truongcong"));
+    let after = made[0].after.as_ref().unwrap();
+    assert_eq!(after["format"], "xlsx");
+    assert_eq!(after["filter"], "status=received");
+    assert_eq!(after["records"], 3);
+    let taken = app.audit(&admin, "action=export.download").await;
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].entity_id, job.id.to_string());
+    // The ward's supervisor sees both in their ward's trail.
+    assert_eq!(app.audit(&boss, "action=export.create").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_bad_format_or_filter_is_refused_in_the_callers_language_and_starts_nothing() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let long_search = format!("format=xlsx&q={}", "x".repeat(201));
+    for query in ["", "format=pdf", &long_search] {
+        let resp = app
+            .request(Method::POST, &format!("/api/exports?{query}"), Some(&boss))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+        assert!(!body.message.is_empty());
+        if query.is_empty() {
+            // Vietnamese unless the caller asks otherwise.
+            assert!(body.message.contains("định dạng"), "{}", body.message);
+        }
+    }
+    let resp = app.get(&boss, "/api/exports").await;
+    let jobs: Vec<ExportJob> = resp.json().await.unwrap();
+    assert!(jobs.is_empty(), "{jobs:?}");
+}
+
+#[tokio::test]
+async fn a_job_whose_server_stopped_shows_as_failed_and_serves_no_file() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let me = app.me(&boss).await;
+    let id = Uuid::now_v7();
+    let long_ago = server::now_ms() - 5 * 60_000;
+    // What a server killed mid-export leaves: a running job whose heartbeat stopped.
+    sqlx::query(
+        "INSERT INTO exports (id, user_id, format, filter, file_name, state, total, done, \
+                              created_at, heartbeat) \
+         VALUES ($1, $2, 'xlsx', '', 'x.xlsx', 'running', 100, 40, $3, $3)",
+    )
+    .bind(id.to_string())
+    .bind(me.user_id)
+    .bind(long_ago)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    let job: ExportJob = app
+        .get(&boss, &format!("/api/exports/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job.state, ExportState::Failed);
+    assert!(
+        job.error.as_deref().unwrap_or("").contains("gián đoạn"),
+        "{job:?}"
+    );
+    let resp = app.get(&boss, &format!("/api/exports/{id}/file")).await;
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    // Nor does it count against the person's running exports.
+    for _ in 0..3 {
+        start(&app, &boss, "format=geojson").await;
+    }
+}
+
+#[tokio::test]
+async fn only_a_persons_newest_exports_are_kept() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let mut ids = Vec::new();
+    for _ in 0..=server::routes::exports::KEEP_PER_USER {
+        let job = start(&app, &boss, "format=geojson").await;
+        wait_done(&app, &boss, job.id).await;
+        ids.push(job.id);
+    }
+    let listed: Vec<ExportJob> = app.get(&boss, "/api/exports").await.json().await.unwrap();
+    assert_eq!(listed.len() as i64, server::routes::exports::KEEP_PER_USER);
+    assert_eq!(listed[0].id, *ids.last().unwrap(), "newest first");
+    let resp = app.get(&boss, &format!("/api/exports/{}", ids[0])).await;
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    let resp = app
+        .get(&boss, &format!("/api/exports/{}/file", ids[1]))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
