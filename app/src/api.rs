@@ -358,8 +358,61 @@ pub async fn put_photo_chunk(
 
 /// A photo's bytes from the server, as a Blob the page can show.
 pub async fn photo(token: &str, sha: &str, lang: Lang) -> Result<web_sys::Blob, ApiError> {
-    let url = format!("/api/photos/{sha}");
-    let res = with_headers(Request::get(&url), Some(token), lang)
+    blob(&format!("/api/photos/{sha}"), token, lang).await
+}
+
+/// Starts an export of the queue's records matching `query` (the queue's own query string).
+pub async fn start_export(
+    token: &str,
+    format: domain::api::ExportFormat,
+    query: &str,
+    lang: Lang,
+) -> Result<domain::api::ExportJob, ApiError> {
+    let url = format!("/api/exports?format={}&{query}", format.as_str());
+    read(
+        with_headers(Request::post(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// The caller's exports of the last day, newest first.
+pub async fn exports(token: &str, lang: Lang) -> Result<Vec<domain::api::ExportJob>, ApiError> {
+    read(
+        with_headers(Request::get("/api/exports"), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn export_status(
+    token: &str,
+    id: uuid::Uuid,
+    lang: Lang,
+) -> Result<domain::api::ExportJob, ApiError> {
+    let url = format!("/api/exports/{id}");
+    read(
+        with_headers(Request::get(&url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// A finished export's file.
+pub async fn export_file(
+    token: &str,
+    id: uuid::Uuid,
+    lang: Lang,
+) -> Result<web_sys::Blob, ApiError> {
+    blob(&format!("/api/exports/{id}/file"), token, lang).await
+}
+
+/// A binary answer as a Blob.
+async fn blob(url: &str, token: &str, lang: Lang) -> Result<web_sys::Blob, ApiError> {
+    let res = with_headers(Request::get(url), Some(token), lang)
         .send()
         .await
         .map_err(|_| ApiError::Offline)?;

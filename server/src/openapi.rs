@@ -320,8 +320,7 @@ fn audit_export() {}
     (status = 202, description = "Started: poll GET /api/exports/{id}", body = ExportJob),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, description = "Only supervisors and provincial staff export", body = ErrorBody),
-    (status = 422, description = "No or an unknown format, a bad filter, or more than 1,000,000 records", body = ErrorBody),
-    (status = 503, description = "The caller has three exports running already", body = ErrorBody),
+    (status = 422, description = "No or an unknown format, a bad filter, more than 1,000,000 records, or three exports of the caller still running", body = ErrorBody),
 ))]
 fn start_export() {}
 

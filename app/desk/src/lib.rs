@@ -7,6 +7,8 @@
 pub mod changed;
 /// SVG charts drawn by the view.
 pub mod chart;
+/// Exports of the queue's records, with their progress.
+pub mod exports;
 /// Routed desk pages, one per file.
 pub mod pages;
 /// The desk's frame: the session gate, the side navigation and the routes.

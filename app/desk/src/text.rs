@@ -24,6 +24,14 @@ app::catalogue! {
     AnyAuthor => "Mọi người gửi", "Anyone";
     Inactive => "đã nghỉ", "left";
     Filter => "Bộ lọc", "Filter";
+    Export => "Xuất dữ liệu", "Export";
+    ExportHint => "Xuất các hồ sơ khớp bộ lọc đang chọn. Tệp được giữ trong một ngày; mỗi lần xuất được ghi vào nhật ký.", "Exports the records that match the filter. Files are kept for a day; every export is in the audit trail.";
+    ExportXlsx => "Excel (.xlsx)", "Excel (.xlsx)";
+    ExportCsvZip => "CSV (.zip)", "CSV (.zip)";
+    ExportGeojson => "Bản đồ (GeoJSON)", "Map (GeoJSON)";
+    ExportWaiting => "Đang chờ lượt…", "Waiting for its turn…";
+    RecordsWord => "hồ sơ", "records";
+    Download => "Tải xuống", "Download";
     Urgency => "Mức độ khẩn", "Urgency";
     OnlyConflicts => "Chỉ hồ sơ có bản xung đột chờ quyết định", "Only records with a conflicting copy to decide";
     RecordAudit => "Nhật ký thao tác trên hồ sơ", "Audit trail of this record";

@@ -233,7 +233,10 @@ async fn create(
     .fetch_one(&state.db.pool)
     .await?;
     if running >= MAX_RUNNING_PER_USER {
-        return Err(AppError::Busy);
+        return Err(AppError::invalid(Text::new(
+            format!("Bạn đang có {running} lần xuất chưa xong. Hãy chờ chúng xong rồi xuất tiếp."),
+            format!("You have {running} exports still running. Wait for them to finish."),
+        )));
     }
     let (conds, binds) = filter.sql(3, true);
     let count_sql =

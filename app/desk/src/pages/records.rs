@@ -149,6 +149,15 @@ pub fn Records() -> impl IntoView {
     };
     let query = use_query_map();
     let filter = Memo::new(move |_| QueueFilter::read(&query.read()));
+    // Supervisors and provincial staff export what the filter selects.
+    let can_export = state.session.with_untracked(|s| {
+        s.as_ref().is_some_and(|s| {
+            matches!(
+                s.me.role,
+                domain::api::Role::Supervisor | domain::api::Role::Provincial
+            )
+        })
+    });
     let navigate = use_navigate();
     let go = StoredValue::new(move |path: String| navigate(&path, Default::default()));
     let changed = expect_context::<Changed>().0;
@@ -503,6 +512,7 @@ pub fn Records() -> impl IntoView {
                         </p>
                     })
                 }}
+                {can_export.then(|| view! { <crate::exports::Exports query=Signal::derive(move || filter.get().api_query())/> })}
                 <p class="hint">{dt(DeskMsg::Keys)}</p>
                 {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="queue-notice">{n}</p> })}
                 <Show when=move || !selected.with(|s| s.is_empty())>
