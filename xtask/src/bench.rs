@@ -14,6 +14,8 @@
 //!   validation alone, and JSON parsing + validation (`domain/benches/validate.rs`).
 //! * `junk`: a small push of junk (200 records, 800 unknown keys each): the answer's size and
 //!   the server's memory.
+//! * `export`: a ward's records exported to XLSX and to a CSV zip at 25,000, 50,000 and
+//!   100,000 records: time until the file is ready and the server's peak memory while building.
 //! * `render`: opening the longest built-in form, a keystroke, and a yes/no that reveals a
 //!   repeat group, in Chromium with the CPU throttled x4 (`tests/bench_render.mjs`).
 
@@ -30,13 +32,16 @@ use serde_json::{json, Value};
 
 use crate::results::Report;
 
+/// `cargo xtask bench export`: exports of 100,000 records, time and memory.
+#[path = "bench_export.rs"]
+mod export;
 /// `cargo xtask bench queue`: the review queue over a million records.
 #[path = "bench_queue.rs"]
 mod queue;
 use crate::{cargo, dist, sh};
 
 const USAGE: &str =
-    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk | queue [--records N] [--postgres]>";
+    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk | queue [--records N] [--postgres] | export [--records N]>";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -63,6 +68,18 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         Some("validate") => validate(root),
         Some("render") => render(root),
         Some("junk") => junk(root),
+        Some("export") => {
+            let records = match args.get(1..) {
+                Some([flag, n]) if flag == "--records" => n
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n >= 4)
+                    .with_context(|| USAGE.to_owned())?,
+                Some([]) | None => export::RECORDS,
+                _ => bail!("{USAGE}"),
+            };
+            export::run(root, records)
+        }
         Some("queue") => {
             let mut records = queue::RECORDS;
             let mut postgres = false;
