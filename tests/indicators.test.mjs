@@ -53,7 +53,8 @@ test('a supervisor reads the month at a desk, opens the records behind a count, 
     // A count opens the queue on exactly those records.
     await cells.nth(0).getByRole('link').click();
     await d.waitForURL(new RegExp(`/desk/records\\?form=neighborhood_report&category=${top.category}&from=01/01/2026&to=31/03/2026`));
-    await d.getByTestId('category-filter').waitFor();
+    // The chip says the category as the form labels it, not its stored value.
+    await d.getByTestId('category-filter').getByText(top.label.vi).waitFor();
     await d.getByTestId('queue-tabs').getByRole('link', { name: `Tất cả ${top.year_to_date}` }).waitFor();
 
     // Printed: one A4 page, in Vietnamese, with dd/mm/yyyy dates and the table's numbers.

@@ -375,6 +375,42 @@ pub fn Records() -> impl IntoView {
             (forms, people)
         }
     });
+    // The category chip says the category as the form labels it ("Trộm cắp", not "theft").
+    let category_label = LocalResource::new(move || {
+        let f = filter.get();
+        let (token, lang) = (state.token(), state.lang.get());
+        async move {
+            if f.form.is_empty() || f.category.is_empty() {
+                return None;
+            }
+            let forms = api::list_forms(&token, lang).await.ok()?;
+            let version = forms
+                .iter()
+                .find(|v| v.key == f.form)?
+                .versions
+                .first()?
+                .version;
+            let def = api::form_definition(&token, &f.form, version, lang)
+                .await
+                .ok()?;
+            let fields = def.fields.iter().flat_map(|field| {
+                let sub: &[domain::form::FieldDef] = match &field.kind {
+                    FieldKind::Repeat { fields, .. } => fields,
+                    _ => &[],
+                };
+                std::iter::once(field).chain(sub)
+            });
+            fields
+                .filter_map(|field| match &field.kind {
+                    FieldKind::SingleChoice { choices }
+                    | FieldKind::MultipleChoice { choices, .. } => Some(choices),
+                    _ => None,
+                })
+                .flatten()
+                .find(|c| c.value == f.category)
+                .map(|c| c.label.get(lang).to_owned())
+        }
+    });
     // The search form's fields, filled from the address.
     let q = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
@@ -507,7 +543,10 @@ pub fn Records() -> impl IntoView {
                     let f = filter.get();
                     (!f.category.is_empty()).then(|| view! {
                         <p class="chip" data-testid="category-filter">
-                            {dt(DeskMsg::Category)}": "{f.category.clone()}" "
+                            {dt(DeskMsg::Category)}": "{
+                                let value = f.category.clone();
+                                move || category_label.get().flatten().unwrap_or_else(|| value.clone())
+                            }" "
                             <a href=format!("/desk/records{}", QueueFilter { category: String::new(), ..f }.address())>"×"</a>
                         </p>
                     })
