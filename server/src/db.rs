@@ -112,6 +112,8 @@ impl Db {
 
     /// Fills `records.search_text` and the indicators' facets for records stored before the
     /// columns existed, a batch at a time (memory stays flat whatever the number of records).
+    /// The partial index `records_to_fill` holds exactly these rows, so once they are filled
+    /// the check at each start costs nothing.
     async fn fill_search_text(&self) -> anyhow::Result<()> {
         loop {
             let rows = sqlx::query(
