@@ -96,6 +96,7 @@ impl Application {
             photos,
             config: Arc::new(config),
         };
+        routes::exports::sweep_at_start(&state).await?;
         let router = routes::router(state.clone());
         Ok(Application {
             listener,

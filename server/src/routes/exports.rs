@@ -147,6 +147,44 @@ async fn own_job(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Expor
     job_from_row(&row, now_ms(), request_lang())
 }
 
+/// At start: removes the files and rows of exports older than a day, and working directories
+/// that a server killed mid-export left in the temporary directory.
+pub async fn sweep_at_start(state: &AppState) -> anyhow::Result<()> {
+    loop {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM exports WHERE created_at < $1 LIMIT 100")
+                .bind(now_ms() - KEEP_MS)
+                .fetch_all(&state.db.pool)
+                .await?;
+        if ids.is_empty() {
+            break;
+        }
+        for id in ids {
+            state.photos.delete_export(&id).await?;
+            sqlx::query("DELETE FROM exports WHERE id = $1")
+                .bind(&id)
+                .execute(&state.db.pool)
+                .await?;
+        }
+    }
+    // No export takes hours: a working directory that old belongs to no running server.
+    let old = std::time::SystemTime::now() - Duration::from_secs(6 * 3600);
+    for entry in std::fs::read_dir(std::env::temp_dir())?.flatten() {
+        let name = entry.file_name();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < old);
+        if stale && name.to_string_lossy().starts_with(WORK_DIR_PREFIX) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// The name of each export's working directory starts with this.
+const WORK_DIR_PREFIX: &str = "wardbook-export-";
+
 /// Removes exports older than a day, and the caller's beyond their newest [`KEEP_PER_USER`]
 /// (a new one is about to start): files first, then rows.
 async fn sweep(state: &AppState, user_id: i64) -> AppResult<()> {
@@ -421,9 +459,7 @@ async fn all_forms(state: &AppState) -> anyhow::Result<Vec<FormDef>> {
 
 /// Builds the file and keeps it in the object store: (records written, bytes).
 async fn build(state: &AppState, job: &Job) -> anyhow::Result<(u64, u64)> {
-    let dir = tempfile::Builder::new()
-        .prefix("wardbook-export-")
-        .tempdir()?;
+    let dir = tempfile::Builder::new().prefix(WORK_DIR_PREFIX).tempdir()?;
     let writer = Writer::new(job.format, dir.path(), job.lang, all_forms(state).await?)?;
     // Two pages in flight at most: the reader waits for the writer, memory stays flat.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ExportRow>>(2);

@@ -585,3 +585,31 @@ async fn only_a_persons_newest_exports_are_kept() {
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn exports_older_than_a_day_are_removed_with_their_files_when_the_server_starts() {
+    let app = crate::helpers::spawn_app_with_photo_dir().await;
+    let boss = app.login("truongcong").await;
+    let old = start(&app, &boss, "format=geojson").await;
+    wait_done(&app, &boss, old.id).await;
+    let fresh = start(&app, &boss, "format=csv").await;
+    wait_done(&app, &boss, fresh.id).await;
+    let dir = app.photo_dir().unwrap().to_owned();
+    let file = |id: Uuid| dir.join(format!("exports/{id}"));
+    assert!(file(old.id).exists() && file(fresh.id).exists());
+    sqlx::query("UPDATE exports SET created_at = created_at - 2 * 86400000 WHERE id = $1")
+        .bind(old.id.to_string())
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let app = app.restart().await;
+    let boss = app.login("truongcong").await;
+    assert!(!file(old.id).exists(), "the old file is gone");
+    let resp = app.get(&boss, &format!("/api/exports/{}", old.id)).await;
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    assert!(file(fresh.id).exists(), "a fresh one stays");
+    let resp = app
+        .get(&boss, &format!("/api/exports/{}/file", fresh.id))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
