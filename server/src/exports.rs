@@ -53,8 +53,27 @@ pub struct ExportRow {
 
 /// The most rows a sheet of a workbook can hold (Excel's own limit), its header included.
 pub const XLSX_MAX_ROWS: u32 = 1_048_576;
-/// The longest text a workbook's cell holds (Excel's own limit).
-const XLSX_MAX_CHARS: usize = 32_767;
+/// The longest text a workbook's cell holds (Excel's own limit, in UTF-16 code units: an emoji
+/// counts twice).
+const XLSX_MAX_UNITS: usize = 32_767;
+
+/// The longest start of `s` that is at most `max` UTF-16 code units, ending in "…" when cut.
+fn fit_utf16(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.encode_utf16().count() <= max {
+        return s.into();
+    }
+    let mut units = 0;
+    let mut out = String::new();
+    for c in s.chars() {
+        units += c.len_utf16();
+        if units > max - 1 {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out.into()
+}
 
 /// A time on the ward's clocks, ISO 8601 with its offset: `2025-07-01T08:30+07:00`.
 pub fn iso_local(ms: i64) -> String {
@@ -375,7 +394,7 @@ impl Writer {
     /// Finishes the file and gives its path (inside the writer's directory).
     pub fn finish(self) -> anyhow::Result<PathBuf> {
         match self.out {
-            Out::Csv(files) => files.finish(&self.dir),
+            Out::Csv(files) => files.finish(&self.dir, self.lang),
             Out::Xlsx(book) => book.finish(&self.dir, self.lang),
             Out::Geojson(geo) => geo.finish(),
         }
@@ -473,13 +492,25 @@ impl CsvFiles {
         Ok(())
     }
 
-    fn finish(self, dir: &Path) -> anyhow::Result<PathBuf> {
+    fn finish(self, dir: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
         let path = dir.join("export.zip");
         let mut zip = zip::ZipWriter::new(BufWriter::new(File::create(&path)?));
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             // Files past 4 GB need ZIP64; a million long records can come near it.
             .large_file(true);
+        if self.files.is_empty() {
+            // An empty export says so, as the workbook does.
+            zip.start_file("README.txt", options)?;
+            zip.write_all(
+                Text::new(
+                    "Không có hồ sơ nào khớp bộ lọc.",
+                    "No records match the filter.",
+                )
+                .get(lang)
+                .as_bytes(),
+            )?;
+        }
         for (i, (name, w)) in self.files.into_iter().enumerate() {
             w.into_inner()
                 .map_err(|e| anyhow::anyhow!("{}", e.error()))?
@@ -520,7 +551,18 @@ fn sheet_name(wanted: &str, used: &[String]) -> String {
     let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
     let clean = clean.trim_matches('\'');
     let clean = if clean.is_empty() { "Sheet" } else { clean };
-    let fits = |s: &str, room: usize| s.chars().take(room).collect::<String>().trim().to_owned();
+    // Excel counts UTF-16 units, and refuses a name that starts or ends with an apostrophe.
+    let fits = |s: &str, room: usize| {
+        let mut units = 0;
+        let cut: String = s
+            .chars()
+            .take_while(|c| {
+                units += c.len_utf16();
+                units <= room
+            })
+            .collect();
+        cut.trim().trim_matches('\'').trim().to_owned()
+    };
     let taken = |s: &str| used.iter().any(|u| u.to_lowercase() == s.to_lowercase());
     let first = fits(clean, 31);
     if !taken(&first) {
@@ -529,7 +571,7 @@ fn sheet_name(wanted: &str, used: &[String]) -> String {
     (2..)
         .map(|n| {
             let suffix = format!(" ({n})");
-            format!("{}{suffix}", fits(clean, 31 - suffix.chars().count()))
+            format!("{}{suffix}", fits(clean, 31 - suffix.len()))
         })
         .find(|s| !taken(s))
         .expect("some number is free")
@@ -586,8 +628,7 @@ impl XlsxBook {
                 Cell::Empty => {}
                 // Always text (never a formula, whatever it starts with).
                 Cell::Text(s) => {
-                    let s: String = s.chars().take(XLSX_MAX_CHARS).collect();
-                    sheet.write_string(row, col, s)?;
+                    sheet.write_string(row, col, fit_utf16(&s, XLSX_MAX_UNITS))?;
                 }
                 Cell::Number(n) => {
                     sheet.write_number(row, col, n)?;
@@ -756,6 +797,29 @@ mod tests {
         assert_eq!(sheet_name("[]", &[]), "Sheet");
         assert_eq!(sheet_name("Tin báo / phản ánh", &[]), "Tin báo - phản ánh");
         assert_eq!(sheet_name("a: b", &[]), "a b");
+        // Excel counts UTF-16 units: 20 emoji are 40.
+        let emoji = format!("Khẩn {}", "🚨".repeat(20));
+        let name = sheet_name(&emoji, &[]);
+        assert!(name.encode_utf16().count() <= 31, "{name}");
+        let again = sheet_name(&emoji, &[name]);
+        assert!(
+            again.encode_utf16().count() <= 31 && again.ends_with("(2)"),
+            "{again}"
+        );
+        // Cut just after an apostrophe, which cannot end a name.
+        let name = sheet_name(&format!("{}'abc", "x".repeat(30)), &[]);
+        assert_eq!(name, "x".repeat(30));
+    }
+
+    #[test]
+    fn workbook_text_is_cut_to_excels_limit_in_utf16_units() {
+        let long = format!("Báo cáo 🚨 {}", "a".repeat(40_000));
+        let cut = fit_utf16(&long, XLSX_MAX_UNITS);
+        assert_eq!(cut.encode_utf16().count(), XLSX_MAX_UNITS);
+        assert!(cut.ends_with('…') && long.starts_with(cut.trim_end_matches('…')));
+        let emoji = "🚨".repeat(20_000);
+        assert!(fit_utf16(&emoji, XLSX_MAX_UNITS).encode_utf16().count() <= XLSX_MAX_UNITS);
+        assert_eq!(fit_utf16("ngắn", XLSX_MAX_UNITS), "ngắn");
     }
 
     #[test]

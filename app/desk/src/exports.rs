@@ -164,8 +164,25 @@ pub fn Exports(
     };
 
     view! {
-        <section class="exports" data-testid="exports" aria-labelledby="exports-title">
-            <h2 id="exports-title">{dt(DeskMsg::Export)}</h2>
+        <details class="exports" data-testid="exports">
+            <summary>
+                <h2>{dt(DeskMsg::Export)}</h2>
+                {move || {
+                    let lang = state.lang.get();
+                    let (running, ready) = jobs.with(|j| (
+                        j.iter().filter(|j| j.state == ExportState::Running).count(),
+                        j.iter().filter(|j| j.state == ExportState::Done).count(),
+                    ));
+                    let mut parts = Vec::new();
+                    if running > 0 {
+                        parts.push(format!("{running} {}", DeskMsg::ExportsRunning.text(lang)));
+                    }
+                    if ready > 0 {
+                        parts.push(format!("{ready} {}", DeskMsg::ExportsReady.text(lang)));
+                    }
+                    (!parts.is_empty()).then(|| view! { <span class="badge">{parts.join(" · ")}</span> })
+                }}
+            </summary>
             <p class="hint">{dt(DeskMsg::ExportHint)}</p>
             <div class="actions">
                 {ExportFormat::ALL.into_iter().map(|f| view! {
@@ -222,7 +239,7 @@ pub fn Exports(
                     }).collect_view()
                 }}
             </ul>
-        </section>
+        </details>
     }
 }
 

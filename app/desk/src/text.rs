@@ -32,6 +32,8 @@ app::catalogue! {
     ExportWaiting => "Đang chờ lượt…", "Waiting for its turn…";
     RecordsWord => "hồ sơ", "records";
     Download => "Tải xuống", "Download";
+    ExportsRunning => "đang xuất", "running";
+    ExportsReady => "tệp sẵn sàng", "ready";
     Urgency => "Mức độ khẩn", "Urgency";
     OnlyConflicts => "Chỉ hồ sơ có bản xung đột chờ quyết định", "Only records with a conflicting copy to decide";
     RecordAudit => "Nhật ký thao tác trên hồ sơ", "Audit trail of this record";

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use crate::auth::Caller;
+use crate::db::{record_audit, Audit};
 use crate::error::{AppError, AppQuery, AppResult};
 use crate::AppState;
 
@@ -111,8 +112,49 @@ fn cell(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// Exports running at once: each holds a database connection for a moment per page.
-static EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// Exports running at once on this server: each holds a database connection for a moment per
+/// page, and a download lasts as long as its reader reads.
+static EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+/// Of which one person's: so a reader who stops reading holds up only themselves.
+const EXPORTS_PER_USER: u32 = 2;
+static RUNNING: std::sync::Mutex<Option<std::collections::HashMap<i64, u32>>> =
+    std::sync::Mutex::new(None);
+
+/// One of a person's running exports; counted off when dropped (the download ended).
+struct Running(i64);
+
+impl Running {
+    fn start(user: i64) -> Option<Running> {
+        let mut all = RUNNING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = all
+            .get_or_insert_with(Default::default)
+            .entry(user)
+            .or_default();
+        if *n >= EXPORTS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(Running(user))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut all = RUNNING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(all) = all.as_mut() {
+            if let Some(n) = all.get_mut(&self.0) {
+                *n -= 1;
+                if *n == 0 {
+                    all.remove(&self.0);
+                }
+            }
+        }
+    }
+}
 
 /// Entries read from the database at a time while exporting.
 const EXPORT_PAGE: i64 = 2_000;
@@ -145,7 +187,7 @@ struct Cursor {
     /// The page to write next (already read).
     page: Vec<AuditEntry>,
     header: bool,
-    _running: tokio::sync::SemaphorePermit<'static>,
+    _running: (tokio::sync::SemaphorePermit<'static>, Running),
 }
 
 /// The whole trail the filter selects, newest first, as CSV: written a page at a time as the
@@ -158,8 +200,28 @@ async fn export(
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> AppResult<impl IntoResponse> {
     let ward = scope(&caller)?;
-    let running = EXPORTS.try_acquire().map_err(|_| AppError::Busy)?;
+    let mine = Running::start(caller.user_id).ok_or(AppError::Busy)?;
+    let running = (EXPORTS.try_acquire().map_err(|_| AppError::Busy)?, mine);
     let page = fetch(&state, ward, &q, EXPORT_PAGE).await?;
+    // Who took a copy of the trail, and of which part of it, is in the trail too.
+    let mut conn = state.db.pool.acquire().await?;
+    record_audit(
+        &mut conn,
+        Audit {
+            actor: Some(caller.user_id),
+            action: "audit.export",
+            entity: "audit",
+            entity_id: "",
+            ward_id: caller.ward_id,
+            before: None,
+            after: Some(serde_json::json!({
+                "from": q.from, "to": q.to, "action": q.action, "entity_id": q.entity_id,
+            })),
+            detail: "",
+        },
+    )
+    .await?;
+    drop(conn);
     let cursor = Cursor {
         state,
         ward,

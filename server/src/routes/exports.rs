@@ -58,7 +58,9 @@ const STALE_MS: i64 = 60_000;
 const PROGRESS_EVERY_MS: i64 = 500;
 
 /// Exports one person may have running (or waiting) at once.
-const MAX_RUNNING_PER_USER: i64 = 3;
+pub const MAX_RUNNING_PER_USER: i64 = 3;
+/// PostgreSQL advisory locks of export requests: this plus the user's id.
+const EXPORT_LOCK_BASE: i64 = 0x5750_4558 << 32;
 
 /// Exports building at once on this server (each takes a blocking thread and a database
 /// connection for a moment per page); the others wait their turn.
@@ -167,8 +169,9 @@ pub async fn sweep_at_start(state: &AppState) -> anyhow::Result<()> {
                 .await?;
         }
     }
-    // No export takes hours: a working directory that old belongs to no running server.
-    let old = std::time::SystemTime::now() - Duration::from_secs(6 * 3600);
+    // An export takes seconds to minutes: a working directory an hour old belongs to no running
+    // server.
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
     for entry in std::fs::read_dir(std::env::temp_dir())?.flatten() {
         let name = entry.file_name();
         let stale = entry
@@ -263,19 +266,6 @@ async fn create(
         })?;
     sweep(&state, caller.user_id).await?;
     let started = now_ms();
-    let running: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM exports WHERE user_id = $1 AND state = 'running' AND heartbeat >= $2",
-    )
-    .bind(caller.user_id)
-    .bind(started - STALE_MS)
-    .fetch_one(&state.db.pool)
-    .await?;
-    if running >= MAX_RUNNING_PER_USER {
-        return Err(AppError::invalid(Text::new(
-            format!("Bạn đang có {running} lần xuất chưa xong. Hãy chờ chúng xong rồi xuất tiếp."),
-            format!("You have {running} exports still running. Wait for them to finish."),
-        )));
-    }
     let (conds, binds) = filter.sql(3, true);
     let count_sql =
         format!("SELECT COUNT(*) FROM records r WHERE {cond} AND r.received_at <= $2{conds}");
@@ -299,6 +289,14 @@ async fn create(
     let kept = kept_filter(raw.as_deref());
     let name = file_name(filter.form(), format, started);
     let mut tx = state.db.pool.begin().await?;
+    // One person's requests are counted one at a time: on PostgreSQL under a lock of their own;
+    // on SQLite the insert below takes the database's write lock before the count reads.
+    if state.db.backend == crate::db::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(EXPORT_LOCK_BASE + caller.user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO exports (id, user_id, format, filter, file_name, state, total, done, \
                               created_at, heartbeat) \
@@ -313,6 +311,22 @@ async fn create(
     .bind(started)
     .execute(&mut *tx)
     .await?;
+    // This one included.
+    let running: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM exports WHERE user_id = $1 AND state = 'running' AND heartbeat >= $2",
+    )
+    .bind(caller.user_id)
+    .bind(started - STALE_MS)
+    .fetch_one(&mut *tx)
+    .await?;
+    if running > MAX_RUNNING_PER_USER {
+        tx.rollback().await?;
+        let running = running - 1;
+        return Err(AppError::invalid(Text::new(
+            format!("Bạn đang có {running} lần xuất chưa xong. Hãy chờ chúng xong rồi xuất tiếp."),
+            format!("You have {running} exports still running. Wait for them to finish."),
+        )));
+    }
     record_audit(
         &mut tx,
         Audit {

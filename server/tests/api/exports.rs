@@ -440,8 +440,9 @@ async fn an_export_keeps_to_the_queues_filter_and_the_callers_place() {
     let boss = app.login("truongcong").await;
     let ids = |bytes: Vec<u8>| -> BTreeSet<String> {
         unzip(bytes)
-            .values()
-            .flat_map(|text| csv_rows(text))
+            .iter()
+            .filter(|(name, _)| name.ends_with(".csv"))
+            .flat_map(|(_, text)| csv_rows(text))
             .filter(|r| !r.contains_key("row"))
             .map(|r| r["record_id"].clone())
             .collect()
@@ -457,7 +458,10 @@ async fn an_export_keeps_to_the_queues_filter_and_the_callers_place() {
     let other = app.login("truongxuanla").await;
     let (job, _, bytes) = export(&app, &other, "format=csv").await;
     assert_eq!(job.total, 0);
-    assert!(ids(bytes).is_empty());
+    // An empty zip says why it is empty.
+    let files = unzip(bytes);
+    assert_eq!(files.keys().collect::<Vec<_>>(), ["README.txt"]);
+    assert!(files["README.txt"].contains("Không có hồ sơ"));
 
     // Provincial staff of Hà Nội export the whole province; of Huế, nothing of it.
     let admin = app.login("admin").await;
@@ -612,4 +616,91 @@ async fn exports_older_than_a_day_are_removed_with_their_files_when_the_server_s
         .get(&boss, &format!("/api/exports/{}/file", fresh.id))
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_person_with_three_exports_running_is_asked_to_wait_however_many_ask_at_once() {
+    let app = spawn_app().await;
+    let boss = app.login("truongcong").await;
+    let me = app.me(&boss).await;
+    // Three of this person's exports still building (their heartbeats fresh).
+    for _ in 0..server::routes::exports::MAX_RUNNING_PER_USER {
+        sqlx::query(
+            "INSERT INTO exports (id, user_id, format, filter, file_name, state, total, done, \
+                                  created_at, heartbeat) \
+             VALUES ($1, $2, 'xlsx', '', 'x.xlsx', 'running', 100, 0, $3, $3)",
+        )
+        .bind(Uuid::now_v7().to_string())
+        .bind(me.user_id)
+        .bind(server::now_ms())
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    }
+    let asks = (0..6).map(|_| {
+        app.request(Method::POST, "/api/exports?format=csv", Some(&boss))
+            .send()
+    });
+    for resp in futures_util::future::join_all(asks).await {
+        let body = expect_error(
+            resp.unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        )
+        .await;
+        assert!(body.message.contains("3 lần xuất"), "{}", body.message);
+    }
+    let made = app
+        .audit(&app.login("admin").await, "action=export.create")
+        .await;
+    assert!(made.is_empty(), "a refused export leaves nothing: {made:?}");
+    // Someone else is not held up.
+    let other = app.login("truongxuanla").await;
+    start(&app, &other, "format=csv").await;
+}
+
+#[tokio::test]
+async fn text_past_excels_cell_limit_and_a_title_of_emoji_still_make_a_workbook() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let title = format!("Báo cáo khẩn {}", "🚨".repeat(21));
+    let form = json!({
+        "key": "long_notes", "title": {"vi": title, "en": "Long notes"}, "filed_by": ["officer"],
+        "fields": [{"key": "notes", "type": "long_text", "max_len": 100000,
+                    "label": {"vi": "Ghi chép", "en": "Notes"}}]
+    });
+    let resp = app.post_json(&admin, "/api/forms", &form).await;
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let officer = app.login("canbo").await;
+    let group = app.ward_groups(&officer).await[0];
+    let notes = format!("Báo cáo 🚨 {}", "a".repeat(39_000));
+    let record = RecordEnvelope {
+        id: Uuid::now_v7(),
+        form_key: "long_notes".into(),
+        form_version: 1,
+        group_id: group,
+        created_at: "2026-11-25T08:35:00+07:00".into(),
+        data: json!({ "notes": notes }).as_object().unwrap().clone(),
+        revision: None,
+    };
+    assert_eq!(
+        app.push_ok(&officer, vec![record]).await,
+        [PushOutcome::Accepted]
+    );
+
+    let boss = app.login("truongcong").await;
+    let (_, _, bytes) = export(&app, &boss, "format=xlsx&form=long_notes").await;
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let name = book.sheet_names()[0].clone();
+    assert!(name.encode_utf16().count() <= 31, "{name}");
+    let sheet = book.worksheet_range(&name).unwrap();
+    let header: Vec<String> = sheet.rows().next().unwrap().iter().map(text).collect();
+    let col = header.iter().position(|h| h == "Ghi chép").unwrap();
+    let cell = text(sheet.get((1, col)).unwrap());
+    assert_eq!(cell.encode_utf16().count(), 32_767, "cut to Excel's limit");
+    assert!(cell.ends_with('…') && notes.starts_with(cell.trim_end_matches('…')));
+    // The CSV keeps all of it.
+    let (_, _, bytes) = export(&app, &boss, "format=csv&form=long_notes").await;
+    let rows = csv_rows(&unzip(bytes)["long_notes.csv"]);
+    assert_eq!(rows[0]["notes"], notes);
 }
