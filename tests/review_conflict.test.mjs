@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DESKTOP, Server, fileReport, launch, page, signIn, signInAtDesk, tempDir, waitForWaiting,
+  DESKTOP, Server, fileReport, launch, page, signIn, signInAtDesk, tempDir, until, waitForWaiting,
 } from './harness.mjs';
 
 const PLACE = 'Số 15 ngõ 2 Nhật Tân';
@@ -70,7 +70,8 @@ test('a correction made on a stale base is a conflict the supervisor settles sid
     await conflict.getByText('Đã dùng bản xung đột').waitFor();
     await detail.locator('dd', { hasText: 'Ống nước vỡ ở tầng 4, nước tràn xuống tầng 3.' }).waitFor();
     // The history tells how it came to be: three revisions; nothing waits any more.
-    assert.equal(await d.getByTestId('revision').count(), 3);
+    // (The history is read again after the choice: wait for it, with a deadline.)
+    await until(async () => (await d.getByTestId('revision').count()) === 3, 'three revisions in the history', 30_000);
     await d.getByText('Chưa có hồ sơ nào.').waitFor();
 
     // The second phone learns its copy was settled: no conflict any more, back for review.

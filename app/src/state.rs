@@ -56,6 +56,15 @@ impl AppState {
         self.session_loaded.set(true);
     }
 
+    /// Takes the language chosen on the page's static shell while the app was starting (after
+    /// it had read the choice): the shell's buttons work before the app does.
+    pub fn adopt_shell_lang(&self) {
+        let chosen = stored_lang();
+        if self.lang.get_untracked() != chosen {
+            self.set_lang(chosen);
+        }
+    }
+
     pub fn set_lang(&self, lang: Lang) {
         self.lang.set(lang);
         if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {

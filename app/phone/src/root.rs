@@ -81,6 +81,7 @@ fn follow_desk_roles(state: AppState) {
 #[component]
 fn Ready() -> impl IntoView {
     browser::take_static_shell();
+    use_app().adopt_shell_lang();
     request_animation_frame(|| browser::mark("app-ready"));
 }
 
