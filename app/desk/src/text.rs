@@ -29,7 +29,7 @@ app::catalogue! {
     ExportXlsx => "Excel (.xlsx)", "Excel (.xlsx)";
     ExportCsvZip => "CSV (.zip)", "CSV (.zip)";
     ExportGeojson => "Bản đồ (GeoJSON)", "Map (GeoJSON)";
-    ExportWaiting => "Đang chờ lượt…", "Waiting for its turn…";
+    ExportWaiting => "Đang chuẩn bị…", "Preparing…";
     RecordsWord => "hồ sơ", "records";
     Download => "Tải xuống", "Download";
     ExportsRunning => "đang xuất", "running";
