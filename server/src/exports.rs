@@ -545,13 +545,24 @@ fn sheet_name(wanted: &str, used: &[String]) -> String {
         .map(|c| match c {
             '/' | '\\' => '-',
             '[' | ']' | ':' | '*' | '?' => ' ',
+            // Not even escaped: a control character in a sheet's name breaks the workbook's XML.
+            c if c.is_control() => ' ',
             c => c,
         })
         .collect();
     let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
-    let clean = clean.trim_matches('\'');
-    let clean = if clean.is_empty() { "Sheet" } else { clean };
-    // Excel counts UTF-16 units, and refuses a name that starts or ends with an apostrophe.
+    // Excel counts UTF-16 units, and refuses a blank name or one that starts or ends with an
+    // apostrophe (trimmed until none is left at either end).
+    let tidy = |s: &str| {
+        let mut s = s.to_owned();
+        loop {
+            let t = s.trim().trim_matches('\'').to_owned();
+            if t == s {
+                return s;
+            }
+            s = t;
+        }
+    };
     let fits = |s: &str, room: usize| {
         let mut units = 0;
         let cut: String = s
@@ -561,17 +572,24 @@ fn sheet_name(wanted: &str, used: &[String]) -> String {
                 units <= room
             })
             .collect();
-        cut.trim().trim_matches('\'').trim().to_owned()
+        match tidy(&cut) {
+            t if t.is_empty() => "Sheet".to_owned(),
+            t => t,
+        }
     };
-    let taken = |s: &str| used.iter().any(|u| u.to_lowercase() == s.to_lowercase());
-    let first = fits(clean, 31);
+    // "History" is Excel's own.
+    let taken = |s: &str| {
+        s.eq_ignore_ascii_case("history")
+            || used.iter().any(|u| u.to_lowercase() == s.to_lowercase())
+    };
+    let first = fits(&clean, 31);
     if !taken(&first) {
         return first;
     }
     (2..)
         .map(|n| {
             let suffix = format!(" ({n})");
-            format!("{}{suffix}", fits(clean, 31 - suffix.len()))
+            format!("{}{suffix}", fits(&clean, 31 - suffix.len()))
         })
         .find(|s| !taken(s))
         .expect("some number is free")
@@ -601,13 +619,17 @@ impl XlsxBook {
         if let Some(&s) = self.sheets.get(&k) {
             return Ok(s);
         }
-        let name = sheet_name(&name(), &self.names);
+        let mut name = sheet_name(&name(), &self.names);
         let index = self.names.len();
         let sheet = self.book.add_worksheet_with_constant_memory()?;
-        sheet.set_name(&name)?;
+        if sheet.set_name(&name).is_err() {
+            // A name the library still refuses costs the sheet its name, never the export.
+            name = sheet_name(&format!("Sheet {}", index + 1), &self.names);
+            sheet.set_name(&name)?;
+        }
         for (col, h) in header().iter().enumerate() {
             let col = u16::try_from(col).context("too many columns for a sheet")?;
-            sheet.write_string_with_format(0, col, h, &self.bold)?;
+            sheet.write_string_with_format(0, col, fit_utf16(h, XLSX_MAX_UNITS), &self.bold)?;
             sheet.set_column_width(col, (h.chars().count() as f64 + 2.0).clamp(10.0, 40.0))?;
         }
         sheet.set_freeze_panes(1, 0)?;
@@ -795,6 +817,14 @@ mod tests {
         assert_eq!(used[1], "Kiểm tra an toàn phòng cháy (2)");
         assert_eq!(sheet_name("hồ sơ", &["Hồ Sơ".to_owned()]), "hồ sơ (2)");
         assert_eq!(sheet_name("[]", &[]), "Sheet");
+        // Blank after trimming, apostrophes left after a first trim or after the cut, control
+        // characters, Excel's reserved name: each still a name Excel takes.
+        assert_eq!(sheet_name("' '", &[]), "Sheet");
+        assert_eq!(sheet_name("' ' 'x", &[]), "x");
+        let cut = sheet_name(&format!("{} ' ' tail", "x".repeat(27)), &[]);
+        assert_eq!(cut, "x".repeat(27));
+        assert_eq!(sheet_name("Ctl\u{1}\u{2} name", &[]), "Ctl name");
+        assert_eq!(sheet_name("history", &[]), "history (2)");
         assert_eq!(sheet_name("Tin báo / phản ánh", &[]), "Tin báo - phản ánh");
         assert_eq!(sheet_name("a: b", &[]), "a b");
         // Excel counts UTF-16 units: 20 emoji are 40.

@@ -114,7 +114,7 @@ fn cell(s: &str) -> String {
 
 /// Exports running at once on this server: each holds a database connection for a moment per
 /// page, and a download lasts as long as its reader reads.
-static EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+static EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(32);
 /// Of which one person's: so a reader who stops reading holds up only themselves.
 const EXPORTS_PER_USER: u32 = 2;
 static RUNNING: std::sync::Mutex<Option<std::collections::HashMap<i64, u32>>> =

@@ -663,11 +663,16 @@ async fn a_person_with_three_exports_running_is_asked_to_wait_however_many_ask_a
 async fn text_past_excels_cell_limit_and_a_title_of_emoji_still_make_a_workbook() {
     let app = spawn_app().await;
     let admin = app.login("admin").await;
-    let title = format!("Báo cáo khẩn {}", "🚨".repeat(21));
+    // A title of emoji, apostrophes at both ends and a control character; a label longer than
+    // a cell holds.
+    let title = format!("' 'Báo cáo\u{1} khẩn {}", "🚨".repeat(21));
+    let huge_label = "🚨".repeat(17_000);
     let form = json!({
         "key": "long_notes", "title": {"vi": title, "en": "Long notes"}, "filed_by": ["officer"],
         "fields": [{"key": "notes", "type": "long_text", "max_len": 100000,
-                    "label": {"vi": "Ghi chép", "en": "Notes"}}]
+                    "label": {"vi": "Ghi chép", "en": "Notes"}},
+                   {"key": "other", "type": "text",
+                    "label": {"vi": huge_label, "en": "Other"}}]
     });
     let resp = app.post_json(&admin, "/api/forms", &form).await;
     assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
@@ -693,9 +698,13 @@ async fn text_past_excels_cell_limit_and_a_title_of_emoji_still_make_a_workbook(
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
     let name = book.sheet_names()[0].clone();
     assert!(name.encode_utf16().count() <= 31, "{name}");
+    assert!(name.starts_with("Báo cáo khẩn 🚨"), "{name}");
     let sheet = book.worksheet_range(&name).unwrap();
     let header: Vec<String> = sheet.rows().next().unwrap().iter().map(text).collect();
     let col = header.iter().position(|h| h == "Ghi chép").unwrap();
+    assert!(header
+        .iter()
+        .any(|h| h.starts_with("🚨") && h.encode_utf16().count() <= 32_767));
     let cell = text(sheet.get((1, col)).unwrap());
     assert_eq!(cell.encode_utf16().count(), 32_767, "cut to Excel's limit");
     assert!(cell.ends_with('…') && notes.starts_with(cell.trim_end_matches('…')));
