@@ -340,3 +340,102 @@ mod wire_tests {
         }
     }
 }
+
+/// The headers of one chunk of a photo upload (`PUT /api/photos/{sha}`), read from the bytes a
+/// client sent: `Content-Type` (a photo type), `Upload-Length` (the photo's size, 1 byte to
+/// [`crate::form::MAX_PHOTO_BYTES`]) and `Upload-Offset` (where the chunk starts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkHeaders {
+    pub content_type: &'static str,
+    pub total: u64,
+    pub offset: u64,
+}
+
+/// Why a chunk's headers are refused, in the order they are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkHeaderError {
+    /// Not one of [`crate::form::PHOTO_TYPES`].
+    Type,
+    /// The header is missing or not a whole number.
+    Invalid(&'static str),
+    /// `Upload-Length` is 0.
+    Empty,
+    /// `Upload-Length` is over the largest photo kept.
+    TooLarge,
+}
+
+impl ChunkHeaders {
+    pub fn parse(
+        content_type: Option<&[u8]>,
+        length: Option<&[u8]>,
+        offset: Option<&[u8]>,
+    ) -> Result<ChunkHeaders, ChunkHeaderError> {
+        fn text(v: Option<&[u8]>) -> Option<&str> {
+            v.and_then(|v| std::str::from_utf8(v).ok()).map(str::trim)
+        }
+        let content_type = text(content_type)
+            .and_then(|t| {
+                crate::form::PHOTO_TYPES
+                    .iter()
+                    .find(|p| t.eq_ignore_ascii_case(p))
+            })
+            .ok_or(ChunkHeaderError::Type)?;
+        let number = |v: Option<&[u8]>, name: &'static str| {
+            text(v)
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or(ChunkHeaderError::Invalid(name))
+        };
+        let total = number(length, "Upload-Length")?;
+        let offset = number(offset, "Upload-Offset")?;
+        if total == 0 {
+            return Err(ChunkHeaderError::Empty);
+        }
+        if total > crate::form::MAX_PHOTO_BYTES {
+            return Err(ChunkHeaderError::TooLarge);
+        }
+        Ok(ChunkHeaders {
+            content_type,
+            total,
+            offset,
+        })
+    }
+}
+
+#[cfg(test)]
+mod chunk_header_tests {
+    use super::{ChunkHeaderError as E, ChunkHeaders};
+
+    #[test]
+    fn chunk_headers_are_read_leniently_and_refused_in_order() {
+        let ok = ChunkHeaders::parse(Some(b" IMAGE/JPEG "), Some(b"100"), Some(b" 0"));
+        assert_eq!(
+            ok,
+            Ok(ChunkHeaders {
+                content_type: "image/jpeg",
+                total: 100,
+                offset: 0
+            })
+        );
+        assert_eq!(
+            ChunkHeaders::parse(Some(b"image/png"), None, None),
+            Err(E::Type)
+        );
+        assert_eq!(
+            ChunkHeaders::parse(Some(b"image/webp"), Some(b"-1"), Some(b"0")),
+            Err(E::Invalid("Upload-Length"))
+        );
+        assert_eq!(
+            ChunkHeaders::parse(Some(b"image/webp"), Some(b"1"), Some(b"\xff")),
+            Err(E::Invalid("Upload-Offset"))
+        );
+        assert_eq!(
+            ChunkHeaders::parse(Some(b"image/webp"), Some(b"0"), Some(b"0")),
+            Err(E::Empty)
+        );
+        let big = (crate::form::MAX_PHOTO_BYTES + 1).to_string();
+        assert_eq!(
+            ChunkHeaders::parse(Some(b"image/webp"), Some(big.as_bytes()), Some(b"0")),
+            Err(E::TooLarge)
+        );
+    }
+}

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::api::{Role, UploadState};
-use domain::form::{MAX_PHOTO_BYTES, PHOTO_TYPES};
+use domain::form::MAX_PHOTO_BYTES;
+use domain::sync::{ChunkHeaderError, ChunkHeaders};
 use domain::value::is_sha256;
 
 use crate::auth::Caller;
@@ -56,14 +57,6 @@ pub async fn upload_status(
     Ok(Json(UploadState { complete, received }))
 }
 
-fn header_u64(headers: &HeaderMap, name: &str) -> AppResult<u64> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| AppError::BadRequest(format!("missing or invalid {name} header")))
-}
-
 /// Takes one chunk of a photo. Headers: `Content-Type` (image/jpeg or image/webp),
 /// `Upload-Length` (the photo's size) and `Upload-Offset` (where this chunk starts).
 #[utoipa::path(put, path = "/api/photos/{sha}", tag = "photos",
@@ -80,32 +73,33 @@ pub async fn upload(
 ) -> Result<Response, AppError> {
     may_upload(&caller)?;
     let sha = checked_sha(sha)?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| {
-            PHOTO_TYPES
-                .iter()
-                .find(|p| t.trim().eq_ignore_ascii_case(p))
-        })
-        .ok_or(AppError::PhotoType)?;
+    let parsed = ChunkHeaders::parse(
+        headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+        headers.get("upload-length").map(|v| v.as_bytes()),
+        headers.get("upload-offset").map(|v| v.as_bytes()),
+    );
+    if let Err(ChunkHeaderError::Type) = parsed {
+        return Err(AppError::PhotoType);
+    }
     let body = body.map_err(|r| match r.status() {
         _ if crate::serve::is_body_timeout(&r) => AppError::RequestTimeout,
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
         _ => AppError::BadRequest(r.body_text()),
     })?;
-    let total = header_u64(&headers, "upload-length")?;
-    let offset = header_u64(&headers, "upload-offset")?;
-    if total == 0 {
-        return Err(AppError::BadRequest(
-            "Upload-Length must be more than 0".into(),
-        ));
-    }
-    if total > MAX_PHOTO_BYTES {
-        return Err(AppError::PhotoTooLarge {
+    let ChunkHeaders {
+        content_type,
+        total,
+        offset,
+    } = parsed.map_err(|e| match e {
+        ChunkHeaderError::Type => AppError::PhotoType,
+        ChunkHeaderError::Invalid(name) => {
+            AppError::BadRequest(format!("missing or invalid {name} header"))
+        }
+        ChunkHeaderError::Empty => AppError::BadRequest("Upload-Length must be more than 0".into()),
+        ChunkHeaderError::TooLarge => AppError::PhotoTooLarge {
             max_mb: MAX_PHOTO_BYTES / (1024 * 1024),
-        });
-    }
+        },
+    })?;
     let chunk = photos::Chunk {
         sha: &sha,
         content_type,
