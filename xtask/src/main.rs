@@ -12,6 +12,7 @@
 
 mod bench;
 mod dist;
+mod fuzz;
 mod modules;
 mod results;
 mod test;
@@ -44,9 +45,10 @@ fn main() -> Result<()> {
         Some("run") => run(&root, &args[1..]),
         Some("test") => test::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|build|dist|test|bench ingest|bench size|bench startup|bench lighthouse|bench validate|bench render>"
+                "usage: cargo xtask <run|build|dist|test|fuzz|bench ingest|bench size|bench startup|bench lighthouse|bench validate|bench render|bench queue|bench export>"
             );
             bail!("unknown task {:?}", args.first())
         }

@@ -17,6 +17,7 @@ pub fn run(root: &Path) -> Result<()> {
     tools::ensure_wasm_target()?;
     tools::ensure_wasm_bindgen(root)?;
     tools::ensure_chromium()?;
+    crate::fuzz::ensure_cargo_fuzz()?;
 
     step("formatting and lints");
     cargo(&["fmt", "--all", "--", "--check"])?;
@@ -84,6 +85,9 @@ pub fn run(root: &Path) -> Result<()> {
              (start PostgreSQL or set WARDBOOK_TEST_POSTGRES)"
         ),
     }
+
+    step("fuzzing: each target a short while, replaying its corpus (cargo xtask fuzz)");
+    crate::fuzz::fuzz(root, crate::fuzz::CI_SECONDS, None, false)?;
 
     step("app tests in headless Chromium (IndexedDB store, outbox, the phone's addresses)");
     sh(Command::new("cargo")
