@@ -223,3 +223,30 @@ async fn a_wrong_method_is_a_json_method_not_allowed() {
     let err = expect_error(resp, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     assert_eq!(err.message, "This address does not accept that method.");
 }
+
+#[tokio::test]
+async fn a_method_no_route_takes_is_405_on_every_api_address_trace_included() {
+    let app = spawn_app().await;
+    let id = uuid::Uuid::now_v7();
+    for path in [
+        "/api/health".to_owned(),
+        "/api/records".to_owned(),
+        format!("/api/records/{id}"),
+        "/api/exports".to_owned(),
+        format!("/api/exports/{id}/file"),
+        "/api/sync/push".to_owned(),
+    ] {
+        for method in ["TRACE", "PATCH"] {
+            let resp = app
+                .request(Method::from_bytes(method.as_bytes()).unwrap(), &path, None)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+        }
+    }
+}
