@@ -338,7 +338,11 @@ fn list_exports() {}
 fn export_status() {}
 
 #[utoipa::path(get, path = "/api/exports/{id}/file", tag = "exports", params(("id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "The file (xlsx, zip or GeoJSON)", content_type = "application/octet-stream"),
+    (status = 200, description = "The file: a workbook, a zip of CSV files or GeoJSON, as the export's format", content(
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "application/zip"),
+        (Vec<u8> = "application/geo+json"),
+    )),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, description = "No such finished export of the caller (or older than a day)", body = ErrorBody),
 ))]

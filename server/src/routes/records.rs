@@ -88,29 +88,68 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-/// The review queue's filter, shared by the list and its counts. Every part is optional.
+/// A query parameter given empty (`conflict=`, as an HTML form sends a choice left unset) is
+/// the same as one left out.
+mod empty_is_none {
+    use serde::de::value::StringDeserializer;
+    use serde::{Deserialize, Deserializer};
+
+    fn given<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.filter(|s| !s.trim().is_empty()))
+    }
+
+    pub fn choice<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        given(d)?
+            .map(|s| T::deserialize(StringDeserializer::<D::Error>::new(s)))
+            .transpose()
+    }
+
+    pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        given(d)?
+            .map(|s| s.trim().parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
+
+    pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        given(d)
+    }
+}
+
+/// The review queue's filter, shared by the list and its counts. Every part is optional, and
+/// a part given empty is left out.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Filter {
     /// Review state.
+    #[serde(default, deserialize_with = "empty_is_none::choice")]
     status: Option<RecordStatus>,
     /// Form key.
+    #[serde(default, deserialize_with = "empty_is_none::text")]
     form: Option<String>,
     /// Residential group id.
+    #[serde(default, deserialize_with = "empty_is_none::number")]
     group: Option<i64>,
     /// Author's user id.
+    #[serde(default, deserialize_with = "empty_is_none::number")]
     author: Option<i64>,
     /// Received at or after (ms since the epoch).
+    #[serde(default, deserialize_with = "empty_is_none::number")]
     from: Option<i64>,
     /// Received before (ms since the epoch).
+    #[serde(default, deserialize_with = "empty_is_none::number")]
     to: Option<i64>,
     /// Free text, found whatever its diacritics, case or Unicode form.
     q: Option<String>,
     /// The record's urgency answer (`normal`, `urgent`, `emergency` in neighborhood reports).
+    #[serde(default, deserialize_with = "empty_is_none::text")]
     urgency: Option<String>,
     /// `open`: only records with a conflicting copy that waits for a reviewer.
+    #[serde(default, deserialize_with = "empty_is_none::choice")]
     conflict: Option<ConflictFilter>,
     /// One of the record's indicator categories (`domain::indicators::Facets::category`): a
     /// neighborhood report's category, an issue a field visit found...
+    #[serde(default, deserialize_with = "empty_is_none::text")]
     category: Option<String>,
 }
 

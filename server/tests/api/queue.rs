@@ -227,3 +227,37 @@ async fn the_author_filter_lists_the_people_of_the_callers_ward_only() {
         expect_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
     }
 }
+
+#[tokio::test]
+async fn filter_parts_given_empty_are_left_out_as_a_form_sends_them() {
+    let app = crate::helpers::spawn_app().await;
+    let leader = app.login("totruong").await;
+    let group = crate::helpers::own_group(&app, &leader).await;
+    let report = crate::helpers::valid_report(group);
+    app.push_ok(&leader, vec![report.clone()]).await;
+    let boss = app.login("truongcong").await;
+    for path in [
+        "/api/records?status=&form=&group=&author=&from=&to=&q=&urgency=&conflict=&category=",
+        "/api/records/counts?status=&conflict=&group=",
+    ] {
+        let resp = app.get(&boss, path).await;
+        assert_eq!(resp.status(), reqwest::StatusCode::OK, "{path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(
+            body.to_string().contains(&report.id.to_string()) || path.contains("counts"),
+            "{path}: {body}"
+        );
+        if path.contains("counts") {
+            let total: i64 = body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["count"].as_i64().unwrap())
+                .sum();
+            assert_eq!(total, 1, "{path}: {body}");
+        }
+    }
+    // A part given wrongly is still refused.
+    let resp = app.get(&boss, "/api/records?group=abc").await;
+    assert_eq!(resp.status(), reqwest::StatusCode::BAD_REQUEST);
+}
