@@ -7,8 +7,8 @@ use domain::admin::{
     UserInput, UserView, WardInput, WardView,
 };
 use domain::api::{
-    Author, ErrorBody, ExportFormat, ExportJob, LoginRequest, LoginResponse, Me, Place,
-    RecordDetail, RecordSummary, StateCount,
+    Author, ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary,
+    StateCount,
 };
 use domain::form::FormDef;
 use domain::record::RecordStatus;
@@ -29,7 +29,8 @@ use crate::forms::{FormVersions, Published};
         list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
         list_wards, create_ward, update_ward, create_group, rename_group, reorganise,
         list_sessions, revoke_session, audit_list, audit_export,
-        start_export, list_exports, export_status, export_file),
+        crate::routes::exports::create, crate::routes::exports::list, crate::routes::exports::status,
+        crate::routes::exports::download),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -310,43 +311,6 @@ fn audit_list() {}
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
 ))]
 fn audit_export() {}
-
-// ---- exports -----------------------------------------------------------------------------
-
-#[utoipa::path(post, path = "/api/exports", tag = "exports", params(
-    ("format" = ExportFormat, Query, description = "xlsx, csv (a zip) or geojson"),
-    ("status" = Option<RecordStatus>, Query, description = "The review queue's filter, as GET /api/records takes it: status, form, group, author, from, to, q, urgency, conflict, category"),
-), responses(
-    (status = 202, description = "Started: poll GET /api/exports/{id}", body = ExportJob),
-    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, description = "Only supervisors and provincial staff export", body = ErrorBody),
-    (status = 422, description = "No or an unknown format, a bad filter, more than 1,000,000 records, or three exports of the caller still running", body = ErrorBody),
-))]
-fn start_export() {}
-
-#[utoipa::path(get, path = "/api/exports", tag = "exports", responses(
-    (status = 200, description = "The caller's exports of the last day, newest first", body = Vec<ExportJob>),
-    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-))]
-fn list_exports() {}
-
-#[utoipa::path(get, path = "/api/exports/{id}", tag = "exports", params(("id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "How far it is", body = ExportJob),
-    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, description = "No such export of the caller", body = ErrorBody),
-))]
-fn export_status() {}
-
-#[utoipa::path(get, path = "/api/exports/{id}/file", tag = "exports", params(("id" = uuid::Uuid, Path)), responses(
-    (status = 200, description = "The file: a workbook, a zip of CSV files or GeoJSON, as the export's format", content(
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (Vec<u8> = "application/zip"),
-        (Vec<u8> = "application/geo+json"),
-    )),
-    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, description = "No such finished export of the caller (or older than a day)", body = ErrorBody),
-))]
-fn export_file() {}
 
 #[cfg(test)]
 mod tests {

@@ -76,7 +76,7 @@ fn may_export(caller: &Caller) -> AppResult<()> {
 }
 
 #[derive(Debug, Deserialize)]
-struct FormatQuery {
+pub(crate) struct FormatQuery {
     format: Option<String>,
 }
 
@@ -244,7 +244,16 @@ fn file_name(form: Option<&str>, format: ExportFormat, now: i64) -> String {
     format!("wardbook-{what}-{day}.{}", format.extension())
 }
 
-async fn create(
+#[utoipa::path(post, path = "/api/exports", tag = "exports", params(
+    ("format" = domain::api::ExportFormat, Query, description = "xlsx, csv (a zip) or geojson"),
+    ("status" = Option<domain::record::RecordStatus>, Query, description = "The review queue's filter, as GET /api/records takes it: status, form, group, author, from, to, q, urgency, conflict, category"),
+), responses(
+    (status = 202, description = "Started: poll GET /api/exports/{id}", body = domain::api::ExportJob),
+    (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody),
+    (status = 403, description = "Only supervisors and provincial staff export", body = domain::api::ErrorBody),
+    (status = 422, description = "No or an unknown format, a bad filter, more than 1,000,000 records, or three exports of the caller still running", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(raw): RawQuery,
@@ -557,7 +566,14 @@ fn export_row(r: &sqlx::any::AnyRow) -> anyhow::Result<ExportRow> {
     })
 }
 
-async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<ExportJob>>> {
+#[utoipa::path(get, path = "/api/exports", tag = "exports", responses(
+    (status = 200, description = "The caller's exports of the last day, newest first", body = Vec<domain::api::ExportJob>),
+    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<ExportJob>>> {
     may_export(&caller)?;
     let rows = sqlx::query(&format!(
         "SELECT {JOB_COLUMNS} FROM exports WHERE user_id = $1 AND created_at >= $2 \
@@ -575,7 +591,12 @@ async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<V
     ))
 }
 
-async fn status(
+#[utoipa::path(get, path = "/api/exports/{id}", tag = "exports", params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "How far it is", body = domain::api::ExportJob),
+    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 404, description = "No such export of the caller", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn status(
     State(state): State<AppState>,
     caller: Caller,
     AppPath(id): AppPath<Uuid>,
@@ -584,7 +605,16 @@ async fn status(
     Ok(Json(own_job(&state, &caller, id).await?))
 }
 
-async fn download(
+#[utoipa::path(get, path = "/api/exports/{id}/file", tag = "exports", params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, description = "The file: a workbook, a zip of CSV files or GeoJSON, as the export's format", content(
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "application/zip"),
+        (Vec<u8> = "application/geo+json"),
+    )),
+    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 404, description = "No such finished export of the caller (or older than a day)", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn download(
     State(state): State<AppState>,
     caller: Caller,
     AppPath(id): AppPath<Uuid>,
