@@ -104,12 +104,7 @@ async fn list(
 /// A CSV cell: quoted, quotes doubled, and a leading `= + - @` defused so a spreadsheet shows
 /// the text instead of running it as a formula.
 fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
+    format!("\"{}\"", crate::exports::defuse(s).replace('"', "\"\""))
 }
 
 /// Exports running at once on this server: each holds a database connection for a moment per

@@ -161,13 +161,7 @@ pub async fn sweep_at_start(state: &AppState) -> anyhow::Result<()> {
         if ids.is_empty() {
             break;
         }
-        for id in ids {
-            state.photos.delete_export(&id).await?;
-            sqlx::query("DELETE FROM exports WHERE id = $1")
-                .bind(&id)
-                .execute(&state.db.pool)
-                .await?;
-        }
+        remove(state, ids).await?;
     }
     // An export takes seconds to minutes: a working directory an hour old belongs to no running
     // server.
@@ -205,6 +199,11 @@ async fn sweep(state: &AppState, user_id: i64) -> AppResult<()> {
     .await?;
     let keep = usize::try_from(KEEP_PER_USER - 1).unwrap_or(0);
     ids.extend(mine.into_iter().skip(keep));
+    Ok(remove(state, ids).await?)
+}
+
+/// Removes exports: each file first, then its row (a row never outlives its file unseen).
+async fn remove(state: &AppState, ids: Vec<String>) -> anyhow::Result<()> {
     for id in ids {
         state.photos.delete_export(&id).await?;
         sqlx::query("DELETE FROM exports WHERE id = $1")
@@ -278,10 +277,11 @@ pub(crate) async fn create(
     let (conds, binds) = filter.sql(3, true);
     let count_sql =
         format!("SELECT COUNT(*) FROM records r WHERE {cond} AND r.received_at <= $2{conds}");
-    let query = sqlx::query_scalar(&count_sql).bind(place).bind(started);
-    let total: i64 = bind_all_scalar(query, binds)
+    let query = sqlx::query(&count_sql).bind(place).bind(started);
+    let total: i64 = bind_all(query, binds)
         .fetch_one(&state.db.pool)
-        .await?;
+        .await?
+        .get(0);
     if total > MAX_EXPORT_RECORDS {
         return Err(AppError::invalid(Text::new(
             format!(
@@ -382,19 +382,6 @@ pub(crate) async fn create(
             error: None,
         }),
     ))
-}
-
-fn bind_all_scalar<'q>(
-    mut q: sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>,
-    binds: Vec<super::records::Bind>,
-) -> sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        q = match b {
-            super::records::Bind::Int(i) => q.bind(i),
-            super::records::Bind::Text(s) => q.bind(s),
-        };
-    }
-    q
 }
 
 /// What a job needs to read its records.
