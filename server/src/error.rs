@@ -63,6 +63,9 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// Not found, with why in both languages (a month that has not begun has no report yet).
+    #[error("not found: {0:?}")]
+    NotFoundSaying(Text),
     #[error("request too large")]
     TooLarge,
     #[error("batch too large")]
@@ -100,6 +103,12 @@ pub enum AppError {
     RequestTimeout,
     #[error("too many failed sign-ins")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// The export asked for is still being made: its file comes when it is done.
+    #[error("export not ready")]
+    ExportNotReady,
+    /// The caller already has `running` exports building: wait for one to finish.
+    #[error("{running} exports still running")]
+    ExportsRunning { running: i64 },
     /// A review the state machine refuses: not a reviewer, one's own record, a state the
     /// action does not start from (someone else was quicker), a missing comment.
     #[error("review refused: {0:?}")]
@@ -140,19 +149,21 @@ impl AppError {
                 StatusCode::UNAUTHORIZED
             }
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotFoundSaying(_) => StatusCode::NOT_FOUND,
             AppError::TooLarge
             | AppError::BatchTooLarge { .. }
             | AppError::PhotoTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::PhotoType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::UploadOffset { .. } => StatusCode::CONFLICT,
+            AppError::UploadOffset { .. } | AppError::ExportNotReady => StatusCode::CONFLICT,
             AppError::PhotoDamaged => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Validation { .. } | AppError::InvalidForm(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } | AppError::ExportsRunning { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Review(r) => match r {
@@ -179,7 +190,7 @@ impl AppError {
             AppError::SessionExpired => "session_expired",
             AppError::BadCredentials => "bad_credentials",
             AppError::Forbidden => "forbidden",
-            AppError::NotFound => "not_found",
+            AppError::NotFound | AppError::NotFoundSaying(_) => "not_found",
             AppError::TooLarge => "too_large",
             AppError::BatchTooLarge { .. } => "batch_too_large",
             AppError::Validation { .. } => "validation",
@@ -191,6 +202,8 @@ impl AppError {
             AppError::PhotoDamaged => "photo_damaged",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::ExportsRunning { .. } => "exports_running",
+            AppError::ExportNotReady => "not_ready",
             AppError::RequestTimeout => "request_timeout",
             AppError::Busy => "busy",
             AppError::Review(r) => match r {
@@ -233,6 +246,7 @@ impl AppError {
                 "You are not allowed to do this.",
             ),
             AppError::NotFound => t("Không tìm thấy.", "Not found."),
+            AppError::NotFoundSaying(text) => text.clone(),
             AppError::TooLarge => t("Dữ liệu gửi lên quá lớn.", "The request is too large."),
             AppError::BatchTooLarge { max } => Text::new(
                 format!("Mỗi lần tối đa {max} hồ sơ."),
@@ -286,6 +300,16 @@ impl AppError {
                     "Too many failed sign-ins. Try again in {} minutes.",
                     (s + 59) / 60
                 ),
+            ),
+            AppError::ExportNotReady => t(
+                "Dữ liệu còn đang được xuất. Hãy chờ xong rồi tải về.",
+                "The export is still being made. Download it once it is done.",
+            ),
+            AppError::ExportsRunning { running } => Text::new(
+                format!(
+                    "Bạn đang có {running} lần xuất chưa xong. Hãy chờ chúng xong rồi xuất tiếp."
+                ),
+                format!("You have {running} exports still running. Wait for them to finish."),
             ),
             AppError::Busy => t(
                 "Máy chủ đang quá tải. Hãy thử lại sau ít phút.",
@@ -352,6 +376,8 @@ impl IntoResponse for AppError {
         let retry_after = match self {
             AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
             AppError::Busy => Some(5),
+            // An export takes seconds; asking again sooner finds the same.
+            AppError::ExportsRunning { .. } => Some(10),
             _ => None,
         };
         if let Some(secs) = retry_after {

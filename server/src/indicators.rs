@@ -37,16 +37,29 @@ pub struct Periods {
 }
 
 impl Periods {
-    /// [`Periods::new`], or the refusal the API answers for a month it cannot report on.
+    /// [`Periods::new`], or the refusal the API answers for a month it cannot report on: a year
+    /// outside 2000–9999 or a month outside 1–12 is not valid (422); a month that has not begun
+    /// has no report yet (404).
     pub fn of_report(year: i32, month: u32, now: i64) -> AppResult<Periods> {
-        Periods::new(year, month, now).ok_or_else(|| {
-            crate::people::invalid(
-                "month",
+        if !(2000..=9999).contains(&year) || !(1..=12).contains(&month) {
+            let field = if (2000..=9999).contains(&year) {
+                "month"
+            } else {
+                "year"
+            };
+            return Err(crate::people::invalid(
+                field,
                 Text::new(
-                    "Hãy chọn một tháng đã bắt đầu.",
-                    "Choose a month that has begun.",
+                    "Hãy chọn một tháng từ năm 2000.",
+                    "Choose a month from the year 2000 on.",
                 ),
-            )
+            ));
+        }
+        Periods::new(year, month, now).ok_or_else(|| {
+            AppError::NotFoundSaying(Text::new(
+                "Tháng này chưa bắt đầu nên chưa có số liệu.",
+                "That month has not begun, so it has no figures yet.",
+            ))
         })
     }
 

@@ -1,38 +1,40 @@
-//! The OpenAPI description of the HTTP API. The wire types' schemas come from `domain`; the
-//! operations are declared here, beside each other, so the whole API reads in one place.
-#![allow(dead_code)] // The functions below only carry `#[utoipa::path]` metadata.
+//! The OpenAPI description of the HTTP API, generated from the real handlers: each carries its
+//! own `#[utoipa::path]` (method, address, parameters, body, the answers it gives), and the wire
+//! types' schemas come from `domain`. [`CommonAnswers`] adds the answers every route shares (a
+//! session that ended, a malformed address or body, a busy server), so that each handler lists
+//! only its own.
 
-use domain::admin::{
-    AuditEntry, NameInput, PasswordInput, ReorganisationDone, ReorganisationInput, SessionView,
-    UserInput, UserView, WardInput, WardView,
-};
-use domain::api::{
-    Author, ErrorBody, LoginRequest, LoginResponse, Me, Place, RecordDetail, RecordSummary,
-    StateCount,
-};
-use domain::form::FormDef;
-use domain::record::RecordStatus;
-use domain::review::{
-    BulkReviewRequest, BulkReviewResult, RecordHistory, ResolveRequest, ReviewRequest,
-};
-use domain::sync::{PullResponse, PushRequest, PushResponse};
+use domain::api::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::forms::{FormVersions, Published};
+use crate::routes;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wardbook API", description = "Sync, sign-in and review for Wardbook, the ward police field notebook. Every error answers with `ErrorBody`, in the language of `Accept-Language` (Vietnamese by default)."),
-    paths(health, openapi_json, login, logout, me, push, pull, list_records, indicators, indicator_wards, province_indicators, record_detail, record_counts, record_authors, review_record, review_records, record_history, resolve_conflict, publish_form, list_forms, form_definition,
-        crate::routes::photos::upload_status, crate::routes::photos::upload, crate::routes::photos::download,
-        list_users, get_user, create_user, update_user, reset_password, sign_out_everywhere,
-        list_wards, create_ward, update_ward, create_group, rename_group, reorganise,
-        list_sessions, revoke_session, audit_list, audit_export,
-        crate::routes::exports::create, crate::routes::exports::list, crate::routes::exports::status,
-        crate::routes::exports::download),
+    paths(
+        routes::health, routes::openapi_json,
+        routes::auth::login, routes::auth::logout, routes::auth::me,
+        routes::sync::push, routes::sync::pull,
+        routes::records::list, routes::records::counts, routes::records::authors,
+        routes::records::detail, routes::records::history, routes::records::review_one,
+        routes::records::review_many, routes::records::resolve_conflict,
+        routes::forms::publish, routes::forms::list, routes::forms::definition,
+        routes::indicators::ward, routes::indicators::wards, routes::indicators::province,
+        routes::photos::upload_status, routes::photos::upload, routes::photos::download,
+        routes::admin::list_users, routes::admin::get_user, routes::admin::create_user,
+        routes::admin::update_user, routes::admin::reset_password,
+        routes::admin::sign_out_everywhere, routes::admin::list_wards, routes::admin::create_ward,
+        routes::admin::update_ward, routes::admin::create_group, routes::admin::rename_group,
+        routes::admin::reorganise,
+        routes::sessions::list, routes::sessions::revoke,
+        routes::audit::list, routes::audit::export,
+        routes::exports::create, routes::exports::list, routes::exports::status,
+        routes::exports::download,
+    ),
     components(schemas(ErrorBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = [])),
 )]
 struct ApiDoc;
@@ -49,268 +51,148 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn spec() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The answers every route shares, added to each operation that does not describe them itself:
+/// - 401 where a session is required (none, expired or revoked);
+/// - 400 where the address carries parameters (one that does not parse);
+/// - with a body: 400 (not JSON), 408 (it did not arrive in time), 413 (over the body limit),
+///   415 (not the declared type), 422 (JSON of the wrong shape);
+/// - 500 (a fault: logged, nothing internal said) and 503 (every database connection busy; see
+///   `Retry-After`).
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::SecurityRequirement;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                let public = op
+                    .security
+                    .as_ref()
+                    .is_some_and(|reqs| reqs.iter().all(|r| *r == SecurityRequirement::default()));
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let has_body = op.request_body.is_some();
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_answer(description).into());
+                };
+                if !public {
+                    add(
+                        "401",
+                        "Not signed in, or the session expired or was revoked",
+                    );
+                }
+                if has_params || has_body {
+                    add("400", "A malformed address or body");
+                }
+                if has_body {
+                    add("408", "The body did not arrive in time");
+                    add("413", "The body is over the server's limit");
+                    add("415", "The body is not of the declared type");
+                    add("422", "The body does not have the expected shape");
+                }
+                add(
+                    "500",
+                    "A fault of the server: logged; nothing internal is said",
+                );
+                add(
+                    "503",
+                    "Busy: every database connection is taken; see Retry-After",
+                );
+            }
+        }
+    }
 }
 
-#[utoipa::path(get, path = "/api/health", security(), responses((status = 200, description = "The server and its database answer")))]
-fn health() {}
+fn error_answer(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
 
-#[utoipa::path(post, path = "/api/auth/login", security(), request_body = LoginRequest, responses(
-    (status = 200, body = LoginResponse),
-    (status = 401, description = "Wrong username or password", body = ErrorBody),
-    (status = 429, description = "Too many failed sign-ins for this account or address; see Retry-After", body = ErrorBody),
-))]
-fn login() {}
+/// The description as served at `/api/openapi.json`.
+pub fn spec() -> serde_json::Value {
+    let mut json = serde_json::to_value(ApiDoc::openapi()).expect("the description serializes");
+    binary_bodies(&mut json);
+    bound_unsigned(&mut json);
+    json
+}
 
-#[utoipa::path(post, path = "/api/auth/logout", responses((status = 204, description = "The session is revoked")))]
-fn logout() {}
+/// Rust's unsigned integers are described with their real range: utoipa gives only the
+/// minimum (0), and a client or a test generator would otherwise take `uint32` for any size.
+fn bound_unsigned(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            // utoipa writes the format `u-int32` in some places and `uint32` in others.
+            let unsigned = match map.get("format").and_then(Value::as_str) {
+                Some("uint8" | "u-int8") => Some(("uint8", u64::from(u8::MAX))),
+                Some("uint16" | "u-int16") => Some(("uint16", u64::from(u16::MAX))),
+                Some("uint32" | "u-int32") => Some(("uint32", u64::from(u32::MAX))),
+                Some("uint64" | "u-int64") => Some(("uint64", u64::MAX)),
+                _ => None,
+            };
+            if let Some((format, max)) = unsigned {
+                map.insert("format".into(), format.into());
+                map.entry("maximum").or_insert(max.into());
+            }
+            map.values_mut().for_each(bound_unsigned);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_unsigned),
+        _ => {}
+    }
+}
 
-#[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-fn me() {}
-
-#[utoipa::path(post, path = "/api/sync/push", request_body = PushRequest, responses(
-    (status = 200, description = "One result per record: accepted, duplicate, conflict or rejected. Sent only after the commit.", body = PushResponse),
-    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 413, description = "Body or batch too large", body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-))]
-fn push() {}
-
-#[utoipa::path(get, path = "/api/sync/pull", params(
-    ("cursor" = i64, Query, description = "The cursor of the previous page; 0 for everything"),
-    ("limit" = Option<u32>, Query, description = "At most this many changes (≤ 500)"),
-    ("epoch" = Option<String>, Query, description = "The epoch of the answer that gave the cursor; a cursor of another database is answered with reset"),
-), responses((status = 200, body = PullResponse), (status = 401, body = ErrorBody)))]
-fn pull() {}
-
-#[utoipa::path(get, path = "/api/records", params(
-    ("before" = Option<i64>, Query, description = "Paging back: the received_at of the last record of the previous page (ms since the epoch)"),
-    ("before_id" = Option<uuid::Uuid>, Query, description = "With before: the id of that last record, so records received at the same moment are neither skipped nor repeated"),
-    ("limit" = Option<i64>, Query, description = "At most this many (≤ 200)"),
-    ("status" = Option<RecordStatus>, Query, description = "Only records in this review state"),
-    ("form" = Option<String>, Query, description = "Only records of this form key"),
-    ("group" = Option<i64>, Query, description = "Only records about this residential group"),
-    ("author" = Option<i64>, Query, description = "Only records by this user"),
-    ("from" = Option<i64>, Query, description = "Received at or after (ms since the epoch)"),
-    ("to" = Option<i64>, Query, description = "Received before (ms since the epoch)"),
-    ("q" = Option<String>, Query, description = "Free text in the record's texts, whatever its diacritics, case or Unicode form"),
-    ("urgency" = Option<String>, Query, description = "Only records with this urgency answer (normal, urgent, emergency)"),
-    ("conflict" = Option<String>, Query, description = "`open`: only records with a conflicting copy waiting for a reviewer"),
-), responses((status = 200, body = Vec<RecordSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-fn list_records() {}
-
-#[utoipa::path(get, path = "/api/records/counts", params(
-    ("form" = Option<String>, Query), ("group" = Option<i64>, Query), ("author" = Option<i64>, Query),
-    ("from" = Option<i64>, Query), ("to" = Option<i64>, Query), ("q" = Option<String>, Query),
-    ("urgency" = Option<String>, Query), ("conflict" = Option<String>, Query),
-), description = "How many records the list's filter (its state aside) finds in each review state: the queue's tabs.",
-responses((status = 200, body = Vec<StateCount>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-fn record_counts() {}
-
-#[utoipa::path(get, path = "/api/records/authors", description = "The people of the caller's ward who file records, for the queue's author filter (supervisors and officers).",
-responses((status = 200, body = Vec<Author>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-fn record_authors() {}
-
-#[utoipa::path(get, path = "/api/records/{id}", params(("id" = uuid::Uuid, Path)), responses(
-    (status = 200, body = RecordDetail), (status = 404, description = "No such record, or not yours to see", body = ErrorBody),
-))]
-fn record_detail() {}
-
-#[utoipa::path(post, path = "/api/records/{id}/review", params(("id" = uuid::Uuid, Path)), request_body = ReviewRequest,
-    description = "Approve; return to the author (a comment saying what to correct is required); take up or resolve a neighborhood report (resolving requires a reply to the reporter). The same action with the same comment again changes nothing and answers 200.",
-    responses(
-    (status = 200, description = "The record as it is now", body = RecordSummary),
-    (status = 401, body = ErrorBody),
-    (status = 403, description = "The caller reviews nothing, or wrote this record", body = ErrorBody),
-    (status = 404, description = "No such record, or not in the caller's place", body = ErrorBody),
-    (status = 409, description = "The action does not apply to the record's current state (`wrong_state`): someone else reviewed it meanwhile", body = ErrorBody),
-    (status = 422, description = "Comment missing, too long or unreadable; handling asked of a record that is not a neighborhood report", body = ErrorBody),
-))]
-fn review_record() {}
-
-#[utoipa::path(post, path = "/api/records/review", request_body = BulkReviewRequest,
-    description = "One action on up to 200 records, each reviewed on its own: one refused never stops the others.",
-    responses(
-    (status = 200, description = "One result per distinct id, in order", body = Vec<BulkReviewResult>),
-    (status = 401, body = ErrorBody),
-    (status = 403, description = "The caller reviews nothing", body = ErrorBody),
-    (status = 413, description = "More than 200 ids", body = ErrorBody),
-    (status = 422, body = ErrorBody),
-))]
-fn review_records() {}
-
-#[utoipa::path(get, path = "/api/records/{id}/history", params(("id" = uuid::Uuid, Path)),
-    description = "The record's revisions (oldest first, the last is current), its reviews and resubmissions, and copies that conflicted with it.",
-    responses(
-    (status = 200, body = RecordHistory), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, description = "No such record, or not in the caller's place", body = ErrorBody),
-))]
-fn record_history() {}
-
-#[utoipa::path(post, path = "/api/records/{id}/conflicts/{conflict}/resolve",
-    params(("id" = uuid::Uuid, Path), ("conflict" = i64, Path)), request_body = ResolveRequest,
-    description = "A reviewer keeps the current revision or makes the conflicting copy the record's new current revision. The same choice again answers 200 and changes nothing.",
-    responses(
-    (status = 200, description = "The record as it is now", body = RecordSummary),
-    (status = 401, body = ErrorBody),
-    (status = 403, description = "The caller reviews nothing, or wrote the record or the copy", body = ErrorBody),
-    (status = 404, description = "No such record or conflict in the caller's place", body = ErrorBody),
-    (status = 409, description = "Already settled the other way", body = ErrorBody),
-))]
-fn resolve_conflict() {}
-
-#[utoipa::path(post, path = "/api/forms", request_body(content = FormDef, content_type = "application/json",
-    description = "The definition file, read strictly (unknown types or properties, duplicate keys, conditions that do not parse, name missing fields or go round in a circle are refused). Its `version`, if any, is ignored: the server gives the latest version of the key plus one, or 1 for a new key."),
-    responses(
-    (status = 201, description = "Stored as a new version", body = Published),
-    (status = 200, description = "Same content as the latest version: nothing stored, `unchanged` is true", body = Published),
-    (status = 401, body = ErrorBody),
-    (status = 403, description = "Only administrators publish forms", body = ErrorBody),
-    (status = 413, body = ErrorBody),
-    (status = 415, description = "The body must be `application/json`", body = ErrorBody),
-    (status = 422, description = "`invalid_form`: the message says where and what, in the caller's language; `fields` holds one entry whose `field` is the path in the definition (empty for the form itself)", body = ErrorBody),
-))]
-fn publish_form() {}
-
-#[utoipa::path(get, path = "/api/forms", responses(
-    (status = 200, description = "Every form by key, with every version newest first", body = Vec<FormVersions>),
-    (status = 401, body = ErrorBody),
-    (status = 403, description = "Administrators and supervisors only", body = ErrorBody),
-))]
-fn list_forms() {}
-
-#[utoipa::path(get, path = "/api/forms/{key}/{version}", params(("key" = String, Path), ("version" = u32, Path)), responses(
-    (status = 200, description = "The stored definition of that version; published versions never change", body = FormDef),
-    (status = 401, body = ErrorBody),
-    (status = 404, description = "No such form or version", body = ErrorBody),
-))]
-fn form_definition() {}
-
-#[utoipa::path(get, path = "/api/openapi.json", security(), responses((status = 200, description = "This description")))]
-fn openapi_json() {}
-
-// ---- people and places (administrators) ------------------------------------------------------
-
-#[utoipa::path(get, path = "/api/indicators", tag = "indicators",
-    params(
-        ("ward" = Option<i64>, Query, description = "The ward; required for provincial staff, a supervisor's or officer's own by default"),
-        ("year" = Option<i32>, Query, description = "This year by default"),
-        ("month" = Option<u32>, Query, description = "1-12; this month by default (December of a past year)"),
-    ),
-    responses(
-        (status = 200, body = domain::indicators::WardIndicators), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-    ))]
-fn indicators() {}
-
-#[utoipa::path(get, path = "/api/indicators/wards", tag = "indicators", responses(
-    (status = 200, description = "The caller's ward, or every ward and commune of a provincial user's province", body = Vec<domain::indicators::IndicatorWard>),
-    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-))]
-fn indicator_wards() {}
-
-#[utoipa::path(get, path = "/api/indicators/province", tag = "indicators",
-    params(("year" = Option<i32>, Query), ("month" = Option<u32>, Query)),
-    responses(
-        (status = 200, description = "The provincial user's wards and communes side by side", body = domain::indicators::ProvinceIndicators),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
-    ))]
-fn province_indicators() {}
-
-#[utoipa::path(get, path = "/api/admin/users", tag = "admin", responses(
-    (status = 200, body = Vec<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-))]
-fn list_users() {}
-
-#[utoipa::path(get, path = "/api/admin/users/{id}", tag = "admin", params(("id" = i64, Path)), responses(
-    (status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody),
-))]
-fn get_user() {}
-
-#[utoipa::path(post, path = "/api/admin/users", tag = "admin", request_body = UserInput, responses(
-    (status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 422, description = "A field is not valid (a username taken, a weak password)", body = ErrorBody),
-))]
-fn create_user() {}
-
-#[utoipa::path(put, path = "/api/admin/users/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UserInput, responses(
-    (status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-))]
-fn update_user() {}
-
-#[utoipa::path(post, path = "/api/admin/users/{id}/password", tag = "admin", params(("id" = i64, Path)), request_body = PasswordInput, responses(
-    (status = 204, description = "The new password is set and every device signed out"), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-))]
-fn reset_password() {}
-
-#[utoipa::path(post, path = "/api/admin/users/{id}/signout", tag = "admin", params(("id" = i64, Path)), responses(
-    (status = 204, description = "Every device of the user is signed out; nothing it sent is lost"),
-    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-))]
-fn sign_out_everywhere() {}
-
-#[utoipa::path(get, path = "/api/admin/wards", tag = "admin", responses(
-    (status = 200, body = Vec<WardView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-))]
-fn list_wards() {}
-
-#[utoipa::path(post, path = "/api/admin/wards", tag = "admin", request_body = WardInput, responses(
-    (status = 201, body = WardView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
-))]
-fn create_ward() {}
-
-#[utoipa::path(put, path = "/api/admin/wards/{id}", tag = "admin", params(("id" = i64, Path)), request_body = WardInput, responses(
-    (status = 204, description = "Renamed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-))]
-fn update_ward() {}
-
-#[utoipa::path(post, path = "/api/admin/wards/{id}/groups", tag = "admin", params(("id" = i64, Path)), request_body = NameInput, responses(
-    (status = 201, body = Place), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-))]
-fn create_group() {}
-
-#[utoipa::path(put, path = "/api/admin/groups/{id}", tag = "admin", params(("id" = i64, Path)), request_body = NameInput, responses(
-    (status = 200, body = Place), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-))]
-fn rename_group() {}
-
-#[utoipa::path(post, path = "/api/admin/reorganisations", tag = "admin", request_body = ReorganisationInput, responses(
-    (status = 200, description = "Groups moved, wards closed, from the effective date", body = ReorganisationDone),
-    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
-))]
-fn reorganise() {}
-
-// ---- own sessions and the audit trail ------------------------------------------------------
-
-#[utoipa::path(get, path = "/api/sessions", tag = "sessions", responses(
-    (status = 200, description = "The caller's signed-in devices", body = Vec<SessionView>), (status = 401, body = ErrorBody),
-))]
-fn list_sessions() {}
-
-#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "The session's 16-character id")), responses(
-    (status = 204, description = "That device is signed out"), (status = 401, body = ErrorBody),
-    (status = 404, description = "No such session of the caller", body = ErrorBody),
-))]
-fn revoke_session() {}
-
-#[utoipa::path(get, path = "/api/audit", tag = "audit", params(crate::routes::audit::AuditQuery), responses(
-    (status = 200, description = "Newest first: everything for administrators, their ward for supervisors", body = Vec<AuditEntry>),
-    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-))]
-fn audit_list() {}
-
-#[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(crate::routes::audit::AuditQuery), responses(
-    (status = 200, description = "The same entries as CSV", content_type = "text/csv"),
-    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-))]
-fn audit_export() {}
+/// Bytes sent or answered as they are (a photo, a workbook) are a binary string, not the array
+/// of numbers utoipa makes of `Vec<u8>`.
+fn binary_bodies(v: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let is_bytes = |schema: Option<&Value>| {
+        schema.is_some_and(|s| {
+            s["type"] == "array"
+                && s["items"]["type"] == "integer"
+                && matches!(s["items"]["format"].as_str(), Some("uint8" | "u-int8"))
+        })
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for op in item.values_mut().filter_map(Value::as_object_mut) {
+            let mut bodies = Vec::new();
+            for (key, value) in op.iter_mut() {
+                match (key.as_str(), value) {
+                    ("requestBody", body) => bodies.push(body),
+                    ("responses", Value::Object(answers)) => bodies.extend(answers.values_mut()),
+                    _ => {}
+                }
+            }
+            for body in bodies {
+                let contents = body.get_mut("content").and_then(Value::as_object_mut);
+                for content in contents.into_iter().flat_map(|c| c.values_mut()) {
+                    if is_bytes(content.get("schema")) {
+                        content["schema"] = json!({"type": "string", "format": "binary"});
+                    }
+                }
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -318,7 +200,30 @@ mod tests {
     // `every_route_in_the_source_is_in_the_openapi_description_with_its_method` (tests/api).
     #[test]
     fn the_wire_types_schemas_are_included() {
-        let json = serde_json::to_value(super::spec()).unwrap();
+        let json = super::spec();
         assert!(json["components"]["schemas"]["RecordEnvelope"].is_object());
+    }
+
+    #[test]
+    fn unsigned_numbers_carry_their_maximum_and_photos_are_binary() {
+        let json = super::spec();
+        let version =
+            &json["components"]["schemas"]["RecordEnvelope"]["properties"]["form_version"];
+        assert_eq!(version["format"], "uint32");
+        assert_eq!(version["maximum"], u64::from(u32::MAX));
+        let photo =
+            &json["paths"]["/api/photos/{sha}"]["put"]["requestBody"]["content"]["image/jpeg"];
+        assert_eq!(
+            photo["schema"],
+            serde_json::json!({"type": "string", "format": "binary"})
+        );
+        let params = json["paths"]["/api/photos/{sha}"]["put"]["parameters"]
+            .as_array()
+            .unwrap();
+        let length = params
+            .iter()
+            .find(|p| p["name"] == "Upload-Length")
+            .unwrap();
+        assert_eq!(length["schema"]["maximum"], domain::form::MAX_PHOTO_BYTES);
     }
 }

@@ -156,7 +156,7 @@ const TARGET_RECORDS_PER_SEC: f64 = 60_000.0;
 const TARGET_PEAK_RSS_MB: f64 = 40.0;
 
 /// The server under test, stopped (and its scratch directory removed on success) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     dir: PathBuf,
     log: PathBuf,
@@ -171,7 +171,19 @@ impl Server {
 
     /// A release server on `database_url`, or on a fresh SQLite file when `None`.
     fn start_on(root: &Path, database_url: Option<String>) -> Result<Server> {
-        let dir = std::env::temp_dir().join(format!("wardbook-bench-{}", std::process::id()));
+        Server::spawn(root, "release", "bench", database_url, &[])
+    }
+
+    /// `target/<profile>/wardbook --demo <extra>` on `database_url` (a fresh SQLite file when
+    /// `None`), in a scratch directory named after `tag`.
+    pub(crate) fn spawn(
+        root: &Path,
+        profile: &str,
+        tag: &str,
+        database_url: Option<String>,
+        extra: &[&str],
+    ) -> Result<Server> {
+        let dir = std::env::temp_dir().join(format!("wardbook-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -180,19 +192,23 @@ impl Server {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = dir.join("wardbook.log");
         let out = File::create(&log)?;
-        let child = Command::new(crate::target_dir(root).join("release/wardbook"))
+        let binary = crate::target_dir(root).join(profile).join("wardbook");
+        let child = Command::new(&binary)
             .arg("--demo")
+            .args(extra)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--database-url")
             .arg(&database_url)
             .arg("--static-dir")
             .arg(dir.join("static"))
+            .arg("--photo-store")
+            .arg(dir.join("photos"))
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
             .spawn()
-            .context("cannot start target/release/wardbook")?;
+            .with_context(|| format!("cannot start {}", binary.display()))?;
         Ok(Server {
             child,
             dir,
@@ -202,8 +218,17 @@ impl Server {
         })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    pub(crate) fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// Removes the scratch directory when dropped (once what it holds is not needed).
+    pub(crate) fn discard_dir(&mut self) {
+        self.keep_dir = false;
     }
 
     /// The SQLite file of a server started on a fresh one.
@@ -211,7 +236,7 @@ impl Server {
         self.dir.join("bench.db")
     }
 
-    fn wait_healthy(&mut self, agent: &ureq::Agent) -> Result<()> {
+    pub(crate) fn wait_healthy(&mut self, agent: &ureq::Agent) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait()? {
@@ -255,7 +280,7 @@ impl Server {
     }
 
     /// SIGTERM, then waits for the graceful shutdown (which closes the database).
-    fn stop(&mut self) -> Result<()> {
+    pub(crate) fn stop(&mut self) -> Result<()> {
         if self.child.try_wait()?.is_some() {
             return Ok(());
         }

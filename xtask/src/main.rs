@@ -4,6 +4,8 @@
 //!   run            build everything, start Wardbook on SQLite with demo data, print the URL
 //!   build          build the app (size profile + wasm-opt) into dist/ and the server
 //!   test           the whole test suite (what CI runs)
+//!   fuzz           coverage-guided fuzzing of what the server reads from outside
+//!   contract       the API against its OpenAPI description (schemathesis, as each role)
 //!   bench <name>   ingest (push throughput and server memory) | size (first-visit bytes) |
 //!                  startup (time to a working sign-in and to app-ready on a throttled phone) |
 //!                  lighthouse (Lighthouse's mobile performance score) |
@@ -11,6 +13,7 @@
 //!                  render (the longest form in the browser, CPU x4)
 
 mod bench;
+mod contract;
 mod dist;
 mod fuzz;
 mod modules;
@@ -46,9 +49,10 @@ fn main() -> Result<()> {
         Some("test") => test::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
+        Some("contract") => contract::run(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|build|dist|test|fuzz|bench ingest|bench size|bench startup|bench lighthouse|bench validate|bench render|bench queue|bench export>"
+                "usage: cargo xtask <run|build|dist|test|fuzz|contract|bench ingest|bench size|bench startup|bench lighthouse|bench validate|bench render|bench queue|bench export>"
             );
             bail!("unknown task {:?}", args.first())
         }

@@ -18,6 +18,7 @@ pub fn run(root: &Path) -> Result<()> {
     tools::ensure_wasm_bindgen(root)?;
     tools::ensure_chromium()?;
     crate::fuzz::ensure_cargo_fuzz()?;
+    crate::contract::ensure_schemathesis(root)?;
 
     step("formatting and lints");
     cargo(&["fmt", "--all", "--", "--check"])?;
@@ -88,6 +89,10 @@ pub fn run(root: &Path) -> Result<()> {
 
     step("fuzzing: each target a short while, replaying its corpus (cargo xtask fuzz)");
     crate::fuzz::fuzz(root, crate::fuzz::CI_SECONDS, None, false)?;
+
+    step("the API against its description: schemathesis as each role (cargo xtask contract)");
+    cargo(&["build", "-p", "server"])?;
+    crate::contract::contract(root, crate::contract::CI_EXAMPLES, None)?;
 
     step("app tests in headless Chromium (IndexedDB store, outbox, the phone's addresses)");
     sh(Command::new("cargo")

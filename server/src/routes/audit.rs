@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use domain::admin::AuditEntry;
 use domain::api::Role;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -25,10 +26,11 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries older than this id (paging back).
     pub before_id: Option<i64>,
-    /// At most 500; 100 by default.
+    /// At most this many, 100 by default (1 to 500; a number outside is taken as the nearest).
     pub limit: Option<i64>,
     /// Only entries at or after this time (ms).
     pub from: Option<i64>,
@@ -91,7 +93,11 @@ async fn fetch(
         .collect())
 }
 
-async fn list(
+#[utoipa::path(get, path = "/api/audit", tag = "audit", summary = "Read the audit trail, newest first, a page at a time", params(crate::routes::audit::AuditQuery), responses(
+    (status = 200, description = "Newest first: everything for administrators, their ward for supervisors", body = Vec<domain::admin::AuditEntry>),
+    (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     AppQuery(q): AppQuery<AuditQuery>,
@@ -189,7 +195,11 @@ struct Cursor {
 /// download goes, so memory stays flat however long it is. The first page is read before the
 /// answer starts (a refusal still gets its status); a database error later cuts the download
 /// off, which the browser shows as failed (never a short file that looks whole).
-async fn export(
+#[utoipa::path(get, path = "/api/audit/export", tag = "audit", summary = "Download the audit trail as CSV", params(crate::routes::audit::AuditQuery), responses(
+    (status = 200, description = "The same entries as CSV", content_type = "text/csv"),
+    (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+))]
+pub(crate) async fn export(
     State(state): State<AppState>,
     caller: Caller,
     AppQuery(q): AppQuery<AuditQuery>,
@@ -260,7 +270,9 @@ async fn export(
             _ => None,
         };
         Some((Ok::<_, std::io::Error>(chunk), next))
-    });
+    })
+    // The compression layer polls once more after the end; `unfold` alone would panic there.
+    .fuse();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -51,7 +51,12 @@ async fn audit_slowed(state: &AppState, username: &str, address: &str) -> AppRes
 /// Password checks running at once.
 static VERIFYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
-async fn login(
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", summary = "Sign in: a bearer token for this device", security(), request_body = domain::api::LoginRequest, responses(
+    (status = 200, body = domain::api::LoginResponse),
+    (status = 401, description = "Wrong username or password", body = domain::api::ErrorBody),
+    (status = 429, description = "Too many failed sign-ins for this account or address; see Retry-After", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
@@ -195,7 +200,8 @@ async fn caller_by_id(state: &AppState, user_id: i64, session: String) -> AppRes
     })
 }
 
-async fn logout(
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", summary = "Sign this device out", responses((status = 204, description = "The session is revoked")))]
+pub(crate) async fn logout(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -229,6 +235,7 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Me>> {
+#[utoipa::path(get, path = "/api/me", tag = "auth", summary = "Who is signed in, their role and place", responses((status = 200, body = domain::api::Me), (status = 401, body = domain::api::ErrorBody)))]
+pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Me>> {
     Ok(Json(crate::auth::me(&state.db, &caller).await?))
 }

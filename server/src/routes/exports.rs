@@ -243,14 +243,14 @@ fn file_name(form: Option<&str>, format: ExportFormat, now: i64) -> String {
     format!("wardbook-{what}-{day}.{}", format.extension())
 }
 
-#[utoipa::path(post, path = "/api/exports", tag = "exports", params(
+#[utoipa::path(post, path = "/api/exports", tag = "exports", summary = "Start exporting the queue's records as a file", params(
     ("format" = domain::api::ExportFormat, Query, description = "xlsx, csv (a zip) or geojson"),
-    ("status" = Option<domain::record::RecordStatus>, Query, description = "The review queue's filter, as GET /api/records takes it: status, form, group, author, from, to, q, urgency, conflict, category"),
-), responses(
+    super::records::Filter), responses(
     (status = 202, description = "Started: poll GET /api/exports/{id}", body = domain::api::ExportJob),
     (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody),
     (status = 403, description = "Only supervisors and provincial staff export", body = domain::api::ErrorBody),
-    (status = 422, description = "No or an unknown format, a bad filter, more than 1,000,000 records, or three exports of the caller still running", body = domain::api::ErrorBody),
+    (status = 422, description = "No or an unknown format, a bad filter, or more than 1,000,000 records", body = domain::api::ErrorBody),
+    (status = 429, description = "Three exports of the caller are still running (`exports_running`); see Retry-After", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -330,11 +330,9 @@ pub(crate) async fn create(
     .await?;
     if running > MAX_RUNNING_PER_USER {
         tx.rollback().await?;
-        let running = running - 1;
-        return Err(AppError::invalid(Text::new(
-            format!("Bạn đang có {running} lần xuất chưa xong. Hãy chờ chúng xong rồi xuất tiếp."),
-            format!("You have {running} exports still running. Wait for them to finish."),
-        )));
+        return Err(AppError::ExportsRunning {
+            running: running - 1,
+        });
     }
     record_audit(
         &mut tx,
@@ -553,7 +551,7 @@ fn export_row(r: &sqlx::any::AnyRow) -> anyhow::Result<ExportRow> {
     })
 }
 
-#[utoipa::path(get, path = "/api/exports", tag = "exports", responses(
+#[utoipa::path(get, path = "/api/exports", tag = "exports", summary = "The caller's exports of the last day", responses(
     (status = 200, description = "The caller's exports of the last day, newest first", body = Vec<domain::api::ExportJob>),
     (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
 ))]
@@ -578,7 +576,7 @@ pub(crate) async fn list(
     ))
 }
 
-#[utoipa::path(get, path = "/api/exports/{id}", tag = "exports", params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(get, path = "/api/exports/{id}", tag = "exports", summary = "How far an export is", params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "How far it is", body = domain::api::ExportJob),
     (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
     (status = 404, description = "No such export of the caller", body = domain::api::ErrorBody),
@@ -592,14 +590,15 @@ pub(crate) async fn status(
     Ok(Json(own_job(&state, &caller, id).await?))
 }
 
-#[utoipa::path(get, path = "/api/exports/{id}/file", tag = "exports", params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(get, path = "/api/exports/{id}/file", tag = "exports", summary = "Download a finished export", params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "The file: a workbook, a zip of CSV files or GeoJSON, as the export's format", content(
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (Vec<u8> = "application/zip"),
-        (Vec<u8> = "application/geo+json"),
+        (serde_json::Value = "application/geo+json"),
     )),
     (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
-    (status = 404, description = "No such finished export of the caller (or older than a day)", body = domain::api::ErrorBody),
+    (status = 404, description = "No such export of the caller, one that failed, or one older than a day", body = domain::api::ErrorBody),
+    (status = 409, description = "Still being made (`not_ready`): poll GET /api/exports/{id}", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn download(
     State(state): State<AppState>,
@@ -608,6 +607,9 @@ pub(crate) async fn download(
 ) -> AppResult<Response> {
     may_export(&caller)?;
     let job = own_job(&state, &caller, id).await?;
+    if job.state == ExportState::Running {
+        return Err(AppError::ExportNotReady);
+    }
     if job.state != ExportState::Done || now_ms() - job.created_at > KEEP_MS {
         return Err(AppError::NotFound);
     }

@@ -37,7 +37,18 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// The body is the definition file itself, read as text so that [`domain::form::FormDef::parse`]
 /// reports exactly what is wrong and where (serde's own messages would not).
-async fn publish(
+#[utoipa::path(post, path = "/api/forms", tag = "forms", summary = "Publish a new version of a form", request_body(content = domain::form::FormDef, content_type = "application/json",
+    description = "The definition file, read strictly (unknown types or properties, duplicate keys, conditions that do not parse, name missing fields or go round in a circle are refused). Its `version`, if any, is ignored: the server gives the latest version of the key plus one, or 1 for a new key."),
+    responses(
+    (status = 201, description = "Stored as a new version", body = crate::forms::Published),
+    (status = 200, description = "Same content as the latest version: nothing stored, `unchanged` is true", body = crate::forms::Published),
+    (status = 401, body = domain::api::ErrorBody),
+    (status = 403, description = "Only administrators publish forms", body = domain::api::ErrorBody),
+    (status = 413, body = domain::api::ErrorBody),
+    (status = 415, description = "The body must be `application/json`", body = domain::api::ErrorBody),
+    (status = 422, description = "`invalid_form`: the message says where and what, in the caller's language; `fields` holds one entry whose `field` is the path in the definition (empty for the form itself)", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn publish(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -62,7 +73,15 @@ async fn publish(
     Ok((status, Json(published)))
 }
 
-async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<FormVersions>>> {
+#[utoipa::path(get, path = "/api/forms", tag = "forms", summary = "Every form with all its versions", responses(
+    (status = 200, description = "Every form by key, with every version newest first", body = Vec<crate::forms::FormVersions>),
+    (status = 401, body = domain::api::ErrorBody),
+    (status = 403, description = "Administrators and supervisors only", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<FormVersions>>> {
     // Officers read the list for the review queue's form filter.
     if !matches!(
         caller.role,
@@ -73,7 +92,12 @@ async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<V
     Ok(Json(crate::forms::list(&state.db).await?))
 }
 
-async fn definition(
+#[utoipa::path(get, path = "/api/forms/{key}/{version}", tag = "forms", summary = "One published version of a form", params(("key" = String, Path), ("version" = u32, Path)), responses(
+    (status = 200, description = "The stored definition of that version; published versions never change", body = domain::form::FormDef),
+    (status = 401, body = domain::api::ErrorBody),
+    (status = 404, description = "No such form or version", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn definition(
     State(state): State<AppState>,
     _caller: Caller,
     AppPath((key, version)): AppPath<(String, u32)>,

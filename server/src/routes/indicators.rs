@@ -21,12 +21,16 @@ pub fn router() -> Router<AppState> {
         .route("/indicators/province", get(province))
 }
 
-#[derive(Debug, Deserialize)]
-struct Query {
-    /// The ward; a supervisor's or officer's own by default.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Query {
+    /// The ward; required for provincial staff, a supervisor's or officer's own by default.
     ward: Option<i64>,
-    /// The month's year and month (1–12); this month by default.
+    /// The month's year; this year by default. A month that has not begun is not found.
+    #[param(minimum = 2000, maximum = 9999)]
     year: Option<i32>,
+    /// The month, 1–12; this month by default (December of a past year).
+    #[param(minimum = 1, maximum = 12)]
     month: Option<u32>,
 }
 
@@ -62,7 +66,13 @@ async fn ward_of(state: &AppState, caller: &Caller, asked: Option<i64>) -> AppRe
     }
 }
 
-async fn ward(
+#[utoipa::path(get, path = "/api/indicators", tag = "indicators", summary = "A ward's model-ward indicators for a month",
+    params(Query),
+    responses(
+        (status = 200, body = domain::indicators::WardIndicators), (status = 401, body = domain::api::ErrorBody),
+        (status = 403, body = domain::api::ErrorBody), (status = 404, description = "A ward the caller may not read, or a month that has not begun", body = domain::api::ErrorBody), (status = 422, description = "A year before 2000, a month outside 1–12, or no ward from provincial staff", body = domain::api::ErrorBody),
+    ))]
+pub(crate) async fn ward(
     State(state): State<AppState>,
     caller: Caller,
     AppQuery(q): AppQuery<Query>,
@@ -77,7 +87,11 @@ async fn ward(
 
 /// The wards whose indicators the caller may read: their own, or every ward and commune of a
 /// provincial user's province (closed ones last, for months before they closed).
-async fn wards(
+#[utoipa::path(get, path = "/api/indicators/wards", tag = "indicators", summary = "The wards whose indicators the caller may read", responses(
+    (status = 200, description = "The caller's ward, or every ward and commune of a provincial user's province", body = Vec<domain::indicators::IndicatorWard>),
+    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+))]
+pub(crate) async fn wards(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Json<Vec<IndicatorWard>>> {
@@ -108,15 +122,26 @@ async fn wards(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct ProvinceQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ProvinceQuery {
+    /// The month's year; this year by default. A month that has not begun is not found.
+    #[param(minimum = 2000, maximum = 9999)]
     year: Option<i32>,
+    /// The month, 1–12; this month by default (December of a past year).
+    #[param(minimum = 1, maximum = 12)]
     month: Option<u32>,
 }
 
 /// `GET /api/indicators/province`: the caller's province's wards and communes side by side
 /// (provincial staff only).
-async fn province(
+#[utoipa::path(get, path = "/api/indicators/province", tag = "indicators", summary = "A province's wards side by side for a month",
+    params(ProvinceQuery),
+    responses(
+        (status = 200, description = "The provincial user's wards and communes side by side", body = domain::indicators::ProvinceIndicators),
+        (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody), (status = 404, description = "A month that has not begun", body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
+    ))]
+pub(crate) async fn province(
     State(state): State<AppState>,
     caller: Caller,
     AppQuery(q): AppQuery<ProvinceQuery>,

@@ -30,10 +30,7 @@ pub mod sync;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(health))
-        .route(
-            "/openapi.json",
-            get(|| async { axum::Json(crate::openapi::spec()) }),
-        )
+        .route("/openapi.json", get(openapi_json))
         .merge(auth::router())
         .merge(sync::router())
         .merge(records::router())
@@ -55,7 +52,14 @@ pub fn router(state: AppState) -> Router {
     crate::web::wrap(router, &state.config)
 }
 
-async fn health(
+/// This description of the API (OpenAPI 3.1), generated from the handlers' annotations.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "health", summary = "This description of the API", security(), responses((status = 200, description = "This description")))]
+pub(crate) async fn openapi_json() -> axum::Json<serde_json::Value> {
+    axum::Json(crate::openapi::spec())
+}
+
+#[utoipa::path(get, path = "/api/health", tag = "health", summary = "Is the server and its database up", security(), responses((status = 200, description = "The server and its database answer")))]
+pub(crate) async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> crate::error::AppResult<axum::Json<serde_json::Value>> {
     sqlx::query("SELECT 1").execute(&state.db.pool).await?;

@@ -41,9 +41,13 @@ fn may_upload(caller: &Caller) -> AppResult<()> {
 }
 
 /// How many bytes of a photo the server holds.
-#[utoipa::path(get, path = "/api/photos/{sha}/upload", tag = "photos",
-    params(("sha" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
-    responses((status = 200, body = UploadState), (status = 401), (status = 403)))]
+#[utoipa::path(get, path = "/api/photos/{sha}/upload", tag = "photos", summary = "How much of a photo the server holds",
+    params(("sha" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the photo, lowercase hex")),
+    responses(
+        (status = 200, body = UploadState),
+        (status = 403, description = "Administrators and provincial staff take no photos", body = domain::api::ErrorBody),
+        (status = 404, description = "Not a SHA-256 name", body = domain::api::ErrorBody),
+    ))]
 pub async fn upload_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,11 +63,23 @@ pub async fn upload_status(
 
 /// Takes one chunk of a photo. Headers: `Content-Type` (image/jpeg or image/webp),
 /// `Upload-Length` (the photo's size) and `Upload-Offset` (where this chunk starts).
-#[utoipa::path(put, path = "/api/photos/{sha}", tag = "photos",
-    params(("sha" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
-    request_body(content = Vec<u8>, content_type = "image/jpeg"),
-    responses((status = 200, body = UploadState), (status = 409, description = "resume from the Upload-Offset header"),
-        (status = 413), (status = 415), (status = 422, description = "the bytes do not match the name or the type")))]
+#[utoipa::path(put, path = "/api/photos/{sha}", tag = "photos", summary = "Upload a photo, a chunk at a time (resumable)",
+    params(
+        ("sha" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the photo, lowercase hex"),
+        ("Upload-Length" = u64, Header, minimum = 1, maximum = 4194304, description = "The whole photo's size in bytes (at most 4 MiB)"),
+        ("Upload-Offset" = u64, Header, description = "Where this chunk starts in the photo"),
+    ),
+    request_body(content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp")), description = "The chunk's bytes"),
+    responses(
+        (status = 200, description = "The chunk is kept; `complete` once the whole photo arrived and matched its name", body = UploadState),
+        (status = 400, description = "A header missing or not a number, or a chunk that does not fit the upload (size, type or range)", body = domain::api::ErrorBody),
+        (status = 403, description = "Administrators and provincial staff take no photos", body = domain::api::ErrorBody),
+        (status = 404, description = "Not a SHA-256 name", body = domain::api::ErrorBody),
+        (status = 409, description = "The chunk does not start where the upload stands: resume from the Upload-Offset header", body = domain::api::ErrorBody),
+        (status = 413, description = "The photo is over the size the server keeps", body = domain::api::ErrorBody),
+        (status = 415, description = "Not JPEG or WebP", body = domain::api::ErrorBody),
+        (status = 422, description = "All of the photo arrived but it does not match its name or its type; it is sent again", body = domain::api::ErrorBody),
+    ))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -137,9 +153,12 @@ pub async fn upload(
 }
 
 /// The photo, for its uploader and for whoever may see a record that shows it.
-#[utoipa::path(get, path = "/api/photos/{sha}", tag = "photos",
-    params(("sha" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
-    responses((status = 200, content_type = "image/jpeg"), (status = 401), (status = 404)))]
+#[utoipa::path(get, path = "/api/photos/{sha}", tag = "photos", summary = "Download a photo",
+    params(("sha" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the photo, lowercase hex")),
+    responses(
+        (status = 200, description = "The photo as it was taken", content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp"))),
+        (status = 404, description = "No such photo, or not the caller's to see", body = domain::api::ErrorBody),
+    ))]
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,

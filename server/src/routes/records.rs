@@ -77,14 +77,16 @@ const SUMMARY_COLUMNS: &str =
 const SUMMARY_JOINS: &str = "FROM records r JOIN residential_groups g ON g.id = r.group_id \
      JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id";
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
     /// Paging back: only records after this one in the list's order — received before this time
     /// (ms), or at this time with a smaller id. Records of one push share their time, so the
     /// time alone would skip those on a page boundary; (time, id) is unique and never changes.
     before: Option<i64>,
     /// The id of the last record of the previous page (with `before`, its `received_at`).
     before_id: Option<Uuid>,
+    /// At most this many, 50 by default (1 to 200; a number outside is taken as the nearest).
     limit: Option<i64>,
 }
 
@@ -95,7 +97,7 @@ mod empty_is_none {
     use serde::{Deserialize, Deserializer};
 
     fn given<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.filter(|s| !s.trim().is_empty()))
+        Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
     }
 
     pub fn choice<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
@@ -108,48 +110,98 @@ mod empty_is_none {
 
     pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         given(d)?
-            .map(|s| s.trim().parse().map_err(serde::de::Error::custom))
+            .map(|s| s.parse().map_err(serde::de::Error::custom))
             .transpose()
     }
 
     pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
         given(d)
     }
+
+    /// The description of [`number`]: an integer, or nothing at all.
+    pub fn number_schema() -> utoipa::openapi::schema::Schema {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+            )
+            .item(empty())
+            .into()
+    }
+
+    /// The description of a [`choice`] among `values`, or nothing at all.
+    pub fn choice_schema(values: &[&str]) -> utoipa::openapi::schema::Schema {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values.iter().copied().chain([""])))
+            .into()
+    }
+
+    fn empty() -> utoipa::openapi::schema::Object {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(0))
+            .build()
+    }
+
+    pub fn status_schema() -> utoipa::openapi::schema::Schema {
+        let all = domain::record::RecordStatus::ALL.map(|s| s.as_str());
+        choice_schema(&all)
+    }
+
+    pub fn conflict_schema() -> utoipa::openapi::schema::Schema {
+        choice_schema(&["open"])
+    }
 }
 
 /// The review queue's filter, shared by the list and its counts. Every part is optional, and
 /// a part given empty is left out.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct Filter {
     /// Review state.
     #[serde(default, deserialize_with = "empty_is_none::choice")]
+    #[param(schema_with = empty_is_none::status_schema)]
     status: Option<RecordStatus>,
     /// Form key.
     #[serde(default, deserialize_with = "empty_is_none::text")]
     form: Option<String>,
     /// Residential group id.
     #[serde(default, deserialize_with = "empty_is_none::number")]
+    #[param(schema_with = empty_is_none::number_schema)]
     group: Option<i64>,
     /// Author's user id.
     #[serde(default, deserialize_with = "empty_is_none::number")]
+    #[param(schema_with = empty_is_none::number_schema)]
     author: Option<i64>,
     /// Received at or after (ms since the epoch).
     #[serde(default, deserialize_with = "empty_is_none::number")]
+    #[param(schema_with = empty_is_none::number_schema)]
     from: Option<i64>,
     /// Received before (ms since the epoch).
     #[serde(default, deserialize_with = "empty_is_none::number")]
+    #[param(schema_with = empty_is_none::number_schema)]
     to: Option<i64>,
     /// Free text, found whatever its diacritics, case or Unicode form.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// The record's urgency answer (`normal`, `urgent`, `emergency` in neighborhood reports).
     #[serde(default, deserialize_with = "empty_is_none::text")]
     urgency: Option<String>,
     /// `open`: only records with a conflicting copy that waits for a reviewer.
     #[serde(default, deserialize_with = "empty_is_none::choice")]
+    #[param(schema_with = empty_is_none::conflict_schema)]
     conflict: Option<ConflictFilter>,
     /// One of the record's indicator categories (`domain::indicators::Facets::category`): a
     /// neighborhood report's category, an issue a field visit found...
     #[serde(default, deserialize_with = "empty_is_none::text")]
+    #[param(max_length = 64)]
     category: Option<String>,
 }
 
@@ -167,6 +219,9 @@ pub(crate) enum Bind {
 
 /// The longest free-text search, in characters.
 const MAX_QUERY_CHARS: usize = 200;
+/// The longest category a filter may name: a stored category is at most
+/// [`domain::indicators::MAX_CATEGORY_BYTES`] long, so a longer one finds nothing.
+const MAX_CATEGORY_CHARS: usize = domain::indicators::MAX_CATEGORY_BYTES;
 
 impl Filter {
     /// The form it keeps to, if any.
@@ -179,7 +234,7 @@ impl Filter {
         if self
             .category
             .as_deref()
-            .is_some_and(|c| c.len() > domain::indicators::MAX_CATEGORY_BYTES)
+            .is_some_and(|c| c.chars().count() > MAX_CATEGORY_CHARS)
         {
             return Err(AppError::invalid(Text::new(
                 "Loại hồ sơ không hợp lệ.",
@@ -370,7 +425,12 @@ async fn summary(
     Ok((summary, data))
 }
 
-async fn list(
+#[utoipa::path(get, path = "/api/records", tag = "records", summary = "The review queue: records of the caller's place, filtered, a page at a time", params(ListQuery, Filter), responses(
+    (status = 200, body = Vec<domain::api::RecordSummary>),
+    (status = 403, description = "Administrators read no records", body = domain::api::ErrorBody),
+    (status = 422, description = "Search text or a category too long", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     AppQuery(q): AppQuery<ListQuery>,
@@ -420,7 +480,13 @@ fn parse_uuid(text: Option<String>) -> AppResult<Option<Uuid>> {
 }
 
 /// `GET /api/records/{id}/history`: the record's revisions, reviews and conflicting copies.
-async fn history(
+#[utoipa::path(get, path = "/api/records/{id}/history", tag = "records", summary = "A record's revisions, reviews and conflicting copies", params(("id" = uuid::Uuid, Path)),
+    description = "The record's revisions (oldest first, the last is current), its reviews and resubmissions, and copies that conflicted with it.",
+    responses(
+    (status = 200, body = domain::review::RecordHistory), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 404, description = "No such record, or not in the caller's place", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn history(
     State(state): State<AppState>,
     caller: Caller,
     AppPath(id): AppPath<Uuid>,
@@ -537,7 +603,17 @@ async fn history(
 /// form first, and back for review). The choice is in the record's reviews and the audit trail,
 /// and reaches the author's phone at its next pull. Once only; 409 if the record changed since
 /// the reviewer looked (`current`).
-async fn resolve_conflict(
+#[utoipa::path(post, path = "/api/records/{id}/conflicts/{conflict}/resolve", tag = "records", summary = "Settle a conflicting copy of a record",
+    params(("id" = uuid::Uuid, Path), ("conflict" = i64, Path)), request_body = domain::review::ResolveRequest,
+    description = "A reviewer keeps the current revision or makes the conflicting copy the record's new current revision. The same choice again answers 200 and changes nothing.",
+    responses(
+    (status = 200, description = "The record as it is now", body = domain::api::RecordSummary),
+    (status = 401, body = domain::api::ErrorBody),
+    (status = 403, description = "The caller reviews nothing, or wrote the record or the copy", body = domain::api::ErrorBody),
+    (status = 404, description = "No such record or conflict in the caller's place", body = domain::api::ErrorBody),
+    (status = 409, description = "Already settled the other way", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn resolve_conflict(
     State(state): State<AppState>,
     caller: Caller,
     AppPath((id, conflict)): AppPath<(Uuid, i64)>,
@@ -730,7 +806,13 @@ async fn resolve_conflict(
 
 /// `GET /api/records/counts`: how many records the filter finds in each review state (the
 /// filter's own state aside), for the queue's tabs.
-async fn counts(
+#[utoipa::path(get, path = "/api/records/counts", tag = "records", summary = "How many records the filter finds in each review state", params(Filter), description = "How many records the list's filter (its state aside) finds in each review state: the queue's tabs.",
+responses(
+    (status = 200, body = Vec<domain::api::StateCount>),
+    (status = 403, description = "Administrators read no records", body = domain::api::ErrorBody),
+    (status = 422, description = "Search text or a category too long", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn counts(
     State(state): State<AppState>,
     caller: Caller,
     AppQuery(filter): AppQuery<Filter>,
@@ -760,7 +842,12 @@ async fn counts(
 /// `GET /api/records/authors`: the people of the caller's ward who file records (officers,
 /// group leaders, supervisors; those who left too), for the queue's author filter. Supervisors
 /// and officers only: a group leader's list holds just their group's records.
-async fn authors(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Author>>> {
+#[utoipa::path(get, path = "/api/records/authors", tag = "records", summary = "The people who file records in the caller's ward", description = "The people of the caller's ward who file records, for the queue's author filter (supervisors and officers).",
+responses((status = 200, body = Vec<domain::api::Author>), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody)))]
+pub(crate) async fn authors(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<Author>>> {
     // The people of the caller's ward, or of every ward of a provincial user's province.
     let (wards, place) = match caller.role {
         Role::Supervisor | Role::Officer => {
@@ -807,7 +894,11 @@ async fn fetch_scoped(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<
         .ok_or(AppError::NotFound)
 }
 
-async fn detail(
+#[utoipa::path(get, path = "/api/records/{id}", tag = "records", summary = "One record with its answers and photos", params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, body = domain::api::RecordDetail), (status = 403, description = "Administrators read no records", body = domain::api::ErrorBody),
+    (status = 404, description = "No such record, or not yours to see", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn detail(
     State(state): State<AppState>,
     caller: Caller,
     AppPath(id): AppPath<Uuid>,
@@ -998,7 +1089,17 @@ async fn apply_review(
 /// `POST /api/records/{id}/review`: a supervisor or officer approves, returns (with what to
 /// correct), takes up or resolves (with a reply) a record; its author's phone gets the new state
 /// and the comment at its next pull. Answers the record as it is now.
-async fn review_one(
+#[utoipa::path(post, path = "/api/records/{id}/review", tag = "records", summary = "Approve, return or handle one record", params(("id" = uuid::Uuid, Path)), request_body = domain::review::ReviewRequest,
+    description = "Approve; return to the author (a comment saying what to correct is required); take up or resolve a neighborhood report (resolving requires a reply to the reporter). The same action with the same comment again changes nothing and answers 200.",
+    responses(
+    (status = 200, description = "The record as it is now", body = domain::api::RecordSummary),
+    (status = 401, body = domain::api::ErrorBody),
+    (status = 403, description = "The caller reviews nothing, or wrote this record", body = domain::api::ErrorBody),
+    (status = 404, description = "No such record, or not in the caller's place", body = domain::api::ErrorBody),
+    (status = 409, description = "The action does not apply to the record's current state (`wrong_state`): someone else reviewed it meanwhile", body = domain::api::ErrorBody),
+    (status = 422, description = "Comment missing, too long or unreadable; handling asked of a record that is not a neighborhood report", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn review_one(
     State(state): State<AppState>,
     caller: Caller,
     AppPath(id): AppPath<Uuid>,
@@ -1014,7 +1115,16 @@ async fn review_one(
 }
 
 /// `POST /api/records/review`: one action on many records, each on its own.
-async fn review_many(
+#[utoipa::path(post, path = "/api/records/review", tag = "records", summary = "One review action on many records", request_body = domain::review::BulkReviewRequest,
+    description = "One action on up to 200 records, each reviewed on its own: one refused never stops the others.",
+    responses(
+    (status = 200, description = "One result per distinct id, in order", body = Vec<domain::review::BulkReviewResult>),
+    (status = 401, body = domain::api::ErrorBody),
+    (status = 403, description = "The caller reviews nothing", body = domain::api::ErrorBody),
+    (status = 413, description = "More than 200 ids", body = domain::api::ErrorBody),
+    (status = 422, body = domain::api::ErrorBody),
+))]
+pub(crate) async fn review_many(
     State(state): State<AppState>,
     caller: Caller,
     AppJson(req): AppJson<BulkReviewRequest>,

@@ -24,7 +24,13 @@ fn public_id(token_hash: &str) -> String {
     token_hash.chars().take(16).collect()
 }
 
-async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<SessionView>>> {
+#[utoipa::path(get, path = "/api/sessions", tag = "sessions", summary = "The caller's signed-in devices", responses(
+    (status = 200, description = "The caller's signed-in devices", body = Vec<domain::admin::SessionView>), (status = 401, body = domain::api::ErrorBody),
+))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<SessionView>>> {
     let rows = sqlx::query(
         "SELECT token_hash, created_at, expires_at, user_agent FROM sessions \
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC",
@@ -49,7 +55,11 @@ async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<V
     ))
 }
 
-async fn revoke(
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", summary = "Sign one of the caller's devices out", params(("id" = String, Path, description = "The session's 16-character id")), responses(
+    (status = 204, description = "That device is signed out"), (status = 401, body = domain::api::ErrorBody),
+    (status = 404, description = "No such session of the caller", body = domain::api::ErrorBody),
+))]
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     AppPath(id): AppPath<String>,

@@ -624,30 +624,35 @@ async fn a_person_with_three_exports_running_is_asked_to_wait_however_many_ask_a
     let boss = app.login("truongcong").await;
     let me = app.me(&boss).await;
     // Three of this person's exports still building (their heartbeats fresh).
+    let mut running = Vec::new();
     for _ in 0..server::routes::exports::MAX_RUNNING_PER_USER {
+        let id = Uuid::now_v7();
+        running.push(id);
         sqlx::query(
             "INSERT INTO exports (id, user_id, format, filter, file_name, state, total, done, \
                                   created_at, heartbeat) \
              VALUES ($1, $2, 'xlsx', '', 'x.xlsx', 'running', 100, 0, $3, $3)",
         )
-        .bind(Uuid::now_v7().to_string())
+        .bind(id.to_string())
         .bind(me.user_id)
         .bind(server::now_ms())
         .execute(&app.state.db.pool)
         .await
         .unwrap();
     }
+    // A file asked for before it is made: not ready, not "not found".
+    let resp = app
+        .get(&boss, &format!("/api/exports/{}/file", running[0]))
+        .await;
+    expect_error(resp, StatusCode::CONFLICT, "not_ready").await;
     let asks = (0..6).map(|_| {
         app.request(Method::POST, "/api/exports?format=csv", Some(&boss))
             .send()
     });
     for resp in futures_util::future::join_all(asks).await {
-        let body = expect_error(
-            resp.unwrap(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-        )
-        .await;
+        let resp = resp.unwrap();
+        assert_eq!(resp.headers()["retry-after"], "10");
+        let body = expect_error(resp, StatusCode::TOO_MANY_REQUESTS, "exports_running").await;
         assert!(body.message.contains("3 lần xuất"), "{}", body.message);
     }
     let made = app

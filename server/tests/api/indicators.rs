@@ -421,19 +421,28 @@ async fn a_report_at_half_past_eleven_on_the_last_night_of_january_counts_for_ja
 }
 
 #[tokio::test]
-async fn a_month_not_begun_or_not_a_month_at_all_is_refused() {
+async fn a_month_not_begun_is_not_found_and_not_a_month_at_all_is_refused() {
     let app = spawn_app().await;
     let boss = app.login("truongcong").await;
     let next_year = domain::calendar::LocalTime::at(server::now_ms()).date.year + 1;
-    let resp = app
-        .get(&boss, &format!("/api/indicators?year={next_year}&month=1"))
-        .await;
-    crate::helpers::expect_error(
-        resp,
-        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
-        "validation",
-    )
-    .await;
+    for path in [
+        format!("/api/indicators?year={next_year}&month=1"),
+        format!("/api/indicators/province?year={next_year}"),
+    ] {
+        let token = if path.contains("province") {
+            app.login("congantinh").await
+        } else {
+            boss.clone()
+        };
+        let resp = app.get(&token, &path).await;
+        let body =
+            crate::helpers::expect_error(resp, reqwest::StatusCode::NOT_FOUND, "not_found").await;
+        assert!(
+            body.message.contains("chưa bắt đầu"),
+            "{path}: {}",
+            body.message
+        );
+    }
     for query in [
         "year=1999&month=12",
         "year=-2147483648&month=1",
