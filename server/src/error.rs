@@ -316,8 +316,8 @@ impl AppError {
                 "The server is busy. Please try again in a few minutes.",
             ),
             AppError::RequestTimeout => t(
-                "Dữ liệu đến quá chậm nên máy chủ đã ngừng chờ; hãy gửi lại.",
-                "The request arrived too slowly, so the server stopped waiting; send it again.",
+                "Yêu cầu mất quá nhiều thời gian nên đã bị dừng; hãy gửi lại.",
+                "The request took too long and was stopped; send it again.",
             ),
             AppError::Review(r) => r.text(),
             AppError::Internal(_) => t(

@@ -42,18 +42,18 @@ impl Periods {
     /// has no report yet (404).
     pub fn of_report(year: i32, month: u32, now: i64) -> AppResult<Periods> {
         if !(2000..=9999).contains(&year) || !(1..=12).contains(&month) {
-            let field = if (2000..=9999).contains(&year) {
-                "month"
+            let (field, text) = if (2000..=9999).contains(&year) {
+                (
+                    "month",
+                    Text::new("Tháng phải từ 1 đến 12.", "The month must be 1 to 12."),
+                )
             } else {
-                "year"
+                (
+                    "year",
+                    Text::new("Hãy chọn một năm từ 2000.", "Choose a year from 2000 on."),
+                )
             };
-            return Err(crate::people::invalid(
-                field,
-                Text::new(
-                    "Hãy chọn một tháng từ năm 2000.",
-                    "Choose a month from the year 2000 on.",
-                ),
-            ));
+            return Err(crate::people::invalid(field, text));
         }
         Periods::new(year, month, now).ok_or_else(|| {
             AppError::NotFoundSaying(Text::new(

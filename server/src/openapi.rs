@@ -54,10 +54,11 @@ impl Modify for BearerAuth {
 /// The answers every route shares, added to each operation that does not describe them itself:
 /// - 401 where a session is required (none, expired or revoked);
 /// - 400 where the address carries parameters (one that does not parse);
-/// - with a body: 400 (not JSON), 408 (it did not arrive in time), 413 (over the body limit),
-///   415 (not the declared type), 422 (JSON of the wrong shape);
-/// - 500 (a fault: logged, nothing internal said) and 503 (every database connection busy; see
-///   `Retry-After`).
+/// - with a body: 400 (not JSON), 413 (over the body limit), 415 (not the declared type), 422
+///   (JSON of the wrong shape);
+/// - 408 (the request, its body or its answer, took longer than the server allows), 500 (a
+///   fault: logged, nothing internal said) and 503 (every database connection busy), with
+///   `Retry-After` described on 503 and 429.
 struct CommonAnswers;
 
 impl Modify for CommonAnswers {
@@ -94,11 +95,14 @@ impl Modify for CommonAnswers {
                     add("400", "A malformed address or body");
                 }
                 if has_body {
-                    add("408", "The body did not arrive in time");
                     add("413", "The body is over the server's limit");
                     add("415", "The body is not of the declared type");
                     add("422", "The body does not have the expected shape");
                 }
+                add(
+                    "408",
+                    "The request took longer than the server allows (its body arriving, or its answer)",
+                );
                 add(
                     "500",
                     "A fault of the server: logged; nothing internal is said",
@@ -107,9 +111,32 @@ impl Modify for CommonAnswers {
                     "503",
                     "Busy: every database connection is taken; see Retry-After",
                 );
+                for status in ["429", "503"] {
+                    if let Some(utoipa::openapi::RefOr::T(answer)) =
+                        op.responses.responses.get_mut(status)
+                    {
+                        answer
+                            .headers
+                            .entry("Retry-After".into())
+                            .or_insert_with(retry_after);
+                    }
+                }
             }
         }
     }
+}
+
+/// `Retry-After`: the seconds to wait before asking again.
+fn retry_after() -> utoipa::openapi::header::Header {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        )
+        .description(Some("Seconds to wait before asking again"))
+        .build()
 }
 
 fn error_answer(description: &str) -> utoipa::openapi::Response {

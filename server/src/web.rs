@@ -8,6 +8,7 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -82,7 +83,16 @@ pub fn wrap(router: Router, config: &Config) -> Router {
     };
     let router = router
         .layer(axum::middleware::from_fn(api_no_store))
-        .layer(CompressionLayer::new().br(true).gzip(true))
+        // Workbooks and zips are compressed already (gzip would save under 1% of them).
+        .layer(
+            CompressionLayer::new().br(true).gzip(true).compress_when(
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new("application/zip"))
+                    .and(NotForContentType::const_new(
+                        "application/vnd.openxmlformats-officedocument",
+                    )),
+            ),
+        )
         .layer(hdr("content-security-policy", CONTENT_SECURITY_POLICY))
         .layer(hdr("x-content-type-options", "nosniff"))
         .layer(hdr("referrer-policy", "no-referrer"))

@@ -97,7 +97,10 @@ pub fn ensure_schemathesis(root: &Path) -> Result<std::path::PathBuf> {
 pub fn contract(root: &Path, examples: u32, only: Option<&str>) -> Result<()> {
     let schemathesis = ensure_schemathesis(root)?;
     let dir = root.join("tests/contract");
-    let agent = ureq::Agent::new_with_defaults();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(5)))
+        .build()
+        .into();
     let mut failed = Vec::new();
     for (user, role) in ROLES.iter().filter(|(u, _)| only.is_none_or(|o| o == *u)) {
         let started = Instant::now();
@@ -127,7 +130,8 @@ pub fn contract(root: &Path, examples: u32, only: Option<&str>) -> Result<()> {
             .stderr(out)
             .status()
             .with_context(|| format!("cannot run {}", schemathesis.display()))?;
-        server.stop()?;
+        // A server that does not stop cleanly fails its role, after its findings are shown.
+        let stopped = server.stop();
         let log = std::fs::read_to_string(server.log()).unwrap_or_default();
         let text = std::fs::read_to_string(&report).unwrap_or_default();
         let summary = text
@@ -138,7 +142,7 @@ pub fn contract(root: &Path, examples: u32, only: Option<&str>) -> Result<()> {
             .trim()
             .to_owned();
         let panicked = log.contains("panicked");
-        if status.success() && !panicked {
+        if status.success() && !panicked && stopped.is_ok() {
             println!(
                 "contract as {role} ({user}): {summary}; {:.0} s",
                 started.elapsed().as_secs_f64()
@@ -153,6 +157,9 @@ pub fn contract(root: &Path, examples: u32, only: Option<&str>) -> Result<()> {
             println!("{}", findings.chars().take(20_000).collect::<String>());
             if panicked {
                 println!("the server panicked; see {}", server.log().display());
+            }
+            if let Err(e) = &stopped {
+                println!("the server did not stop cleanly: {e:#}");
             }
             println!(
                 "contract as {role} ({user}) FAILED: {summary}; report in {}",

@@ -31,6 +31,7 @@ pub struct AuditQuery {
     /// Only entries older than this id (paging back).
     pub before_id: Option<i64>,
     /// At most this many, 100 by default (1 to 500; a number outside is taken as the nearest).
+    /// The export takes every entry the filter selects, whatever this says.
     pub limit: Option<i64>,
     /// Only entries at or after this time (ms).
     pub from: Option<i64>,

@@ -61,6 +61,7 @@ pub(crate) async fn publish(
         return Err(AppError::UnsupportedMediaType);
     }
     let body = body.map_err(|r| match r.status() {
+        _ if crate::serve::is_body_timeout(&r) => AppError::RequestTimeout,
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
         _ => AppError::BadRequest(r.body_text()),
     })?;
@@ -76,7 +77,7 @@ pub(crate) async fn publish(
 #[utoipa::path(get, path = "/api/forms", tag = "forms", summary = "Every form with all its versions", responses(
     (status = 200, description = "Every form by key, with every version newest first", body = Vec<crate::forms::FormVersions>),
     (status = 401, body = domain::api::ErrorBody),
-    (status = 403, description = "Administrators and supervisors only", body = domain::api::ErrorBody),
+    (status = 403, description = "Group leaders (their phones get forms by pull)", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn list(
     State(state): State<AppState>,

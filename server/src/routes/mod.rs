@@ -53,12 +53,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// This description of the API (OpenAPI 3.1), generated from the handlers' annotations.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "health", summary = "This description of the API", security(), responses((status = 200, description = "This description")))]
+#[utoipa::path(get, path = "/api/openapi.json", tag = "health", summary = "This description of the API", security(), responses((status = 200, description = "This description (OpenAPI 3.1)", body = serde_json::Value)))]
 pub(crate) async fn openapi_json() -> axum::Json<serde_json::Value> {
     axum::Json(crate::openapi::spec())
 }
 
-#[utoipa::path(get, path = "/api/health", tag = "health", summary = "Is the server and its database up", security(), responses((status = 200, description = "The server and its database answer")))]
+#[utoipa::path(get, path = "/api/health", tag = "health", summary = "Is the server and its database up", security(), responses((status = 200, description = "The server and its database answer: `status` and `version`", body = serde_json::Value)))]
 pub(crate) async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> crate::error::AppResult<axum::Json<serde_json::Value>> {

@@ -92,6 +92,23 @@ async fn a_body_that_stops_arriving_is_answered_408_in_the_callers_language() {
     assert!(answer.contains("hãy gửi lại"), "{answer}");
 }
 
+/// A form definition is read as raw bytes (for its exact error positions): its stalled body
+/// must still be a timeout, not "malformed".
+#[tokio::test]
+async fn a_form_definition_that_stops_arriving_is_answered_408_too() {
+    let app = quick_timeouts().await;
+    let admin = app.login("admin").await;
+    let mut s = connect(&app).await;
+    let head = format!(
+        "POST /api/forms HTTP/1.1\r\nHost: wardbook\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"key\":"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+}
+
 #[tokio::test]
 async fn three_hundred_half_open_connections_are_all_closed() {
     let app = quick_timeouts().await;
