@@ -84,12 +84,19 @@ pub fn on_unauthorized(f: impl Fn() + 'static) {
 }
 
 async fn read<T: DeserializeOwned>(res: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
+    let res = success(res).await?;
+    decode::<T>(&res).await.ok_or(ApiError::Undecodable {
+        status: res.status(),
+    })
+}
+
+/// A 2xx answer, or the failure the app reacts to: offline, signed out (the 401 hook is told),
+/// or the server's own error body in the caller's language.
+async fn success(res: Result<Response, gloo_net::Error>) -> Result<Response, ApiError> {
     let res = res.map_err(|_| ApiError::Offline)?;
     let status = res.status();
     if (200..300).contains(&status) {
-        return decode::<T>(&res)
-            .await
-            .ok_or(ApiError::Undecodable { status });
+        return Ok(res);
     }
     // A proxy or a half-dead server may answer without our error body.
     let body = decode::<ErrorBody>(&res)
@@ -410,25 +417,22 @@ pub async fn export_file(
     blob(&format!("/api/exports/{id}/file"), token, lang).await
 }
 
-/// A binary answer as a Blob.
+/// A binary answer as a Blob, straight from the browser (a large export is never copied through
+/// the app's memory).
 async fn blob(url: &str, token: &str, lang: Lang) -> Result<web_sys::Blob, ApiError> {
-    let res = with_headers(Request::get(url), Some(token), lang)
-        .send()
+    let res = success(
+        with_headers(Request::get(url), Some(token), lang)
+            .send()
+            .await,
+    )
+    .await?;
+    let promise = web_sys::Response::from(res)
+        .blob()
+        .map_err(|_| ApiError::Offline)?;
+    let blob = wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .map_err(|_| ApiError::Offline)?;
-    if !res.ok() {
-        return Err(ApiError::Server {
-            status: res.status(),
-            body: ErrorBody {
-                code: "http".into(),
-                message: format!("HTTP {}", res.status()),
-                fields: Vec::new(),
-            },
-        });
-    }
-    let buf = res.binary().await.map_err(|_| ApiError::Offline)?;
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(buf.as_slice()));
-    web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|_| ApiError::Offline)
+    Ok(blob.into())
 }
 
 pub async fn list_forms(token: &str, lang: Lang) -> Result<Vec<FormVersions>, ApiError> {

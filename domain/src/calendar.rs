@@ -132,6 +132,11 @@ impl Date {
     pub fn dmy(self) -> String {
         format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
     }
+
+    /// `yyyy-mm-dd` (ISO 8601), as date fields hold it.
+    pub fn iso(self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
 }
 
 impl LocalTime {
@@ -149,6 +154,11 @@ impl LocalTime {
     /// `dd/mm/yyyy HH:MM`.
     pub fn dmy_hm(self) -> String {
         format!("{} {:02}:{:02}", self.date.dmy(), self.hour, self.minute)
+    }
+
+    /// `yyyy-mm-ddThh:mm` (ISO 8601, without the offset).
+    pub fn iso_hm(self) -> String {
+        format!("{}T{:02}:{:02}", self.date.iso(), self.hour, self.minute)
     }
 }
 
@@ -284,6 +294,8 @@ mod tests {
         let ms = 1_769_877_000_000;
         let t = LocalTime::at(ms);
         assert_eq!(t.dmy_hm(), "31/01/2026 23:30");
+        assert_eq!(t.iso_hm(), "2026-01-31T23:30");
+        assert_eq!(t.date.iso(), "2026-01-31");
         let jan = Date::new(2026, 1, 1).unwrap();
         assert!(jan.start_ms() <= ms && ms < jan.next_month().start_ms());
         assert_eq!(jan.start_ms(), 1_767_200_400_000, "31/12/2025 17:00 UTC");

@@ -1,7 +1,7 @@
 //! One error type for every route. Each becomes the JSON [`ErrorBody`] with the right status, in
 //! the caller's language; a 5xx says nothing internal to the caller and logs the details.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -386,6 +386,18 @@ impl IntoResponse for AppError {
             }
         }
         res
+    }
+}
+
+/// A raw body that could not be read: it stalled (408), it is over the limit (413), or it is
+/// otherwise unreadable (400).
+impl From<BytesRejection> for AppError {
+    fn from(r: BytesRejection) -> Self {
+        match r.status() {
+            _ if crate::serve::is_body_timeout(&r) => AppError::RequestTimeout,
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+            _ => AppError::BadRequest(r.body_text()),
+        }
     }
 }
 

@@ -53,35 +53,48 @@ pub struct ExportRow {
 
 /// The most rows a sheet of a workbook can hold (Excel's own limit), its header included.
 pub const XLSX_MAX_ROWS: u32 = 1_048_576;
+
+/// More rows than one sheet holds: the export fails as `too_many_rows` (a CSV has no limit).
+#[derive(Debug, thiserror::Error)]
+#[error("more than {XLSX_MAX_ROWS} rows for one sheet")]
+pub struct TooManyRows;
+
+/// What an export that holds no record says instead, in its file.
+fn nothing_matches() -> Text {
+    Text::new(
+        "Không có hồ sơ nào khớp bộ lọc.",
+        "No records match the filter.",
+    )
+}
+
 /// The longest text a workbook's cell holds (Excel's own limit, in UTF-16 code units: an emoji
 /// counts twice).
 const XLSX_MAX_UNITS: usize = 32_767;
+
+/// The longest start of `s` that is at most `max` UTF-16 code units.
+fn utf16_prefix(s: &str, max: usize) -> &str {
+    let mut units = 0;
+    let end = s
+        .char_indices()
+        .find(|&(_, c)| {
+            units += c.len_utf16();
+            units > max
+        })
+        .map_or(s.len(), |(i, _)| i);
+    &s[..end]
+}
 
 /// The longest start of `s` that is at most `max` UTF-16 code units, ending in "…" when cut.
 fn fit_utf16(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if s.encode_utf16().count() <= max {
         return s.into();
     }
-    let mut units = 0;
-    let mut out = String::new();
-    for c in s.chars() {
-        units += c.len_utf16();
-        if units > max - 1 {
-            break;
-        }
-        out.push(c);
-    }
-    out.push('…');
-    out.into()
+    format!("{}…", utf16_prefix(s, max - 1)).into()
 }
 
 /// A time on the ward's clocks, ISO 8601 with its offset: `2025-07-01T08:30+07:00`.
 pub fn iso_local(ms: i64) -> String {
-    let t = LocalTime::at(ms);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}+07:00",
-        t.date.year, t.date.month, t.date.day, t.hour, t.minute
-    )
+    format!("{}+07:00", LocalTime::at(ms).iso_hm())
 }
 
 /// A CSV cell's text with a leading `= + - @` (or tab, carriage return) defused, so a
@@ -167,12 +180,7 @@ impl Column {
             }
             Part::Whole => {}
         }
-        let choices = match &self.field.kind {
-            FieldKind::SingleChoice { choices } | FieldKind::MultipleChoice { choices, .. } => {
-                Some(choices)
-            }
-            _ => None,
-        };
+        let choices = self.field.kind.choices();
         let choice = |v: &str| -> String {
             match choices.and_then(|cs| cs.iter().find(|c| c.value == v)) {
                 Some(c) if human => c.label.get(lang).to_owned(),
@@ -502,21 +510,13 @@ impl CsvFiles {
         if self.files.is_empty() {
             // An empty export says so, as the workbook does.
             zip.start_file("README.txt", options)?;
-            zip.write_all(
-                Text::new(
-                    "Không có hồ sơ nào khớp bộ lọc.",
-                    "No records match the filter.",
-                )
-                .get(lang)
-                .as_bytes(),
-            )?;
+            zip.write_all(nothing_matches().get(lang).as_bytes())?;
         }
         for (i, (name, w)) in self.files.into_iter().enumerate() {
             w.into_inner()
                 .map_err(|e| anyhow::anyhow!("{}", e.error()))?
                 .into_inner()
-                .map_err(|e| anyhow::anyhow!("{}", e.error()))?
-                .sync_all()?;
+                .map_err(|e| anyhow::anyhow!("{}", e.error()))?;
             zip.start_file(name, options)?;
             let mut part = File::open(dir.join(format!("{i}.csv")))?;
             std::io::copy(&mut part, &mut zip)?;
@@ -563,19 +563,9 @@ fn sheet_name(wanted: &str, used: &[String]) -> String {
             s = t;
         }
     };
-    let fits = |s: &str, room: usize| {
-        let mut units = 0;
-        let cut: String = s
-            .chars()
-            .take_while(|c| {
-                units += c.len_utf16();
-                units <= room
-            })
-            .collect();
-        match tidy(&cut) {
-            t if t.is_empty() => "Sheet".to_owned(),
-            t => t,
-        }
+    let fits = |s: &str, room: usize| match tidy(utf16_prefix(s, room)) {
+        t if t.is_empty() => "Sheet".to_owned(),
+        t => t,
     };
     // "History" is Excel's own.
     let taken = |s: &str| {
@@ -641,7 +631,7 @@ impl XlsxBook {
     fn write_row(&mut self, k: &(String, Option<String>), cells: Vec<Cell>) -> anyhow::Result<()> {
         let (index, row) = self.sheets[k];
         if row >= XLSX_MAX_ROWS {
-            anyhow::bail!("more than {XLSX_MAX_ROWS} rows for one sheet");
+            return Err(TooManyRows.into());
         }
         let sheet = self.book.worksheet_from_index(index)?;
         for (col, cell) in cells.into_iter().enumerate() {
@@ -716,15 +706,7 @@ impl XlsxBook {
             // A workbook needs a sheet: an empty export says so.
             let sheet = self.book.add_worksheet();
             sheet.set_name(Text::new("Hồ sơ", "Records").get(lang))?;
-            sheet.write_string(
-                0,
-                0,
-                Text::new(
-                    "Không có hồ sơ nào khớp bộ lọc.",
-                    "No records match the filter.",
-                )
-                .get(lang),
-            )?;
+            sheet.write_string(0, 0, nothing_matches().get(lang))?;
         }
         let path = dir.join("export.xlsx");
         let file = BufWriter::new(File::create(&path)?);

@@ -41,19 +41,14 @@ impl Periods {
     /// outside 2000–9999 or a month outside 1–12 is not valid (422); a month that has not begun
     /// has no report yet (404).
     pub fn of_report(year: i32, month: u32, now: i64) -> AppResult<Periods> {
-        if !(2000..=9999).contains(&year) || !(1..=12).contains(&month) {
-            let (field, text) = if (2000..=9999).contains(&year) {
-                (
-                    "month",
-                    Text::new("Tháng phải từ 1 đến 12.", "The month must be 1 to 12."),
-                )
-            } else {
-                (
-                    "year",
-                    Text::new("Hãy chọn một năm từ 2000.", "Choose a year from 2000 on."),
-                )
-            };
-            return Err(crate::people::invalid(field, text));
+        use crate::people::invalid;
+        if !(2000..=9999).contains(&year) {
+            let text = Text::new("Hãy chọn một năm từ 2000.", "Choose a year from 2000 on.");
+            return Err(invalid("year", text));
+        }
+        if !(1..=12).contains(&month) {
+            let text = Text::new("Tháng phải từ 1 đến 12.", "The month must be 1 to 12.");
+            return Err(invalid("month", text));
         }
         Periods::new(year, month, now).ok_or_else(|| {
             AppError::NotFoundSaying(Text::new(

@@ -97,7 +97,12 @@ impl PhotoStore {
 
     /// Removes an export file (there or not).
     pub async fn delete_export(&self, id: &str) -> anyhow::Result<()> {
-        match self.store.delete(&Self::export_path(id)).await {
+        self.delete_if_there(&Self::export_path(id)).await
+    }
+
+    /// Removes the object at `path`; one already gone is no error.
+    async fn delete_if_there(&self, path: &Path) -> anyhow::Result<()> {
+        match self.store.delete(path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
@@ -187,10 +192,7 @@ impl PhotoStore {
                 continue;
             }
             n += 1;
-            match self.store.delete(&m.location).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
+            self.delete_if_there(&m.location).await?;
         }
         Ok(n)
     }
@@ -216,10 +218,7 @@ impl PhotoStore {
     }
 
     async fn delete_photo(&self, sha: &str) -> anyhow::Result<()> {
-        match self.store.delete(&Self::photo_path(sha)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.delete_if_there(&Self::photo_path(sha)).await
     }
 }
 

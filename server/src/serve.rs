@@ -60,7 +60,7 @@ pub async fn serve(
         request_deadline,
     ));
     let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let per_address = Arc::new(PerAddress::default());
+    let per_address = Arc::new(PerKey::<std::net::IpAddr>::default());
     let refusals = RateLimitedLog::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in front of us ends.
@@ -152,38 +152,45 @@ pub(crate) fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
     }
 }
 
-/// Open connections per address.
-#[derive(Default)]
-struct PerAddress(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+/// Things held at once per key (connections per address, downloads per person), each counted
+/// off when its [`Slot`] is dropped.
+pub(crate) struct PerKey<K>(std::sync::Mutex<std::collections::HashMap<K, usize>>);
 
-/// One place of an address, given back when dropped.
-struct Place {
-    of: Arc<PerAddress>,
-    ip: std::net::IpAddr,
+impl<K> Default for PerKey<K> {
+    fn default() -> Self {
+        PerKey(Default::default())
+    }
 }
 
-impl PerAddress {
-    fn take(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<Place> {
-        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let n = open.entry(ip).or_insert(0);
+/// One place of a key, given back when dropped.
+pub(crate) struct Slot<K: std::hash::Hash + Eq> {
+    of: Arc<PerKey<K>>,
+    key: K,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> PerKey<K> {
+    /// A place for `key`, if it holds fewer than `max`.
+    pub(crate) fn take(self: &Arc<Self>, key: K, max: usize) -> Option<Slot<K>> {
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = held.entry(key.clone()).or_insert(0);
         if *n >= max {
             return None;
         }
         *n += 1;
-        Some(Place {
+        Some(Slot {
             of: self.clone(),
-            ip,
+            key,
         })
     }
 }
 
-impl Drop for Place {
+impl<K: std::hash::Hash + Eq> Drop for Slot<K> {
     fn drop(&mut self) {
-        let mut open = self.of.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.ip) {
+        let mut held = self.of.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.key) {
             *n -= 1;
             if *n == 0 {
-                open.remove(&self.ip);
+                held.remove(&self.key);
             }
         }
     }

@@ -87,13 +87,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             while let Some(flag) = rest.next() {
                 match flag.as_str() {
                     "--postgres" => postgres = true,
-                    "--records" => {
-                        records = rest
-                            .next()
-                            .and_then(|v| v.parse().ok())
-                            .filter(|&n| n > 0)
-                            .with_context(|| USAGE.to_owned())?
-                    }
+                    "--records" => records = crate::count_arg(&mut rest, "--records")?,
                     _ => bail!("{USAGE}"),
                 }
             }

@@ -103,11 +103,7 @@ fn export(
 
 pub fn run(root: &std::path::Path, total: usize) -> Result<()> {
     let (agent, mut server, bearer, group_id) = release_server_signed_in(root)?;
-    let mut res = agent
-        .post(server.url("/api/auth/login"))
-        .send_json(serde_json::json!({ "username": "truongcong", "password": "wardbook-demo" }))?;
-    let login: Value = res.body_mut().read_json()?;
-    let boss = format!("Bearer {}", login["token"].as_str().context("token")?);
+    let boss = super::queue::sign_in(&agent, &server, "truongcong", "wardbook-demo")?;
 
     let mut out = Report::default();
     let mut rng = Rng(0xE4_0A7);

@@ -54,7 +54,12 @@ fn call(
     })
 }
 
-fn sign_in(agent: &ureq::Agent, server: &Server, username: &str, password: &str) -> Result<String> {
+pub(super) fn sign_in(
+    agent: &ureq::Agent,
+    server: &Server,
+    username: &str,
+    password: &str,
+) -> Result<String> {
     let mut res = agent
         .post(server.url("/api/auth/login"))
         .send_json(json!({ "username": username, "password": password }))?;

@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::bench::Server;
-use crate::{cargo, output, sh};
+use crate::{cargo, choice_arg, count_arg, output, sh};
 
 const SCHEMATHESIS: &str = "4.32.5";
 
@@ -41,22 +41,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match flag.as_str() {
-            "--examples" => {
-                examples = rest
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .filter(|&n| n > 0)
-                    .context("--examples needs a whole number above 0")?
-            }
+            "--examples" => examples = count_arg(&mut rest, "--examples")?,
             "--role" => {
-                let user = rest.next().context("--role needs a demo username")?;
-                if !ROLES.iter().any(|(u, _)| u == user) {
-                    bail!(
-                        "no such demo account {user}; the accounts: {}",
-                        ROLES.map(|(u, _)| u).join(", ")
-                    );
-                }
-                only = Some(user.clone());
+                let users = ROLES.map(|(u, _)| u);
+                only = Some(choice_arg(&mut rest, "--role", "demo accounts", &users)?);
             }
             other => bail!(
                 "unknown option {other}; usage: cargo xtask contract [--examples N] [--role USER]"

@@ -16,7 +16,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::{output, sh};
+use crate::{choice_arg, count_arg, output, sh};
 
 pub const TARGETS: [&str; 6] = [
     "form_definition",
@@ -45,20 +45,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match flag.as_str() {
-            "--seconds" => {
-                seconds = rest
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .filter(|&s| s > 0)
-                    .context("--seconds needs a whole number above 0")?
-            }
-            "--target" => {
-                let t = rest.next().context("--target needs a name")?;
-                if !TARGETS.contains(&t.as_str()) {
-                    bail!("no fuzz target {t}; the targets: {}", TARGETS.join(", "));
-                }
-                only = Some(t.clone());
-            }
+            "--seconds" => seconds = count_arg(&mut rest, "--seconds")?,
+            "--target" => only = Some(choice_arg(&mut rest, "--target", "fuzz targets", &TARGETS)?),
             "--keep" => keep = true,
             _ => bail!("usage: cargo xtask fuzz [--seconds N] [--target NAME] [--keep]"),
         }

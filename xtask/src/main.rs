@@ -79,6 +79,33 @@ fn run(root: &std::path::Path, extra: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The whole number above 0 given after `flag` on the command line.
+pub fn count_arg<T: std::str::FromStr + PartialOrd + Default>(
+    rest: &mut std::slice::Iter<'_, String>,
+    flag: &str,
+) -> Result<T> {
+    rest.next()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > T::default())
+        .with_context(|| format!("{flag} needs a whole number above 0"))
+}
+
+/// The value given after `flag`, one of `choices` (`what` names them in the error).
+pub fn choice_arg(
+    rest: &mut std::slice::Iter<'_, String>,
+    flag: &str,
+    what: &str,
+    choices: &[&str],
+) -> Result<String> {
+    let value = rest
+        .next()
+        .with_context(|| format!("{flag} needs one of the {what}: {}", choices.join(", ")))?;
+    if !choices.contains(&value.as_str()) {
+        bail!("no such {value}; the {what}: {}", choices.join(", "));
+    }
+    Ok(value.clone())
+}
+
 pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -211,23 +211,9 @@ fn full_name(rng: &mut Rng) -> String {
     )
 }
 
-/// `YYYY-MM-DDTHH:MM` in ward time, as date-time fields hold it.
-fn local_date_time(ms: i64) -> String {
-    let t = LocalTime::at(ms);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        t.date.year, t.date.month, t.date.day, t.hour, t.minute
-    )
-}
-
-/// `YYYY-MM-DD`, as date fields hold it.
-fn iso_date(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
-}
-
 /// RFC 3339 with the ward's offset, as phones write `created_at`.
 fn rfc3339(ms: i64) -> String {
-    format!("{}:00+07:00", local_date_time(ms))
+    format!("{}:00+07:00", LocalTime::at(ms).iso_hm())
 }
 
 fn phone(rng: &mut Rng) -> String {
@@ -268,7 +254,7 @@ fn gps(rng: &mut Rng, ward: usize, at: i64) -> Value {
         "lat": ((lat + (rng.f64() - 0.5) * 0.012) * 1e6).round() / 1e6,
         "lon": ((lon + (rng.f64() - 0.5) * 0.012) * 1e6).round() / 1e6,
         "accuracy_m": rng.range(4, 30) as f64,
-        "at": format!("{}:00.000+07:00", local_date_time(at)),
+        "at": format!("{}:00.000+07:00", LocalTime::at(at).iso_hm()),
     })
 }
 
@@ -705,7 +691,10 @@ impl Ctx<'_> {
             };
             data.insert("serious".into(), json!(self.rng.chance(p)));
         }
-        data.insert("occurred_at".into(), json!(local_date_time(occurred)));
+        data.insert(
+            "occurred_at".into(),
+            json!(LocalTime::at(occurred).iso_hm()),
+        );
         data.insert("location".into(), json!(address(self.rng, self.ward)));
         if self.rng.chance(0.5) {
             data.insert("position".into(), gps(self.rng, self.ward, filed_at));
@@ -782,7 +771,7 @@ impl Ctx<'_> {
         ]);
         let mut data = Map::new();
         data.insert("visit_type".into(), json!(kind));
-        data.insert("started_at".into(), json!(local_date_time(started)));
+        data.insert("started_at".into(), json!(LocalTime::at(started).iso_hm()));
         data.insert("duration_minutes".into(), json!(self.rng.range(20, 180)));
         data.insert("address".into(), json!(address(self.rng, self.ward)));
         if self.rng.chance(0.7) {
@@ -850,7 +839,7 @@ impl Ctx<'_> {
             );
             let due =
                 Date::from_days_since_epoch(LocalTime::at(started).date.days_since_epoch() + 7);
-            data.insert("follow_up_due".into(), json!(iso_date(due)));
+            data.insert("follow_up_due".into(), json!(due.iso()));
         }
         let mut photos = Vec::new();
         if self.rng.chance(0.1) {
@@ -877,7 +866,7 @@ impl Ctx<'_> {
             ("other", 0.3),
         ]);
         let mut data = Map::new();
-        data.insert("checked_at".into(), json!(local_date_time(checked)));
+        data.insert("checked_at".into(), json!(LocalTime::at(checked).iso_hm()));
         data.insert("address".into(), json!(address(self.rng, self.ward)));
         if self.rng.chance(0.6) {
             data.insert("position".into(), gps(self.rng, self.ward, checked));
@@ -929,7 +918,7 @@ impl Ctx<'_> {
                 let by = Date::from_days_since_epoch(
                     LocalTime::at(checked).date.days_since_epoch() + 15,
                 );
-                data.insert("register_by".into(), json!(iso_date(by)));
+                data.insert("register_by".into(), json!(by.iso()));
             }
         }
         data.insert("officer".into(), json!(display_name(self.people, officer)));
@@ -967,7 +956,7 @@ impl Ctx<'_> {
             _ => format!("Hộ kinh doanh {}", full_name(self.rng)),
         };
         let mut data = Map::new();
-        data.insert("checked_at".into(), json!(local_date_time(checked)));
+        data.insert("checked_at".into(), json!(LocalTime::at(checked).iso_hm()));
         data.insert("premises_type".into(), json!(premises));
         data.insert("premises_name".into(), json!(name));
         data.insert("address".into(), json!(address(self.rng, self.ward)));
@@ -1056,7 +1045,7 @@ impl Ctx<'_> {
         ) {
             let on =
                 Date::from_days_since_epoch(LocalTime::at(checked).date.days_since_epoch() + 30);
-            data.insert("recheck_on".into(), json!(iso_date(on)));
+            data.insert("recheck_on".into(), json!(on.iso()));
         }
         let mut photos = Vec::new();
         if self.rng.chance(0.2) {
@@ -1090,7 +1079,7 @@ impl Ctx<'_> {
         let visited = self.at(8, 19);
         let met = self.rng.chance(0.85);
         let mut data = Map::new();
-        data.insert("visited_at".into(), json!(local_date_time(visited)));
+        data.insert("visited_at".into(), json!(LocalTime::at(visited).iso_hm()));
         data.insert("person_name".into(), json!(m.name));
         data.insert("person_id".into(), json!(m.id));
         data.insert("category".into(), json!(m.category));
@@ -1131,7 +1120,7 @@ impl Ctx<'_> {
             }),
         );
         let next = Date::from_days_since_epoch(date.days_since_epoch() + 30);
-        data.insert("next_visit".into(), json!(iso_date(next)));
+        data.insert("next_visit".into(), json!(next.iso()));
         data.insert("officer".into(), json!(display_name(self.people, officer)));
         let filed = visited + self.rng.range(10, 60) * 60_000;
         let mut r = self.record(

@@ -56,7 +56,7 @@ impl axum::extract::FromRequestParts<AppState> for Admin {
 }
 
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", summary = "List every user", responses(
-    (status = 200, body = Vec<domain::admin::UserView>), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 200, body = Vec<domain::admin::UserView>), (status = 403, body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn list_users(
     State(state): State<AppState>,
@@ -66,7 +66,7 @@ pub(crate) async fn list_users(
 }
 
 #[utoipa::path(get, path = "/api/admin/users/{id}", tag = "admin", summary = "Read one user", params(("id" = i64, Path)), responses(
-    (status = 200, body = domain::admin::UserView), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 200, body = domain::admin::UserView), (status = 403, body = domain::api::ErrorBody),
     (status = 404, body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn get_user(
@@ -79,8 +79,7 @@ pub(crate) async fn get_user(
 }
 
 #[utoipa::path(post, path = "/api/admin/users", tag = "admin", summary = "Add a user", request_body = domain::admin::UserInput, responses(
-    (status = 201, body = domain::admin::UserView), (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody),
-    (status = 403, body = domain::api::ErrorBody), (status = 422, description = "A field is not valid (a username taken, a weak password)", body = domain::api::ErrorBody),
+    (status = 201, body = domain::admin::UserView), (status = 403, body = domain::api::ErrorBody), (status = 422, description = "A field is not valid (a username taken, a weak password)", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn create_user(
     State(state): State<AppState>,
@@ -92,9 +91,7 @@ pub(crate) async fn create_user(
 }
 
 #[utoipa::path(put, path = "/api/admin/users/{id}", tag = "admin", summary = "Change a user: name, role, place, active", params(("id" = i64, Path)), request_body = domain::admin::UserInput, responses(
-    (status = 200, body = domain::admin::UserView), (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody),
-    (status = 403, body = domain::api::ErrorBody), (status = 404, body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
-))]
+    (status = 200, body = domain::admin::UserView), (status = 403, body = domain::api::ErrorBody), (status = 404, body = domain::api::ErrorBody), ))]
 pub(crate) async fn update_user(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -107,9 +104,7 @@ pub(crate) async fn update_user(
 }
 
 #[utoipa::path(post, path = "/api/admin/users/{id}/password", tag = "admin", summary = "Set a user's password (signs out every device)", params(("id" = i64, Path)), request_body = domain::admin::PasswordInput, responses(
-    (status = 204, description = "The new password is set and every device signed out"), (status = 401, body = domain::api::ErrorBody),
-    (status = 403, body = domain::api::ErrorBody), (status = 404, body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
-))]
+    (status = 204, description = "The new password is set and every device signed out"), (status = 403, body = domain::api::ErrorBody), (status = 404, body = domain::api::ErrorBody), ))]
 pub(crate) async fn reset_password(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -122,7 +117,7 @@ pub(crate) async fn reset_password(
 
 #[utoipa::path(post, path = "/api/admin/users/{id}/signout", tag = "admin", summary = "Sign out every device of a user", params(("id" = i64, Path)), responses(
     (status = 204, description = "Every device of the user is signed out; nothing it sent is lost"),
-    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody), (status = 404, body = domain::api::ErrorBody),
+    (status = 403, body = domain::api::ErrorBody), (status = 404, body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn sign_out_everywhere(
     State(state): State<AppState>,
@@ -134,7 +129,7 @@ pub(crate) async fn sign_out_everywhere(
 }
 
 #[utoipa::path(get, path = "/api/admin/wards", tag = "admin", summary = "List wards and their residential groups", responses(
-    (status = 200, body = Vec<domain::admin::WardView>), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 200, body = Vec<domain::admin::WardView>), (status = 403, body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn list_wards(
     State(state): State<AppState>,
@@ -144,8 +139,7 @@ pub(crate) async fn list_wards(
 }
 
 #[utoipa::path(post, path = "/api/admin/wards", tag = "admin", summary = "Add a ward", request_body = domain::admin::WardInput, responses(
-    (status = 201, body = domain::admin::WardView), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
-))]
+    (status = 201, body = domain::admin::WardView), (status = 403, body = domain::api::ErrorBody), ))]
 pub(crate) async fn create_ward(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -156,9 +150,8 @@ pub(crate) async fn create_ward(
 }
 
 #[utoipa::path(put, path = "/api/admin/wards/{id}", tag = "admin", summary = "Rename a ward", params(("id" = i64, Path)), request_body = domain::admin::WardInput, responses(
-    (status = 204, description = "Renamed"), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
-    (status = 404, body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
-))]
+    (status = 204, description = "Renamed"), (status = 403, body = domain::api::ErrorBody),
+    (status = 404, body = domain::api::ErrorBody), ))]
 pub(crate) async fn update_ward(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -170,9 +163,8 @@ pub(crate) async fn update_ward(
 }
 
 #[utoipa::path(post, path = "/api/admin/wards/{id}/groups", tag = "admin", summary = "Add a residential group to a ward", params(("id" = i64, Path)), request_body = domain::admin::NameInput, responses(
-    (status = 201, body = domain::api::Place), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
-    (status = 404, body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
-))]
+    (status = 201, body = domain::api::Place), (status = 403, body = domain::api::ErrorBody),
+    (status = 404, body = domain::api::ErrorBody), ))]
 pub(crate) async fn create_group(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -184,9 +176,8 @@ pub(crate) async fn create_group(
 }
 
 #[utoipa::path(put, path = "/api/admin/groups/{id}", tag = "admin", summary = "Rename a residential group", params(("id" = i64, Path)), request_body = domain::admin::NameInput, responses(
-    (status = 200, body = domain::api::Place), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
-    (status = 404, body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
-))]
+    (status = 200, body = domain::api::Place), (status = 403, body = domain::api::ErrorBody),
+    (status = 404, body = domain::api::ErrorBody), ))]
 pub(crate) async fn rename_group(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -201,8 +192,7 @@ pub(crate) async fn rename_group(
 /// Moves residential groups, merges or splits wards, from a date (see [`crate::reorganise`]).
 #[utoipa::path(post, path = "/api/admin/reorganisations", tag = "admin", summary = "Move groups, merge or split wards from a date", request_body = domain::admin::ReorganisationInput, responses(
     (status = 200, description = "Groups moved, wards closed, from the effective date", body = domain::admin::ReorganisationDone),
-    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
-))]
+    (status = 403, body = domain::api::ErrorBody), ))]
 pub(crate) async fn reorganise(
     State(state): State<AppState>,
     Admin(caller): Admin,

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use crate::auth::Caller;
+use crate::serve::{PerKey, Slot};
 use crate::db::{record_audit, Audit};
 use crate::error::{AppError, AppQuery, AppResult};
 use crate::AppState;
@@ -96,7 +97,7 @@ async fn fetch(
 
 #[utoipa::path(get, path = "/api/audit", tag = "audit", summary = "Read the audit trail, newest first, a page at a time", params(crate::routes::audit::AuditQuery), responses(
     (status = 200, description = "Newest first: everything for administrators, their ward for supervisors", body = Vec<domain::admin::AuditEntry>),
-    (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 403, body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -118,45 +119,10 @@ fn cell(s: &str) -> String {
 /// page, and a download lasts as long as its reader reads.
 static EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(32);
 /// Of which one person's: so a reader who stops reading holds up only themselves.
-const EXPORTS_PER_USER: u32 = 2;
-static RUNNING: std::sync::Mutex<Option<std::collections::HashMap<i64, u32>>> =
-    std::sync::Mutex::new(None);
-
-/// One of a person's running exports; counted off when dropped (the download ended).
-struct Running(i64);
-
-impl Running {
-    fn start(user: i64) -> Option<Running> {
-        let mut all = RUNNING
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = all
-            .get_or_insert_with(Default::default)
-            .entry(user)
-            .or_default();
-        if *n >= EXPORTS_PER_USER {
-            return None;
-        }
-        *n += 1;
-        Some(Running(user))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let mut all = RUNNING
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(all) = all.as_mut() {
-            if let Some(n) = all.get_mut(&self.0) {
-                *n -= 1;
-                if *n == 0 {
-                    all.remove(&self.0);
-                }
-            }
-        }
-    }
-}
+const EXPORTS_PER_USER: usize = 2;
+/// The audit exports running, per person.
+static RUNNING: std::sync::LazyLock<std::sync::Arc<PerKey<i64>>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// Entries read from the database at a time while exporting.
 const EXPORT_PAGE: i64 = 2_000;
@@ -189,7 +155,7 @@ struct Cursor {
     /// The page to write next (already read).
     page: Vec<AuditEntry>,
     header: bool,
-    _running: (tokio::sync::SemaphorePermit<'static>, Running),
+    _running: (tokio::sync::SemaphorePermit<'static>, Slot<i64>),
 }
 
 /// The whole trail the filter selects, newest first, as CSV: written a page at a time as the
@@ -198,7 +164,7 @@ struct Cursor {
 /// off, which the browser shows as failed (never a short file that looks whole).
 #[utoipa::path(get, path = "/api/audit/export", tag = "audit", summary = "Download the audit trail as CSV", params(crate::routes::audit::AuditQuery), responses(
     (status = 200, description = "The same entries as CSV", content_type = "text/csv"),
-    (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 403, body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn export(
     State(state): State<AppState>,
@@ -206,7 +172,9 @@ pub(crate) async fn export(
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> AppResult<impl IntoResponse> {
     let ward = scope(&caller)?;
-    let mine = Running::start(caller.user_id).ok_or(AppError::Busy)?;
+    let mine = RUNNING
+        .take(caller.user_id, EXPORTS_PER_USER)
+        .ok_or(AppError::Busy)?;
     let running = (EXPORTS.try_acquire().map_err(|_| AppError::Busy)?, mine);
     let page = fetch(&state, ward, &q, EXPORT_PAGE).await?;
     // Who took a copy of the trail, and of which part of it, is in the trail too.

@@ -235,7 +235,7 @@ pub(crate) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/me", tag = "auth", summary = "Who is signed in, their role and place", responses((status = 200, body = domain::api::Me), (status = 401, body = domain::api::ErrorBody)))]
+#[utoipa::path(get, path = "/api/me", tag = "auth", summary = "Who is signed in, their role and place", responses((status = 200, body = domain::api::Me)))]
 pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Me>> {
     Ok(Json(crate::auth::me(&state.db, &caller).await?))
 }

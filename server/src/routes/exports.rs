@@ -28,7 +28,7 @@ use serde::Deserialize;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::records::{bind_all, scope, Filter};
+use super::records::{bind_all, scope, Filter, SUMMARY_JOINS};
 use crate::auth::Caller;
 use crate::db::{record_audit, Audit};
 use crate::error::{request_lang, AppError, AppPath, AppQuery, AppResult};
@@ -153,11 +153,7 @@ async fn own_job(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Expor
 /// that a server killed mid-export left in the temporary directory.
 pub async fn sweep_at_start(state: &AppState) -> anyhow::Result<()> {
     loop {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM exports WHERE created_at < $1 LIMIT 100")
-                .bind(now_ms() - KEEP_MS)
-                .fetch_all(&state.db.pool)
-                .await?;
+        let ids = expired(state).await?;
         if ids.is_empty() {
             break;
         }
@@ -179,17 +175,21 @@ pub async fn sweep_at_start(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Up to 100 exports older than a day.
+async fn expired(state: &AppState) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT id FROM exports WHERE created_at < $1 LIMIT 100")
+        .bind(now_ms() - KEEP_MS)
+        .fetch_all(&state.db.pool)
+        .await
+}
+
 /// The name of each export's working directory starts with this.
 const WORK_DIR_PREFIX: &str = "wardbook-export-";
 
 /// Removes exports older than a day, and the caller's beyond their newest [`KEEP_PER_USER`]
 /// (a new one is about to start): files first, then rows.
 async fn sweep(state: &AppState, user_id: i64) -> AppResult<()> {
-    let mut ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM exports WHERE created_at < $1 LIMIT 100")
-            .bind(now_ms() - KEEP_MS)
-            .fetch_all(&state.db.pool)
-            .await?;
+    let mut ids = expired(state).await?;
     let mine: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM exports WHERE user_id = $1 AND state <> 'running' \
          ORDER BY created_at DESC",
@@ -239,7 +239,7 @@ fn file_name(form: Option<&str>, format: ExportFormat, now: i64) -> String {
         .take(40)
         .collect();
     let what = if what.is_empty() { "records" } else { &what };
-    let day = &crate::exports::iso_local(now)[..10];
+    let day = domain::calendar::LocalTime::at(now).date.iso();
     format!("wardbook-{what}-{day}.{}", format.extension())
 }
 
@@ -247,7 +247,6 @@ fn file_name(form: Option<&str>, format: ExportFormat, now: i64) -> String {
     ("format" = domain::api::ExportFormat, Query, description = "xlsx, csv (a zip) or geojson"),
     super::records::Filter), responses(
     (status = 202, description = "Started: poll GET /api/exports/{id}", body = domain::api::ExportJob),
-    (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody),
     (status = 403, description = "Only supervisors and provincial staff export", body = domain::api::ErrorBody),
     (status = 422, description = "No or an unknown format, a bad filter, or more than 1,000,000 records", body = domain::api::ErrorBody),
     (status = 429, description = "Three exports of the caller are still running (`exports_running`); see Retry-After", body = domain::api::ErrorBody),
@@ -435,7 +434,7 @@ async fn run(state: AppState, job: Job) {
         .bind(&id),
         Err(e) => {
             tracing::error!(export = %id, "export failed: {e:#}");
-            let code = if e.to_string().contains("rows for one sheet") {
+            let code = if e.is::<crate::exports::TooManyRows>() {
                 "too_many_rows"
             } else {
                 "failed"
@@ -485,8 +484,7 @@ async fn build(state: &AppState, job: &Job) -> anyhow::Result<(u64, u64)> {
     let sql = format!(
         "SELECT r.id, r.form_key, r.form_version, w.name, g.name, u.display_name, r.status, \
                 COALESCE(r.filed_at, r.received_at), r.received_at, r.status_note, r.data \
-         FROM records r JOIN residential_groups g ON g.id = r.group_id \
-         JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id \
+         {SUMMARY_JOINS} \
          WHERE {} AND r.received_at <= $2 \
            AND (r.received_at > $3 OR (r.received_at = $4 AND r.id > $5)){conds} \
          ORDER BY r.received_at, r.id LIMIT $6",
@@ -553,7 +551,7 @@ fn export_row(r: &sqlx::any::AnyRow) -> anyhow::Result<ExportRow> {
 
 #[utoipa::path(get, path = "/api/exports", tag = "exports", summary = "The caller's exports of the last day", responses(
     (status = 200, description = "The caller's exports of the last day, newest first", body = Vec<domain::api::ExportJob>),
-    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 403, body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -578,7 +576,7 @@ pub(crate) async fn list(
 
 #[utoipa::path(get, path = "/api/exports/{id}", tag = "exports", summary = "How far an export is", params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "How far it is", body = domain::api::ExportJob),
-    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 403, body = domain::api::ErrorBody),
     (status = 404, description = "No such export of the caller", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn status(
@@ -592,11 +590,11 @@ pub(crate) async fn status(
 
 #[utoipa::path(get, path = "/api/exports/{id}/file", tag = "exports", summary = "Download a finished export", params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, description = "The file: a workbook, a zip of CSV files or GeoJSON, as the export's format", content(
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (Vec<u8> = "application/zip"),
+        (inline(crate::openapi::Binary) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (inline(crate::openapi::Binary) = "application/zip"),
         (serde_json::Value = "application/geo+json"),
     )),
-    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 403, body = domain::api::ErrorBody),
     (status = 404, description = "No such export of the caller, one that failed, or one older than a day", body = domain::api::ErrorBody),
     (status = 409, description = "Still being made (`not_ready`): poll GET /api/exports/{id}", body = domain::api::ErrorBody),
 ))]

@@ -42,9 +42,7 @@ fn is_json(headers: &HeaderMap) -> bool {
     responses(
     (status = 201, description = "Stored as a new version", body = crate::forms::Published),
     (status = 200, description = "Same content as the latest version: nothing stored, `unchanged` is true", body = crate::forms::Published),
-    (status = 401, body = domain::api::ErrorBody),
     (status = 403, description = "Only administrators publish forms", body = domain::api::ErrorBody),
-    (status = 413, body = domain::api::ErrorBody),
     (status = 415, description = "The body must be `application/json`", body = domain::api::ErrorBody),
     (status = 422, description = "`invalid_form`: the message says where and what, in the caller's language; `fields` holds one entry whose `field` is the path in the definition (empty for the form itself)", body = domain::api::ErrorBody),
 ))]
@@ -60,11 +58,7 @@ pub(crate) async fn publish(
     if !is_json(&headers) {
         return Err(AppError::UnsupportedMediaType);
     }
-    let body = body.map_err(|r| match r.status() {
-        _ if crate::serve::is_body_timeout(&r) => AppError::RequestTimeout,
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
-        _ => AppError::BadRequest(r.body_text()),
-    })?;
+    let body = body?;
     let published = crate::forms::publish(&state.db, &body, Some(caller.user_id), "api").await?;
     let status = if published.unchanged {
         StatusCode::OK
@@ -76,7 +70,6 @@ pub(crate) async fn publish(
 
 #[utoipa::path(get, path = "/api/forms", tag = "forms", summary = "Every form with all its versions", responses(
     (status = 200, description = "Every form by key, with every version newest first", body = Vec<crate::forms::FormVersions>),
-    (status = 401, body = domain::api::ErrorBody),
     (status = 403, description = "Group leaders (their phones get forms by pull)", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn list(
@@ -95,7 +88,6 @@ pub(crate) async fn list(
 
 #[utoipa::path(get, path = "/api/forms/{key}/{version}", tag = "forms", summary = "One published version of a form", params(("key" = String, Path), ("version" = u32, Path)), responses(
     (status = 200, description = "The stored definition of that version; published versions never change", body = domain::form::FormDef),
-    (status = 401, body = domain::api::ErrorBody),
     (status = 404, description = "No such form or version", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn definition(

@@ -69,8 +69,7 @@ async fn ward_of(state: &AppState, caller: &Caller, asked: Option<i64>) -> AppRe
 #[utoipa::path(get, path = "/api/indicators", tag = "indicators", summary = "A ward's model-ward indicators for a month",
     params(Query),
     responses(
-        (status = 200, body = domain::indicators::WardIndicators), (status = 401, body = domain::api::ErrorBody),
-        (status = 403, body = domain::api::ErrorBody), (status = 404, description = "A ward the caller may not read, or a month that has not begun", body = domain::api::ErrorBody), (status = 422, description = "A year before 2000, a month outside 1–12, or no ward from provincial staff", body = domain::api::ErrorBody),
+        (status = 200, body = domain::indicators::WardIndicators), (status = 403, body = domain::api::ErrorBody), (status = 404, description = "A ward the caller may not read, or a month that has not begun", body = domain::api::ErrorBody), (status = 422, description = "A year before 2000, a month outside 1–12, or no ward from provincial staff", body = domain::api::ErrorBody),
     ))]
 pub(crate) async fn ward(
     State(state): State<AppState>,
@@ -89,7 +88,7 @@ pub(crate) async fn ward(
 /// provincial user's province (closed ones last, for months before they closed).
 #[utoipa::path(get, path = "/api/indicators/wards", tag = "indicators", summary = "The wards whose indicators the caller may read", responses(
     (status = 200, description = "The caller's ward, or every ward and commune of a provincial user's province", body = Vec<domain::indicators::IndicatorWard>),
-    (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 403, body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn wards(
     State(state): State<AppState>,
@@ -139,7 +138,7 @@ pub(crate) struct ProvinceQuery {
     params(ProvinceQuery),
     responses(
         (status = 200, description = "The provincial user's wards and communes side by side", body = domain::indicators::ProvinceIndicators),
-        (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody), (status = 404, description = "A month that has not begun", body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
+        (status = 403, body = domain::api::ErrorBody), (status = 404, description = "A month that has not begun", body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
     ))]
 pub(crate) async fn province(
     State(state): State<AppState>,

@@ -54,8 +54,17 @@ pub fn router(state: AppState) -> Router {
 
 /// This description of the API (OpenAPI 3.1), generated from the handlers' annotations.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "health", summary = "This description of the API", security(), responses((status = 200, description = "This description (OpenAPI 3.1)", body = serde_json::Value)))]
-pub(crate) async fn openapi_json() -> axum::Json<serde_json::Value> {
-    axum::Json(crate::openapi::spec())
+pub(crate) async fn openapi_json() -> impl axum::response::IntoResponse {
+    // Built once: it never changes while the server runs.
+    static SPEC: std::sync::LazyLock<axum::body::Bytes> = std::sync::LazyLock::new(|| {
+        serde_json::to_vec(&crate::openapi::spec())
+            .expect("the description serializes")
+            .into()
+    });
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        SPEC.clone(),
+    )
 }
 
 #[utoipa::path(get, path = "/api/health", tag = "health", summary = "Is the server and its database up", security(), responses((status = 200, description = "The server and its database answer: `status` and `version`", body = serde_json::Value)))]

@@ -69,7 +69,7 @@ pub async fn upload_status(
         ("Upload-Length" = u64, Header, minimum = 1, maximum = 4194304, description = "The whole photo's size in bytes (at most 4 MiB)"),
         ("Upload-Offset" = u64, Header, description = "Where this chunk starts in the photo"),
     ),
-    request_body(content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp")), description = "The chunk's bytes"),
+    request_body(content((inline(crate::openapi::Binary) = "image/jpeg"), (inline(crate::openapi::Binary) = "image/webp")), description = "The chunk's bytes"),
     responses(
         (status = 200, description = "The chunk is kept; `complete` once the whole photo arrived and matched its name", body = UploadState),
         (status = 400, description = "A header missing or not a number, or a chunk that does not fit the upload (size, type or range)", body = domain::api::ErrorBody),
@@ -93,20 +93,8 @@ pub async fn upload(
         headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
         headers.get("upload-length").map(|v| v.as_bytes()),
         headers.get("upload-offset").map(|v| v.as_bytes()),
-    );
-    if let Err(ChunkHeaderError::Type) = parsed {
-        return Err(AppError::PhotoType);
-    }
-    let body = body.map_err(|r| match r.status() {
-        _ if crate::serve::is_body_timeout(&r) => AppError::RequestTimeout,
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
-        _ => AppError::BadRequest(r.body_text()),
-    })?;
-    let ChunkHeaders {
-        content_type,
-        total,
-        offset,
-    } = parsed.map_err(|e| match e {
+    )
+    .map_err(|e| match e {
         ChunkHeaderError::Type => AppError::PhotoType,
         ChunkHeaderError::Invalid(name) => {
             AppError::BadRequest(format!("missing or invalid {name} header"))
@@ -115,7 +103,17 @@ pub async fn upload(
         ChunkHeaderError::TooLarge => AppError::PhotoTooLarge {
             max_mb: MAX_PHOTO_BYTES / (1024 * 1024),
         },
-    })?;
+    });
+    // A photo of a type not kept is refused before its bytes are read.
+    if let Err(AppError::PhotoType) = parsed {
+        return Err(AppError::PhotoType);
+    }
+    let body = body?;
+    let ChunkHeaders {
+        content_type,
+        total,
+        offset,
+    } = parsed?;
     let chunk = photos::Chunk {
         sha: &sha,
         content_type,
@@ -156,7 +154,7 @@ pub async fn upload(
 #[utoipa::path(get, path = "/api/photos/{sha}", tag = "photos", summary = "Download a photo",
     params(("sha" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the photo, lowercase hex")),
     responses(
-        (status = 200, description = "The photo as it was taken", content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp"))),
+        (status = 200, description = "The photo as it was taken", content((inline(crate::openapi::Binary) = "image/jpeg"), (inline(crate::openapi::Binary) = "image/webp"))),
         (status = 404, description = "No such photo, or not the caller's to see", body = domain::api::ErrorBody),
     ))]
 pub async fn download(

@@ -74,7 +74,8 @@ const SUMMARY_COLUMNS: &str =
       AND NOT EXISTS (SELECT 1 FROM photo_owners o \
                       WHERE o.sha256 = rp.sha256 AND o.user_id = r.author_id)), r.status_note, \
      COALESCE(r.revision_id, r.id)";
-const SUMMARY_JOINS: &str = "FROM records r JOIN residential_groups g ON g.id = r.group_id \
+pub(crate) const SUMMARY_JOINS: &str =
+    "FROM records r JOIN residential_groups g ON g.id = r.group_id \
      JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id";
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -483,7 +484,7 @@ fn parse_uuid(text: Option<String>) -> AppResult<Option<Uuid>> {
 #[utoipa::path(get, path = "/api/records/{id}/history", tag = "records", summary = "A record's revisions, reviews and conflicting copies", params(("id" = uuid::Uuid, Path)),
     description = "The record's revisions (oldest first, the last is current), its reviews and resubmissions, and copies that conflicted with it.",
     responses(
-    (status = 200, body = domain::review::RecordHistory), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody),
+    (status = 200, body = domain::review::RecordHistory), (status = 403, body = domain::api::ErrorBody),
     (status = 404, description = "No such record, or not in the caller's place", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn history(
@@ -608,7 +609,6 @@ pub(crate) async fn history(
     description = "A reviewer keeps the current revision or makes the conflicting copy the record's new current revision. The same choice again answers 200 and changes nothing.",
     responses(
     (status = 200, description = "The record as it is now", body = domain::api::RecordSummary),
-    (status = 401, body = domain::api::ErrorBody),
     (status = 403, description = "The caller reviews nothing, or wrote the record or the copy", body = domain::api::ErrorBody),
     (status = 404, description = "No such record or conflict in the caller's place", body = domain::api::ErrorBody),
     (status = 409, description = "Already settled the other way", body = domain::api::ErrorBody),
@@ -843,7 +843,7 @@ pub(crate) async fn counts(
 /// group leaders, supervisors; those who left too), for the queue's author filter. Supervisors
 /// and officers only: a group leader's list holds just their group's records.
 #[utoipa::path(get, path = "/api/records/authors", tag = "records", summary = "The people who file records in the caller's ward", description = "The people of the caller's ward who file records, for the queue's author filter (supervisors and officers).",
-responses((status = 200, body = Vec<domain::api::Author>), (status = 401, body = domain::api::ErrorBody), (status = 403, body = domain::api::ErrorBody)))]
+responses((status = 200, body = Vec<domain::api::Author>), (status = 403, body = domain::api::ErrorBody)))]
 pub(crate) async fn authors(
     State(state): State<AppState>,
     caller: Caller,
@@ -1093,7 +1093,6 @@ async fn apply_review(
     description = "Approve; return to the author (a comment saying what to correct is required); take up or resolve a neighborhood report (resolving requires a reply to the reporter). The same action with the same comment again changes nothing and answers 200.",
     responses(
     (status = 200, description = "The record as it is now", body = domain::api::RecordSummary),
-    (status = 401, body = domain::api::ErrorBody),
     (status = 403, description = "The caller reviews nothing, or wrote this record", body = domain::api::ErrorBody),
     (status = 404, description = "No such record, or not in the caller's place", body = domain::api::ErrorBody),
     (status = 409, description = "The action does not apply to the record's current state (`wrong_state`): someone else reviewed it meanwhile", body = domain::api::ErrorBody),
@@ -1119,11 +1118,9 @@ pub(crate) async fn review_one(
     description = "One action on up to 200 records, each reviewed on its own: one refused never stops the others.",
     responses(
     (status = 200, description = "One result per distinct id, in order", body = Vec<domain::review::BulkReviewResult>),
-    (status = 401, body = domain::api::ErrorBody),
     (status = 403, description = "The caller reviews nothing", body = domain::api::ErrorBody),
     (status = 413, description = "More than 200 ids", body = domain::api::ErrorBody),
-    (status = 422, body = domain::api::ErrorBody),
-))]
+    ))]
 pub(crate) async fn review_many(
     State(state): State<AppState>,
     caller: Caller,

@@ -25,8 +25,7 @@ fn public_id(token_hash: &str) -> String {
 }
 
 #[utoipa::path(get, path = "/api/sessions", tag = "sessions", summary = "The caller's signed-in devices", responses(
-    (status = 200, description = "The caller's signed-in devices", body = Vec<domain::admin::SessionView>), (status = 401, body = domain::api::ErrorBody),
-))]
+    (status = 200, description = "The caller's signed-in devices", body = Vec<domain::admin::SessionView>), ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -56,8 +55,7 @@ pub(crate) async fn list(
 }
 
 #[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", summary = "Sign one of the caller's devices out", params(("id" = String, Path, description = "The session's 16-character id")), responses(
-    (status = 204, description = "That device is signed out"), (status = 401, body = domain::api::ErrorBody),
-    (status = 404, description = "No such session of the caller", body = domain::api::ErrorBody),
+    (status = 204, description = "That device is signed out"), (status = 404, description = "No such session of the caller", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn revoke(
     State(state): State<AppState>,

@@ -307,10 +307,8 @@ async fn permissions(conn: &mut sqlx::AnyConnection, caller: &Caller) -> sqlx::R
 
 #[utoipa::path(post, path = "/api/sync/push", tag = "sync", summary = "Send records from the phone's outbox", request_body = domain::sync::PushRequest, responses(
     (status = 200, description = "One result per record: accepted, duplicate, conflict or rejected. Sent only after the commit.", body = domain::sync::PushResponse),
-    (status = 400, body = domain::api::ErrorBody), (status = 401, body = domain::api::ErrorBody),
     (status = 413, description = "Body or batch too large", body = domain::api::ErrorBody),
-    (status = 415, body = domain::api::ErrorBody), (status = 422, body = domain::api::ErrorBody),
-))]
+    ))]
 pub(crate) async fn push(
     State(state): State<AppState>,
     caller: Caller,
@@ -786,7 +784,7 @@ async fn resubmit(
     ("cursor" = Option<i64>, Query, description = "The cursor of the previous page; 0 (everything) when left out"),
     ("limit" = Option<u32>, Query, description = "At most this many changes, 500 by default (1 to 500; a number outside is taken as the nearest)"),
     ("epoch" = Option<String>, Query, description = "The epoch of the answer that gave the cursor; a cursor of another database is answered with reset"),
-), responses((status = 200, body = domain::sync::PullResponse), (status = 401, body = domain::api::ErrorBody)))]
+), responses((status = 200, body = domain::sync::PullResponse)))]
 pub(crate) async fn pull(
     State(state): State<AppState>,
     caller: Caller,

@@ -493,15 +493,8 @@ async fn world() -> World {
 
 /// Starts an export for `token` and waits until it is done.
 async fn finished_export(app: &TestApp, token: &str) -> Uuid {
-    let resp = app
-        .request(Method::POST, "/api/exports?format=geojson", Some(token))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    let job: domain::api::ExportJob = resp.json().await.unwrap();
-    crate::exports::wait_done(app, token, job.id).await;
-    job.id
+    let job = crate::exports::start(app, token, "format=geojson").await;
+    crate::exports::wait_done(app, token, job.id).await.id
 }
 
 impl World {

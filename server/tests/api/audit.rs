@@ -858,6 +858,20 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// `n` entries of action `bulk.test` written at once (the trail's own rows, as many days of a
+/// busy ward make), entity ids 1 to `n`.
+async fn bulk_entries(app: &TestApp, n: i64) {
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail, ward_id) \
+         SELECT 1700000000000 + i, NULL, 'bulk.test', 'record', CAST(i AS TEXT), 'x', NULL FROM n",
+    )
+    .bind(n)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+}
+
 async fn export(app: &TestApp, token: &str, query: &str) -> Vec<Vec<String>> {
     let resp = app.get(token, &format!("/api/audit/export?{query}")).await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -1181,15 +1195,7 @@ async fn the_export_streams_every_entry_the_filter_selects_past_100000_rows() {
     let admin = app.login("admin").await;
     // 100,500 entries written at once (the trail's own rows, as many days of a busy ward make).
     const N: i64 = 100_500;
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
-         INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail, ward_id) \
-         SELECT 1700000000000 + i, NULL, 'bulk.test', 'record', CAST(i AS TEXT), 'x', NULL FROM n",
-    )
-    .bind(N)
-    .execute(&app.state.db.pool)
-    .await
-    .unwrap();
+    bulk_entries(&app, N).await;
     let rows = export(&app, &admin, "action=bulk.test").await;
     assert_eq!(rows[0], HEADER);
     assert_eq!(rows.len() as i64, N + 1, "a header and every entry");
@@ -1208,14 +1214,7 @@ async fn the_export_arrives_whole_when_the_answer_is_compressed() {
     let app = spawn_app().await;
     let admin = app.login("admin").await;
     // Two pages of the export's (2,000 entries each).
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3100) \
-         INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail, ward_id) \
-         SELECT 1700000000000 + i, NULL, 'bulk.test', 'record', CAST(i AS TEXT), 'x', NULL FROM n",
-    )
-    .execute(&app.state.db.pool)
-    .await
-    .unwrap();
+    bulk_entries(&app, 3100).await;
     let plain = app
         .get(&admin, "/api/audit/export?action=bulk.test")
         .await

@@ -55,6 +55,22 @@ pub async fn wait_done(app: &TestApp, token: &str, id: Uuid) -> ExportJob {
     }
 }
 
+/// A job row as a running export leaves it: 100 records, `done` written, its heartbeat at `at`.
+async fn running_job(app: &TestApp, id: Uuid, user_id: i64, done: i64, at: i64) {
+    sqlx::query(
+        "INSERT INTO exports (id, user_id, format, filter, file_name, state, total, done, \
+                              created_at, heartbeat) \
+         VALUES ($1, $2, 'xlsx', '', 'x.xlsx', 'running', 100, $3, $4, $4)",
+    )
+    .bind(id.to_string())
+    .bind(user_id)
+    .bind(done)
+    .bind(at)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+}
+
 /// Exports with `query` and downloads the file: (job, content type, bytes).
 async fn export(app: &TestApp, token: &str, query: &str) -> (ExportJob, String, Vec<u8>) {
     let job = start(app, token, query).await;
@@ -539,17 +555,7 @@ async fn a_job_whose_server_stopped_shows_as_failed_and_serves_no_file() {
     let id = Uuid::now_v7();
     let long_ago = server::now_ms() - 5 * 60_000;
     // What a server killed mid-export leaves: a running job whose heartbeat stopped.
-    sqlx::query(
-        "INSERT INTO exports (id, user_id, format, filter, file_name, state, total, done, \
-                              created_at, heartbeat) \
-         VALUES ($1, $2, 'xlsx', '', 'x.xlsx', 'running', 100, 40, $3, $3)",
-    )
-    .bind(id.to_string())
-    .bind(me.user_id)
-    .bind(long_ago)
-    .execute(&app.state.db.pool)
-    .await
-    .unwrap();
+    running_job(&app, id, me.user_id, 40, long_ago).await;
     let job: ExportJob = app
         .get(&boss, &format!("/api/exports/{id}"))
         .await
@@ -628,17 +634,7 @@ async fn a_person_with_three_exports_running_is_asked_to_wait_however_many_ask_a
     for _ in 0..server::routes::exports::MAX_RUNNING_PER_USER {
         let id = Uuid::now_v7();
         running.push(id);
-        sqlx::query(
-            "INSERT INTO exports (id, user_id, format, filter, file_name, state, total, done, \
-                                  created_at, heartbeat) \
-             VALUES ($1, $2, 'xlsx', '', 'x.xlsx', 'running', 100, 0, $3, $3)",
-        )
-        .bind(id.to_string())
-        .bind(me.user_id)
-        .bind(server::now_ms())
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+        running_job(&app, id, me.user_id, 0, server::now_ms()).await;
     }
     // A file asked for before it is made: not ready, not "not found".
     let resp = app

@@ -375,22 +375,25 @@ pub fn Records() -> impl IntoView {
             (forms, people)
         }
     });
-    // The category chip says the category as the form labels it ("Trộm cắp", not "theft").
+    // The category chip says the category as the form labels it ("Trộm cắp", not "theft"):
+    // read again only when the form or the category changes, not on every change of the filter.
+    let form_and_category =
+        Memo::new(move |_| filter.with(|f| (f.form.clone(), f.category.clone())));
     let category_label = LocalResource::new(move || {
-        let f = filter.get();
+        let (form, category) = form_and_category.get();
         let (token, lang) = (state.token(), state.lang.get());
         async move {
-            if f.form.is_empty() || f.category.is_empty() {
+            if form.is_empty() || category.is_empty() {
                 return None;
             }
             let forms = api::list_forms(&token, lang).await.ok()?;
             let version = forms
                 .iter()
-                .find(|v| v.key == f.form)?
+                .find(|v| v.key == form)?
                 .versions
                 .first()?
                 .version;
-            let def = api::form_definition(&token, &f.form, version, lang)
+            let def = api::form_definition(&token, &form, version, lang)
                 .await
                 .ok()?;
             let fields = def.fields.iter().flat_map(|field| {
@@ -401,13 +404,9 @@ pub fn Records() -> impl IntoView {
                 std::iter::once(field).chain(sub)
             });
             fields
-                .filter_map(|field| match &field.kind {
-                    FieldKind::SingleChoice { choices }
-                    | FieldKind::MultipleChoice { choices, .. } => Some(choices),
-                    _ => None,
-                })
+                .filter_map(|field| field.kind.choices())
                 .flatten()
-                .find(|c| c.value == f.category)
+                .find(|c| c.value == category)
                 .map(|c| c.label.get(lang).to_owned())
         }
     });
