@@ -15,9 +15,9 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use crate::auth::Caller;
-use crate::serve::{PerKey, Slot};
 use crate::db::{record_audit, Audit};
 use crate::error::{AppError, AppQuery, AppResult};
+use crate::serve::{PerKey, Slot};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
