@@ -3,8 +3,8 @@
 //!
 //! * `ingest`: one phone-like client pushes 100,000 neighborhood reports (about 600 bytes of
 //!   JSON each, Vietnamese text) in batches of 100 to a release server on SQLite with durable
-//!   commits, then checks they all came back through pull. Prints records/second and the
-//!   server's peak memory.
+//!   commits, with time-ordered and with random ids, and the same records to PouchDB Server
+//!   (`bench_ingest.rs`). Prints records/second, the server's peak memory and the ratio.
 //! * `size`: first-visit transfer of the app, raw and brotli.
 //! * `startup`: time to a working sign-in form and to `app-ready` on an emulated phone
 //!   (`tests/bench_startup.mjs`).
@@ -19,9 +19,7 @@
 //! * `render`: opening the longest built-in form, a keystroke, and a yes/no that reveals a
 //!   repeat group, in Chromium with the CPU throttled x4 (`tests/bench_render.mjs`).
 
-use std::collections::HashSet;
 use std::fs::File;
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,6 +33,9 @@ use crate::results::Report;
 /// `cargo xtask bench export`: exports of 100,000 records, time and memory.
 #[path = "bench_export.rs"]
 mod export;
+/// `cargo xtask bench ingest`: one client pushing 100,000 records, against PouchDB Server.
+#[path = "bench_ingest.rs"]
+mod ingest;
 /// `cargo xtask bench queue`: the review queue over a million records.
 #[path = "bench_queue.rs"]
 mod queue;
@@ -46,7 +47,7 @@ const USAGE: &str =
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ingest") => {
-            let (mut records, mut batch) = (INGEST_RECORDS, INGEST_BATCH);
+            let (mut records, mut batch) = (ingest::RECORDS, ingest::BATCH);
             let mut rest = args[1..].iter();
             while let Some(flag) = rest.next() {
                 let value = rest.next().and_then(|v| v.parse::<usize>().ok());
@@ -60,7 +61,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 records % batch == 0,
                 "--records must be a multiple of --batch"
             );
-            ingest(root, records, batch)
+            ingest::run(root, records, batch)
         }
         Some("size") => size(root),
         Some("startup") => startup(root),
@@ -143,11 +144,7 @@ fn size(root: &Path) -> Result<()> {
     Ok(())
 }
 
-const INGEST_RECORDS: usize = 100_000;
-const INGEST_BATCH: usize = 100;
 const INGEST_RECORD_BYTES: usize = 600;
-const TARGET_RECORDS_PER_SEC: f64 = 60_000.0;
-const TARGET_PEAK_RSS_MB: f64 = 40.0;
 
 /// The server under test, stopped (and its scratch directory removed on success) when dropped.
 pub(crate) struct Server {
@@ -399,9 +396,16 @@ const SENTENCES: [&str; 16] = [
     "Cháu bé bị lạc đã được người dân đưa về nhà an toàn, gia đình cảm ơn tổ dân phố.",
 ];
 
-/// One valid neighborhood report of about [`INGEST_RECORD_BYTES`] bytes of JSON, and its id.
+/// One valid neighborhood report of about [`INGEST_RECORD_BYTES`] bytes of JSON, and its id
+/// (time-ordered, as the phone makes them).
 fn report(rng: &mut Rng, group_id: i64, n: usize) -> (String, String) {
     let id = uuid::Uuid::now_v7().to_string();
+    let record = report_value(rng, group_id, n, &id);
+    (id, record.to_string())
+}
+
+/// The report of [`report`] under the id given, as a JSON value.
+fn report_value(rng: &mut Rng, group_id: i64, n: usize, id: &str) -> Value {
     let day = 1 + rng.below(28);
     let hour = rng.below(24);
     let minute = rng.below(60);
@@ -435,7 +439,7 @@ fn report(rng: &mut Rng, group_id: i64, n: usize) -> (String, String) {
     let cut = description[..cut].rfind(' ').unwrap_or(cut);
     description.truncate(cut);
     record["data"]["description"] = Value::String(description);
-    (id, record.to_string())
+    record
 }
 
 /// A release server on a fresh SQLite database, answering, with the group leader `totruong`
@@ -466,165 +470,6 @@ fn release_server_signed_in(root: &Path) -> Result<(ureq::Agent, Server, String,
         .as_i64()
         .context("totruong has no residential group")?;
     Ok((agent, server, format!("Bearer {token}"), group_id))
-}
-
-/// Push throughput: 100,000 records in batches of 100 from one client, durable commits.
-fn ingest(root: &Path, total: usize, batch: usize) -> Result<()> {
-    let (agent, mut server, bearer, group_id) = release_server_signed_in(root)?;
-
-    let mut out = Report::default();
-    // Every request body is made before the clock starts: only the server's work is timed.
-    let mut rng = Rng(0x5EED_CAFE);
-    let mut ids = Vec::with_capacity(total);
-    let mut record_bytes = 0usize;
-    let bodies: Vec<String> = (0..total / batch)
-        .map(|b| {
-            let records: Vec<String> = (0..batch)
-                .map(|k| {
-                    let (id, r) = report(&mut rng, group_id, b * batch + k + 1);
-                    ids.push(id);
-                    record_bytes += r.len();
-                    r
-                })
-                .collect();
-            format!("{{\"records\":[{}]}}", records.join(","))
-        })
-        .collect();
-    let body_bytes: usize = bodies.iter().map(String::len).sum();
-    out.line(format!(
-        "\npushing {} records in batches of {batch} ({:.0} B of JSON per record on average, {:.1} MB in all)…",
-        ids.len(),
-        record_bytes as f64 / ids.len() as f64,
-        body_bytes as f64 / 1e6
-    ));
-
-    // Answers are checked after the clock stops, so the client's JSON work is not timed either.
-    let mut latencies = Vec::with_capacity(bodies.len());
-    let mut answers = Vec::with_capacity(bodies.len());
-    let (server_cpu0, client_cpu0) = (server.cpu_time()?, cpu_time("/proc/self/stat")?);
-    let start = Instant::now();
-    for body in &bodies {
-        let t = Instant::now();
-        let mut res = agent
-            .post(server.url("/api/sync/push"))
-            .header("Authorization", &bearer)
-            .content_type("application/json")
-            .send(body)?;
-        let status = res.status();
-        let text = res.body_mut().read_to_string()?;
-        latencies.push(t.elapsed());
-        if !status.is_success() {
-            bail!("push {} answered {status}: {text}", answers.len());
-        }
-        answers.push(text);
-    }
-    let wall = start.elapsed();
-    let server_cpu = server.cpu_time()? - server_cpu0;
-    let client_cpu = cpu_time("/proc/self/stat")? - client_cpu0;
-
-    for (b, text) in answers.iter().enumerate() {
-        let answer: Value = serde_json::from_str(text)?;
-        let results = answer["results"]
-            .as_array()
-            .context("push answer has no results")?;
-        ensure!(
-            results.len() == batch,
-            "push {b}: {} results for {batch} records",
-            results.len()
-        );
-        for (k, r) in results.iter().enumerate() {
-            ensure!(
-                r["id"].as_str() == Some(ids[b * batch + k].as_str()),
-                "push {b}: result {k} is for another record: {r}"
-            );
-            ensure!(
-                r["outcome"] == "accepted",
-                "push {b}: record {k} was not accepted: {r}"
-            );
-        }
-    }
-
-    // Everything pushed must come back to its author through pull, each id once.
-    let mut pulled = HashSet::with_capacity(ids.len());
-    let mut cursor = 0i64;
-    loop {
-        let mut res = agent
-            .get(server.url(&format!("/api/sync/pull?cursor={cursor}&limit=500")))
-            .header("Authorization", &bearer)
-            .call()?;
-        ensure!(res.status().is_success(), "pull answered {}", res.status());
-        let page: Value = res.body_mut().read_json()?;
-        ensure!(page["reset"] != true, "pull asked for a reset");
-        for change in page["changes"].as_array().context("pull has no changes")? {
-            if change["kind"] == "record" {
-                let id = change["id"].as_str().context("pulled record without id")?;
-                ensure!(pulled.insert(id.to_owned()), "pull returned {id} twice");
-            }
-        }
-        cursor = page["cursor"].as_i64().context("pull has no cursor")?;
-        if page["more"] != true {
-            break;
-        }
-    }
-    ensure!(
-        pulled.len() == ids.len() && ids.iter().all(|id| pulled.contains(id)),
-        "pull returned {} records, {} pushed",
-        pulled.len(),
-        ids.len()
-    );
-
-    let (hwm_kb, rss_kb) = server.memory_kb()?;
-    server.stop()?;
-    let mut log = String::new();
-    File::open(&server.log)?.read_to_string(&mut log)?;
-    if log.contains("ERROR") || log.contains("panicked") {
-        bail!("the server logged errors; see {}", server.log.display());
-    }
-    server.keep_dir = false;
-
-    latencies.sort();
-    let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let rate = ids.len() as f64 / wall.as_secs_f64();
-    let mb = |kb: u64| kb as f64 / 1024.0;
-    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
-    out.line("ingest, one client, SQLite WAL + synchronous=FULL:");
-    out.line(format!(
-        "  records         {} (all accepted; all {} pulled back)",
-        ids.len(),
-        pulled.len()
-    ));
-    out.line(format!("  wall time       {:.2} s", wall.as_secs_f64()));
-    out.line(format!(
-        "  throughput      {rate:.0} records/s   (target ≥ {TARGET_RECORDS_PER_SEC:.0}: {})",
-        verdict(rate >= TARGET_RECORDS_PER_SEC)
-    ));
-    out.line(format!(
-        "  per push of {batch}  p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms(pct(50)),
-        ms(pct(90)),
-        ms(pct(99)),
-        ms(latencies[latencies.len() - 1])
-    ));
-    out.line(format!(
-        "  CPU time        server {:.2} s ({:.1} µs per record), this client {:.2} s",
-        server_cpu.as_secs_f64(),
-        server_cpu.as_secs_f64() * 1e6 / ids.len() as f64,
-        client_cpu.as_secs_f64()
-    ));
-    out.line(format!(
-        "  server peak RSS {:.1} MB (VmHWM; target ≤ {TARGET_PEAK_RSS_MB:.0} MB: {}), VmRSS {:.1} MB at the end",
-        mb(hwm_kb),
-        verdict(mb(hwm_kb) <= TARGET_PEAK_RSS_MB),
-        mb(rss_kb)
-    ));
-    out.save(
-        root,
-        "ingest",
-        "One phone-like client pushes neighborhood reports in batches to a release server on \
-         SQLite (WAL, synchronous=FULL), then pulls them all back.",
-    )?;
-    Ok(())
 }
 
 /// A small push of junk that once made a huge answer: 200 records with 800 unknown keys each
