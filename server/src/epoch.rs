@@ -35,7 +35,7 @@ pub async fn renew(db: &Db) -> sqlx::Result<String> {
     let epoch = hex::encode(rand::random::<[u8; 16]>());
     sqlx::query("UPDATE db_identity SET epoch = $1 WHERE id = 1")
         .bind(&epoch)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(epoch)
 }

@@ -313,7 +313,7 @@ pub async fn create_user(db: &Db, actor: Option<i64>, input: UserInput) -> AppRe
         return Err(invalid("password", reason));
     }
     let password_hash = hash(password).await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(&username)
@@ -417,7 +417,7 @@ pub async fn update_user(
     input: UserInput,
 ) -> AppResult<UserView> {
     let display_name = clean_name("display_name", &input.display_name, 100)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let before = user(&mut tx, id).await?;
     // Leaving `active` out keeps the user's state (an edit must not reactivate anyone).
@@ -507,7 +507,7 @@ pub async fn reset_password(
     }
     // Hashed before the transaction: the write lock is not held while Argon2 works.
     let password_hash = hash(password).await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let target = user(&mut tx, id).await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -536,7 +536,7 @@ pub async fn reset_password(
 
 /// Signs out every device of a user (a lost phone); what it already sent stays on the server.
 pub async fn sign_out_everywhere(db: &Db, actor: Option<i64>, id: i64) -> AppResult<u64> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let target = user(&mut tx, id).await?;
     let n = revoke_sessions(&mut tx, id).await?;
@@ -651,7 +651,7 @@ fn unique_or(e: sqlx::Error, what: &str) -> AppError {
 }
 
 pub async fn create_ward(db: &Db, actor: Option<i64>, input: WardInput) -> AppResult<WardView> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let view = create_ward_in(&mut tx, actor, input).await?;
     tx.commit().await?;
@@ -706,7 +706,7 @@ pub async fn create_ward_in(
 
 pub async fn update_ward(db: &Db, actor: Option<i64>, id: i64, input: WardInput) -> AppResult<()> {
     let (name, district, city) = clean_ward(&input)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let before = sqlx::query("SELECT name, district, city, kind FROM wards WHERE id = $1")
         .bind(id)
@@ -772,7 +772,7 @@ pub async fn update_ward(db: &Db, actor: Option<i64>, id: i64, input: WardInput)
 
 pub async fn create_group(db: &Db, actor: Option<i64>, ward: i64, name: &str) -> AppResult<Place> {
     let name = clean_name("name", name, 100)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let closed: Option<i64> = sqlx::query_scalar("SELECT closed_from FROM wards WHERE id = $1")
         .bind(ward)
@@ -817,7 +817,7 @@ pub async fn create_group(db: &Db, actor: Option<i64>, ward: i64, name: &str) ->
 
 pub async fn rename_group(db: &Db, actor: Option<i64>, id: i64, name: &str) -> AppResult<Place> {
     let name = clean_name("name", name, 100)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let row = sqlx::query("SELECT name, ward_id FROM residential_groups WHERE id = $1")
         .bind(id)

@@ -406,7 +406,7 @@ pub async fn receive_chunk(
         .bind(total as i64)
         .bind(now)
         .bind(now)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
         current = upload_row(db, user_id, sha).await?;
     }
@@ -430,7 +430,7 @@ pub async fn receive_chunk(
     .bind(user_id)
     .bind(sha)
     .bind(offset as i64)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     if moved.rows_affected() == 0 {
         // Another attempt moved it first; it may even have finished the photo.
@@ -491,7 +491,7 @@ async fn discard(db: &Db, store: &PhotoStore, user_id: i64, sha: &str) -> Result
     sqlx::query("DELETE FROM photo_uploads WHERE user_id = $1 AND sha256 = $2")
         .bind(user_id)
         .bind(sha)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     store.discard_upload(user_id, sha).await?;
     Ok(())
@@ -533,7 +533,7 @@ async fn finish(
     // Durable (file and directory synced) before the database says the photo is here, and so
     // before the phone is told it may delete its copy.
     store.put_photo(sha, bytes).await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     sqlx::query(
         "INSERT INTO photos (sha256, content_type, bytes, uploaded_by, uploaded_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
@@ -658,7 +658,7 @@ pub async fn sweep(
     .fetch_all(&db.pool)
     .await?;
     for sha in unnamed {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.writer.begin().await?;
         // Checked again inside the transaction: a record naming it may have arrived meanwhile.
         let gone = sqlx::query(
             "DELETE FROM photos WHERE sha256 = $1 \

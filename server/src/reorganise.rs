@@ -84,7 +84,7 @@ pub async fn reorganise(
     input: &ReorganisationInput,
     now: i64,
 ) -> AppResult<ReorganisationDone> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let done = reorganise_in(&mut tx, actor, input, now).await?;
     tx.commit().await?;

@@ -1161,7 +1161,7 @@ pub async fn load(db: &Db, photos: &PhotoStore, now: i64) -> anyhow::Result<Opti
         let sha = hex::encode(Sha256::digest(bytes));
         photos.put_photo(&sha, bytes.to_vec()).await?;
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let start = START.start_ms();
 

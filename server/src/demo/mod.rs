@@ -55,7 +55,7 @@ pub const ACCOUNTS: [DemoAccount; 6] = [
 ];
 
 pub async fn load(db: &Db) -> anyhow::Result<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let mut ward_ids = Vec::new();
     let mut group_ids: Vec<Vec<i64>> = Vec::new();
     let province = crate::people::province_named(&mut tx, "Hà Nội")

@@ -178,7 +178,7 @@ pub(crate) async fn export(
     let running = (EXPORTS.try_acquire().map_err(|_| AppError::Busy)?, mine);
     let page = fetch(&state, ward, &q, EXPORT_PAGE).await?;
     // Who took a copy of the trail, and of which part of it, is in the trail too.
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.writer.acquire().await?;
     record_audit(
         &mut conn,
         Audit {

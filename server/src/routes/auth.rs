@@ -30,7 +30,7 @@ async fn audit_slowed(state: &AppState, username: &str, address: &str) -> AppRes
             .fetch_optional(&state.db.pool)
             .await?
             .map(|r| (r.get(0), r.get(1)));
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.writer.acquire().await?;
     record_audit(
         &mut conn,
         Audit {
@@ -130,7 +130,7 @@ pub(crate) async fn login(
         .chars()
         .take(200)
         .collect();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -211,7 +211,7 @@ pub(crate) async fn logout(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or(AppError::Unauthenticated)?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(now_ms())
         .bind(token_hash(token.trim()))

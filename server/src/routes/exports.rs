@@ -208,7 +208,7 @@ async fn remove(state: &AppState, ids: Vec<String>) -> anyhow::Result<()> {
         state.photos.delete_export(&id).await?;
         sqlx::query("DELETE FROM exports WHERE id = $1")
             .bind(&id)
-            .execute(&state.db.pool)
+            .execute(&state.db.writer)
             .await?;
     }
     Ok(())
@@ -296,7 +296,7 @@ pub(crate) async fn create(
     let id = Uuid::now_v7();
     let kept = kept_filter(raw.as_deref());
     let name = file_name(filter.form(), format, started);
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     // One person's requests are counted one at a time: on PostgreSQL under a lock of their own;
     // on SQLite the insert below takes the database's write lock before the count reads.
     if state.db.backend == crate::db::Backend::Postgres {
@@ -447,7 +447,7 @@ async fn run(state: AppState, job: Job) {
             .bind(&id)
         }
     };
-    if let Err(e) = update.execute(&state.db.pool).await {
+    if let Err(e) = update.execute(&state.db.writer).await {
         // The heartbeat stops with this task, so the job shows as failed within a minute.
         tracing::error!(export = %id, "cannot record the export's end: {e}");
     }
@@ -521,7 +521,7 @@ async fn build(state: &AppState, job: &Job) -> anyhow::Result<(u64, u64)> {
                 .bind(done)
                 .bind(now)
                 .bind(job.id.to_string())
-                .execute(&state.db.pool)
+                .execute(&state.db.writer)
                 .await?;
         }
     }
@@ -616,7 +616,7 @@ pub(crate) async fn download(
         .open_export(&id.to_string())
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.writer.acquire().await?;
     record_audit(
         &mut conn,
         Audit {

@@ -276,7 +276,15 @@ impl Filter {
             add("r.group_id = ?", Bind::Int(g));
         }
         if let Some(u) = &self.urgency {
-            add("r.urgency = ?", Bind::Text(u.clone()));
+            // The second condition is implied by the first; it is written out so that the
+            // partial index `records_pressing` may be used (a bound value proves nothing to
+            // the planner).
+            let cond = if u == "normal" {
+                "r.urgency = ?"
+            } else {
+                "r.urgency = ? AND r.urgency <> 'normal'"
+            };
+            add(cond, Bind::Text(u.clone()));
         }
         if let Some(a) = self.author {
             add("r.author_id = ?", Bind::Int(a));
@@ -500,9 +508,8 @@ pub(crate) async fn history(
         caller.role,
         Role::Supervisor | Role::Admin | Role::Provincial
     ) {
-        let mut conn = pool.acquire().await?;
         record_audit(
-            &mut conn,
+            &mut *state.db.writer.acquire().await?,
             Audit {
                 actor: Some(caller.user_id),
                 action: "record.history",
@@ -638,7 +645,7 @@ pub(crate) async fn resolve_conflict(
             AppResult::Ok(Json(summary(&row, &mut forms, request_lang()).await?.0))
         }
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let seq = next_seq(&mut tx, 1).await?;
     let facts = ReviewFacts::read(&mut tx, id).await?;
     let Some(c) = sqlx::query(
@@ -922,12 +929,13 @@ pub(crate) async fn detail(
         id: r.get(0),
         name: r.get(1),
     });
+    drop(conn);
     if matches!(
         caller.role,
         Role::Supervisor | Role::Admin | Role::Provincial
     ) {
         record_audit(
-            &mut conn,
+            &mut *state.db.writer.acquire().await?,
             Audit {
                 actor: Some(caller.user_id),
                 action: "record.view",
@@ -1019,7 +1027,7 @@ async fn apply_review(
     // Out of the caller's place (or no such record): "not found", whatever the role.
     let row = fetch_scoped(state, caller, id).await?;
     let ward_id: i64 = row.get(9);
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let seq = next_seq(&mut tx, 1).await?;
     // Read again under the lock next_seq took: a change made meanwhile is the true "before".
     let facts = ReviewFacts::read(&mut tx, id).await?;

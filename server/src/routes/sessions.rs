@@ -65,7 +65,7 @@ pub(crate) async fn revoke(
     if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND substr(token_hash, 1, 16) = $3 \
          AND revoked_at IS NULL AND expires_at > $1",

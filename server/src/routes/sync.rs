@@ -435,8 +435,13 @@ pub(crate) async fn push(
     let conflicts: Vec<usize> = (0..records.len())
         .filter(|&i| matches!(outcomes[i], Some(PushOutcome::Conflict { .. })))
         .collect();
+    // The reads are done; what is written goes through the database's writer (see
+    // `Db::writer`), and a push that writes nothing does not wait for it.
+    drop(conn);
+    let mut writer = None;
     if !fresh.is_empty() || !conflicts.is_empty() {
         let now = now_ms();
+        let conn = writer.insert(state.db.writer.acquire().await?);
         let mut tx = conn.begin().await?;
         let mut inserted: HashSet<String> = HashSet::new();
         if !fresh.is_empty() {
@@ -612,9 +617,12 @@ pub(crate) async fn push(
         tx.commit().await?;
     }
     for i in resubmissions {
+        let conn = match &mut writer {
+            Some(conn) => conn,
+            None => writer.insert(state.db.writer.acquire().await?),
+        };
         let ward = placed[i].expect("checked").now;
-        outcomes[i] =
-            Some(resubmit(&mut conn, &caller, ward, &records[i], &hashes[i], lang).await?);
+        outcomes[i] = Some(resubmit(conn, &caller, ward, &records[i], &hashes[i], lang).await?);
     }
 
     let results = records

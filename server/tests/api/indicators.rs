@@ -382,6 +382,45 @@ mod against_the_demo_history {
 }
 
 #[tokio::test]
+async fn a_wards_indicators_are_counted_once_in_fifteen_seconds_and_again_after() {
+    use server::indicators::{ward, FRESH_MS};
+    let app = spawn_app().await;
+    let leader = app.login("totruong").await;
+    let group = app.me(&leader).await.group.unwrap().id;
+    let ward_id: i64 = sqlx::query_scalar("SELECT ward_id FROM residential_groups WHERE id = $1")
+        .bind(group)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let db = &app.state.db;
+    let now = server::now_ms();
+    let today = domain::calendar::LocalTime::at(now).date;
+    let reports = |w: &domain::indicators::WardIndicators| -> u32 {
+        w.reports.iter().map(|s| s.year_to_date).sum()
+    };
+    let before = ward(db, ward_id, today.year, today.month, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.push_ok(&leader, vec![valid_report(group)]).await,
+        [PushOutcome::Accepted]
+    );
+    // Within the fifteen seconds: the figures counted before, even from many requests at once.
+    let again = futures_util::future::join_all(
+        (0..8).map(|_| ward(db, ward_id, today.year, today.month, now + FRESH_MS - 1)),
+    )
+    .await;
+    for got in again {
+        assert_eq!(reports(&got.unwrap()), reports(&before));
+    }
+    // Past them: counted again, with the new report.
+    let after = ward(db, ward_id, today.year, today.month, now + FRESH_MS)
+        .await
+        .unwrap();
+    assert_eq!(reports(&after), reports(&before) + 1);
+}
+
+#[tokio::test]
 async fn a_report_at_half_past_eleven_on_the_last_night_of_january_counts_for_january() {
     use domain::calendar::Date;
     use domain::indicators::WardIndicators;
