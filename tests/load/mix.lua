@@ -8,7 +8,7 @@
 -- indicators a few times a day, the queue dozens of times), 4 `me`.
 --
 -- The run's settings come from the Lua file named by WARDBOOK_LOAD_CONFIG, written by xtask:
--- tokens, the group, ids of stored records, a record template and the starting cursor.
+-- tokens, ids of stored records, reports to push (an id to fill in) and the starting cursor.
 -- Every answer is checked: a push must answer "accepted" for each record it sent, anything
 -- else is counted as an error. done() prints one line of JSON that xtask reads.
 
@@ -52,7 +52,8 @@ local function push(token)
   local n = math.random(1, 3)
   local records = {}
   for i = 1, n do
-    records[i] = (cfg.template:gsub("__ID__", new_id()))
+    local template = cfg.templates[math.random(#cfg.templates)]
+    records[i] = (template:gsub("__ID__", new_id()))
   end
   sent_records = sent_records + n
   return wrk.format("POST", "/api/sync/push", {

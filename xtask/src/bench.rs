@@ -16,6 +16,8 @@
 //!   the server's memory.
 //! * `export`: a ward's records exported to XLSX and to a CSV zip at 25,000, 50,000 and
 //!   100,000 records: time until the file is ready and the server's peak memory while building.
+//! * `load`: a busy ward's mix of requests from wrk for a minute (`--seconds 1800`: the soak),
+//!   on SQLite or PostgreSQL: requests/second, latency, errors, memory (`bench_load.rs`).
 //! * `render`: opening the longest built-in form, a keystroke, and a yes/no that reveals a
 //!   repeat group, in Chromium with the CPU throttled x4 (`tests/bench_render.mjs`).
 
@@ -36,13 +38,16 @@ mod export;
 /// `cargo xtask bench ingest`: one client pushing 100,000 records, against PouchDB Server.
 #[path = "bench_ingest.rs"]
 mod ingest;
+/// `cargo xtask bench load`: a busy ward's mix of requests from wrk, and the soak.
+#[path = "bench_load.rs"]
+mod load;
 /// `cargo xtask bench queue`: the review queue over a million records.
 #[path = "bench_queue.rs"]
 mod queue;
 use crate::{cargo, dist, sh};
 
 const USAGE: &str =
-    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk | queue [--records N] [--postgres] | export [--records N]>";
+    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk | queue [--records N] [--postgres] | export [--records N] | load [--postgres] [--seconds N] [--connections N]>";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -80,6 +85,20 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 _ => bail!("{USAGE}"),
             };
             export::run(root, records)
+        }
+        Some("load") => {
+            let (mut postgres, mut seconds, mut connections) =
+                (false, load::SECONDS, load::CONNECTIONS);
+            let mut rest = args[1..].iter();
+            while let Some(flag) = rest.next() {
+                match flag.as_str() {
+                    "--postgres" => postgres = true,
+                    "--seconds" => seconds = crate::count_arg(&mut rest, "--seconds")?,
+                    "--connections" => connections = crate::count_arg(&mut rest, "--connections")?,
+                    _ => bail!("{USAGE}"),
+                }
+            }
+            load::run(root, postgres, seconds, connections)
         }
         Some("queue") => {
             let mut records = queue::RECORDS;
