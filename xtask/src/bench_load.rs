@@ -286,7 +286,7 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
         .iter()
         .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
         .collect();
-    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
     out.line(format!(
         "  mix (sent)      {}",
         kinds
