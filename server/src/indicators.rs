@@ -269,10 +269,13 @@ type Counted = Option<(i64, Date, Arc<WardIndicators>)>;
 /// Wards' indicators counted in the last [`FRESH_MS`], by (ward, year, month). Each entry has
 /// its own lock, held while it is counted, so that many requests at once count it once.
 #[derive(Default)]
-pub struct Recent(std::sync::Mutex<HashMap<(i64, i32, u32), Arc<tokio::sync::Mutex<Counted>>>>);
+pub struct Recent(std::sync::Mutex<HashMap<(i64, i32, u32), Slot>>);
+
+/// One ward's month: its lock is held while it is counted.
+type Slot = Arc<tokio::sync::Mutex<Counted>>;
 
 impl Recent {
-    fn slot(&self, key: (i64, i32, u32), now: i64) -> Arc<tokio::sync::Mutex<Counted>> {
+    fn slot(&self, key: (i64, i32, u32), now: i64) -> Slot {
         let mut map = self
             .0
             .lock()

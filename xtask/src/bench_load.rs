@@ -145,6 +145,11 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
         &["--demo-history"],
     )?;
     server.wait_healthy(&agent)?;
+    if let Some(pg) = &pg {
+        // As after any bulk load: the demo's two years were written a moment ago, before
+        // autovacuum could look at them (its statistics and visibility map drive the plans).
+        sh(Command::new("psql").args([&pg.url(), "-q", "-c", "VACUUM ANALYZE"]))?;
+    }
 
     let supervisor = sign_in(&agent, &server, "truongcong", "wardbook-demo")?;
     let leader = sign_in(&agent, &server, "totruong", "wardbook-demo")?;

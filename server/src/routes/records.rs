@@ -23,7 +23,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::{next_seq, record_audit, Audit};
+use crate::db::{next_seq, record_audit, Audit, Backend};
 use crate::error::{request_lang, AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::revisions;
 use crate::{now_ms, AppState};
@@ -458,6 +458,10 @@ pub(crate) async fn list(
     );
     let before = q.before.unwrap_or(i64::MAX);
     let query = sqlx::query(&sql)
+        // PostgreSQL plans a prepared statement once for any values after five runs, and that
+        // plan reads and sorts the whole ward (7.4 ms at 4,000 records, EXPLAIN ANALYZE); planned
+        // for the values at hand it walks the newest first and stops at the page (1.4 ms).
+        .persistent(state.db.backend == Backend::Sqlite)
         .bind(place)
         .bind(before)
         .bind(before)
