@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use domain::form::FormDef;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor, Row};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -85,6 +85,19 @@ impl Db {
                 // A SQLite connection is a file handle that cannot drop out from under us, so
                 // the ping on every checkout (a round trip to its worker thread) buys nothing.
                 .test_before_acquire(backend != Backend::Sqlite)
+                // sqlx counts a connection's transactions itself. When a write fails for want of
+                // room, SQLite may roll the transaction back on its own; sqlx's ROLLBACK then
+                // fails and its count stays at one. On such a connection the next BEGIN would
+                // be a SAVEPOINT, a later ROLLBACK TO would leave SQLite's transaction open, and
+                // what followed would be answered as committed but never be (found by
+                // `cargo xtask chaos`, a full disk; test `a_connection_sqlite_rolled_back_by_
+                // itself_is_not_used_again`). So a SQLite connection that comes back with a
+                // transaction counted open is closed, not used again; it costs a new
+                // connection after a failed write, which is rare.
+                .after_release(move |conn, _meta| {
+                    let keep = backend != Backend::Sqlite || !conn.is_in_transaction();
+                    Box::pin(async move { Ok(keep) })
+                })
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -200,6 +213,8 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        // On SQLite the writer's connection is its own; on PostgreSQL this is `pool` again.
+        self.writer.close().await;
     }
 
     /// Publishes each built-in form whose key has no version yet, as version 1. A key an

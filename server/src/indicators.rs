@@ -260,8 +260,9 @@ async fn minutes_counted(
 /// own counts are always live.
 pub const FRESH_MS: i64 = 15_000;
 
-/// At most this many wards' months are remembered; past it the stale ones are forgotten.
-const RECENT_MAX: usize = 2_000;
+/// At most this many wards' months are remembered (a few megabytes); a month asked beyond them
+/// is counted and not kept. Stale ones are forgotten as new ones come.
+const RECENT_MAX: usize = 200;
 
 /// One ward's month as last counted: when, on which day, and the figures.
 type Counted = Option<(i64, Date, Arc<WardIndicators>)>;
@@ -280,25 +281,33 @@ impl Recent {
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= RECENT_MAX && !map.contains_key(&key) {
+        if let Some(slot) = map.get(&key) {
+            return slot.clone();
+        }
+        if map.len() >= RECENT_MAX / 2 {
+            // Entries being counted are kept (they are locked); stale ones go.
             map.retain(|_, slot| {
                 slot.try_lock().map_or(true, |c| {
                     c.as_ref().is_some_and(|(at, ..)| now - at < FRESH_MS)
                 })
             });
         }
-        map.entry(key).or_default().clone()
+        let slot = Slot::default();
+        if map.len() < RECENT_MAX {
+            map.insert(key, slot.clone());
+        }
+        slot
     }
 }
 
 /// The indicators of ward `ward` (which must exist) for `year`/`month`, at `now`: counted at
-/// most [`FRESH_MS`] before, on the same day.
+/// most [`FRESH_MS`] before, on the same day, unless `fresh` asks for them counted now.
 pub async fn ward(
     db: &Db,
     ward: i64,
-    year: i32,
-    month: u32,
+    (year, month): (i32, u32),
     now: i64,
+    fresh: bool,
 ) -> AppResult<WardIndicators> {
     // A month that cannot be reported on is refused before anything is remembered.
     Periods::of_report(year, month, now)?;
@@ -306,7 +315,7 @@ pub async fn ward(
     let slot = db.indicators.slot((ward, year, month), now);
     let mut counted = slot.lock().await;
     if let Some((at, day, figures)) = &*counted {
-        if now - at < FRESH_MS && *at <= now && *day == today {
+        if !fresh && now - at < FRESH_MS && *day == today {
             return Ok(WardIndicators::clone(figures));
         }
     }

@@ -414,7 +414,7 @@ async fn run(state: AppState, job: Job) {
             let _ = sqlx::query("UPDATE exports SET heartbeat = $1 WHERE id = $2")
                 .bind(now_ms())
                 .bind(&beat_id)
-                .execute(&beat_state.db.pool)
+                .execute(&beat_state.db.writer)
                 .await;
         }
     }));

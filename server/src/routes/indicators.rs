@@ -67,20 +67,30 @@ async fn ward_of(state: &AppState, caller: &Caller, asked: Option<i64>) -> AppRe
 }
 
 #[utoipa::path(get, path = "/api/indicators", tag = "indicators", summary = "A ward's model-ward indicators for a month",
-    params(Query),
+    params(Query, ("Cache-Control" = Option<String>, Header, description = "`no-cache`: counted now; otherwise the figures may be up to 15 s old")),
     responses(
         (status = 200, body = domain::indicators::WardIndicators), (status = 403, body = domain::api::ErrorBody), (status = 404, description = "A ward the caller may not read, or a month that has not begun", body = domain::api::ErrorBody), (status = 422, description = "A year before 2000, a month outside 1–12, or no ward from provincial staff", body = domain::api::ErrorBody),
     ))]
 pub(crate) async fn ward(
     State(state): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     AppQuery(q): AppQuery<Query>,
 ) -> AppResult<Json<WardIndicators>> {
     let ward = ward_of(&state, &caller, q.ward).await?;
     let now = now_ms();
-    let (year, month) = Periods::asked(q.year, q.month, now);
+    let asked = Periods::asked(q.year, q.month, now);
+    // `Cache-Control: no-cache`, as HTTP means it: counted now, not up to 15 s before.
+    let fresh = headers
+        .get_all(axum::http::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',')
+                .any(|d| d.trim().eq_ignore_ascii_case("no-cache"))
+        });
     Ok(Json(
-        crate::indicators::ward(&state.db, ward, year, month, now).await?,
+        crate::indicators::ward(&state.db, ward, asked, now, fresh).await?,
     ))
 }
 

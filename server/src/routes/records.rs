@@ -718,9 +718,10 @@ pub(crate) async fn resolve_conflict(
         // A copy pushed under the record's id was never checked: it must pass its form (the
         // version it was made with) before it becomes the record.
         let version = u32::try_from(form_version).map_err(anyhow::Error::from)?;
+        // Read through the transaction: the writer's connection must not wait for the pool's.
         let form = state
             .db
-            .form(&form_key, version)
+            .form_on(&mut tx, &form_key, version)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no form {form_key}@{version}"))?;
         let lang = request_lang();

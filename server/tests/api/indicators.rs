@@ -382,7 +382,7 @@ mod against_the_demo_history {
 }
 
 #[tokio::test]
-async fn a_wards_indicators_are_counted_once_in_fifteen_seconds_and_again_after() {
+async fn a_wards_indicators_are_counted_once_in_fifteen_seconds_unless_asked_fresh() {
     use server::indicators::{ward, FRESH_MS};
     let app = spawn_app().await;
     let leader = app.login("totruong").await;
@@ -393,31 +393,38 @@ async fn a_wards_indicators_are_counted_once_in_fifteen_seconds_and_again_after(
         .await
         .unwrap();
     let db = &app.state.db;
-    let now = server::now_ms();
-    let today = domain::calendar::LocalTime::at(now).date;
+    // Noon of today, ward time: fifteen seconds later is still today.
+    let today = domain::calendar::LocalTime::at(server::now_ms()).date;
+    let now = today.start_ms() + 12 * 3_600_000;
+    let month = (today.year, today.month);
     let reports = |w: &domain::indicators::WardIndicators| -> u32 {
         w.reports.iter().map(|s| s.year_to_date).sum()
     };
-    let before = ward(db, ward_id, today.year, today.month, now)
-        .await
-        .unwrap();
+    let before = ward(db, ward_id, month, now, false).await.unwrap();
     assert_eq!(
         app.push_ok(&leader, vec![valid_report(group)]).await,
         [PushOutcome::Accepted]
     );
     // Within the fifteen seconds: the figures counted before, even from many requests at once.
     let again = futures_util::future::join_all(
-        (0..8).map(|_| ward(db, ward_id, today.year, today.month, now + FRESH_MS - 1)),
+        (0..8).map(|_| ward(db, ward_id, month, now + FRESH_MS - 1, false)),
     )
     .await;
     for got in again {
         assert_eq!(reports(&got.unwrap()), reports(&before));
     }
-    // Past them: counted again, with the new report.
-    let after = ward(db, ward_id, today.year, today.month, now + FRESH_MS)
+    // Asked for fresh figures (`Cache-Control: no-cache`): counted again, with the new report.
+    let fresh = ward(db, ward_id, month, now + 1, true).await.unwrap();
+    assert_eq!(reports(&fresh), reports(&before) + 1);
+    // Past the fifteen seconds: counted again too.
+    assert_eq!(
+        app.push_ok(&leader, vec![valid_report(group)]).await,
+        [PushOutcome::Accepted]
+    );
+    let after = ward(db, ward_id, month, now + 1 + FRESH_MS, false)
         .await
         .unwrap();
-    assert_eq!(reports(&after), reports(&before) + 1);
+    assert_eq!(reports(&after), reports(&before) + 2);
 }
 
 #[tokio::test]

@@ -960,3 +960,67 @@ async fn a_restart_without_a_restore_keeps_the_epoch() {
     assert!(!answer.reset);
     assert_eq!(answer.epoch, page.epoch);
 }
+
+/// Found by `cargo xtask chaos` (a full disk): when a write fails for want of room, SQLite may
+/// roll the whole transaction back by itself while sqlx still counts it open. On that
+/// connection the next push began a SAVEPOINT instead of a transaction, a later failure's
+/// ROLLBACK TO left SQLite's transaction open, and every push after it was answered "accepted"
+/// inside a transaction that never committed: seen by nobody, lost at the next restart. Here
+/// SQLite's own rollback is played by a ROLLBACK that sqlx does not see, and the failed push by
+/// `max_page_count` (no room for new pages) on the writer's connection.
+#[tokio::test]
+async fn a_connection_sqlite_rolled_back_by_itself_is_not_used_again() {
+    let app = spawn_app().await;
+    if app.state.db.backend != server::db::Backend::Sqlite {
+        return; // PostgreSQL reports its own transaction state with every answer.
+    }
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    {
+        use sqlx::Connection;
+        let mut w = app.state.db.writer.acquire().await.unwrap();
+        let mut tx = w.begin().await.unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+    }
+    // No room for new pages on the writer's connection (the one a push will get now).
+    {
+        let mut w = app.state.db.writer.acquire().await.unwrap();
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut *w)
+            .await
+            .unwrap();
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(&mut *w)
+            .await
+            .unwrap();
+    }
+    let big: Vec<_> = (0..50)
+        .map(|_| {
+            let mut r = valid_report(group);
+            r.data.insert("description".into(), json!("x".repeat(1900)));
+            r
+        })
+        .collect();
+    let refused = app.push(&lan, big.clone()).await;
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    for r in &big {
+        assert_eq!(app.stored_count(r.id).await, 0);
+    }
+    // Room again, on whichever connection the writer holds now.
+    {
+        let mut w = app.state.db.writer.acquire().await.unwrap();
+        sqlx::query("PRAGMA max_page_count = 4294967294")
+            .execute(&mut *w)
+            .await
+            .unwrap();
+    }
+    let after = valid_report(group);
+    assert_eq!(
+        app.push_ok(&lan, vec![after.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    // Read through another connection: committed, not held in a transaction left open.
+    assert_eq!(app.stored_count(after.id).await, 1);
+    assert_eq!(times_listed(&app, &boss, after.id).await, 1);
+}
