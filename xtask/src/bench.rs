@@ -165,6 +165,42 @@ fn size(root: &Path) -> Result<()> {
 
 const INGEST_RECORD_BYTES: usize = 600;
 
+/// A PostgreSQL database of its own for one run, dropped afterwards.
+pub(crate) struct TempPg {
+    name: String,
+}
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+impl TempPg {
+    pub(crate) fn create(tag: &str) -> Result<TempPg> {
+        let name = format!("wardbook_{tag}_{}", std::process::id());
+        let ok = Command::new("psql")
+            .args([PG_ADMIN, "-q", "-c", &format!("CREATE DATABASE {name}")])
+            .status()
+            .context("psql is needed for the PostgreSQL run")?;
+        ensure!(ok.success(), "cannot create database {name}");
+        Ok(TempPg { name })
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+}
+
+impl Drop for TempPg {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                PG_ADMIN,
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .status();
+    }
+}
+
 /// The server under test, stopped (and its scratch directory removed on success) when dropped.
 pub(crate) struct Server {
     child: Child,

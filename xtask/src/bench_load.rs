@@ -18,7 +18,7 @@ use anyhow::{bail, ensure, Context, Result};
 use serde_json::Value;
 
 use super::queue::sign_in;
-use super::{report_value, Report, Rng, Server};
+use super::{report_value, Report, Rng, Server, TempPg};
 use crate::{cargo, output, sh};
 
 pub(super) const SECONDS: u64 = 60;
@@ -47,42 +47,6 @@ fn ensure_wrk() -> Result<()> {
     sh(Command::new("apt-get")
         .args(["install", "-y", "wrk"])
         .env("DEBIAN_FRONTEND", "noninteractive"))
-}
-
-/// A PostgreSQL database of its own for one run, dropped afterwards.
-struct TempPg {
-    name: String,
-}
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-impl TempPg {
-    fn create(tag: &str) -> Result<TempPg> {
-        let name = format!("wardbook_{tag}_{}", std::process::id());
-        let ok = Command::new("psql")
-            .args([PG_ADMIN, "-q", "-c", &format!("CREATE DATABASE {name}")])
-            .status()
-            .context("psql is needed for the PostgreSQL run")?;
-        ensure!(ok.success(), "cannot create database {name}");
-        Ok(TempPg { name })
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
-    }
-}
-
-impl Drop for TempPg {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args([
-                PG_ADMIN,
-                "-q",
-                "-c",
-                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            ])
-            .status();
-    }
 }
 
 /// A Lua string literal.
@@ -364,9 +328,17 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
         if postgres { "postgres" } else { "sqlite" },
         if seconds >= SOAK_SECONDS { "-soak" } else { "" }
     );
-    out.save(
+    let mut command = String::from("cargo xtask bench load");
+    if postgres {
+        command.push_str(" --postgres");
+    }
+    if seconds != SECONDS {
+        command.push_str(&format!(" --seconds {seconds}"));
+    }
+    out.save_as(
         root,
         &name,
+        &command,
         "A busy ward's traffic (tests/load/mix.lua: pushes, pulls, the review queue, records \
          opened, counts, the dashboard) from wrk against a release server with the demo's two \
          years of records; afterwards every acknowledged record is pulled back by its author.",

@@ -13,6 +13,7 @@
 //!                  render (the longest form in the browser, CPU x4)
 
 mod bench;
+mod chaos;
 mod contract;
 mod dist;
 mod fuzz;
@@ -50,6 +51,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&root, &args[1..]),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("contract") => contract::run(&root, &args[1..]),
+        Some("chaos") => chaos::run(&root, &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <run|build|dist|test|fuzz|contract|bench ingest|bench size|bench startup|bench lighthouse|bench validate|bench render|bench queue|bench export>"

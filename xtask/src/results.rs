@@ -45,11 +45,16 @@ impl Report {
 
     /// Writes `docs/benchmarks/<name>.md` and says where.
     pub fn save(&self, root: &Path, name: &str, what: &str) -> Result<PathBuf> {
+        self.save_as(root, name, &format!("cargo xtask bench {name}"), what)
+    }
+
+    /// [`Report::save`] for a run made by `command` (its title).
+    pub fn save_as(&self, root: &Path, name: &str, command: &str, what: &str) -> Result<PathBuf> {
         let dir = root.join("docs/benchmarks");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.md"));
         let mut doc = String::new();
-        writeln!(doc, "# `cargo xtask bench {name}`\n")?;
+        writeln!(doc, "# `{command}`\n")?;
         writeln!(doc, "{what}\n")?;
         writeln!(doc, "- date: {}", utc_now())?;
         writeln!(doc, "- machine: {}", machine())?;

@@ -70,7 +70,8 @@ pub fn run(root: &Path) -> Result<()> {
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| POSTGRES_URL.into());
     let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    match postgres_pass(in_ci, postgres_reachable(&pg_url)) {
+    let pass = postgres_pass(in_ci, postgres_reachable(&pg_url));
+    match pass {
         PostgresPass::Run => {
             step("server API tests on PostgreSQL");
             sh(Command::new("cargo")
@@ -93,6 +94,17 @@ pub fn run(root: &Path) -> Result<()> {
     step("the API against its description: schemathesis as each role (cargo xtask contract)");
     cargo(&["build", "-p", "server"])?;
     crate::contract::contract(root, crate::contract::CI_EXAMPLES, None)?;
+
+    step("faults: simulated phones through a fault proxy, a sample (cargo xtask chaos)");
+    // A new sequence of faults each day; the seed printed replays it.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        / 86_400;
+    crate::chaos::chaos(root, crate::chaos::CI_FAULTS, seed, false, false)?;
+    if matches!(pass, PostgresPass::Run) {
+        crate::chaos::chaos(root, crate::chaos::CI_FAULTS, seed, true, false)?;
+    }
 
     step("app tests in headless Chromium (IndexedDB store, outbox, the phone's addresses)");
     sh(Command::new("cargo")
