@@ -566,7 +566,7 @@ impl Phone {
             .clone();
         let bytes = self.photos[&sha].clone();
         let mut sent = 0;
-        for _round in 0..2 {
+        for round in 0..2 {
             let Sent::Answer(200, state) =
                 self.call(base, "GET", &format!("/api/photos/{sha}/upload"), None, &[])
             else {
@@ -578,8 +578,10 @@ impl Phone {
                 return Some(sha);
             }
             let mut offset = state["received"].as_u64()? as usize;
-            while offset < bytes.len() {
-                if restart_after.is_some_and(|n| sent >= n) && _round == 0 {
+            // As the app does (app/src/sync): until the server says complete, the next chunk
+            // from where it stands; an empty one when it holds every byte but has not finished.
+            for _ in 0..bytes.len() / CHUNK + 3 {
+                if restart_after.is_some_and(|n| sent >= n) && round == 0 {
                     break;
                 }
                 let end = (offset + CHUNK).min(bytes.len());
@@ -1193,8 +1195,15 @@ fn drive(
     ));
     if let Some(n) = by_kind.get(&Fault::DiskFull) {
         out.line(format!(
-            "  with the disk full ({n} times): pushes still taken {} (room in the write-ahead log), photos uploaded {} of {} waiting; the rest after the space was freed",
-            full.0, full.2, full.1
+            "  with the disk full ({n} times): pushes still taken {} ({}), photos uploaded {} of {} waiting; the rest after the space was freed",
+            full.0,
+            if backend == "SQLite" {
+                "room in the write-ahead log"
+            } else {
+                "the database is not on that disk"
+            },
+            full.2,
+            full.1
         ));
     }
     out.line(format!(
