@@ -388,11 +388,12 @@ impl Drop for Server {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so every run pushes the same kind of text.
-struct Rng(u64);
+/// A small deterministic generator (SplitMix64), so every run pushes the same kind of text
+/// (and `cargo xtask chaos` replays its faults from a seed).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -400,8 +401,18 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
+    }
+
+    /// A random (version 4) uuid from this generator.
+    pub(crate) fn uuid_v4(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next().to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
     }
 
     fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
@@ -626,29 +637,9 @@ fn lighthouse(root: &Path) -> Result<()> {
     crate::tools::ensure_chromium()?;
     dist::build_app(root)?;
     crate::cargo(&["build", "--release", "-p", "server"])?;
-    let prefix = crate::target_dir(root).join("lighthouse");
-    let command = prefix.join("node_modules/.bin/lighthouse");
-    let have = std::fs::read_to_string(prefix.join("node_modules/lighthouse/package.json"))
-        .ok()
-        .and_then(|p| serde_json::from_str::<Value>(&p).ok())
-        .and_then(|p| p["version"].as_str().map(str::to_owned));
-    if have.as_deref() != Some(LIGHTHOUSE_VERSION) {
-        println!(
-            "installing lighthouse {LIGHTHOUSE_VERSION} into {} (npm)…",
-            prefix.display()
-        );
-        std::fs::create_dir_all(&prefix)?;
-        sh(Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-save",
-                "--prefix",
-            ])
-            .arg(&prefix)
-            .arg(format!("lighthouse@{LIGHTHOUSE_VERSION}")))?;
-    }
+    let package =
+        crate::tools::npm_package(root, "lighthouse", "lighthouse", LIGHTHOUSE_VERSION, &[])?;
+    let command = package.join("../.bin/lighthouse");
     let mut out = Report::default();
     out.run(
         Command::new("node")

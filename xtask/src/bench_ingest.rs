@@ -17,7 +17,6 @@ use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
 
 use super::{cpu_time, release_server_signed_in, report_value, Report, Rng};
-use crate::sh;
 
 pub(super) const RECORDS: usize = 100_000;
 pub(super) const BATCH: usize = 100;
@@ -46,14 +45,7 @@ impl Ids {
     fn make(self, rng: &mut Rng) -> String {
         match self {
             Ids::V7 => uuid::Uuid::now_v7().to_string(),
-            Ids::V4 => {
-                let mut bytes = [0u8; 16];
-                bytes[..8].copy_from_slice(&rng.next().to_le_bytes());
-                bytes[8..].copy_from_slice(&rng.next().to_le_bytes());
-                uuid::Builder::from_random_bytes(bytes)
-                    .into_uuid()
-                    .to_string()
-            }
+            Ids::V4 => rng.uuid_v4(),
         }
     }
 }
@@ -363,30 +355,13 @@ fn check_pulled(
 /// LevelDB binding ships its Linux build in the package, and the optional sqlite3 binding's
 /// script would download one.
 fn ensure_pouchdb_server(root: &Path) -> Result<std::path::PathBuf> {
-    let prefix = crate::target_dir(root).join("pouchdb-server");
-    let package = prefix.join("node_modules/pouchdb-server");
-    let have = std::fs::read_to_string(package.join("package.json"))
-        .ok()
-        .and_then(|p| serde_json::from_str::<Value>(&p).ok())
-        .and_then(|p| p["version"].as_str().map(str::to_owned));
-    if have.as_deref() != Some(POUCHDB_SERVER_VERSION) {
-        println!(
-            "installing pouchdb-server {POUCHDB_SERVER_VERSION} into {} (npm)…",
-            prefix.display()
-        );
-        std::fs::create_dir_all(&prefix)?;
-        sh(Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-save",
-                "--ignore-scripts",
-                "--prefix",
-            ])
-            .arg(&prefix)
-            .arg(format!("pouchdb-server@{POUCHDB_SERVER_VERSION}")))?;
-    }
+    let package = crate::tools::npm_package(
+        root,
+        "pouchdb-server",
+        "pouchdb-server",
+        POUCHDB_SERVER_VERSION,
+        &["--ignore-scripts"],
+    )?;
     Ok(package.join("bin/pouchdb-server"))
 }
 

@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 
 use super::queue::sign_in;
 use super::{report_value, Report, Rng, Server, TempPg};
-use crate::{cargo, output, sh};
+use crate::{cargo, sh};
 
 pub(super) const SECONDS: u64 = 60;
 pub(super) const CONNECTIONS: u32 = 16;
@@ -32,22 +32,6 @@ const TARGET_P99_MS: f64 = 50.0;
 const FLAT_GROWTH: f64 = 0.10;
 /// A run this long is the soak: its memory must stay flat.
 const SOAK_SECONDS: u64 = 1800;
-
-/// Debian's wrk, installed when we may.
-fn ensure_wrk() -> Result<()> {
-    if output(Command::new("wrk").arg("--version")).is_some() || Path::new("/usr/bin/wrk").exists()
-    {
-        return Ok(());
-    }
-    let root_user = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
-    if !root_user {
-        bail!("wrk is missing: run `sudo apt-get install -y wrk`, then try again");
-    }
-    println!("installing Debian's wrk…");
-    sh(Command::new("apt-get")
-        .args(["install", "-y", "wrk"])
-        .env("DEBIAN_FRONTEND", "noninteractive"))
-}
 
 /// A Lua string literal.
 fn lua(s: &str) -> String {
@@ -92,7 +76,7 @@ impl Sampler {
 }
 
 pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -> Result<()> {
-    ensure_wrk()?;
+    crate::tools::ensure_debian(&["/usr/bin/wrk"], &["wrk"])?;
     cargo(&["build", "--release", "-p", "server"])?;
     let pg = postgres.then(|| TempPg::create("load")).transpose()?;
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };

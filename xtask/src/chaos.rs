@@ -29,7 +29,7 @@ use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::bench::TempPg;
+use crate::bench::{Rng, TempPg};
 use crate::results::Report;
 
 const USAGE: &str = "usage: cargo xtask chaos [--faults N] [--seed N] [--postgres] [--release]";
@@ -104,32 +104,6 @@ impl Fault {
             Fault::ClockSkew => "phone clock years off",
             Fault::DiskFull => "the server's disk full",
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64): the seed replays the same run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn uuid(&mut self) -> String {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
-        bytes[8..].copy_from_slice(&self.next().to_le_bytes());
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .to_string()
     }
 }
 
@@ -450,7 +424,7 @@ impl Phone {
     /// A new neighborhood report, with a photo half of the time.
     fn make_record(&mut self, rng: &mut Rng) {
         self.made += 1;
-        let id = rng.uuid();
+        let id = rng.uuid_v4();
         let mut photos = Vec::new();
         let mut refs = Vec::new();
         if rng.below(2) == 0 {
@@ -1072,7 +1046,7 @@ fn drive(
                     if res.status().is_success() {
                         returned += 1;
                         let mut envelope = phones[p].outbox_envelope_of(&id, &detail);
-                        envelope["revision"] = json!({"id": rng.uuid(), "base": revision});
+                        envelope["revision"] = json!({"id": rng.uuid_v4(), "base": revision});
                         envelope["data"]["location"] = json!(format!(
                             "Số {}, ngõ 12, đường Âu Cơ (đã sửa)",
                             1 + rng.below(200)

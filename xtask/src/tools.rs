@@ -87,16 +87,58 @@ pub fn terser(root: &Path) -> std::path::PathBuf {
 
 /// Debian's Chromium and ChromeDriver for the browser tests; installed when we may.
 pub fn ensure_chromium() -> Result<()> {
-    let have = |bin: &str| Path::new(bin).exists();
-    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+    ensure_debian(
+        &["/usr/bin/chromium", "/usr/bin/chromedriver"],
+        &["chromium", "chromium-driver"],
+    )
+}
+
+/// Debian's `packages`, installed with apt when one of `binaries` is missing and we are root;
+/// otherwise the command to run.
+pub fn ensure_debian(binaries: &[&str], packages: &[&str]) -> Result<()> {
+    if binaries.iter().all(|b| Path::new(b).exists()) {
         return Ok(());
     }
+    let list = packages.join(" ");
     let root_user = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
     if !root_user {
-        bail!("Chromium is missing: run `sudo apt-get install -y chromium chromium-driver`, then try again");
+        bail!("{list} missing: run `sudo apt-get install -y {list}`, then try again");
     }
-    println!("installing Debian's chromium and chromium-driver…");
+    println!("installing Debian's {list}…");
     sh(Command::new("apt-get")
-        .args(["install", "-y", "chromium", "chromium-driver"])
+        .args(["install", "-y"])
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// npm's `package` at `version` in `target/<dir>` (not the project's node_modules: only a
+/// benchmark needs it), installed when another version or none is there; `extra` goes to
+/// `npm install`. Its directory in node_modules.
+pub fn npm_package(
+    root: &Path,
+    dir: &str,
+    package: &str,
+    version: &str,
+    extra: &[&str],
+) -> Result<std::path::PathBuf> {
+    let prefix = crate::target_dir(root).join(dir);
+    let installed = prefix.join("node_modules").join(package);
+    let have = std::fs::read_to_string(installed.join("package.json"))
+        .ok()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+        .and_then(|p| p["version"].as_str().map(str::to_owned));
+    if have.as_deref() != Some(version) {
+        println!(
+            "installing {package} {version} into {} (npm)…",
+            prefix.display()
+        );
+        std::fs::create_dir_all(&prefix)?;
+        sh(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--no-save"])
+            .args(extra)
+            .arg("--prefix")
+            .arg(&prefix)
+            .arg(format!("{package}@{version}")))?;
+    }
+    Ok(installed)
 }
