@@ -62,7 +62,8 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let per_address = Arc::new(PerKey::<std::net::IpAddr>::default());
     let refusals = RateLimitedLog::default();
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Stopping: every connection is told to finish its request in flight and close.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
     // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in front of us ends.
     // (hyper-util's auto-detecting builder would also wait, with no timer, for the first bytes
     // that tell the two apart: a connection that never sends anything would stay for ever.)
@@ -103,23 +104,73 @@ pub async fn serve(
             async move { Ok::<_, Infallible>(router.oneshot(req).await.into_response()) }
         });
         let conn = builder.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        let life = limits.max_connection_life;
+        let mut stop = stop.clone();
         tokio::spawn(async move {
-            match tokio::time::timeout(life, conn).await {
-                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "connection ended"),
-                Err(_) => tracing::debug!(%peer, "connection closed: open too long"),
-                Ok(Ok(())) => {}
+            let ended = close_in_time(conn, limits, async move {
+                // A dropped sender (the loop gone) counts as stopping too.
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            })
+            .await;
+            if let Err(why) = ended {
+                tracing::debug!(%peer, error = %why, "connection ended");
             }
             drop((permit, place));
         });
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(drain) => tracing::warn!("shutting down with requests still open"),
+    let _ = stopping.send(true);
+    // Every connection holds a permit until it has closed: all of them back means all closed.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(drain, permits.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutting down with requests still open");
     }
     Ok(())
+}
+
+/// Serves one connection until it ends, or until its longest life is over or the server stops:
+/// then the request in flight is answered in full, with `Connection: close`, and the connection
+/// closed (an idle one at once). A client that does not take its answer in `request_timeout`
+/// after that loses the connection.
+async fn close_in_time<C>(
+    conn: C,
+    limits: Limits,
+    stopping: impl Future<Output = ()>,
+) -> Result<(), String>
+where
+    C: Future<Output = hyper::Result<()>> + GracefulConnection,
+{
+    tokio::pin!(conn);
+    let why = tokio::select! {
+        ended = conn.as_mut() => return ended.map_err(|e| e.to_string()),
+        () = tokio::time::sleep(limits.max_connection_life) => "open too long",
+        () = stopping => "server stopping",
+    };
+    conn.as_mut().graceful_shutdown();
+    match tokio::time::timeout(limits.request_timeout, conn).await {
+        Ok(ended) => ended.map_err(|e| format!("{why}: {e}")),
+        Err(_) => Err(format!("{why}: its last answer was not taken in time")),
+    }
+}
+
+/// hyper's connection types each have their own `graceful_shutdown`; this names the one used.
+trait GracefulConnection {
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>);
+}
+
+impl<I, S> GracefulConnection for hyper::server::conn::http1::Connection<I, S>
+where
+    S: hyper::service::HttpService<Incoming>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    S::ResBody: hyper::body::Body + 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
+        hyper::server::conn::http1::Connection::graceful_shutdown(self)
+    }
 }
 
 /// Tells a connection over a limit "busy" and closes it gently: the answer is written, the

@@ -240,3 +240,40 @@ async fn a_request_that_trickles_past_its_time_is_answered_408_in_english_when_a
     let all = format!("{trickle}{body}");
     assert!(all.contains("send it again"), "{all}");
 }
+
+#[tokio::test]
+async fn a_request_in_flight_when_its_connection_reaches_its_longest_life_is_answered_in_full() {
+    let app = spawn_app_with_config(|c| {
+        c.max_connection_secs = 1;
+        c.body_timeout_secs = 30;
+    })
+    .await;
+    let mut s = connect(&app).await;
+    let body = br#"{"username":"nobody","password":"not-the-password"}"#;
+    s.write_all(
+        format!(
+            "POST /api/auth/login HTTP/1.1\r\nHost: wardbook\r\nAccept-Language: en\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    // The body arrives over about 2 s, so the connection's 1 s life ends mid-request.
+    for chunk in body.chunks(4) {
+        s.write_all(chunk).await.expect("the server kept reading");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let answer = read_until_closed(&mut s).await;
+    let (head, json) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no whole answer: {answer:?}"));
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    let json: serde_json::Value = serde_json::from_str(json).expect("the whole body");
+    assert_eq!(json["code"], "bad_credentials", "{json}");
+}
