@@ -260,12 +260,27 @@ fn local_store(dir: &str) -> anyhow::Result<object_store::local::LocalFileSystem
     Ok(object_store::local::LocalFileSystem::new_with_prefix(dir)?.with_fsync(true))
 }
 
+/// `s3://bucket` or `s3://bucket/prefix`: the builder takes only the bucket from the URL, so
+/// the prefix (several wards or test runs sharing one bucket) is a [`PrefixStore`] around it.
 #[cfg(feature = "s3")]
 fn s3(spec: &str) -> anyhow::Result<Arc<dyn ObjectStore>> {
     let store = object_store::aws::AmazonS3Builder::from_env()
         .with_url(spec)
         .build()?;
-    Ok(Arc::new(store))
+    let prefix = s3_prefix(spec);
+    Ok(if prefix.is_empty() {
+        Arc::new(store)
+    } else {
+        Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
+    })
+}
+
+/// The part of `s3://bucket/prefix` after the bucket, without slashes at either end.
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+fn s3_prefix(spec: &str) -> &str {
+    let rest = spec.strip_prefix("s3://").unwrap_or(spec);
+    rest.split_once('/')
+        .map_or("", |(_, p)| p.trim_matches('/'))
 }
 
 #[cfg(not(feature = "s3"))]
@@ -690,6 +705,14 @@ pub async fn sweep(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_s3_address_gives_its_prefix_after_the_bucket() {
+        assert_eq!(s3_prefix("s3://wardbook"), "");
+        assert_eq!(s3_prefix("s3://wardbook/"), "");
+        assert_eq!(s3_prefix("s3://wardbook/hanoi/"), "hanoi");
+        assert_eq!(s3_prefix("s3://wardbook/vn/hanoi"), "vn/hanoi");
+    }
 
     #[test]
     fn image_types_are_recognised_by_their_first_bytes() {

@@ -32,7 +32,8 @@ use sha2::{Digest, Sha256};
 use crate::bench::{Rng, TempPg};
 use crate::results::Report;
 
-const USAGE: &str = "usage: cargo xtask chaos [--faults N] [--seed N] [--postgres] [--release]";
+const USAGE: &str =
+    "usage: cargo xtask chaos [--faults N] [--seed N] [--postgres | --cluster] [--release]";
 /// The documented run's number of faults per database.
 pub const FAULTS: usize = 1000;
 /// The sample `cargo xtask test` runs on each database.
@@ -46,18 +47,19 @@ const RESTART_BUDGET: Duration = Duration::from_secs(10);
 const CHUNK: usize = 16 * 1024;
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
-    let (mut faults, mut seed, mut postgres, mut release) = (FAULTS, 1u64, false, false);
+    let (mut faults, mut seed, mut target, mut release) = (FAULTS, 1u64, Target::Sqlite, false);
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match flag.as_str() {
             "--faults" => faults = crate::count_arg(&mut rest, "--faults")?,
             "--seed" => seed = crate::count_arg(&mut rest, "--seed")?,
-            "--postgres" => postgres = true,
+            "--postgres" => target = Target::Postgres,
+            "--cluster" => target = Target::Cluster,
             "--release" => release = true,
             _ => bail!("{USAGE}"),
         }
     }
-    chaos(root, faults, seed, postgres, release)
+    chaos(root, faults, seed, target, release)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,6 +67,7 @@ enum Fault {
     KillMidPush,
     KillMidUpload,
     KillMidPull,
+    StopMidPush,
     ResetBeforeAnswer,
     TruncatedAnswer,
     StalledAnswer,
@@ -76,10 +79,11 @@ enum Fault {
 }
 
 impl Fault {
-    const ALL: [Fault; 11] = [
+    const ALL: [Fault; 12] = [
         Fault::KillMidPush,
         Fault::KillMidUpload,
         Fault::KillMidPull,
+        Fault::StopMidPush,
         Fault::ResetBeforeAnswer,
         Fault::TruncatedAnswer,
         Fault::StalledAnswer,
@@ -95,6 +99,7 @@ impl Fault {
             Fault::KillMidPush => "server killed mid-push",
             Fault::KillMidUpload => "server killed mid-upload",
             Fault::KillMidPull => "server killed mid-pull",
+            Fault::StopMidPush => "server stopped for an upgrade mid-push",
             Fault::ResetBeforeAnswer => "connection reset before the answer",
             Fault::TruncatedAnswer => "answer cut short",
             Fault::StalledAnswer => "answer stalled past the phone's patience",
@@ -107,15 +112,21 @@ impl Fault {
     }
 }
 
-/// The server process, started again on the same database, directory and port.
+/// A server process, started again on the same database, directory and port.
 struct ServerCtl {
     binary: PathBuf,
     dir: PathBuf,
-    /// Where the database (SQLite) and the photos live: a small file system of their own when
-    /// this machine lets us mount one, so that it can be filled up.
-    data: PathBuf,
+    /// Its log in `dir`.
+    log: String,
     database_url: String,
+    /// A directory, or `s3://…` (then `env` names the store).
+    photo_store: String,
     port: u16,
+    /// Loads the demo accounts at each start (one instance of several does).
+    demo: bool,
+    /// Flags and environment beyond the common ones (behind a load balancer).
+    args: Vec<String>,
+    env: Vec<(String, String)>,
     child: Mutex<Option<Child>>,
     restarts: Mutex<Vec<Duration>>,
 }
@@ -125,16 +136,21 @@ impl ServerCtl {
         let log = File::options()
             .create(true)
             .append(true)
-            .open(self.dir.join("wardbook.log"))?;
-        let child = Command::new(&self.binary)
-            .arg("--demo")
+            .open(self.dir.join(&self.log))?;
+        let mut cmd = Command::new(&self.binary);
+        if self.demo {
+            cmd.arg("--demo");
+        }
+        let child = cmd
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
             .arg("--database-url")
             .arg(&self.database_url)
             .arg("--static-dir")
             .arg(self.dir.join("static"))
             .arg("--photo-store")
-            .arg(self.data.join("photos"))
+            .arg(&self.photo_store)
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -153,6 +169,17 @@ impl ServerCtl {
         }
     }
 
+    /// SIGTERM, as a service manager stopping it for an upgrade; waits until it has stopped
+    /// (it finishes the requests in flight first).
+    fn stop(&self) {
+        if let Some(child) = self.child.lock().expect("server lock").as_mut() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+
     fn alive(&self) -> bool {
         self.child
             .lock()
@@ -163,29 +190,13 @@ impl ServerCtl {
 
     /// Waits for /api/health, at most [`RESTART_BUDGET`]; the time it took.
     fn wait_healthy(&self) -> Result<Duration> {
-        let start = Instant::now();
-        loop {
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-                let ok = s
-                    .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    .is_ok()
-                    && {
-                        let mut answer = Vec::new();
-                        let _ = s.read_to_end(&mut answer);
-                        answer.starts_with(b"HTTP/1.1 200")
-                    };
-                if ok {
-                    return Ok(start.elapsed());
-                }
-            }
-            ensure!(
-                start.elapsed() < RESTART_BUDGET,
+        let took = healthy_within(self.port, RESTART_BUDGET);
+        took.with_context(|| {
+            format!(
                 "the server did not answer within {RESTART_BUDGET:?} of starting; see {}",
-                self.dir.join("wardbook.log").display()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+                self.dir.join(&self.log).display()
+            )
+        })
     }
 
     /// Starts the server again if a fault killed it.
@@ -199,13 +210,77 @@ impl ServerCtl {
     }
 }
 
+/// How long `GET /api/health` on `port` took to answer 200, if it did within `budget`.
+fn healthy_within(port: u16, budget: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    loop {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+            let ok = s
+                .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .is_ok()
+                && {
+                    let mut answer = Vec::new();
+                    let _ = s.read_to_end(&mut answer);
+                    answer.starts_with(b"HTTP/1.1 200")
+                };
+            if ok {
+                return Some(start.elapsed());
+            }
+        }
+        if start.elapsed() >= budget {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The servers the phones reach: one, or several behind a load balancer at `entry`.
+struct Fleet {
+    servers: Vec<Arc<ServerCtl>>,
+    entry: u16,
+}
+
+impl Fleet {
+    fn server(&self, which: usize) -> &ServerCtl {
+        &self.servers[which % self.servers.len()]
+    }
+
+    /// Starts again every server a fault stopped.
+    fn revive(&self) -> Result<()> {
+        for s in &self.servers {
+            s.revive()?;
+        }
+        Ok(())
+    }
+
+    fn kill_all(&self) {
+        for s in &self.servers {
+            s.kill();
+        }
+    }
+
+    fn restarts(&self) -> Vec<Duration> {
+        self.servers
+            .iter()
+            .flat_map(|s| s.restarts.lock().expect("restarts").clone())
+            .collect()
+    }
+}
+
 /// What the proxy does to the next connection (each request of a phone has its own).
 #[derive(Clone, Copy, Debug)]
 enum Arm {
     Pass,
-    /// Forward the request, wait, kill the server.
+    /// Forward the request, wait, kill server `which` (of several: one of them).
     Kill {
         delay_ms: u64,
+        which: usize,
+    },
+    /// Forward the request, wait, stop server `which` as for an upgrade.
+    Stop {
+        delay_ms: u64,
+        which: usize,
     },
     /// Forward the request, then close the phone's side without an answer.
     Reset,
@@ -224,7 +299,7 @@ struct Proxy {
 }
 
 impl Proxy {
-    fn start(server: Arc<ServerCtl>) -> Result<Proxy> {
+    fn start(fleet: Arc<Fleet>) -> Result<Proxy> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let armed = Arc::new(Mutex::new((0, Arm::Pass)));
@@ -240,9 +315,9 @@ impl Proxy {
                         std::mem::replace(&mut armed.1, Arm::Pass)
                     }
                 };
-                let server = server.clone();
+                let fleet = fleet.clone();
                 std::thread::spawn(move || {
-                    let _ = relay(client, &server, what);
+                    let _ = relay(client, &fleet, what);
                 });
             }
         });
@@ -264,17 +339,23 @@ impl Proxy {
 /// One request and its answer between a phone and the server, with `what` done to it. The
 /// request is read whole and sent on with `Connection: close`, so the answer ends when the
 /// server closes.
-fn relay(mut client: TcpStream, server: &ServerCtl, what: Arm) -> Result<()> {
+fn relay(mut client: TcpStream, fleet: &Fleet, what: Arm) -> Result<()> {
     let request = read_request(&mut client)?;
-    let mut upstream = TcpStream::connect(("127.0.0.1", server.port))?;
+    let mut upstream = TcpStream::connect(("127.0.0.1", fleet.entry))?;
     upstream.write_all(&request)?;
     match what {
         Arm::Pass => {
             std::io::copy(&mut upstream, &mut client)?;
         }
-        Arm::Kill { delay_ms } => {
+        Arm::Kill { delay_ms, which } => {
             std::thread::sleep(Duration::from_millis(delay_ms));
-            server.kill();
+            fleet.server(which).kill();
+        }
+        Arm::Stop { delay_ms, which } => {
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            fleet.server(which).stop();
+            // The request in flight is answered before the server stops.
+            std::io::copy(&mut upstream, &mut client)?;
         }
         Arm::Reset => {}
         Arm::Truncate { keep } => {
@@ -364,6 +445,8 @@ struct Phone {
     made: usize,
     /// The driver's draw now, for the report of a violation.
     draw: usize,
+    /// Requests that got no answer or a server error (5xx).
+    failed: std::cell::Cell<usize>,
 }
 
 /// A request that came back with an answer (any status) or did not.
@@ -409,7 +492,7 @@ impl Phone {
             }
             _ => return Sent::NoAnswer,
         };
-        match result {
+        let sent = match result {
             Ok(mut res) => {
                 let status = res.status().as_u16();
                 match res.body_mut().with_config().limit(50 << 20).read_to_vec() {
@@ -418,7 +501,11 @@ impl Phone {
                 }
             }
             Err(_) => Sent::NoAnswer,
+        };
+        if !matches!(sent, Sent::Answer(status, _) if status < 500) {
+            self.failed.set(self.failed.get() + 1);
         }
+        sent
     }
 
     /// A new neighborhood report, with a photo half of the time.
@@ -744,48 +831,149 @@ fn check_phone(
     Ok(())
 }
 
-pub fn chaos(root: &Path, faults: usize, seed: u64, postgres: bool, release: bool) -> Result<()> {
+/// What the phones sync with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// One server on SQLite, photos in a directory.
+    Sqlite,
+    /// One server on PostgreSQL, photos in a directory.
+    Postgres,
+    /// [`INSTANCES`] servers (built with `s3`) on one PostgreSQL database and one S3 bucket
+    /// (moto), behind HAProxy with `deploy/haproxy.cfg`.
+    Cluster,
+}
+
+/// Server instances in a [`Target::Cluster`] run.
+pub const INSTANCES: usize = 3;
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Sqlite => "SQLite",
+            Target::Postgres => "PostgreSQL",
+            Target::Cluster => "3 instances on PostgreSQL and S3 behind HAProxy",
+        }
+    }
+
+    fn file(self) -> &'static str {
+        match self {
+            Target::Sqlite => "chaos-sqlite",
+            Target::Postgres => "chaos-postgres",
+            Target::Cluster => "chaos-cluster",
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Target::Sqlite => "",
+            Target::Postgres => " --postgres",
+            Target::Cluster => " --cluster",
+        }
+    }
+}
+
+pub fn chaos(root: &Path, faults: usize, seed: u64, target: Target, release: bool) -> Result<()> {
     let profile = if release { "release" } else { "debug" };
     let mut build = vec!["build", "-p", "server"];
     if release {
         build.push("--release");
     }
+    if target == Target::Cluster {
+        build.extend(["--features", "s3"]);
+    }
     crate::cargo(&build)?;
-    let pg = postgres.then(|| TempPg::create("chaos")).transpose()?;
+    let binary = crate::target_dir(root).join(profile).join("wardbook");
+    let pg = (target != Target::Sqlite)
+        .then(|| TempPg::create("chaos"))
+        .transpose()?;
     let dir = std::env::temp_dir().join(format!("wardbook-chaos-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let data = dir.join("data");
     std::fs::create_dir_all(&data)?;
-    let disk = SmallDisk::mount(&data);
-    let server = Arc::new(ServerCtl {
-        binary: crate::target_dir(root).join(profile).join("wardbook"),
-        database_url: pg
-            .as_ref()
-            .map(TempPg::url)
-            .unwrap_or_else(|| format!("sqlite://{}", data.join("chaos.db").display())),
-        dir: dir.clone(),
-        data: data.clone(),
-        port: TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
-        child: Mutex::new(None),
-        restarts: Mutex::new(Vec::new()),
-    });
-    server.start()?;
-    server.wait_healthy()?;
-    let proxy = Proxy::start(server.clone())?;
-    let direct = format!("http://127.0.0.1:{}", server.port);
+    let disk = (target != Target::Cluster)
+        .then(|| SmallDisk::mount(&data))
+        .flatten();
+    let database_url = pg
+        .as_ref()
+        .map(TempPg::url)
+        .unwrap_or_else(|| format!("sqlite://{}", data.join("chaos.db").display()));
+    let free_port =
+        || -> Result<u16> { Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()) };
+    let server = |i: usize, photo_store: String, args: Vec<String>, env: Vec<(String, String)>| {
+        Ok::<_, anyhow::Error>(Arc::new(ServerCtl {
+            binary: binary.clone(),
+            dir: dir.clone(),
+            log: if target == Target::Cluster {
+                format!("wardbook-{}.log", i + 1)
+            } else {
+                "wardbook.log".into()
+            },
+            database_url: database_url.clone(),
+            photo_store,
+            port: free_port()?,
+            demo: i == 0,
+            args,
+            env,
+            child: Mutex::new(None),
+            restarts: Mutex::new(Vec::new()),
+        }))
+    };
+    let mut s3 = None;
+    let mut balancer = None;
+    let fleet = if target == Target::Cluster {
+        let moto = crate::cluster::Moto::start(root, &dir)?;
+        moto.bucket("wardbook")?;
+        let servers = (0..INSTANCES)
+            .map(|i| {
+                server(
+                    i,
+                    "s3://wardbook/photos".into(),
+                    vec!["--trusted-proxies".into(), "1".into()],
+                    moto.env(),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // The first loads the demo accounts; the others start once it has.
+        for s in &servers {
+            s.start()?;
+            s.wait_healthy()?;
+        }
+        let lb = crate::cluster::Balancer::start(
+            root,
+            &dir,
+            &servers.iter().map(|s| s.port).collect::<Vec<_>>(),
+        )?;
+        let entry = lb.port;
+        s3 = Some(moto);
+        balancer = Some(lb);
+        Fleet { servers, entry }
+    } else {
+        let one = server(0, data.join("photos").display().to_string(), vec![], vec![])?;
+        one.start()?;
+        one.wait_healthy()?;
+        let entry = one.port;
+        Fleet {
+            servers: vec![one],
+            entry,
+        }
+    };
+    let fleet = Arc::new(fleet);
+    let proxy = Proxy::start(fleet.clone())?;
+    let direct = format!("http://127.0.0.1:{}", fleet.entry);
     let via = format!("http://127.0.0.1:{}", proxy.port);
-    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     let result = drive(
         root,
-        &server,
+        &fleet,
         &proxy,
-        disk.as_ref(),
+        (disk.as_ref(), s3.as_ref()),
         (&direct, &via),
         faults,
         seed,
-        (backend, release),
+        (target, release),
     );
-    server.kill();
+    fleet.kill_all();
+    drop(balancer);
+    drop(s3);
     if result.is_err() && disk.is_some() {
         // The small disk goes with its mount: keep a copy of what the server had.
         let _ = Command::new("cp")
@@ -799,7 +987,7 @@ pub fn chaos(root: &Path, faults: usize, seed: u64, postgres: bool, release: boo
         Ok(()) => {
             let _ = std::fs::remove_dir_all(&dir);
         }
-        Err(_) => eprintln!("server log and database kept in {}", dir.display()),
+        Err(_) => eprintln!("server logs and database kept in {}", dir.display()),
     }
     drop(pg);
     result
@@ -850,14 +1038,15 @@ impl Drop for SmallDisk {
 #[allow(clippy::too_many_arguments)]
 fn drive(
     root: &Path,
-    server: &ServerCtl,
+    fleet: &Fleet,
     proxy: &Proxy,
-    disk: Option<&SmallDisk>,
+    (disk, s3): (Option<&SmallDisk>, Option<&crate::cluster::Moto>),
     (direct, via): (&str, &str),
     faults: usize,
     seed: u64,
-    (backend, release): (&str, bool),
+    (target, release): (Target, bool),
 ) -> Result<()> {
+    let backend = target.name();
     let mut rng = Rng(seed);
     let (sup_bearer, _) = sign_in(direct, "truongcong")?;
     let desk = Desk {
@@ -894,6 +1083,7 @@ fn drive(
             skew_days: 0,
             made: 0,
             draw: 0,
+            failed: Default::default(),
         });
     }
     // The groups the officer files for: the leader's, which is in the officer's ward.
@@ -904,6 +1094,11 @@ fn drive(
 
     let mut by_kind: BTreeMap<Fault, usize> = BTreeMap::new();
     let mut violations: Vec<String> = Vec::new();
+    let shared = if target == Target::Cluster {
+        shared_sign_in_limits(direct, fleet.servers.len(), &mut violations)?
+    } else {
+        String::new()
+    };
     let mut checks = 0usize;
     let mut returned = 0usize;
     // Faults drawn that found nothing to act on (not counted; more are drawn).
@@ -911,6 +1106,9 @@ fn drive(
     // With the disk full: pushes the server still took (its write-ahead log had room), photos
     // waiting to be uploaded, photos it still took.
     let mut full = (0usize, 0usize, 0usize);
+    // Kills and stops, and those of them after which the phone's request failed (502 from the
+    // balancer, or no answer): on one server, a stop lets the request finish.
+    let mut stops = (0usize, 0usize);
     let started = Instant::now();
     println!("{backend}: {faults} faults, seed {seed}, {PHONES} phones…");
     let mut n = 0;
@@ -927,8 +1125,11 @@ fn drive(
         }
         let mut touched_ids: Vec<String> = phones[p].outbox.iter().map(|i| i.id.clone()).collect();
         let mut touched_shas: Vec<String> = phones[p].photos.keys().cloned().collect();
+        let which = rng.below(fleet.servers.len());
+        let failed_before = phones[p].failed.get();
         match fault {
             Fault::KillMidPush
+            | Fault::StopMidPush
             | Fault::ResetBeforeAnswer
             | Fault::TruncatedAnswer
             | Fault::StalledAnswer => {
@@ -937,6 +1138,11 @@ fn drive(
                     match fault {
                         Fault::KillMidPush => Arm::Kill {
                             delay_ms: rng.below(40) as u64,
+                            which,
+                        },
+                        Fault::StopMidPush => Arm::Stop {
+                            delay_ms: rng.below(40) as u64,
+                            which,
                         },
                         Fault::ResetBeforeAnswer => Arm::Reset,
                         Fault::TruncatedAnswer => Arm::Truncate {
@@ -955,6 +1161,7 @@ fn drive(
                     skip,
                     Arm::Kill {
                         delay_ms: rng.below(20) as u64,
+                        which,
                     },
                 );
                 phones[p].upload(via, None);
@@ -964,6 +1171,7 @@ fn drive(
                     0,
                     Arm::Kill {
                         delay_ms: rng.below(10) as u64,
+                        which,
                     },
                 );
                 phones[p].pull(via);
@@ -1009,10 +1217,17 @@ fn drive(
         // send, or fewer chunks than skipped) did not happen: it is not counted.
         if proxy.disarm() {
             *by_kind.entry(fault).or_default() += 1;
+            if matches!(
+                fault,
+                Fault::KillMidPush | Fault::KillMidUpload | Fault::KillMidPull | Fault::StopMidPush
+            ) {
+                stops.0 += 1;
+                stops.1 += usize::from(phones[p].failed.get() > failed_before);
+            }
         } else {
             missed += 1;
         }
-        server.revive()?;
+        fleet.revive()?;
 
         // The phone carries on as phones do: photos, its outbox, a pull.
         while phones[p].upload(via, None).is_some() {}
@@ -1098,7 +1313,7 @@ fn drive(
             }
             println!(
                 "  {n} faults, {} restarts, {checks} checks, {} violations ({:.0} s)",
-                server.restarts.lock().expect("restarts").len(),
+                fleet.restarts().len(),
                 violations.len(),
                 started.elapsed().as_secs_f64()
             );
@@ -1145,12 +1360,33 @@ fn drive(
             total - baseline
         ));
     }
-    let log = std::fs::read_to_string(server.dir.join("wardbook.log")).unwrap_or_default();
-    if log.contains("panicked") {
-        violations.push("the server panicked; see its log".into());
+    // Every photo is in the object store, once (named by its hash).
+    let in_store = match s3 {
+        Some(moto) => {
+            let done: HashSet<&String> = phones.iter().flat_map(|p| &p.photos_done).collect();
+            let stored = moto.count("wardbook", "photos/photos/")?;
+            checks += 1;
+            if stored < done.len() {
+                violations.push(format!(
+                    "the bucket holds {stored} photos; {} were completed",
+                    done.len()
+                ));
+            }
+            format!(
+                "  photos in the S3 bucket: {stored}; completed by the phones: {}",
+                done.len()
+            )
+        }
+        None => String::new(),
+    };
+    for s in &fleet.servers {
+        let log = std::fs::read_to_string(s.dir.join(&s.log)).unwrap_or_default();
+        if log.contains("panicked") {
+            violations.push(format!("a server panicked; see {}", s.log));
+        }
     }
 
-    let restarts = server.restarts.lock().expect("restarts").clone();
+    let restarts = fleet.restarts();
     let mut out = Report::default();
     out.line(format!(
         "{backend}: {} faults (seed {seed}) against {PHONES} phones in {:.0} s; {made} records made ({returned} returned and resubmitted), {} photos",
@@ -1171,7 +1407,7 @@ fn drive(
         out.line(format!(
             "  with the disk full ({n} times): pushes still taken {} ({}), photos uploaded {} of {} waiting; the rest after the space was freed",
             full.0,
-            if backend == "SQLite" {
+            if target == Target::Sqlite {
                 "room in the write-ahead log"
             } else {
                 "the database is not on that disk"
@@ -1183,7 +1419,17 @@ fn drive(
     out.line(format!(
         "  ({missed} faults drawn found nothing to act on, such as a phone with nothing to send, and are not counted)"
     ));
-    if disk.is_none() {
+    if target == Target::Cluster {
+        out.line(format!(
+            "  (a kill or a stop hits one of the {INSTANCES} instances, drawn at random: the request in flight is on it or on another; after {} of {} the phone saw a request fail: 502 or no answer)",
+            stops.1, stops.0
+        ));
+        out.line(format!("  sign-in limits: {shared}"));
+        out.line(in_store);
+        out.line(
+            "  (no disk-full faults: the database and the photos are not on the instances' disks)",
+        );
+    } else if disk.is_none() {
         out.line("  (no disk-full faults: this machine does not let the command mount a small file system)");
     }
     out.line(format!(
@@ -1194,14 +1440,13 @@ fn drive(
         out.line(format!("    VIOLATION {v}"));
     }
     if faults >= FAULTS {
-        let postgres = backend != "SQLite";
         out.save_as(
             root,
-            &format!("chaos-{}", if postgres { "postgres" } else { "sqlite" }),
+            target.file(),
             &format!(
                 "cargo xtask chaos --faults {faults} --seed {seed}{}{}",
                 if release { " --release" } else { "" },
-                if postgres { " --postgres" } else { "" }
+                target.flag()
             ),
             "Simulated phones through a fault proxy against the real server (`cargo xtask chaos`): \
              faults by kind, invariant checks, violations.",
@@ -1213,6 +1458,42 @@ fn drive(
         violations.len()
     );
     Ok(())
+}
+
+/// Behind the balancer, wrong passwords spread over every instance still count as one: after
+/// the free attempts each further one is refused, whichever instance it reaches. What was seen.
+fn shared_sign_in_limits(
+    base: &str,
+    instances: usize,
+    violations: &mut Vec<String>,
+) -> Result<String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .max_idle_connections(0)
+        .build()
+        .into();
+    let mut statuses = Vec::new();
+    let free = 5;
+    for _ in 0..free + 2 * instances {
+        let res = agent
+            .post(format!("{base}/api/auth/login"))
+            .send_json(json!({"username": "admin", "password": "not-the-password"}))?;
+        statuses.push(res.status().as_u16());
+    }
+    let (first, rest) = statuses.split_at(free);
+    if first.iter().any(|s| *s != 401) || rest.iter().any(|s| *s != 429) {
+        violations.push(format!(
+            "sign-in limits are not shared: {} wrong passwords through the balancer answered {statuses:?} ({free} × 401, then 429 expected)",
+            statuses.len()
+        ));
+    }
+    Ok(format!(
+        "{} wrong passwords through the balancer over {instances} instances: {} refused 401, then {} refused 429 (shared through PostgreSQL)",
+        statuses.len(),
+        first.iter().filter(|s| **s == 401).count(),
+        rest.iter().filter(|s| **s == 429).count()
+    ))
 }
 
 impl Phone {

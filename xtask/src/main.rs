@@ -6,6 +6,9 @@
 //!   test           the whole test suite (what CI runs)
 //!   fuzz           coverage-guided fuzzing of what the server reads from outside
 //!   contract       the API against its OpenAPI description (schemathesis, as each role)
+//!   chaos          simulated phones through a fault proxy: kills, resets, full disks… on one
+//!                  server (SQLite or --postgres) or --cluster (3 instances, PostgreSQL, S3 and
+//!                  HAProxy: docs/deploy.md)
 //!   bench <name>   ingest (push throughput and server memory) | size (first-visit bytes) |
 //!                  startup (time to a working sign-in and to app-ready on a throttled phone) |
 //!                  lighthouse (Lighthouse's mobile performance score) |
@@ -14,6 +17,7 @@
 
 mod bench;
 mod chaos;
+mod cluster;
 mod contract;
 mod dist;
 mod fuzz;
@@ -54,7 +58,7 @@ fn main() -> Result<()> {
         Some("chaos") => chaos::run(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|build|dist|test|fuzz|contract|bench ingest|bench size|bench startup|bench lighthouse|bench validate|bench render|bench queue|bench export>"
+                "usage: cargo xtask <run|build|dist|test|fuzz|contract|chaos|bench ingest|bench size|bench startup|bench lighthouse|bench validate|bench render|bench queue|bench export>"
             );
             bail!("unknown task {:?}", args.first())
         }

@@ -19,6 +19,8 @@ pub fn run(root: &Path) -> Result<()> {
     tools::ensure_chromium()?;
     crate::fuzz::ensure_cargo_fuzz()?;
     crate::contract::ensure_schemathesis(root)?;
+    crate::cluster::ensure_moto(root)?;
+    tools::ensure_debian(&["/usr/sbin/haproxy"], &["haproxy"])?;
 
     step("formatting and lints");
     cargo(&["fmt", "--all", "--", "--check"])?;
@@ -65,6 +67,11 @@ pub fn run(root: &Path) -> Result<()> {
         .args(["test", "-p", "domain", "-p", "server", "-p", "xtask"])
         .env_remove("WARDBOOK_TEST_POSTGRES"))?;
 
+    // The fault samples draw a new sequence each day; the seed printed replays it.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        / 86_400;
     let pg_url = std::env::var("WARDBOOK_TEST_POSTGRES")
         .ok()
         .filter(|u| !u.trim().is_empty())
@@ -73,10 +80,25 @@ pub fn run(root: &Path) -> Result<()> {
     let pass = postgres_pass(in_ci, postgres_reachable(&pg_url));
     match pass {
         PostgresPass::Run => {
-            step("server API tests on PostgreSQL");
+            step("server API tests on PostgreSQL, photos and exports in S3 (moto), the s3 feature");
+            let dir = crate::target_dir(root).join("s3-tests");
+            let moto = crate::cluster::Moto::start(root, &dir)?;
+            moto.bucket("wardbook-test")?;
             sh(Command::new("cargo")
-                .args(["test", "-p", "server", "--test", "api"])
-                .env("WARDBOOK_TEST_POSTGRES", &pg_url))?;
+                .args(["test", "-p", "server", "--features", "s3", "--test", "api"])
+                .env("WARDBOOK_TEST_POSTGRES", &pg_url)
+                .env("WARDBOOK_TEST_S3", "s3://wardbook-test")
+                .envs(moto.env()))?;
+            drop(moto);
+
+            step("several servers: 3 instances on PostgreSQL and S3 behind HAProxy, faults (cargo xtask chaos --cluster)");
+            crate::chaos::chaos(
+                root,
+                crate::chaos::CI_FAULTS,
+                seed,
+                crate::chaos::Target::Cluster,
+                false,
+            )?;
         }
         PostgresPass::Skip => println!(
             "\n*** SKIPPED: the PostgreSQL pass — nothing listens at {pg_url}.\n*** Start PostgreSQL \
@@ -96,14 +118,21 @@ pub fn run(root: &Path) -> Result<()> {
     crate::contract::contract(root, crate::contract::CI_EXAMPLES, None)?;
 
     step("faults: simulated phones through a fault proxy, a sample (cargo xtask chaos)");
-    // A new sequence of faults each day; the seed printed replays it.
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs()
-        / 86_400;
-    crate::chaos::chaos(root, crate::chaos::CI_FAULTS, seed, false, false)?;
+    crate::chaos::chaos(
+        root,
+        crate::chaos::CI_FAULTS,
+        seed,
+        crate::chaos::Target::Sqlite,
+        false,
+    )?;
     if matches!(pass, PostgresPass::Run) {
-        crate::chaos::chaos(root, crate::chaos::CI_FAULTS, seed, true, false)?;
+        crate::chaos::chaos(
+            root,
+            crate::chaos::CI_FAULTS,
+            seed,
+            crate::chaos::Target::Postgres,
+            false,
+        )?;
     }
 
     step("app tests in headless Chromium (IndexedDB store, outbox, the phone's addresses)");

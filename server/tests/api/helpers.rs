@@ -19,6 +19,22 @@ pub const PASSWORD: &str = server::demo::PASSWORD;
 
 /// Set to an admin URL of a PostgreSQL server to run the suite against PostgreSQL.
 const POSTGRES_ENV: &str = "WARDBOOK_TEST_POSTGRES";
+/// Set to `s3://bucket` (in a build with the `s3` feature, `AWS_*` naming the store) to keep
+/// the photos and exports of [`spawn_app`] in S3-compatible storage, under a prefix of their
+/// own, instead of memory.
+const S3_ENV: &str = "WARDBOOK_TEST_S3";
+
+/// A fresh place in the test bucket, when there is one.
+fn s3_store() -> Option<String> {
+    let bucket = std::env::var(S3_ENV)
+        .ok()
+        .filter(|b| !b.trim().is_empty())?;
+    Some(format!(
+        "{}/{}",
+        bucket.trim().trim_end_matches('/'),
+        Uuid::now_v7()
+    ))
+}
 
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`
@@ -33,6 +49,8 @@ pub struct TestApp {
     /// The photo directory of [`spawn_app_with_photo_dir`], kept across restarts; `None` when
     /// photos are kept in memory (and so are lost at a restart).
     photo_dir: Option<TempDir>,
+    /// The S3 place of the photos (`WARDBOOK_TEST_S3`), kept across restarts.
+    photo_store: Option<String>,
 }
 
 impl Drop for TestApp {
@@ -55,23 +73,32 @@ pub async fn spawn_app_with_photo_dir() -> TestApp {
 }
 
 async fn spawn(photo_dir: Option<TempDir>) -> TestApp {
+    let s3 = photo_dir.is_none().then(s3_store).flatten();
     match std::env::var(POSTGRES_ENV) {
         Ok(admin) if !admin.trim().is_empty() => {
             let url = fresh_postgres_database(admin.trim()).await;
-            start(url, None, photo_dir).await
+            start(url, None, photo_dir, s3).await
         }
         _ => {
             let dir = tempfile::tempdir().expect("create a temporary directory");
             let url = format!("sqlite://{}", dir.path().join("wardbook.db").display());
-            start(url, Some(dir), photo_dir).await
+            start(url, Some(dir), photo_dir, s3).await
         }
     }
 }
 
-async fn start(database_url: String, dir: Option<TempDir>, photo_dir: Option<TempDir>) -> TestApp {
+async fn start(
+    database_url: String,
+    dir: Option<TempDir>,
+    photo_dir: Option<TempDir>,
+    photo_store: Option<String>,
+) -> TestApp {
     let mut config = server::Config::for_tests(&database_url);
     if let Some(photos) = &photo_dir {
         config.photo_store = photos.path().display().to_string();
+    }
+    if let Some(store) = &photo_store {
+        config.photo_store = store.clone();
     }
     let app = server::Application::build(config)
         .await
@@ -87,6 +114,7 @@ async fn start(database_url: String, dir: Option<TempDir>, photo_dir: Option<Tem
         server: Some(server),
         dir,
         photo_dir,
+        photo_store,
     }
 }
 
@@ -151,14 +179,22 @@ impl TestApp {
         self.state.db.close().await;
         let dir = self.dir.take();
         let photo_dir = self.photo_dir.take();
+        let photo_store = self.photo_store.take();
         let url = std::mem::take(&mut self.database_url);
         drop(self);
-        start(url, dir, photo_dir).await
+        start(url, dir, photo_dir, photo_store).await
     }
 
-    /// A second server instance on the same database (PostgreSQL: several stateless servers).
+    /// A second server instance on the same database (PostgreSQL: several stateless servers),
+    /// and the same S3 place when there is one.
     pub async fn another_instance(&self) -> TestApp {
-        start(self.database_url.clone(), None, None).await
+        start(
+            self.database_url.clone(),
+            None,
+            None,
+            self.photo_store.clone(),
+        )
+        .await
     }
 
     /// The photo directory of an app from [`spawn_app_with_photo_dir`].
@@ -470,6 +506,10 @@ pub async fn spawn_app_with_config(configure: impl FnOnce(&mut server::Config)) 
         }
     };
     let mut config = server::Config::for_tests(&database_url);
+    let photo_store = s3_store();
+    if let Some(store) = &photo_store {
+        config.photo_store = store.clone();
+    }
     configure(&mut config);
     let app = server::Application::build(config)
         .await
@@ -485,6 +525,7 @@ pub async fn spawn_app_with_config(configure: impl FnOnce(&mut server::Config)) 
         server: Some(server),
         dir,
         photo_dir: None,
+        photo_store,
     }
 }
 
