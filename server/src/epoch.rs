@@ -47,7 +47,10 @@ pub struct HighWater {
     pub seq: i64,
 }
 
-/// Records the database's current counter as the high-water mark (never lowering it).
+/// Records the database's current counter as the high-water mark, unless the mark is higher.
+/// (Two instances writing at once may leave the lower of their two readings, for at most the
+/// 30 s until the next write: the mark trails the counter a little, which only delays by so
+/// much the detection of a restore made in that moment.)
 pub async fn record_high_water(db: &Db, photos: &PhotoStore) -> anyhow::Result<()> {
     let (epoch, seq) = current(db).await?;
     let mark = match photos.high_water().await? {

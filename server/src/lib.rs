@@ -121,12 +121,14 @@ impl Application {
         let limits = self.state.config.limits();
         let sweeper = tokio::spawn(sweep_photos_hourly(self.state.clone()));
         let marker = tokio::spawn(record_high_water_often(self.state.clone()));
+        // On SIGTERM every request in flight is answered: none takes longer than the request
+        // timeout (it is answered 408 then).
         serve::serve(
             self.listener,
             self.router,
             limits,
             shutdown_signal(),
-            std::time::Duration::from_secs(10),
+            limits.request_timeout + std::time::Duration::from_secs(1),
         )
         .await?;
         sweeper.abort();
@@ -134,7 +136,13 @@ impl Application {
         if let Err(e) = epoch::record_high_water(&self.state.db, &self.state.photos).await {
             tracing::warn!(error = ?e, "cannot record the high-water mark");
         }
-        self.state.db.close().await;
+        // Connections still held (a request cut at the drain's end) are not waited for long.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), self.state.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still busy at shutdown");
+        }
         tracing::info!("wardbook stopped");
         Ok(())
     }

@@ -1,9 +1,12 @@
 //! `cargo xtask bench queue [--records N] [--postgres]`: the desk's review queue on a release
-//! server holding a million records in 30 wards, filled through the real push API. Times, as a
+//! server holding a million records in 30 wards (or N in N / 33,334 wards: `--records 10000000`
+//! is the scale run, 300 wards of one province), filled through the real push API. Times, as a
 //! supervisor of one ward: the queue's first page with a state filter and a search, its counts
 //! per state, a search that finds nothing (a scan of the whole ward), opening a record and its
-//! history; the ward's indicators (month and year to date); and prints the query plans of the
-//! list's query (EXPLAIN), on SQLite or PostgreSQL.
+//! history; the ward's indicators (month and year to date). As its officer's phone: a pull's
+//! first page, a page from the middle, a pull with nothing new. As the provincial staff: every
+//! ward's indicators. Prints the query plans of the list's and the pull's queries (EXPLAIN;
+//! on PostgreSQL with ANALYZE and BUFFERS), on SQLite or PostgreSQL.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -15,7 +18,14 @@ use super::{report, Report, Rng, Server};
 use crate::cargo;
 
 pub const RECORDS: usize = 1_000_000;
-const WARDS: usize = 30;
+/// At least this many wards; more for more records, each holding about [`PER_WARD`] (a busy
+/// ward's two years): `--records 10000000` is 300 wards of a province.
+const MIN_WARDS: usize = 30;
+const PER_WARD: usize = 33_334;
+/// A province's indicators, every ward of it (issue 12: the dashboard at 10 M records).
+const PROVINCE_TARGET_MS: f64 = 1000.0;
+/// A pull page, as a phone asks for it.
+const PULL_TARGET_MS: f64 = 50.0;
 const BATCH: usize = 100;
 const RUNS: usize = 30;
 const TARGET_MS: f64 = 50.0;
@@ -127,8 +137,9 @@ fn measure(
             wards.push(entry);
         }
     }
+    let ward_count = MIN_WARDS.max(total.div_ceil(PER_WARD));
     let mut n = 0;
-    while wards.len() < WARDS {
+    while wards.len() < ward_count {
         n += 1;
         let w = call(
             &agent,
@@ -173,11 +184,11 @@ fn measure(
         officers.push(sign_in(&agent, &server, &username, PASSWORD)?);
     }
 
-    println!("pushing {total} records into {WARDS} wards (through the API, as phones do)…");
+    println!("pushing {total} records into {ward_count} wards (through the API, as phones do)…");
     let fill_start = Instant::now();
     let mut rng = Rng(0x0051_7E0E);
     let mut some_id = String::new();
-    let per_ward = total.div_ceil(WARDS);
+    let per_ward = total.div_ceil(ward_count);
     let mut pushed = 0;
     for (i, (_, group)) in wards.iter().enumerate() {
         let mut left = per_ward.min(total - pushed);
@@ -207,7 +218,13 @@ fn measure(
             pushed += k;
             left -= k;
         }
-        println!("  ward {}/{WARDS}: {pushed} records", i + 1);
+        if (i + 1) % 10 == 0 || i + 1 == ward_count {
+            println!(
+                "  ward {}/{ward_count}: {pushed} records ({:.0} s)",
+                i + 1,
+                fill_start.elapsed().as_secs_f64()
+            );
+        }
     }
     let fill = fill_start.elapsed();
 
@@ -252,7 +269,7 @@ fn measure(
     let mut out = Report::default();
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     out.line(format!(
-        "review queue, {backend}: {pushed} records in {WARDS} wards ({per_ward} per ward, spread over the last two years for the indicators), filled in {:.0} s through the push API",
+        "review queue, {backend}: {pushed} records in {ward_count} wards ({per_ward} per ward, spread over the last two years for the indicators), filled in {:.0} s through the push API",
         fill.as_secs_f64()
     ));
     out.line(format!("  {RUNS} timed requests each after 3 untimed, one client, as the first ward's supervisor; target ≤ {TARGET_MS:.0} ms"));
@@ -285,6 +302,57 @@ fn measure(
         ));
     }
     let _ = some_id;
+
+    // The phone of the first ward's officer, who filed its records: the first page, a page from
+    // the middle of its history, and a pull with nothing new (the most common one).
+    let phone = &officers[0];
+    let first = call(
+        &agent,
+        &server,
+        phone,
+        "GET",
+        "/api/sync/pull?cursor=0",
+        None,
+    )?;
+    let epoch = first["epoch"].as_str().context("pull epoch")?.to_owned();
+    let mut cursor = first["cursor"].as_i64().context("pull cursor")?;
+    let mut pages = vec![cursor];
+    let mut more = first["more"] == true;
+    while more {
+        let page = call(
+            &agent,
+            &server,
+            phone,
+            "GET",
+            &format!("/api/sync/pull?cursor={cursor}&epoch={epoch}"),
+            None,
+        )?;
+        cursor = page["cursor"].as_i64().context("pull cursor")?;
+        more = page["more"] == true;
+        pages.push(cursor);
+    }
+    let middle = pages[pages.len() / 2];
+    let pulls: [(&str, String); 3] = [
+        (
+            "pull: first page (500 changes)",
+            "/api/sync/pull?cursor=0".into(),
+        ),
+        (
+            "pull: a page from the middle",
+            format!("/api/sync/pull?cursor={middle}&epoch={epoch}"),
+        ),
+        (
+            "pull: caught up, nothing new",
+            format!("/api/sync/pull?cursor={cursor}&epoch={epoch}"),
+        ),
+    ];
+    for (what, path) in &pulls {
+        let (p50, p95) = time(|| call(&agent, &server, phone, "GET", path, None).map(|_| ()))?;
+        out.line(format!(
+            "  {what:<44} p50 {p50:7.2} ms   p95 {p95:7.2} ms   ({}, target ≤ {PULL_TARGET_MS:.0} ms)",
+            verdict(p50 <= PULL_TARGET_MS)
+        ));
+    }
     // Phones push what was filed over the years; a push stamps it "received now". For the
     // indicators, spread the records over the two years before now, as a ward's really are
     // (deterministically, by their change number), so that a month and a year hold what they
@@ -335,6 +403,27 @@ fn measure(
         verdict(p50 <= INDICATORS_TARGET_MS)
     ));
 
+    // The province's dashboard: every ward's indicators, as its provincial staff see them.
+    let province = sign_in(&agent, &server, "congantinh", "wardbook-demo")?;
+    let (p50, p95) = time(|| {
+        let mut res = agent
+            .get(server.url("/api/indicators/province"))
+            .header("Authorization", &province)
+            .header("Cache-Control", "no-cache")
+            .call()?;
+        ensure!(res.status().is_success(), "province: {}", res.status());
+        res.body_mut()
+            .with_config()
+            .limit(50 << 20)
+            .read_to_string()?;
+        Ok(())
+    })?;
+    out.line(format!(
+        "  {:<44} p50 {p50:7.2} ms   p95 {p95:7.2} ms   ({}, target ≤ {PROVINCE_TARGET_MS:.0} ms)",
+        format!("indicators: the province ({ward_count} wards)"),
+        verdict(p50 <= PROVINCE_TARGET_MS)
+    ));
+
     // The plans of the list's query: which index each database takes.
     out.line("");
     out.line("query plan of the queue's first page (state + search) in the first ward:");
@@ -357,16 +446,101 @@ fn measure(
     for line in plan.lines() {
         out.line(format!("  {line}"));
     }
+    // And the pull's, for the officer's phone from the middle of its history: the server's
+    // own statement (server/src/routes/sync.rs), prepared and run as the server runs it (on
+    // PostgreSQL six times first, so that the plan shown is the one its statement cache keeps,
+    // with what it read).
+    let server_pull = "SELECT id, form_key, form_version, status, updated_at, status_note, seq, group_id, revision_id, \
+                CASE WHEN status = 'returned' THEN data END, \
+                CASE WHEN EXISTS (SELECT 1 FROM record_conflicts c WHERE c.record_id = records.id \
+                        AND c.author_id = records.author_id AND c.resolution IS NULL) THEN 1 ELSE 0 END \
+                FROM records \
+         WHERE author_id = $1 AND seq > $2 AND seq <= $3 \
+           AND ($5 IS NULL OR group_id = $5) AND ($6 IS NULL OR ward_id = $6) \
+         ORDER BY seq LIMIT $4";
+    out.line("");
+    out.line("query plan of a pull page (the officer's own records after the cursor):");
+    let plan = if postgres {
+        let url = database_url.clone().context("no database")?;
+        let author = super::output_of(Command::new("psql").args([
+            &url,
+            "-At",
+            "-c",
+            "SELECT id FROM users WHERE username = 'dotai0'",
+        ]))?;
+        let args = format!("({}, {middle}, {cursor}, 501, NULL, {ward})", author.trim());
+        let script = format!(
+            "\\o /dev/null\nPREPARE pull(bigint, bigint, bigint, bigint, bigint, bigint) AS {server_pull};\n{}\\o\nEXPLAIN (ANALYZE, BUFFERS) EXECUTE pull{args};\n",
+            format!("EXECUTE pull{args};\n").repeat(6)
+        );
+        let file = std::env::temp_dir().join(format!("wardbook-pull-{}.sql", std::process::id()));
+        std::fs::write(&file, script)?;
+        let plan = super::output_of(
+            Command::new("psql")
+                .arg(&url)
+                .arg("-At")
+                .arg("-f")
+                .arg(&file),
+        );
+        let _ = std::fs::remove_file(&file);
+        plan?
+    } else {
+        let sql = server_pull
+            .replace("$1", "(SELECT id FROM users WHERE username = 'dotai0')")
+            .replace("$2", &middle.to_string())
+            .replace("$3", &cursor.to_string())
+            .replace("$4", "501")
+            .replace("$5", "NULL")
+            .replace("$6", &ward.to_string());
+        super::output_of(
+            Command::new("sqlite3")
+                .arg(server.database_file())
+                .arg(format!("EXPLAIN QUERY PLAN {sql}")),
+        )?
+    };
+    for line in plan.lines() {
+        out.line(format!("  {line}"));
+    }
+    if postgres {
+        let url = database_url.clone().context("no database")?;
+        let sizes = super::output_of(Command::new("psql").args([
+            &url,
+            "-At",
+            "-F",
+            " ",
+            "-c",
+            "SELECT pg_size_pretty(pg_database_size(current_database())),                     pg_size_pretty(pg_table_size('records')),                     pg_size_pretty(pg_indexes_size('records'))",
+        ]))?;
+        out.line("");
+        out.line(format!(
+            "database size, records table, records indexes: {}",
+            sizes.trim()
+        ));
+    }
     server.stop()?;
-    out.save(
+    let name = match (postgres, total > RECORDS) {
+        (true, true) => "scale-postgres",
+        (true, false) => "queue-postgres",
+        (false, true) => "scale-sqlite",
+        (false, false) => "queue-sqlite",
+    };
+    out.save_as(
         root,
-        if postgres {
-            "queue-postgres"
-        } else {
-            "queue-sqlite"
-        },
-        "The desk's review queue on a release server holding a million neighborhood reports in 30 \
-         wards, filled through the push API; timed as the first ward's supervisor.",
+        name,
+        &format!(
+            "cargo xtask bench queue{}{}",
+            if postgres { " --postgres" } else { "" },
+            if total == RECORDS {
+                String::new()
+            } else {
+                format!(" --records {total}")
+            }
+        ),
+        &format!(
+            "The desk's review queue, the phone's pull and the dashboards on a release server \
+             holding {total} neighborhood reports in {ward_count} wards, filled through the push \
+             API; timed as the first ward's supervisor, its officer's phone and the province's staff."
+        ),
     )?;
     Ok(())
 }

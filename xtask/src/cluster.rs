@@ -127,13 +127,13 @@ impl Moto {
         .collect()
     }
 
-    /// How many objects the bucket holds under `prefix` (moto lists up to 1,000 per page).
-    pub fn count(&self, bucket: &str, prefix: &str) -> Result<usize> {
+    /// The keys of the objects the bucket holds under `prefix` (moto lists up to 1,000 a page).
+    pub fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
             .into();
-        let mut total = 0;
+        let mut keys = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let mut url = format!(
@@ -146,13 +146,17 @@ impl Moto {
             }
             let mut res = agent.get(url).call()?;
             let xml = res.body_mut().read_to_string()?;
-            total += xml.matches("<Key>").count();
+            keys.extend(
+                xml.split("<Key>")
+                    .skip(1)
+                    .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_owned())),
+            );
             token = xml
                 .split_once("<NextContinuationToken>")
                 .and_then(|(_, t)| t.split_once("</NextContinuationToken>"))
                 .map(|(t, _)| t.to_owned());
             if token.is_none() {
-                return Ok(total);
+                return Ok(keys);
             }
         }
     }
