@@ -234,6 +234,21 @@ export async function waitForWaiting(p, n, timeout = 60_000) {
   await p.waitForFunction((n) => document.querySelector('[data-testid=waiting-count]')?.textContent === String(n), n, { timeout });
 }
 
+/** A small JPEG drawn by the browser itself; another `seed` draws another picture. */
+export async function jpeg(p, seed = 0) {
+  const bytes = await p.evaluate(async (seed) => {
+    const c = new OffscreenCanvas(640, 480);
+    const ctx = c.getContext('2d');
+    for (let i = 0; i < 60; i++) {
+      ctx.fillStyle = `hsl(${(i * 37 + seed * 101) % 360} 60% 50%)`;
+      ctx.fillRect((i * 53 + seed * 7) % 640, (i * 41 + seed * 13) % 480, 90, 70);
+    }
+    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  }, seed);
+  return { name: 'anh.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(bytes) };
+}
+
 /** Fills and submits a neighborhood report through the form, as a group leader would. */
 export async function fileReport(p, { location, description, category = 'Trộm cắp', urgency = 'Khẩn' }) {
   await p.getByTestId('new-report').click();

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { Server, fileReport, launch, page, signIn, tempDir, waitForServiceWorker, waitForWaiting } from './harness.mjs';
+import {
+  Server, fileReport, jpeg, launch, page, signIn, tempDir, waitForServiceWorker, waitForWaiting,
+} from './harness.mjs';
 
 /** The phone's outbox, drafts and photos, read straight from IndexedDB. */
 async function phoneState(p) {
@@ -29,21 +31,6 @@ async function phoneState(p) {
     db.close();
     return { outbox, drafts, photos };
   });
-}
-
-/** A small JPEG drawn by the browser itself. */
-async function jpeg(p) {
-  const bytes = await p.evaluate(async () => {
-    const c = new OffscreenCanvas(320, 240);
-    const ctx = c.getContext('2d');
-    ctx.fillStyle = '#123c69';
-    ctx.fillRect(0, 0, 320, 240);
-    ctx.fillStyle = '#f2b134';
-    ctx.fillRect(40, 40, 120, 90);
-    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
-    return Array.from(new Uint8Array(await blob.arrayBuffer()));
-  });
-  return { name: 'anh.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(bytes) };
 }
 
 test('unsent records, drafts and their photos are exported to a file with no server', async () => {

@@ -5,24 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PASSWORD, Proxy, Server, clickThroughDialog, launch, page, signIn, tempDir, until, waitForServiceWorker,
+  PASSWORD, Proxy, Server, clickThroughDialog, jpeg, launch, page, signIn, tempDir, until, waitForServiceWorker,
   waitForWaiting,
 } from './harness.mjs';
-
-/** A small JPEG drawn by the browser itself. */
-async function jpeg(p) {
-  const bytes = await p.evaluate(async () => {
-    const c = new OffscreenCanvas(640, 480);
-    const ctx = c.getContext('2d');
-    for (let i = 0; i < 60; i++) {
-      ctx.fillStyle = `hsl(${(i * 37) % 360} 60% 50%)`;
-      ctx.fillRect((i * 53) % 640, (i * 41) % 480, 90, 70);
-    }
-    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
-    return Array.from(new Uint8Array(await blob.arrayBuffer()));
-  });
-  return { name: 'anh.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(bytes) };
-}
 
 /** The photos the phone keeps, by SHA-256, with their bytes. */
 async function phonePhotos(p) {

@@ -359,6 +359,32 @@ fn output_of(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// User + system CPU time of every PostgreSQL process on this machine, by process id.
+pub(crate) fn postgres_cpu() -> std::collections::HashMap<u32, Duration> {
+    let mut by_pid = std::collections::HashMap::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "postgres" {
+            if let Ok(t) = cpu_time(&format!("/proc/{pid}/stat")) {
+                by_pid.insert(pid, t);
+            }
+        }
+    }
+    by_pid
+}
+
+/// The CPU PostgreSQL's processes used between two [`postgres_cpu`] readings (a process that
+/// ended in between is not counted: the server's pool keeps its connections).
+pub(crate) fn postgres_cpu_since(before: &std::collections::HashMap<u32, Duration>) -> Duration {
+    postgres_cpu()
+        .into_iter()
+        .map(|(pid, t)| t.saturating_sub(before.get(&pid).copied().unwrap_or_default()))
+        .sum()
+}
+
 /// User + system CPU time from a `/proc/<pid>/stat` file (Linux; 100 ticks per second).
 fn cpu_time(stat: &str) -> Result<Duration> {
     let stat = std::fs::read_to_string(stat).with_context(|| format!("cannot read {stat}"))?;

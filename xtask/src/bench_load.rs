@@ -157,6 +157,7 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
     );
     let sampler = Sampler::start(server.child.id());
     let cpu0 = super::cpu_time(&format!("/proc/{}/stat", server.child.id()))?;
+    let db_cpu0 = super::postgres_cpu();
     let wrk = Command::new("wrk")
         .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s")])
         .args(["--latency", "--timeout", "10s", "-s"])
@@ -166,6 +167,7 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
         .output()
         .context("cannot run wrk")?;
     let cpu = super::cpu_time(&format!("/proc/{}/stat", server.child.id()))? - cpu0;
+    let db_cpu = super::postgres_cpu_since(&db_cpu0);
     let samples = sampler.finish();
     let text = String::from_utf8_lossy(&wrk.stdout);
     ensure!(
@@ -268,6 +270,23 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
         cpu.as_secs_f64(),
         100.0 * cpu.as_secs_f64() / seconds_run / 2.0,
         if logged_errors { "YES" } else { "none" }
+    ));
+    if postgres {
+        out.line(format!(
+            "  database CPU    {:.1} s ({:.0}% of the 2 cores), PostgreSQL's processes",
+            db_cpu.as_secs_f64(),
+            100.0 * db_cpu.as_secs_f64() / seconds_run / 2.0,
+        ));
+    }
+    let requests = n("requests").max(1) as f64;
+    out.line(format!(
+        "  CPU per request server {:.2} ms{}",
+        1e3 * cpu.as_secs_f64() / requests,
+        if postgres {
+            format!(", database {:.2} ms", 1e3 * db_cpu.as_secs_f64() / requests)
+        } else {
+            String::new()
+        }
     ));
     let mb = |kb: u64| kb as f64 / 1024.0;
     let thirds: Vec<u64> = (0..3)
