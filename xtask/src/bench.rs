@@ -363,7 +363,11 @@ fn output_of(cmd: &mut Command) -> Result<String> {
 pub(crate) fn postgres_cpu() -> std::collections::HashMap<u32, Duration> {
     let mut by_pid = std::collections::HashMap::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
             continue;
         };
         let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
