@@ -8,9 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context, Result};
-
-use crate::{output, sh};
+use anyhow::{ensure, Context, Result};
 
 /// moto, pinned: a real S3 API server (signatures, multipart uploads, listings) in one process.
 const MOTO: &str = "5.2.6";
@@ -18,30 +16,7 @@ const MOTO: &str = "5.2.6";
 /// The pinned moto server in its own environment (`target/moto-venv`), installed from PyPI
 /// when missing.
 pub fn ensure_moto(root: &Path) -> Result<std::path::PathBuf> {
-    let venv = crate::target_dir(root).join("moto-venv");
-    let bin = venv.join("bin/moto_server");
-    let have = output(Command::new(venv.join("bin/python")).args([
-        "-c",
-        "import importlib.metadata as m; print(m.version('moto'))",
-    ]));
-    if !bin.exists() || have.as_deref().map(str::trim) != Some(MOTO) {
-        if output(Command::new("python3").arg("--version")).is_none() {
-            bail!("python3 is missing: run `sudo apt-get install -y python3 python3-venv`, then try again");
-        }
-        println!(
-            "installing moto {MOTO} (an S3 server) from PyPI into {} (a minute, once)…",
-            venv.display()
-        );
-        sh(Command::new("python3").args(["-m", "venv"]).arg(&venv)).context(
-            "cannot make a Python environment: run `sudo apt-get install -y python3-venv`, then try again",
-        )?;
-        sh(Command::new(venv.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            &format!("moto[server]=={MOTO}"),
-        ]))?;
-    }
-    Ok(bin)
+    crate::tools::pypi_package(root, "moto-venv", "moto", "[server]", MOTO, "moto_server")
 }
 
 fn free_port() -> Result<u16> {

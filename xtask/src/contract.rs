@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::bench::Server;
-use crate::{cargo, choice_arg, count_arg, output, sh};
+use crate::{cargo, choice_arg, count_arg};
 
 const SCHEMATHESIS: &str = "4.32.5";
 
@@ -57,28 +57,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
 /// The pinned schemathesis in its own environment, installed from PyPI when missing.
 pub fn ensure_schemathesis(root: &Path) -> Result<std::path::PathBuf> {
-    let venv = crate::target_dir(root).join("schemathesis-venv");
-    let bin = venv.join("bin/schemathesis");
-    let installed =
-        output(Command::new(&bin).arg("--version")).is_some_and(|v| v.contains(SCHEMATHESIS));
-    if !installed {
-        if output(Command::new("python3").arg("--version")).is_none() {
-            bail!("python3 is missing: run `sudo apt-get install -y python3 python3-venv`, then try again");
-        }
-        println!(
-            "installing schemathesis {SCHEMATHESIS} from PyPI into {} (a minute, once)…",
-            venv.display()
-        );
-        sh(Command::new("python3").args(["-m", "venv"]).arg(&venv)).context(
-            "cannot make a Python environment: run `sudo apt-get install -y python3-venv`, then try again",
-        )?;
-        sh(Command::new(venv.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            &format!("schemathesis=={SCHEMATHESIS}"),
-        ]))?;
-    }
-    Ok(bin)
+    crate::tools::pypi_package(
+        root,
+        "schemathesis-venv",
+        "schemathesis",
+        "",
+        SCHEMATHESIS,
+        "schemathesis",
+    )
 }
 
 /// Runs schemathesis as each role (or only `only`) against a debug server already built.

@@ -142,3 +142,39 @@ pub fn npm_package(
     }
     Ok(installed)
 }
+
+/// PyPI's `package` (with `extras`, e.g. `[server]`) at `version` in its own environment,
+/// `target/<dir>`, installed when another version or none is there; the path of its `bin`.
+pub fn pypi_package(
+    root: &Path,
+    dir: &str,
+    package: &str,
+    extras: &str,
+    version: &str,
+    bin: &str,
+) -> Result<std::path::PathBuf> {
+    let venv = crate::target_dir(root).join(dir);
+    let path = venv.join("bin").join(bin);
+    let have = output(Command::new(venv.join("bin/python")).args([
+        "-c",
+        &format!("import importlib.metadata as m; print(m.version('{package}'))"),
+    ]));
+    if !path.exists() || have.as_deref().map(str::trim) != Some(version) {
+        if output(Command::new("python3").arg("--version")).is_none() {
+            bail!("python3 is missing: run `sudo apt-get install -y python3 python3-venv`, then try again");
+        }
+        println!(
+            "installing {package} {version} from PyPI into {} (a minute, once)…",
+            venv.display()
+        );
+        sh(Command::new("python3").args(["-m", "venv"]).arg(&venv)).context(
+            "cannot make a Python environment: run `sudo apt-get install -y python3-venv`, then try again",
+        )?;
+        sh(Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            &format!("{package}{extras}=={version}"),
+        ]))?;
+    }
+    Ok(path)
+}
