@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'node:test';
+import { after, afterEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 /**
@@ -22,6 +22,15 @@ if (!isBenchmark) afterEach(() => {
   if (problems.length) {
     throw new Error(`${problems.length} problem(s) besides the test's own checks:\n${problems.join('\n')}`);
   }
+});
+
+/**
+ * Servers still running and browsers still open: a test that fails before its own `finally`
+ * (a browser that cannot start) must not leave a server holding the run until its timeout.
+ */
+const alive = new Set();
+if (!isBenchmark) after(async () => {
+  for (const thing of [...alive]) await thing.release();
 });
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -76,6 +85,7 @@ export class Server {
       '--demo',
       ...(this.demoHistory ? ['--demo-history'] : []),
     ], { stdio: ['ignore', log, log], env: { ...process.env, RUST_LOG: 'warn' } });
+    alive.add(this);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`server exited: see ${this.dataDir}/server.log`);
@@ -88,8 +98,14 @@ export class Server {
     throw new Error('server did not start in 30 s');
   }
 
+  /** Whatever a test left running when its file ends. */
+  async release() {
+    await this.kill();
+  }
+
   /** SIGKILL: no graceful shutdown, exactly like a crash or a pulled plug. */
   async kill() {
+    alive.delete(this);
     // A child killed by a signal has no exit code but a signal code: it is gone all the same
     // (waiting for its 'exit' again would wait for ever).
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -180,6 +196,9 @@ export async function launch(profileDir, viewport = PHONE) {
   /** A console error this test causes on purpose (a regular expression). */
   context.allowConsoleError = (re) => allowed.push(re);
   watched.push({ problems: () => problems.map((p) => `the app: ${p}`) });
+  const open = { release: () => context.close() };
+  alive.add(open);
+  context.on('close', () => alive.delete(open));
   return context;
 }
 

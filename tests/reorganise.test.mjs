@@ -46,6 +46,11 @@ test('an administrator merges two wards; the group leader\'s phone follows at it
     const wards = d.getByTestId('wards');
     const nhatTan = wards.locator('li', { has: d.locator('strong', { hasText: /^Nhật Tân$/ }) });
     await nhatTan.getByText(/Đã sáp nhập \/ chia tách từ/).waitFor();
+    // What was done is still shown once the list has been drawn again.
+    assert.ok(
+      await form.getByTestId('reorganised').getByText(/^Đã sắp xếp lại: 8 · /).isVisible(),
+      'the outcome of the reorganisation stays on the page after the wards reload',
+    );
 
     // The phone learns its new place at the next sync (a reload syncs at once).
     await p.reload();

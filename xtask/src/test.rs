@@ -3,7 +3,7 @@
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
@@ -12,6 +12,8 @@ use crate::{cargo, dist, sh, tools};
 const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub fn run(root: &Path) -> Result<()> {
+    let mut steps = Steps::default();
+    let mut step = |name: &str| steps.start(name);
     // Every tool first: the wasm lints below need the wasm target on a fresh machine.
     step("tools");
     tools::ensure_wasm_target()?;
@@ -169,8 +171,38 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn step(name: &str) {
-    println!("\n==> {name}");
+/// The suite's steps and how long each took, printed when the suite ends, passed or failed, so
+/// that the slowest step is the one trimmed.
+#[derive(Default)]
+struct Steps {
+    done: Vec<(String, Duration)>,
+    current: Option<(String, Instant)>,
+}
+
+impl Steps {
+    fn start(&mut self, name: &str) {
+        self.finish();
+        println!("\n==> {name}");
+        self.current = Some((name.to_owned(), Instant::now()));
+    }
+
+    fn finish(&mut self) {
+        if let Some((name, since)) = self.current.take() {
+            self.done.push((name, since.elapsed()));
+        }
+    }
+}
+
+impl Drop for Steps {
+    fn drop(&mut self) {
+        self.finish();
+        let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
+        println!("\ntime by step ({:.0} s in all):", total.as_secs_f64());
+        for (name, d) in &self.done {
+            let name: String = name.chars().take(70).collect();
+            println!("  {:>6.0} s  {name}", d.as_secs_f64());
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -39,6 +39,9 @@ pub fn People() -> impl IntoView {
         }
     });
     let editing = RwSignal::new(None::<Option<UserView>>);
+    // What the last reorganisation did: kept here, above the list that reloads after it, so the
+    // administrator still reads it once the wards are shown again.
+    let reorganised = RwSignal::new(None::<String>);
     let refresh = Callback::new(move |_| {
         editing.set(None);
         changed.update(|n| *n += 1);
@@ -87,7 +90,7 @@ pub fn People() -> impl IntoView {
                                 </tbody>
                             </table>
                             <Wards wards=wards.get_value() done=refresh/>
-                            <Reorganise wards=wards.get_value() done=refresh/>
+                            <Reorganise wards=wards.get_value() outcome=reorganised done=refresh/>
                         }.into_any()
                     }
                 })}
@@ -471,9 +474,14 @@ fn Wards(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
 
 /// Moves residential groups, merges and splits wards, from a date: every group of every ward
 /// that exists, each with where it goes (or stays), and the wards that close with where their
-/// staff go. The server refuses the whole of it if any part is wrong.
+/// staff go. The server refuses the whole of it if any part is wrong. `outcome` outlives this form,
+/// which is drawn afresh when `done` reloads the wards.
 #[component]
-fn Reorganise(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
+fn Reorganise(
+    wards: Vec<WardView>,
+    outcome: RwSignal<Option<String>>,
+    done: Callback<()>,
+) -> impl IntoView {
     let state = use_app();
     let open: Vec<WardView> = wards
         .into_iter()
@@ -490,7 +498,6 @@ fn Reorganise(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
     // ward id → staff go to (None: where most groups went)
     let closing = RwSignal::new(std::collections::BTreeMap::<i64, Option<i64>>::new());
     let error = RwSignal::new(None::<ApiError>);
-    let outcome = RwSignal::new(None::<String>);
     let apply = Action::new_local(move |_: &()| {
         let input = ReorganisationInput {
             effective: effective.get_untracked(),
@@ -523,6 +530,7 @@ fn Reorganise(wards: Vec<WardView>, done: Callback<()>) -> impl IntoView {
                     let _ = done.try_run(());
                 }
                 Err(e) => {
+                    outcome.set(None);
                     let _ = error.try_set(Some(e));
                 }
             }
