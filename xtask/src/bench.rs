@@ -713,7 +713,7 @@ fn validate(root: &Path) -> Result<()> {
 fn render(root: &Path) -> Result<()> {
     crate::tools::ensure_chromium()?;
     dist::build_app(root)?;
-    crate::cargo(&["build", "-p", "server"])?;
+    crate::build_debug_server()?;
     let mut out = Report::default();
     out.run(
         std::process::Command::new("node")

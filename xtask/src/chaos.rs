@@ -881,14 +881,15 @@ impl Target {
 
 pub fn chaos(root: &Path, faults: usize, seed: u64, target: Target, release: bool) -> Result<()> {
     let profile = if release { "release" } else { "debug" };
-    let mut build = vec!["build", "-p", "server"];
     if release {
-        build.push("--release");
+        let mut build = vec!["build", "-p", "server", "--release"];
+        if target == Target::Cluster {
+            build.extend(["--features", "s3"]);
+        }
+        crate::cargo(&build)?;
+    } else {
+        crate::build_debug_server()?;
     }
-    if target == Target::Cluster {
-        build.extend(["--features", "s3"]);
-    }
-    crate::cargo(&build)?;
     let binary = crate::target_dir(root).join(profile).join("wardbook");
     let pg = (target != Target::Sqlite)
         .then(|| TempPg::create("chaos"))

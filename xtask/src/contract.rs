@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::bench::Server;
-use crate::{cargo, choice_arg, count_arg};
+use crate::{choice_arg, count_arg};
 
 const SCHEMATHESIS: &str = "4.32.5";
 
@@ -51,7 +51,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             ),
         }
     }
-    cargo(&["build", "-p", "server"])?;
+    crate::build_debug_server()?;
     contract(root, examples, only.as_deref())
 }
 

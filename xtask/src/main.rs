@@ -135,6 +135,17 @@ pub fn cargo(args: &[&str]) -> Result<()> {
     sh(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args(args))
 }
 
+/// What builds `target/debug/wardbook` for the fault runs, the contract and the end-to-end
+/// tests: the server's own test build, with `s3`. `cargo build` would unify the dependencies'
+/// features without the dev-dependencies and compile the server and several of its dependencies
+/// a second (and, without `s3`, a third) time; the suite builds it once.
+pub const DEBUG_SERVER: [&str; 6] = ["test", "-p", "server", "--features", "s3", "--no-run"];
+
+/// `target/debug/wardbook`, built as [`DEBUG_SERVER`] says.
+pub fn build_debug_server() -> Result<()> {
+    cargo(&DEBUG_SERVER)
+}
+
 /// Runs a command and returns its stdout, or None when it cannot run or fails.
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
