@@ -163,6 +163,9 @@ impl Db {
                 return Ok(());
             }
             let mut tx = self.writer.begin().await?;
+            // The counter row first, as every writer of records takes it: the facets it sets
+            // move records between the ward tallies' rows (0023_record_tallies.sql).
+            write_first(&mut tx).await?;
             for r in rows {
                 let data: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&r.get::<String, _>(1)).unwrap_or_default();

@@ -600,6 +600,11 @@ async fn count_ward(
     })
 }
 
+/// A month's key in `record_tallies`: yyyymm.
+fn month_key(year: i32, month: u32) -> i32 {
+    year * 100 + month as i32
+}
+
 /// The wards and communes of province `province` side by side for `year`/`month`: a few
 /// grouped queries over the province, not one ward after another.
 pub async fn province(
@@ -647,44 +652,77 @@ pub async fn province(
         .map(|(i, r)| (r.ward.id, i))
         .collect();
 
+    // Whole months come from the wards' tallies (migrations/*/0023_record_tallies.sql): this
+    // year's January to the month asked (the current month holds what came in so far), last
+    // year's January up to the month of the day a year before the period's end.
+    let this_year = (month_key(year, 1), month_key(year, month));
+    let last_year_end = LocalTime::at(p.last_year_to).date;
+    let last_year = (
+        month_key(year - 1, 1),
+        month_key(last_year_end.year, last_year_end.month),
+    );
     let counts = sqlx::query(
-        "SELECT r.ward_id, CASE WHEN r.received_at >= $2 THEN 1 ELSE 0 END, \
-                CASE WHEN r.received_at >= $3 THEN 1 ELSE 0 END, COALESCE(r.category, ''), r.serious, COUNT(*) \
-         FROM records r JOIN wards w ON w.id = r.ward_id \
-         WHERE w.province_id = $1 AND r.form_key = $6 \
-           AND ((r.received_at >= $2 AND r.received_at < $4) OR (r.received_at >= $5 AND r.received_at < $7)) \
-         GROUP BY r.ward_id, CASE WHEN r.received_at >= $2 THEN 1 ELSE 0 END, \
-                  CASE WHEN r.received_at >= $3 THEN 1 ELSE 0 END, COALESCE(r.category, ''), r.serious",
+        "SELECT t.ward_id, CAST(t.month AS BIGINT), t.category, t.serious, CAST(SUM(t.n) AS BIGINT) \
+         FROM record_tallies t JOIN wards w ON w.id = t.ward_id \
+         WHERE w.province_id = $1 AND t.form_key = $2 \
+           AND ((t.month >= $3 AND t.month <= $4) OR (t.month >= $5 AND t.month < $6)) \
+         GROUP BY t.ward_id, t.month, t.category, t.serious",
     )
     .bind(province)
-    .bind(p.year_from)
-    .bind(p.month_from)
-    .bind(p.year_to)
-    .bind(p.last_year_from)
     .bind(NEIGHBORHOOD_REPORT)
-    .bind(p.last_year_to)
+    .bind(this_year.0)
+    .bind(this_year.1)
+    .bind(last_year.0)
+    .bind(last_year.1)
     .fetch_all(&db.pool)
     .await?;
     for c in counts {
         let Some(&i) = at.get(&c.get::<i64, _>(0)) else {
             continue;
         };
-        let (this_year, this_month) = (c.get::<i64, _>(1) == 1, c.get::<i64, _>(2) == 1);
-        let (category, serious): (String, bool) = (c.get(3), c.get::<i64, _>(4) != 0);
-        let n = u32::try_from(c.get::<i64, _>(5)).unwrap_or(u32::MAX);
+        let key = i32::try_from(c.get::<i64, _>(1)).unwrap_or(0);
+        let (category, serious): (String, bool) = (c.get(2), c.get::<i64, _>(3) != 0);
+        let n = u32::try_from(c.get::<i64, _>(4)).unwrap_or(u32::MAX);
+        // A row whose records all moved away (another ward, another category) stays at 0.
+        if n == 0 {
+            continue;
+        }
         let row = &mut rows[i];
-        if this_year {
+        if (this_year.0..=this_year.1).contains(&key) {
             row.reports += n;
             for z in row.zero.iter_mut() {
                 if z.0.counts(&category, serious) {
                     z.2 = false;
-                    if this_month {
+                    if key == this_year.1 {
                         z.1 = false;
                     }
                 }
             }
         } else {
-            row.reports_last_year += n;
+            row.reports_last_year = row.reports_last_year.saturating_add(n);
+        }
+    }
+    // Last year's period ends inside a month unless it ends on a 1st: those days are counted
+    // from the records themselves, a month of the province at most.
+    let partial_from = last_year_end.month_start().start_ms();
+    if partial_from < p.last_year_to {
+        for c in sqlx::query(
+            "SELECT r.ward_id, COUNT(*) FROM records r JOIN wards w ON w.id = r.ward_id \
+             WHERE w.province_id = $1 AND r.form_key = $2 \
+               AND r.received_at >= $3 AND r.received_at < $4 \
+             GROUP BY r.ward_id",
+        )
+        .bind(province)
+        .bind(NEIGHBORHOOD_REPORT)
+        .bind(partial_from)
+        .bind(p.last_year_to)
+        .fetch_all(&db.pool)
+        .await?
+        {
+            if let Some(&i) = at.get(&c.get::<i64, _>(0)) {
+                let n = u32::try_from(c.get::<i64, _>(1)).unwrap_or(u32::MAX);
+                rows[i].reports_last_year = rows[i].reports_last_year.saturating_add(n);
+            }
         }
     }
 
@@ -712,9 +750,10 @@ pub async fn province(
     }
 
     for w in sqlx::query(
-        "SELECT r.ward_id, r.status, COUNT(*) FROM records r JOIN wards w ON w.id = r.ward_id \
-         WHERE w.province_id = $1 AND r.status IN ('received', 'in_progress', 'returned') \
-         GROUP BY r.ward_id, r.status",
+        "SELECT t.ward_id, t.status, CAST(SUM(t.n) AS BIGINT) \
+         FROM record_tallies t JOIN wards w ON w.id = t.ward_id \
+         WHERE w.province_id = $1 AND t.status IN ('received', 'in_progress', 'returned') \
+         GROUP BY t.ward_id, t.status",
     )
     .bind(province)
     .fetch_all(&db.pool)

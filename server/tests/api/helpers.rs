@@ -375,6 +375,36 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Fails unless the ward tallies the triggers keep (`record_tallies`, read by the province's
+    /// indicators) are exactly the records counted afresh, row for row.
+    pub async fn assert_tallies_match(&self) {
+        let month = match self.state.db.backend {
+            server::db::Backend::Sqlite => {
+                "CAST(strftime('%Y%m', (received_at + 25200000) / 1000, 'unixepoch') AS INTEGER)"
+            }
+            server::db::Backend::Postgres => "record_month(received_at)",
+        };
+        let counted = format!(
+            "SELECT ward_id, form_key, CAST({month} AS BIGINT), COALESCE(category, ''), serious, \
+             status, COUNT(*) FROM records GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+        );
+        let kept = "SELECT ward_id, form_key, CAST(month AS BIGINT), category, serious, status, n \
+                    FROM record_tallies WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6";
+        type Row = (i64, String, i64, String, i64, String, i64);
+        let read = |sql: String| async move {
+            sqlx::query_as::<_, Row>(&sql)
+                .fetch_all(&self.state.db.pool)
+                .await
+                .unwrap()
+        };
+        let (counted, kept) = (read(counted).await, read(kept.to_owned()).await);
+        assert!(!counted.is_empty(), "there are records to count");
+        assert_eq!(
+            kept, counted,
+            "the ward tallies are the records counted afresh"
+        );
+    }
+
     pub async fn total_records(&self) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM records")
             .fetch_one(&self.state.db.pool)

@@ -64,6 +64,7 @@ async fn a_records_facets_are_stored_with_it_and_filled_in_for_older_records_at_
         ("traffic_accident".into(), 1, None)
     );
     assert_eq!(filed_at(&app).await, filed);
+    app.assert_tallies_match().await;
 }
 
 mod against_the_demo_history {
@@ -378,6 +379,7 @@ mod against_the_demo_history {
             &indicators(&app, &phu_thuong, "year=2025&month=2").await,
             &expect(1),
         );
+        app.assert_tallies_match().await;
     }
 }
 

@@ -164,6 +164,7 @@ async fn merging_wards_moves_their_groups_people_and_records_and_closes_them() {
     let whole = app.audit(&admin, "action=ward.reorganise").await;
     assert_eq!(whole.len(), 1);
     assert_eq!(whole[0].actor.as_deref(), Some("admin"));
+    app.assert_tallies_match().await;
 }
 
 #[tokio::test]

@@ -209,6 +209,7 @@ async fn a_report_is_taken_up_and_resolved_with_a_reply() {
     assert_eq!(state.status, RecordStatus::Resolved);
     assert_eq!(state.note.as_deref(), Some("Đã nhắc nhở hộ gia đình."));
     assert_eq!(reviews_in_audit(&app, id).await, 2);
+    app.assert_tallies_match().await;
 }
 
 #[tokio::test]

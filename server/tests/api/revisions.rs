@@ -734,4 +734,5 @@ async fn a_correction_comes_back_at_the_top_of_the_queue_and_its_first_time_stay
     let h = history(&app, &boss, older.id).await;
     assert_eq!(h.revisions[0].received_at, first_received);
     assert!(h.revisions[1].received_at >= first_received);
+    app.assert_tallies_match().await;
 }
