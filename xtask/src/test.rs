@@ -1,13 +1,14 @@
 //! The whole test suite, as CI runs it.
 
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::Path;
-use std::process::Command;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
-use crate::{cargo, dist, sh, tools};
+use crate::{cargo, sh, tools};
 
 const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -118,6 +119,10 @@ pub fn run(root: &Path) -> Result<()> {
         ),
     }
 
+    // The apps for the end-to-end tests build beside the next steps, which leave a core idle
+    // (libFuzzer and schemathesis are one process each); their output goes to a file.
+    let apps = Background::start(root, "the apps (cargo xtask dist)", &["dist"])?;
+
     step("fuzzing: each target a short while, replaying its corpus (cargo xtask fuzz)");
     crate::fuzz::fuzz(root, crate::fuzz::CI_SECONDS, None, false)?;
 
@@ -158,7 +163,7 @@ pub fn run(root: &Path) -> Result<()> {
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
 
     step("end-to-end tests: the real server and the optimized app in Chromium");
-    dist::build_app(root)?;
+    apps.finish()?;
     crate::build_debug_server()?;
     sh(Command::new("node")
         // A test that hangs fails after 5 minutes instead of holding CI for 90.
@@ -175,6 +180,75 @@ pub fn run(root: &Path) -> Result<()> {
         .env("WARDBOOK_DIST", root.join("dist")))?;
     println!("\nall tests passed");
     Ok(())
+}
+
+/// An xtask command running beside the suite's steps, its output in a file under `target/`,
+/// shown if it fails; killed if the suite stops first.
+struct Background {
+    what: &'static str,
+    child: Option<std::process::Child>,
+    log: PathBuf,
+}
+
+impl Background {
+    fn start(root: &Path, what: &'static str, args: &[&str]) -> Result<Background> {
+        let log = crate::target_dir(root).join(format!("background-{}.log", args.join("-")));
+        std::fs::create_dir_all(log.parent().context("log directory")?)?;
+        let out = std::fs::File::create(&log)?;
+        // A process group of its own, so that stopping it stops the cargo and rustc under it.
+        let child = Command::new(std::env::current_exe()?)
+            .args(args)
+            .process_group(0)
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .with_context(|| format!("cannot start {what}"))?;
+        println!(
+            "\n(started in the background: {what}; its output: {})",
+            log.display()
+        );
+        Ok(Background {
+            what,
+            child: Some(child),
+            log,
+        })
+    }
+
+    fn finish(mut self) -> Result<()> {
+        let mut child = self.child.take().context("already finished")?;
+        let status = child.wait()?;
+        if !status.success() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            for line in tail.into_iter().rev() {
+                println!("{line}");
+            }
+            bail!(
+                "{} failed ({status}); its output: {}",
+                self.what,
+                self.log.display()
+            );
+        }
+        println!(
+            "{} built in the background (output: {})",
+            self.what,
+            self.log.display()
+        );
+        Ok(())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// The suite's steps and how long each took, printed when the suite ends, passed or failed, so
