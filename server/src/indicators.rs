@@ -682,14 +682,14 @@ pub async fn province(
         };
         let key = i32::try_from(c.get::<i64, _>(1)).unwrap_or(0);
         let (category, serious): (String, bool) = (c.get(2), c.get::<i64, _>(3) != 0);
-        let n = u32::try_from(c.get::<i64, _>(4)).unwrap_or(u32::MAX);
         // A row whose records all moved away (another ward, another category) stays at 0.
+        let n = u32::try_from(c.get::<i64, _>(4).max(0)).unwrap_or(u32::MAX);
         if n == 0 {
             continue;
         }
         let row = &mut rows[i];
         if (this_year.0..=this_year.1).contains(&key) {
-            row.reports += n;
+            row.reports = row.reports.saturating_add(n);
             for z in row.zero.iter_mut() {
                 if z.0.counts(&category, serious) {
                     z.2 = false;

@@ -1,9 +1,9 @@
 -- How many records each ward holds per form, month of receipt (yyyymm in the ward's time,
 -- UTC+7), category, seriousness and status, kept by triggers inside the transaction that
 -- changes a record. The province's indicators read these few rows instead of counting every
--- record of the province (22 s at 10,000,000 records, docs/scale.md). A record's receipt time
--- never changes; its ward (a reorganisation), category and seriousness (a correction) and
--- status (a review) may, and the update trigger moves it between rows. Every writer of records
+-- record of the province (22 s at 10,000,000 records, docs/scale.md). A record's ward (a
+-- reorganisation), receipt time, category and seriousness (a correction comes back "received
+-- now") and status (a review) change, and the update trigger moves it between rows. Every writer of records
 -- takes the change counter first (db.rs, next_seq and write_first), so two transactions never
 -- update these rows in opposite orders (no deadlock) and the rows add no waiting of their own.
 CREATE TABLE record_tallies (
@@ -18,11 +18,15 @@ CREATE TABLE record_tallies (
 );
 
 -- yyyymm of a time in milliseconds, in the ward's time (UTC+7, no daylight saving).
+-- One expression of immutable functions, so that PostgreSQL inlines it into the queries and
+-- the backfill below (a FROM in the body kept it from being inlined: six times slower).
 CREATE FUNCTION record_month(ms BIGINT) RETURNS INTEGER
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
-    SELECT CAST(EXTRACT(YEAR FROM t) * 100 + EXTRACT(MONTH FROM t) AS INTEGER)
-    FROM (SELECT to_timestamp(FLOOR((ms + 25200000) / 1000.0)) AT TIME ZONE 'UTC' AS t) AS local
+    SELECT CAST(
+        EXTRACT(YEAR FROM to_timestamp(FLOOR((ms + 25200000) / 1000.0)) AT TIME ZONE 'UTC') * 100
+        + EXTRACT(MONTH FROM to_timestamp(FLOOR((ms + 25200000) / 1000.0)) AT TIME ZONE 'UTC')
+        AS INTEGER)
 $$;
 
 INSERT INTO record_tallies (ward_id, form_key, month, category, serious, status, n)

@@ -4,7 +4,6 @@
 -- index answers `search_text LIKE '%…%'` (three letters or more) from the index; with
 -- btree_gin the ward is a key of the same index, so a search reads only its ward's matches.
 -- Both extensions ship with PostgreSQL (contrib) and are trusted: the database's owner may
--- create them without being a superuser.
+-- create them without being a superuser (docs/deploy.md). The index itself is 0025.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS btree_gin;
-CREATE INDEX records_search ON records USING gin (ward_id, search_text gin_trgm_ops);
