@@ -30,11 +30,11 @@ pub struct Build {
 /// The two WebAssembly entry points, each with its page.
 const FRONT_ENDS: [&str; 2] = ["phone", "desk"];
 
-/// Where the size-optimized WebAssembly is built: a target directory of its own, which shares
-/// nothing with the debug and test builds anyway, so that `cargo xtask test` can build the apps
-/// while its other steps hold `target/`'s lock.
-fn wasm_target_dir(root: &Path) -> PathBuf {
-    crate::target_dir(root).join("wasm-dist")
+/// Where the WebAssembly is built — the size-optimized apps here, the suite's wasm lints and
+/// tests too: a target directory of their own (they share nothing with the server's builds), so
+/// that `cargo xtask test` runs the browser side while its other steps hold `target/`'s lock.
+pub fn wasm_target_dir(root: &Path) -> PathBuf {
+    crate::target_dir(root).join("wasm")
 }
 
 pub fn build_app(root: &Path) -> Result<Build> {

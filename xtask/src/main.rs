@@ -50,6 +50,8 @@ fn main() -> Result<()> {
             cargo(&["build", "--release", "-p", "server"])
         }
         Some("dist") => dist::build_app(&root).map(drop),
+        // The browser side of `test`, which runs it in the background.
+        Some("test-browser") => test::browser_side(&root),
         Some("run") => run(&root, &args[1..]),
         Some("test") => test::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{cargo, sh, tools};
+use crate::{cargo, dist, sh, tools};
 
 const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -27,6 +27,14 @@ pub fn run(root: &Path) -> Result<()> {
 
     step("formatting and lints");
     cargo(&["fmt", "--all", "--", "--check"])?;
+    // The browser side (its lints, its tests in Chromium, the optimized apps) goes on beside
+    // the server's steps, in a target directory of its own: those steps leave a core idle
+    // much of the time (libFuzzer, schemathesis and the fault runs are one process each).
+    let mut browser = Background::start(
+        root,
+        "the browser side (cargo xtask test-browser)",
+        &["test-browser"],
+    )?;
     cargo(&[
         "clippy",
         "--workspace",
@@ -35,35 +43,9 @@ pub fn run(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ])?;
-    cargo(&[
-        "clippy",
-        "-p",
-        "app",
-        "-p",
-        "phone",
-        "-p",
-        "desk",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
-    // domain's phone-only code (the browser's RegExp and number parser); its tests are native.
-    cargo(&[
-        "clippy",
-        "-p",
-        "app",
-        "-p",
-        "domain",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
 
+    // A failure on the browser side stops the run now, not at its end.
+    browser.check()?;
     step("domain and server tests on SQLite");
     // Whatever the caller's environment says, this pass is the SQLite one. The server's tests
     // are built as every later step builds the server (crate::DEBUG_SERVER: with `s3`, on its
@@ -89,6 +71,7 @@ pub fn run(root: &Path) -> Result<()> {
     let pass = postgres_pass(in_ci, postgres_reachable(&pg_url));
     match pass {
         PostgresPass::Run => {
+            browser.check()?;
             step("server API tests on PostgreSQL, photos and exports in S3 (moto), the s3 feature");
             let dir = crate::target_dir(root).join("s3-tests");
             let moto = crate::cluster::Moto::start(root, &dir)?;
@@ -100,6 +83,7 @@ pub fn run(root: &Path) -> Result<()> {
                 .envs(moto.env()))?;
             drop(moto);
 
+            browser.check()?;
             step("several servers: 3 instances on PostgreSQL and S3 behind HAProxy, faults (cargo xtask chaos --cluster)");
             crate::chaos::chaos(
                 root,
@@ -119,17 +103,16 @@ pub fn run(root: &Path) -> Result<()> {
         ),
     }
 
-    // The apps for the end-to-end tests build beside the next steps, which leave a core idle
-    // (libFuzzer and schemathesis are one process each); their output goes to a file.
-    let apps = Background::start(root, "the apps (cargo xtask dist)", &["dist"])?;
-
+    browser.check()?;
     step("fuzzing: each target a short while, replaying its corpus (cargo xtask fuzz)");
     crate::fuzz::fuzz(root, crate::fuzz::CI_SECONDS, None, false)?;
 
+    browser.check()?;
     step("the API against its description: schemathesis as each role (cargo xtask contract)");
     crate::build_debug_server()?;
     crate::contract::contract(root, crate::contract::CI_EXAMPLES, None)?;
 
+    browser.check()?;
     step("faults: simulated phones through a fault proxy, a sample (cargo xtask chaos)");
     crate::chaos::chaos(
         root,
@@ -148,22 +131,10 @@ pub fn run(root: &Path) -> Result<()> {
         )?;
     }
 
-    step("app tests in headless Chromium (IndexedDB store, outbox, the phone's addresses)");
-    sh(Command::new("cargo")
-        .args([
-            "test",
-            "-p",
-            "app",
-            "-p",
-            "phone",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+    step("the browser side: its lints, its tests in Chromium, the optimized apps (waiting for it)");
+    browser.finish()?;
 
     step("end-to-end tests: the real server and the optimized app in Chromium");
-    apps.finish()?;
     crate::build_debug_server()?;
     sh(Command::new("node")
         // A test that hangs fails after 5 minutes instead of holding CI for 90.
@@ -182,12 +153,51 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask test-browser`: what the suite runs of the browser side, beside the server's
+/// steps — the wasm lints, the app's tests in headless Chromium, and the optimized apps the
+/// end-to-end tests load — all in `target/wasm` (crate::dist::wasm_target_dir).
+pub fn browser_side(root: &Path) -> Result<()> {
+    let dir = dist::wasm_target_dir(root);
+    let dir = dir
+        .to_str()
+        .context("the target directory's path is not UTF-8")?;
+    println!("==> lints of the browser side");
+    let wasm = ["--target", "wasm32-unknown-unknown", "--target-dir", dir];
+    sh(Command::new("cargo")
+        .args([
+            "clippy",
+            "-p",
+            "app",
+            "-p",
+            "phone",
+            "-p",
+            "desk",
+            "--all-targets",
+        ])
+        .args(wasm)
+        .args(["--", "-D", "warnings"]))?;
+    // domain's phone-only code (the browser's RegExp and number parser); its tests are native.
+    sh(Command::new("cargo")
+        .args(["clippy", "-p", "app", "-p", "domain"])
+        .args(wasm)
+        .args(["--", "-D", "warnings"]))?;
+    println!("==> app tests in headless Chromium (IndexedDB store, outbox, the phone's addresses)");
+    sh(Command::new("cargo")
+        .args(["test", "-p", "app", "-p", "phone"])
+        .args(wasm)
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+    println!("==> the optimized apps");
+    dist::build_app(root).map(drop)
+}
+
 /// An xtask command running beside the suite's steps, its output in a file under `target/`,
 /// shown if it fails; killed if the suite stops first.
 struct Background {
     what: &'static str,
     child: Option<std::process::Child>,
     log: PathBuf,
+    started: Instant,
 }
 
 impl Background {
@@ -213,11 +223,36 @@ impl Background {
             what,
             child: Some(child),
             log,
+            started: Instant::now(),
         })
+    }
+
+    /// Fails, with its output, if it has already failed; otherwise lets it go on.
+    fn check(&mut self) -> Result<()> {
+        let failed = match self.child.as_mut() {
+            Some(child) => child.try_wait()?.is_some_and(|status| !status.success()),
+            None => false,
+        };
+        if failed {
+            let this = std::mem::replace(
+                self,
+                Background {
+                    what: self.what,
+                    child: None,
+                    log: self.log.clone(),
+                    started: self.started,
+                },
+            );
+            return this.finish();
+        }
+        Ok(())
     }
 
     fn finish(mut self) -> Result<()> {
         let mut child = self.child.take().context("already finished")?;
+        if child.try_wait()?.is_none() {
+            println!("waiting for {}…", self.what);
+        }
         let status = child.wait()?;
         if !status.success() {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
