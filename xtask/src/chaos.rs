@@ -37,7 +37,7 @@ const USAGE: &str =
 /// The documented run's number of faults per database.
 pub const FAULTS: usize = 1000;
 /// The sample `cargo xtask test` runs on each database.
-pub const CI_FAULTS: usize = 60;
+pub const CI_FAULTS: usize = 40;
 const PHONES: usize = 4;
 /// A phone gives up on an answer after this long (a stalled answer takes longer).
 const PATIENCE: Duration = Duration::from_secs(2);

@@ -33,7 +33,7 @@ const ROLES: [(&str, &str); 5] = [
 ];
 
 /// Examples per operation and phase in `cargo xtask test`.
-pub const CI_EXAMPLES: u32 = 25;
+pub const CI_EXAMPLES: u32 = 15;
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut examples = CI_EXAMPLES;

@@ -28,7 +28,7 @@ pub const TARGETS: [&str; 6] = [
 ];
 
 /// Seconds per target in `cargo xtask test`.
-pub const CI_SECONDS: u64 = 20;
+pub const CI_SECONDS: u64 = 10;
 
 pub fn ensure_cargo_fuzz() -> Result<()> {
     if output(Command::new("cargo").args(["fuzz", "--version"])).is_none() {
