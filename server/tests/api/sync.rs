@@ -255,6 +255,58 @@ async fn the_same_id_twice_in_one_batch_is_stored_once() {
 }
 
 #[tokio::test]
+async fn the_same_records_pushed_by_eight_phones_at_once_are_stored_and_accepted_once() {
+    // A phone that retries while its first push is still being written, eight times over: the
+    // pushes all look the records up before any of them writes, so most of them find their
+    // inserts partly or wholly done by another and must tell their own rows from the others'.
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    let records: Vec<_> = (0..40).map(|_| valid_report(group)).collect();
+    let pushes = (0..8).map(|k| {
+        // Each push sends a window of the 40, so pushes overlap in part and in whole.
+        let batch: Vec<_> = records
+            .iter()
+            .cycle()
+            .skip(k * 5)
+            .take(30)
+            .cloned()
+            .collect();
+        let (app, lan) = (&app, &lan);
+        async move { (batch.clone(), app.push_ok(lan, batch).await) }
+    });
+    let answered = futures_util::future::join_all(pushes).await;
+    for record in &records {
+        let outcomes: Vec<&PushOutcome> = answered
+            .iter()
+            .flat_map(|(batch, outcomes)| batch.iter().zip(outcomes))
+            .filter(|(sent, _)| sent.id == record.id)
+            .map(|(_, outcome)| outcome)
+            .collect();
+        assert_eq!(
+            outcomes.iter().filter(|o| is_accepted(o)).count(),
+            1,
+            "accepted by exactly one push: {outcomes:?}"
+        );
+        assert!(
+            outcomes.iter().all(|o| is_accepted(o) || is_duplicate(o)),
+            "the others answer it is already stored: {outcomes:?}"
+        );
+        assert_eq!(app.stored_count(record.id).await, 1);
+    }
+    let ids: Vec<String> = records.iter().map(|r| format!("'{}'", r.id)).collect();
+    let created: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'record.create' AND entity_id IN ({})",
+        ids.join(", ")
+    ))
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(created, 40, "one creation in the audit trail per record");
+    app.assert_tallies_match().await;
+}
+
+#[tokio::test]
 async fn one_invalid_record_is_rejected_with_reasons_and_does_not_block_the_others() {
     let app = spawn_app().await;
     let lan = app.login("totruong").await;
