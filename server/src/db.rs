@@ -79,7 +79,7 @@ impl Db {
             anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:, got {url:?}");
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool_of = |max: u32, writer: bool| {
+        let pool_of = |max: u32| {
             AnyPoolOptions::new()
                 .max_connections(max)
                 // A SQLite connection is a file handle that cannot drop out from under us, so
@@ -107,15 +107,6 @@ impl Db {
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            if writer {
-                                // A statement that writes rows keeps their pages' earlier
-                                // contents in a statement journal, a temporary file once it
-                                // passes 64 KiB: a push of 100 records always did, up to 7.5%
-                                // of its CPU (docs/benchmarks/ingest-profile.md). In memory it
-                                // is as large as the pages one statement changes. Only the
-                                // writer: the readers' large sorts keep spilling to disk.
-                                conn.execute("PRAGMA temp_store = MEMORY").await?;
-                            }
                         }
                         Ok(())
                     })
@@ -125,15 +116,12 @@ impl Db {
             anyhow::Error::from(e).context(format!("cannot open the database at {}", redact(&url)))
         };
         // SQLite takes one writer at a time; a few readers beside it are plenty.
-        let pool = pool_of(if backend == Backend::Sqlite { 4 } else { 16 }, false)
+        let pool = pool_of(if backend == Backend::Sqlite { 4 } else { 16 })
             .connect_with(options.clone())
             .await
             .map_err(opened)?;
         let writer = match backend {
-            Backend::Sqlite => pool_of(1, true)
-                .connect_with(options)
-                .await
-                .map_err(opened)?,
+            Backend::Sqlite => pool_of(1).connect_with(options).await.map_err(opened)?,
             Backend::Postgres => pool.clone(),
         };
         Ok(Db {
