@@ -13,6 +13,21 @@
 -- else is counted as an error. done() prints one line of JSON that xtask reads.
 
 local cfg = dofile(os.getenv("WARDBOOK_LOAD_CONFIG"))
+-- `cargo xtask bench load --by-kind` runs each kind alone: WARDBOOK_LOAD_ONLY names it,
+-- WARDBOOK_LOAD_RUN gives the run another tag, so that its pushes' ids are new, and
+-- WARDBOOK_LOAD_CURSOR is where the phones are by then.
+local only = os.getenv("WARDBOOK_LOAD_ONLY")
+cfg.run = tonumber(os.getenv("WARDBOOK_LOAD_RUN") or "") or cfg.run
+cfg.cursor = tonumber(os.getenv("WARDBOOK_LOAD_CURSOR") or "") or cfg.cursor
+-- The share of each kind, as the draw of `request` below gives it: the first and last number
+-- it draws for the kind.
+local draws = {
+  push = { 1, 20 }, pull = { 21, 52 }, queue = { 53, 74 }, record = { 75, 86 },
+  counts = { 87, 94 }, dashboard = { 95, 96 }, me = { 97, 100 },
+}
+if only and not draws[only] then
+  error("WARDBOOK_LOAD_ONLY names no kind of request: " .. only)
+end
 
 local threads = {}
 
@@ -71,7 +86,7 @@ local queues = {
 }
 
 function request()
-  local r = math.random(100)
+  local r = only and math.random(draws[only][1], draws[only][2]) or math.random(100)
   if r <= 20 then
     bump("push")
     if r <= 14 then return push(cfg.leader) else return push(cfg.officer) end

@@ -47,7 +47,7 @@ mod queue;
 use crate::{cargo, dist, sh};
 
 const USAGE: &str =
-    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk | queue [--records N] [--postgres] | export [--records N] | load [--postgres] [--seconds N] [--connections N]>";
+    "usage: cargo xtask bench <ingest [--records N] [--batch N] | size | startup | lighthouse | validate | render | junk | queue [--records N] [--postgres] | export [--records N] | load [--postgres] [--seconds N] [--connections N] [--by-kind]>";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -87,18 +87,19 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             export::run(root, records)
         }
         Some("load") => {
-            let (mut postgres, mut seconds, mut connections) =
-                (false, load::SECONDS, load::CONNECTIONS);
+            let (mut postgres, mut seconds, mut connections, mut by_kind) =
+                (false, load::SECONDS, load::CONNECTIONS, false);
             let mut rest = args[1..].iter();
             while let Some(flag) = rest.next() {
                 match flag.as_str() {
                     "--postgres" => postgres = true,
                     "--seconds" => seconds = crate::count_arg(&mut rest, "--seconds")?,
                     "--connections" => connections = crate::count_arg(&mut rest, "--connections")?,
+                    "--by-kind" => by_kind = true,
                     _ => bail!("{USAGE}"),
                 }
             }
-            load::run(root, postgres, seconds, connections)
+            load::run(root, postgres, seconds, connections, by_kind)
         }
         Some("queue") => {
             let mut records = queue::RECORDS;

@@ -1,4 +1,4 @@
-//! `cargo xtask bench load [--postgres] [--seconds N] [--connections N]`: a busy ward's traffic
+//! `cargo xtask bench load [--postgres] [--seconds N] [--connections N] [--by-kind]`: a busy ward's traffic
 //! against a release server holding the demo's two years of records: phones pushing and
 //! pulling, supervisors paging, searching and filtering the review queue, opening records,
 //! reading the queue's counts and the dashboard (the mix is in `tests/load/mix.lua`). The load
@@ -6,6 +6,9 @@
 //! the last one is answered. Afterwards every record a push acknowledged is pulled back by its
 //! author, each once. The server's memory is sampled every second; a run of 30 minutes or more
 //! is the soak, whose memory must stay flat.
+//!
+//! With `--by-kind`, after the mix each kind of request runs alone for 10 s on the same
+//! server, to tell which kind the CPU goes to (server and database separately).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -75,7 +78,81 @@ impl Sampler {
     }
 }
 
-pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -> Result<()> {
+/// Seconds each kind runs alone with `--by-kind`.
+const KIND_SECONDS: u64 = 10;
+/// The kinds of request in `tests/load/mix.lua`, as its `WARDBOOK_LOAD_ONLY` names them.
+const KINDS: [&str; 7] = [
+    "push",
+    "pull",
+    "queue",
+    "record",
+    "counts",
+    "dashboard",
+    "me",
+];
+
+/// What one run of wrk measured.
+struct Measured {
+    /// wrk's result line.
+    got: Value,
+    /// The server's CPU time.
+    cpu: Duration,
+    /// PostgreSQL's processes' CPU time (zero on SQLite).
+    db_cpu: Duration,
+}
+
+/// Runs wrk with the mix (or one kind of it, `only`) against `server` for `seconds`.
+fn wrk(
+    root: &Path,
+    server: &Server,
+    config: &Path,
+    (seconds, connections): (u64, u32),
+    only: Option<(&str, u32, i64)>,
+) -> Result<Measured> {
+    let cpu0 = super::cpu_time(&format!("/proc/{}/stat", server.child.id()))?;
+    let db_cpu0 = super::postgres_cpu();
+    let mut command = Command::new("wrk");
+    command
+        .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .args(["--latency", "--timeout", "10s", "-s"])
+        .arg(root.join("tests/load/mix.lua"))
+        .arg(&server.base)
+        .env("WARDBOOK_LOAD_CONFIG", config);
+    if let Some((kind, run, cursor)) = only {
+        // Another run tag, so that its pushes' ids are new, and the phones' cursor as it is
+        // now, so that pulls start where the phones are rather than behind the earlier runs.
+        command
+            .env("WARDBOOK_LOAD_ONLY", kind)
+            .env("WARDBOOK_LOAD_RUN", run.to_string())
+            .env("WARDBOOK_LOAD_CURSOR", cursor.to_string());
+    }
+    let wrk = command.output().context("cannot run wrk")?;
+    let cpu = super::cpu_time(&format!("/proc/{}/stat", server.child.id()))? - cpu0;
+    let db_cpu = super::postgres_cpu_since(&db_cpu0);
+    let text = String::from_utf8_lossy(&wrk.stdout);
+    ensure!(
+        wrk.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&wrk.stderr)
+    );
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("WARDBOOK_LOAD "))
+        .with_context(|| format!("wrk printed no result line:\n{text}"))?;
+    Ok(Measured {
+        got: serde_json::from_str(line)?,
+        cpu,
+        db_cpu,
+    })
+}
+
+pub(super) fn run(
+    root: &Path,
+    postgres: bool,
+    seconds: u64,
+    connections: u32,
+    by_kind: bool,
+) -> Result<()> {
     crate::tools::ensure_debian(&["/usr/bin/wrk"], &["wrk"])?;
     cargo(&["build", "--release", "-p", "server"])?;
     let pg = postgres.then(|| TempPg::create("load")).transpose()?;
@@ -156,30 +233,8 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
         "\n{backend}: {seconds} s of the mix from {connections} connections (wrk, 2 threads)…"
     );
     let sampler = Sampler::start(server.child.id());
-    let cpu0 = super::cpu_time(&format!("/proc/{}/stat", server.child.id()))?;
-    let db_cpu0 = super::postgres_cpu();
-    let wrk = Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s")])
-        .args(["--latency", "--timeout", "10s", "-s"])
-        .arg(root.join("tests/load/mix.lua"))
-        .arg(&server.base)
-        .env("WARDBOOK_LOAD_CONFIG", &config)
-        .output()
-        .context("cannot run wrk")?;
-    let cpu = super::cpu_time(&format!("/proc/{}/stat", server.child.id()))? - cpu0;
-    let db_cpu = super::postgres_cpu_since(&db_cpu0);
+    let Measured { got, cpu, db_cpu } = wrk(root, &server, &config, (seconds, connections), None)?;
     let samples = sampler.finish();
-    let text = String::from_utf8_lossy(&wrk.stdout);
-    ensure!(
-        wrk.status.success(),
-        "wrk failed: {text}{}",
-        String::from_utf8_lossy(&wrk.stderr)
-    );
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("WARDBOOK_LOAD "))
-        .with_context(|| format!("wrk printed no result line:\n{text}"))?;
-    let got: Value = serde_json::from_str(line)?;
     let n = |k: &str| got[k].as_u64().unwrap_or(0);
 
     // Every acknowledged record is on the server once: each author pulls what they pushed.
@@ -200,6 +255,25 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
             if page["more"] != true {
                 break;
             }
+        }
+    }
+
+    let mut alone = Vec::new();
+    if by_kind {
+        for (k, kind) in KINDS.iter().enumerate() {
+            println!("{kind} alone for {KIND_SECONDS} s…");
+            let run = run_tag.wrapping_add(1 + k as u32);
+            let now = latest(&leader)?.min(latest(&officer)?);
+            alone.push((
+                *kind,
+                wrk(
+                    root,
+                    &server,
+                    &config,
+                    (KIND_SECONDS, connections),
+                    Some((kind, run, now)),
+                )?,
+            ));
         }
     }
 
@@ -288,6 +362,41 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
             String::new()
         }
     ));
+    let mut alone_failed = Vec::new();
+    for (kind, m) in &alone {
+        let k = |key: &str| m.got[key].as_u64().unwrap_or(0);
+        let sent: Vec<&String> = m.got["kinds"]
+            .as_object()
+            .map(|kinds| kinds.keys().collect())
+            .unwrap_or_default();
+        if sent != [kind] {
+            alone_failed.push(format!("{kind} alone sent {sent:?}"));
+        }
+        let requests = k("requests").max(1) as f64;
+        let seconds = k("duration_us") as f64 / 1e6;
+        let bad = k("connect_errors")
+            + k("read_errors")
+            + k("write_errors")
+            + k("status_errors")
+            + k("timeouts")
+            + k("bad_status")
+            + k("not_accepted");
+        out.line(format!(
+            "  alone: {kind:<9} {:6.0}/s  p50 {:6.2} ms  p99 {:7.2} ms  CPU per request server {:.2} ms{}  errors {bad}",
+            requests / seconds,
+            k("p50_us") as f64 / 1e3,
+            k("p99_us") as f64 / 1e3,
+            1e3 * m.cpu.as_secs_f64() / requests,
+            if postgres {
+                format!(", database {:.2} ms", 1e3 * m.db_cpu.as_secs_f64() / requests)
+            } else {
+                String::new()
+            }
+        ));
+        if bad > 0 {
+            alone_failed.push(format!("{kind} alone had {bad} errors"));
+        }
+    }
     let mb = |kb: u64| kb as f64 / 1024.0;
     let thirds: Vec<u64> = (0..3)
         .map(|t| {
@@ -338,6 +447,9 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
     if seconds != SECONDS {
         command.push_str(&format!(" --seconds {seconds}"));
     }
+    if by_kind {
+        command.push_str(" --by-kind");
+    }
     out.save_as(
         root,
         &name,
@@ -346,6 +458,7 @@ pub(super) fn run(root: &Path, postgres: bool, seconds: u64, connections: u32) -
          opened, counts, the dashboard) from wrk against a release server with the demo's two \
          years of records; afterwards every acknowledged record is pulled back by its author.",
     )?;
+    ensure!(alone_failed.is_empty(), "{}", alone_failed.join("; "));
     ensure!(
         seconds < SOAK_SECONDS || flat,
         "the server's memory grew during the soak"
