@@ -60,7 +60,7 @@ async fn the_demo_history_loads_once_and_shows_the_merged_wards_with_their_recor
     assert!(waiting > 0, "{counts:?}");
     // Without a filter the counts are the ward tallies'; a filter that keeps every record
     // makes them counted from the records: state by state the same, for the ward and for the
-    // province (the history moved records between wards and reviewed them).
+    // province (the history's reorganisation moved records between wards).
     for token in [&boss, &app.login("congantinh").await] {
         let mut read = Vec::new();
         for path in ["/api/records/counts", "/api/records/counts?from=0"] {

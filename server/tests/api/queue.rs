@@ -43,6 +43,33 @@ fn enc(s: &str) -> String {
 }
 
 #[tokio::test]
+async fn counts_without_a_filter_are_read_from_the_ward_tallies_and_with_one_from_the_records() {
+    // Which of the two answers is proven by a tally that disagrees with the records on purpose:
+    // the unfiltered counts show it, the filtered ones do not.
+    let app = spawn_app().await;
+    let leader = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &leader).await;
+    file_with(&app, &leader, group, "Ngõ 12").await;
+    file_with(&app, &leader, group, "Ngõ 14").await;
+    let received = |counts: &[(RecordStatus, i64)]| {
+        counts
+            .iter()
+            .find(|c| c.0 == RecordStatus::Received)
+            .map_or(0, |c| c.1)
+    };
+    assert_eq!(received(&counts(&app, &boss, "").await), 2);
+    assert_eq!(received(&counts(&app, &boss, "from=0").await), 2);
+
+    sqlx::query("UPDATE record_tallies SET n = n + 40 WHERE status = 'received'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(received(&counts(&app, &boss, "").await), 42);
+    assert_eq!(received(&counts(&app, &boss, "from=0").await), 2);
+}
+
+#[tokio::test]
 async fn search_ignores_diacritics_case_and_unicode_form() {
     let app = spawn_app().await;
     let lan = app.login("totruong").await;
