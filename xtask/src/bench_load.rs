@@ -101,6 +101,45 @@ struct Measured {
     db_cpu: Duration,
 }
 
+impl Measured {
+    /// A number from wrk's result line (0 when missing).
+    fn n(&self, key: &str) -> u64 {
+        self.got[key].as_u64().unwrap_or(0)
+    }
+
+    /// Every failed request: socket errors, timeouts, statuses other than 200 and records a
+    /// push did not accept.
+    fn errors(&self) -> u64 {
+        [
+            "connect_errors",
+            "read_errors",
+            "write_errors",
+            "status_errors",
+            "timeouts",
+            "bad_status",
+            "not_accepted",
+        ]
+        .iter()
+        .map(|k| self.n(k))
+        .sum()
+    }
+
+    /// "server X ms" and, on PostgreSQL, ", database Y ms" of CPU per request.
+    fn cpu_per_request(&self, postgres: bool) -> String {
+        let requests = self.n("requests").max(1) as f64;
+        let ms = |d: Duration| 1e3 * d.as_secs_f64() / requests;
+        if postgres {
+            format!(
+                "server {:.2} ms, database {:.2} ms",
+                ms(self.cpu),
+                ms(self.db_cpu)
+            )
+        } else {
+            format!("server {:.2} ms", ms(self.cpu))
+        }
+    }
+}
+
 /// Runs wrk with the mix (or one kind of it, `only`) against `server` for `seconds`.
 fn wrk(
     root: &Path,
@@ -233,9 +272,9 @@ pub(super) fn run(
         "\n{backend}: {seconds} s of the mix from {connections} connections (wrk, 2 threads)…"
     );
     let sampler = Sampler::start(server.child.id());
-    let Measured { got, cpu, db_cpu } = wrk(root, &server, &config, (seconds, connections), None)?;
+    let mix = wrk(root, &server, &config, (seconds, connections), None)?;
     let samples = sampler.finish();
-    let n = |k: &str| got[k].as_u64().unwrap_or(0);
+    let n = |k: &str| mix.n(k);
 
     // Every acknowledged record is on the server once: each author pulls what they pushed.
     let prefix = format!("{run_tag:08x}-");
@@ -284,13 +323,7 @@ pub(super) fn run(
     let seconds_run = n("duration_us") as f64 / 1e6;
     let rps = n("requests") as f64 / seconds_run;
     let ms = |k: &str| n(k) as f64 / 1e3;
-    let errors = n("connect_errors")
-        + n("read_errors")
-        + n("write_errors")
-        + n("status_errors")
-        + n("timeouts")
-        + n("bad_status")
-        + n("not_accepted");
+    let errors = mix.errors();
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     let mut out = Report::default();
     out.line(format!(
@@ -310,7 +343,7 @@ pub(super) fn run(
         verdict(ms("p99_us") <= TARGET_P99_MS),
         ms("max_us")
     ));
-    let kinds = got["kinds"].as_object().context("no kinds")?;
+    let kinds = mix.got["kinds"].as_object().context("no kinds")?;
     let mut kinds: Vec<(&String, u64)> = kinds
         .iter()
         .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
@@ -341,30 +374,23 @@ pub(super) fn run(
     ));
     out.line(format!(
         "  server CPU      {:.1} s ({:.0}% of the 2 cores); errors in its log: {}",
-        cpu.as_secs_f64(),
-        100.0 * cpu.as_secs_f64() / seconds_run / 2.0,
+        mix.cpu.as_secs_f64(),
+        100.0 * mix.cpu.as_secs_f64() / seconds_run / 2.0,
         if logged_errors { "YES" } else { "none" }
     ));
     if postgres {
         out.line(format!(
             "  database CPU    {:.1} s ({:.0}% of the 2 cores), PostgreSQL's processes",
-            db_cpu.as_secs_f64(),
-            100.0 * db_cpu.as_secs_f64() / seconds_run / 2.0,
+            mix.db_cpu.as_secs_f64(),
+            100.0 * mix.db_cpu.as_secs_f64() / seconds_run / 2.0,
         ));
     }
-    let requests = n("requests").max(1) as f64;
     out.line(format!(
-        "  CPU per request server {:.2} ms{}",
-        1e3 * cpu.as_secs_f64() / requests,
-        if postgres {
-            format!(", database {:.2} ms", 1e3 * db_cpu.as_secs_f64() / requests)
-        } else {
-            String::new()
-        }
+        "  CPU per request {}",
+        mix.cpu_per_request(postgres)
     ));
     let mut alone_failed = Vec::new();
     for (kind, m) in &alone {
-        let k = |key: &str| m.got[key].as_u64().unwrap_or(0);
         let sent: Vec<&String> = m.got["kinds"]
             .as_object()
             .map(|kinds| kinds.keys().collect())
@@ -372,26 +398,13 @@ pub(super) fn run(
         if sent != [kind] {
             alone_failed.push(format!("{kind} alone sent {sent:?}"));
         }
-        let requests = k("requests").max(1) as f64;
-        let seconds = k("duration_us") as f64 / 1e6;
-        let bad = k("connect_errors")
-            + k("read_errors")
-            + k("write_errors")
-            + k("status_errors")
-            + k("timeouts")
-            + k("bad_status")
-            + k("not_accepted");
+        let bad = m.errors();
         out.line(format!(
-            "  alone: {kind:<9} {:6.0}/s  p50 {:6.2} ms  p99 {:7.2} ms  CPU per request server {:.2} ms{}  errors {bad}",
-            requests / seconds,
-            k("p50_us") as f64 / 1e3,
-            k("p99_us") as f64 / 1e3,
-            1e3 * m.cpu.as_secs_f64() / requests,
-            if postgres {
-                format!(", database {:.2} ms", 1e3 * m.db_cpu.as_secs_f64() / requests)
-            } else {
-                String::new()
-            }
+            "  alone: {kind:<9} {:6.0}/s  p50 {:6.2} ms  p99 {:7.2} ms  CPU per request {}  errors {bad}",
+            m.n("requests") as f64 / (m.n("duration_us") as f64 / 1e6),
+            m.n("p50_us") as f64 / 1e3,
+            m.n("p99_us") as f64 / 1e3,
+            m.cpu_per_request(postgres),
         ));
         if bad > 0 {
             alone_failed.push(format!("{kind} alone had {bad} errors"));
