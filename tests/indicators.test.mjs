@@ -35,6 +35,9 @@ test('a supervisor reads the month at a desk, opens the records behind a count, 
     const report = d.getByTestId('report');
     await report.getByRole('heading', { name: 'Báo cáo tháng Phường Tây Hồ — tháng 3/2026' }).waitFor();
     assert.equal(await d.getByTestId('zero').locator('li.tile').count(), 4);
+    // It says when the figures were counted (a dashboard asked often answers from its last count).
+    assert.ok(march.counted_at > 0, `counted_at ${march.counted_at}`);
+    assert.match(await report.getByTestId('counted-at').innerText(), /^Số liệu tính lúc \d{2}:\d{2} \d{2}\/\d{2}\/\d{4}$/);
     // The chart has the months' bars; each says what it is.
     assert.ok(await report.locator('figure.chart > svg rect').count() >= 3 * 3);
     assert.match(await report.locator('figure.chart > svg rect title').first().textContent(), /^T1 — .+: \d+$/);
@@ -66,7 +69,7 @@ test('a supervisor reads the month at a desk, opens the records behind a count, 
     assert.equal(pages.length, 1, `one page, got ${pages.length}`);
     const text = pages[0];
     assert.match(text, /Báo cáo tháng Phường Tây Hồ — tháng 3\/2026/);
-    assert.match(text, /01\/03\/2026 – 31\/03\/2026/);
+    assert.match(text, /01\/03\/2026 – 31\/03\/2026\s*·\s*Số liệu tính lúc \d{2}:\d{2}/);
     assert.match(text, /Không để xảy ra tội phạm nghiêm trọng/);
     assert.match(text, new RegExp(`${top.last_year_to_date} → ${top.year_to_date}`));
     assert.match(text, /Lập ngày \d{2}\/\d{2}\/\d{4}/);

@@ -99,16 +99,24 @@ impl ZeroKind {
         ZeroKind::IllegalRacing,
     ];
 
+    /// The categories of neighborhood report that count against it.
+    pub fn categories(self) -> &'static [&'static str] {
+        match self {
+            ZeroKind::SeriousCrime => &["theft", "disturbance", "drugs"],
+            ZeroKind::SeriousFire => &["fire_explosion"],
+            ZeroKind::SeriousTrafficAccident => &["traffic_accident"],
+            ZeroKind::IllegalRacing => &["illegal_racing"],
+        }
+    }
+
+    /// Whether only a report marked serious counts against it.
+    pub fn serious_only(self) -> bool {
+        self != ZeroKind::IllegalRacing
+    }
+
     /// Whether a neighborhood report of `category` (serious or not) counts against it.
     pub fn counts(self, category: &str, serious: bool) -> bool {
-        match self {
-            ZeroKind::SeriousCrime => {
-                serious && matches!(category, "theft" | "disturbance" | "drugs")
-            }
-            ZeroKind::SeriousFire => serious && category == "fire_explosion",
-            ZeroKind::SeriousTrafficAccident => serious && category == "traffic_accident",
-            ZeroKind::IllegalRacing => category == "illegal_racing",
-        }
+        (serious || !self.serious_only()) && self.categories().contains(&category)
     }
 
     pub fn label(self) -> Text {
@@ -254,6 +262,10 @@ pub struct WardIndicators {
     pub weeks: Vec<i64>,
     pub speed: ReportSpeed,
     pub waiting: Waiting,
+    /// When these figures were counted (ms): a dashboard asked often is answered from its last
+    /// count (see the server's `indicators::ward`).
+    #[serde(default)]
+    pub counted_at: i64,
 }
 
 /// A ward or commune whose indicators the caller may read.
@@ -414,6 +426,24 @@ mod tests {
         assert!(!SeriousFire.counts("fire_risk", true));
         assert!(SeriousTrafficAccident.counts("traffic_accident", true));
         assert!(IllegalRacing.counts("illegal_racing", false));
+    }
+
+    /// The server finds the breaking records through a partial index on `serious = 1 OR
+    /// category = 'illegal_racing'` (migration `records_breaking`): no kind may count another.
+    #[test]
+    fn every_record_a_zero_indicator_counts_is_serious_or_illegal_racing() {
+        for kind in ZeroKind::ALL {
+            for category in kind.categories() {
+                for serious in [false, true] {
+                    if kind.counts(category, serious) {
+                        assert!(
+                            serious || *category == "illegal_racing",
+                            "{kind:?} {category}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     proptest::proptest! {

@@ -253,55 +253,179 @@ async fn minutes_counted(
         .collect())
 }
 
-/// How old a ward's indicators may be when they are answered again. Counting them reads the
-/// ward's records of a year and a half (about 30 ms for 36,000 records, 90 ms at a million in
-/// the whole database: `cargo xtask bench queue`); a dashboard asked often, by several
-/// supervisors or a wall screen, is counted once per this time instead. The review queue's
-/// own counts are always live.
+/// How old a ward's indicators may be when they are answered again without counting, at
+/// least. Counting them reads the ward's records of a year and a half (about 30 ms for 36,000
+/// records, 90 ms at a million in the whole database: `cargo xtask bench queue`); a dashboard
+/// asked often, by several supervisors or a wall screen, is counted once per this time instead.
+/// The review queue's own counts are always live.
 pub const FRESH_MS: i64 = 15_000;
 
-/// At most this many wards' months are remembered (a few megabytes); a month asked beyond them
-/// is counted and not kept. Stale ones are forgotten as new ones come.
+/// ...or this many times as long as the last count took, if that is longer: a ward whose count
+/// takes 7 s (a million reports in one month, on SQLite) is counted at most once in 70 s.
+pub const FRESH_PER_COUNT: i64 = 10;
+
+/// Figures past their freshness but younger than this many times it are answered at once and
+/// counted again behind the answer; older ones are counted while the request waits (a
+/// dashboard opened again after hours is not shown the morning's figures).
+pub const STALE_PER_FRESH: i64 = 4;
+
+/// Counts under way at once, the whole server: more requests wait their turn (each count
+/// keeps a core busy for as long as it takes).
+const COUNTS_AT_ONCE: usize = 2;
+
+/// A count that takes longer is given up: the request answers 503, "try again shortly".
+const COUNT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// At most this many wards' months are remembered (a few megabytes); beyond them, the least
+/// recently asked that is not being counted is forgotten.
 const RECENT_MAX: usize = 200;
 
-/// One ward's month as last counted: when, on which day, and the figures.
-type Counted = Option<(i64, Date, Arc<WardIndicators>)>;
+/// How long figures that took `took_ms` to count may be answered without counting again.
+fn fresh_for(took_ms: i64) -> i64 {
+    FRESH_MS.max(took_ms.saturating_mul(FRESH_PER_COUNT))
+}
 
-/// Wards' indicators counted in the last [`FRESH_MS`], by (ward, year, month). Each entry has
-/// its own lock, held while it is counted, so that many requests at once count it once.
-#[derive(Default)]
-pub struct Recent(std::sync::Mutex<HashMap<(i64, i32, u32), Slot>>);
+/// One ward's month as last counted.
+struct Counted {
+    /// Which count of its slot this was (see [`Slot::started`]).
+    serial: u64,
+    /// The `now` it was counted at, and the periods counted then.
+    at: i64,
+    periods: Periods,
+    /// How long counting took (ms).
+    took_ms: i64,
+    figures: WardIndicators,
+}
 
-/// One ward's month: its lock is held while it is counted.
-type Slot = Arc<tokio::sync::Mutex<Counted>>;
-
-impl Recent {
-    fn slot(&self, key: (i64, i32, u32), now: i64) -> Slot {
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(slot) = map.get(&key) {
-            return slot.clone();
+impl Counted {
+    /// How the figures may be answered at `now`, for `periods`.
+    fn age(&self, now: i64, periods: &Periods) -> Age {
+        let fresh = fresh_for(self.took_ms);
+        let age = now.saturating_sub(self.at);
+        if self.periods != *periods {
+            Age::Old
+        } else if age < fresh {
+            Age::Young
+        } else if age < fresh.saturating_mul(STALE_PER_FRESH) {
+            Age::Stale
+        } else {
+            Age::Old
         }
-        if map.len() >= RECENT_MAX / 2 {
-            // Entries being counted are kept (they are locked); stale ones go.
-            map.retain(|_, slot| {
-                slot.try_lock().map_or(true, |c| {
-                    c.as_ref().is_some_and(|(at, ..)| now - at < FRESH_MS)
-                })
-            });
-        }
-        let slot = Slot::default();
-        if map.len() < RECENT_MAX {
-            map.insert(key, slot.clone());
-        }
-        slot
     }
 }
 
-/// The indicators of ward `ward` (which must exist) for `year`/`month`, at `now`: counted at
-/// most [`FRESH_MS`] before, on the same day, unless `fresh` asks for them counted now.
+#[derive(Debug, PartialEq, Eq)]
+enum Age {
+    /// Answered as they are.
+    Young,
+    /// Answered, and counted again behind the answer.
+    Stale,
+    /// Counted again before answering.
+    Old,
+}
+
+/// One ward's month: its last count, read without waiting, and a lock held while it is
+/// counted, so that many requests at once count it once.
+#[derive(Default)]
+struct Slot {
+    last: std::sync::Mutex<Option<Arc<Counted>>>,
+    counting: Arc<tokio::sync::Mutex<()>>,
+    /// Counts started so far: a count numbered above what a request saw when it came began
+    /// after it, so it has everything written before the request.
+    started: std::sync::atomic::AtomicU64,
+    /// When it was last asked for (for forgetting the least recently asked).
+    asked: std::sync::atomic::AtomicI64,
+}
+
+impl Slot {
+    fn last(&self) -> Option<Arc<Counted>> {
+        self.last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Wards' indicators counted lately, by (ward, year, month).
+pub struct Recent {
+    slots: std::sync::Mutex<HashMap<(i64, i32, u32), Arc<Slot>>>,
+    /// Every count holds one of these [`COUNTS_AT_ONCE`] permits while it runs.
+    counts: Arc<tokio::sync::Semaphore>,
+    /// A count behind an answer also holds this one: one at a time, and only when a permit of
+    /// `counts` is free at once, so that many wards' dashboards going stale together neither
+    /// count all at once nor keep out the requests that must wait for a count.
+    behind: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Recent {
+    fn default() -> Recent {
+        Recent {
+            slots: std::sync::Mutex::default(),
+            counts: Arc::new(tokio::sync::Semaphore::new(COUNTS_AT_ONCE)),
+            behind: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
+}
+
+impl Recent {
+    fn slot(&self, key: (i64, i32, u32), now: i64) -> Arc<Slot> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut map = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = match map.get(&key) {
+            Some(slot) => slot.clone(),
+            None => {
+                if map.len() >= RECENT_MAX {
+                    // The least recently asked of those not being counted goes.
+                    let idle = map
+                        .iter()
+                        .filter(|(_, s)| s.counting.try_lock().is_ok())
+                        .min_by_key(|(_, s)| s.asked.load(Relaxed))
+                        .map(|(k, _)| *k);
+                    if let Some(k) = idle {
+                        map.remove(&k);
+                    }
+                }
+                let slot = Arc::<Slot>::default();
+                // Every slot is being counted: this one is counted and not kept.
+                if map.len() < RECENT_MAX {
+                    map.insert(key, slot.clone());
+                }
+                slot
+            }
+        };
+        slot.asked.fetch_max(now, Relaxed);
+        slot
+    }
+
+    /// The slot of `key` if it is remembered.
+    fn remembered(&self, key: (i64, i32, u32)) -> Option<Arc<Slot>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned()
+    }
+
+    /// Forgets every ward's figures (wards were merged or split: their records moved).
+    pub fn forget_all(&self) {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// The indicators of ward `ward` (which must exist) for `year`/`month`, at `now`.
+///
+/// Counted at most once in [`FRESH_MS`] (longer for a ward that takes long to count, see
+/// [`FRESH_PER_COUNT`]): younger figures of the same periods are answered as they are; older
+/// ones, up to [`STALE_PER_FRESH`] times that, are answered at once and counted again behind
+/// the answer; older still, they are counted while the request waits. `fresh` (`Cache-Control:
+/// no-cache`) asks for a count begun after the request came. Requests waiting at once share one
+/// count, and counts run at most [`COUNTS_AT_ONCE`] at a time. `counted_at` says when they were.
 pub async fn ward(
     db: &Db,
     ward: i64,
@@ -309,18 +433,117 @@ pub async fn ward(
     now: i64,
     fresh: bool,
 ) -> AppResult<WardIndicators> {
+    use std::sync::atomic::Ordering::SeqCst;
     // A month that cannot be reported on is refused before anything is remembered.
-    Periods::of_report(year, month, now)?;
-    let today = LocalTime::at(now).date;
+    let periods = Periods::of_report(year, month, now)?;
     let slot = db.indicators.slot((ward, year, month), now);
-    let mut counted = slot.lock().await;
-    if let Some((at, day, figures)) = &*counted {
-        if !fresh && now - at < FRESH_MS && *day == today {
-            return Ok(WardIndicators::clone(figures));
+    let seen = slot.started.load(SeqCst);
+    if !fresh {
+        if let Some(last) = slot.last() {
+            match last.age(now, &periods) {
+                Age::Young => return Ok(last.figures.clone()),
+                Age::Stale => {
+                    count_behind(db, ward, (year, month), now, &slot);
+                    return Ok(last.figures.clone());
+                }
+                Age::Old => {}
+            }
         }
     }
-    let figures = count_ward(db, ward, year, month, now).await?;
-    *counted = Some((now, today, Arc::new(figures.clone())));
+    let counting = slot.counting.clone().lock_owned().await;
+    // Counted while this request waited?
+    if let Some(last) = slot.last() {
+        let will_do = if fresh {
+            last.serial > seen
+        } else {
+            last.age(now, &periods) != Age::Old
+        };
+        if will_do {
+            return Ok(last.figures.clone());
+        }
+    }
+    let permit = db
+        .indicators
+        .counts
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| AppError::Busy)?;
+    // Counted apart from the request, so that a request given up on does not waste the count.
+    let (db, slot) = (db.clone(), slot.clone());
+    tokio::spawn(async move {
+        let _held = (counting, permit);
+        count_into(&db, ward, (year, month), now, &slot).await
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("counting indicators: {e}")))?
+}
+
+/// Waits until no count of ward `ward`'s `year`/`month` is under way (a count behind an answer
+/// included), for tests.
+pub async fn settled(db: &Db, ward: i64, (year, month): (i32, u32)) {
+    if let Some(slot) = db.indicators.remembered((ward, year, month)) {
+        drop(slot.counting.lock().await);
+    }
+}
+
+/// Counts `ward`'s month again after an answer, unless it is being counted already or the
+/// server is counting another ward's (see [`Recent::behind`]): then the stale figures stay a
+/// while longer.
+fn count_behind(db: &Db, ward: i64, month: (i32, u32), now: i64, slot: &Arc<Slot>) {
+    let Ok(counting) = slot.counting.clone().try_lock_owned() else {
+        return;
+    };
+    // Counted by another request since its figures were found stale?
+    if slot
+        .last()
+        .is_some_and(|c| c.age(now, &c.periods) == Age::Young)
+    {
+        return;
+    }
+    let Ok(behind) = db.indicators.behind.clone().try_acquire_owned() else {
+        return;
+    };
+    let Ok(permit) = db.indicators.counts.clone().try_acquire_owned() else {
+        return;
+    };
+    let (db, slot) = (db.clone(), slot.clone());
+    tokio::spawn(async move {
+        let _held = (counting, behind, permit);
+        if let Err(e) = count_into(&db, ward, month, now, &slot).await {
+            tracing::warn!(ward, error = %e, "counting a ward's indicators behind an answer failed");
+        }
+    });
+}
+
+/// Counts and remembers ward `ward`'s month; the caller holds the slot's `counting` lock and a
+/// permit of [`Recent::counts`].
+async fn count_into(
+    db: &Db,
+    ward: i64,
+    (year, month): (i32, u32),
+    now: i64,
+    slot: &Slot,
+) -> AppResult<WardIndicators> {
+    let serial = slot
+        .started
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        + 1;
+    let started = std::time::Instant::now();
+    let figures = tokio::time::timeout(COUNT_TIMEOUT, count_ward(db, ward, year, month, now))
+        .await
+        .map_err(|_| AppError::Busy)??;
+    let counted = Counted {
+        serial,
+        at: now,
+        periods: Periods::of_report(year, month, now)?,
+        took_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        figures: figures.clone(),
+    };
+    *slot
+        .last
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(counted));
     Ok(figures)
 }
 
@@ -392,38 +615,49 @@ async fn count_ward(
         })
         .collect();
 
-    // The records behind the zero-indicators: few, read one by one.
-    let breaking: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT id, COALESCE(category, ''), serious, received_at FROM records \
-         WHERE ward_id = $1 AND form_key = $2 AND received_at >= $3 AND received_at < $4 \
-           AND (serious = 1 OR category = 'illegal_racing') ORDER BY received_at DESC",
-    )
-    .bind(ward)
-    .bind(NEIGHBORHOOD_REPORT)
-    .bind(p.year_from)
-    .bind(p.year_to)
-    .fetch_all(&db.pool)
-    .await?;
-    let zero = ZeroKind::ALL
-        .into_iter()
-        .map(|kind| {
-            let these: Vec<&(String, String, i64, i64)> = breaking
-                .iter()
-                .filter(|r| kind.counts(&r.1, r.2 != 0))
-                .collect();
-            ZeroIndicator {
-                kind,
-                label: kind.label(),
-                month_clear: !these.iter().any(|r| r.3 >= p.month_from),
-                year_clear: these.is_empty(),
-                records: these
-                    .iter()
-                    .take(50)
-                    .filter_map(|r| Uuid::parse_str(&r.0).ok())
-                    .collect(),
+    // The records behind each zero-indicator, newest first: the first tells whether the month
+    // is clear, none that the year is. At most 50 are read per kind (one query for all four
+    // read every breaking record of the year: 100,000 rows at a million reports in a month).
+    // The condition every kind implies (`ZeroKind::counts`) is written out for the partial
+    // index `records_breaking`, which holds only such records.
+    let mut zero = Vec::with_capacity(ZeroKind::ALL.len());
+    for kind in ZeroKind::ALL {
+        let categories = kind.categories();
+        let sql = format!(
+            "SELECT id, received_at FROM records \
+             WHERE ward_id = $1 AND form_key = $2 AND received_at >= $3 AND received_at < $4 \
+               AND (serious = 1 OR category = 'illegal_racing') \
+               AND category IN ({}){} ORDER BY received_at DESC LIMIT 50",
+            (5..5 + categories.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if kind.serious_only() {
+                " AND serious = 1"
+            } else {
+                ""
             }
-        })
-        .collect();
+        );
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql)
+            .bind(ward)
+            .bind(NEIGHBORHOOD_REPORT)
+            .bind(p.year_from)
+            .bind(p.year_to);
+        for c in categories {
+            q = q.bind(*c);
+        }
+        let these = q.fetch_all(&db.pool).await?;
+        zero.push(ZeroIndicator {
+            kind,
+            label: kind.label(),
+            month_clear: these.first().is_none_or(|r| r.1 < p.month_from),
+            year_clear: these.is_empty(),
+            records: these
+                .iter()
+                .filter_map(|r| Uuid::parse_str(&r.0).ok())
+                .collect(),
+        });
+    }
 
     // People under management: anyone visited in the twelve months to the month's end.
     let visits: Vec<(String, i64)> = sqlx::query_as(
@@ -597,6 +831,7 @@ async fn count_ward(
         weeks,
         speed,
         waiting,
+        counted_at: now,
     })
 }
 
@@ -788,6 +1023,14 @@ mod tests {
 
     fn ms(y: i32, m: u32, d: u32) -> i64 {
         Date::new(y, m, d).unwrap().start_ms()
+    }
+
+    #[test]
+    fn figures_are_kept_fifteen_seconds_or_ten_times_as_long_as_counting_them_took() {
+        assert_eq!(fresh_for(0), FRESH_MS);
+        assert_eq!(fresh_for(1_500), FRESH_MS);
+        assert_eq!(fresh_for(7_000), 70_000);
+        assert_eq!(fresh_for(i64::MAX), i64::MAX);
     }
 
     #[test]

@@ -412,7 +412,7 @@ fn measure(
     // The indicators page: this month and the year to date of the first ward, against the same
     // days of last year.
     let (p50, p95) = time(|| {
-        // Counted each time, not answered from the 15 s the server keeps them.
+        // Counted each time (`no-cache`), not answered from the server's last count.
         let mut res = agent
             .get(server.url("/api/indicators"))
             .header("Authorization", &boss)

@@ -99,6 +99,7 @@ app::catalogue! {
     MonthlyReport => "Báo cáo tháng", "Monthly report";
     ReportFor => "Báo cáo kết quả công tác bảo đảm ANTT", "Report on security and public order";
     PrintedOn => "Lập ngày", "Made on";
+    CountedAt => "Số liệu tính lúc", "Figures as of";
     Compare => "So sánh các phường, xã trong tỉnh / thành phố", "The province's wards and communes side by side";
     ZeroShort => "Chỉ tiêu \"không để xảy ra\" đạt trong tháng", "\"None\" indicators achieved this month";
     ManagedShort => "Người quản lý đã gặp", "Managed people visited";

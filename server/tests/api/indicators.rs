@@ -163,7 +163,7 @@ mod against_the_demo_history {
         }
         // The zero-indicators, and the records behind a "no".
         for z in &got.zero {
-            let breaking: BTreeSet<uuid::Uuid> = expect
+            let breaking: Vec<(uuid::Uuid, i64)> = expect
                 .records()
                 .filter(|r| r.form == "neighborhood_report")
                 .filter(|r| (got.year_from..got.month_to).contains(&r.received_at))
@@ -181,9 +181,12 @@ mod against_the_demo_history {
                         ZeroKind::IllegalRacing => category == "illegal_racing",
                     }
                 })
-                .map(|r| r.id)
+                .map(|r| (r.id, r.received_at))
                 .collect();
+            let in_month = breaking.iter().any(|r| r.1 >= got.month_from);
+            let breaking: BTreeSet<uuid::Uuid> = breaking.into_iter().map(|r| r.0).collect();
             assert_eq!(z.year_clear, breaking.is_empty(), "{:?}", z.kind);
+            assert_eq!(z.month_clear, !in_month, "{:?} in the month", z.kind);
             if breaking.len() <= 50 {
                 assert_eq!(
                     z.records.iter().copied().collect::<BTreeSet<_>>(),
@@ -384,8 +387,9 @@ mod against_the_demo_history {
 }
 
 #[tokio::test]
-async fn a_wards_indicators_are_counted_once_in_fifteen_seconds_unless_asked_fresh() {
-    use server::indicators::{ward, FRESH_MS};
+async fn a_wards_indicators_are_counted_once_in_fifteen_seconds_unless_asked_fresh_and_then_again_behind_the_answer(
+) {
+    use server::indicators::{settled, ward, FRESH_MS};
     let app = spawn_app().await;
     let leader = app.login("totruong").await;
     let group = app.me(&leader).await.group.unwrap().id;
@@ -415,18 +419,47 @@ async fn a_wards_indicators_are_counted_once_in_fifteen_seconds_unless_asked_fre
     for got in again {
         assert_eq!(reports(&got.unwrap()), reports(&before));
     }
+    assert_eq!(before.counted_at, now);
     // Asked for fresh figures (`Cache-Control: no-cache`): counted again, with the new report.
     let fresh = ward(db, ward_id, month, now + 1, true).await.unwrap();
     assert_eq!(reports(&fresh), reports(&before) + 1);
-    // Past the fifteen seconds: counted again too.
+    assert_eq!(fresh.counted_at, now + 1);
+    // Past the fifteen seconds: the last count answers at once, and the month is counted again
+    // behind the answer; the next request has the new report.
     assert_eq!(
         app.push_ok(&leader, vec![valid_report(group)]).await,
         [PushOutcome::Accepted]
     );
-    let after = ward(db, ward_id, month, now + 1 + FRESH_MS, false)
-        .await
-        .unwrap();
+    // (Thirty seconds: past the fifteen, and short of four times them, unless counting took
+    // over 3 s: see `FRESH_PER_COUNT` and `STALE_PER_FRESH`.)
+    let later = now + 1 + 2 * FRESH_MS;
+    let stale = ward(db, ward_id, month, later, false).await.unwrap();
+    assert_eq!(reports(&stale), reports(&before) + 1);
+    assert_eq!(stale.counted_at, now + 1);
+    settled(db, ward_id, month).await;
+    let after = ward(db, ward_id, month, later + 1, false).await.unwrap();
     assert_eq!(reports(&after), reports(&before) + 2);
+    assert_eq!(
+        after.counted_at, later,
+        "counted behind the answer at {later}"
+    );
+    // An hour later the figures are too old to answer: counted while the request waits.
+    assert_eq!(
+        app.push_ok(&leader, vec![valid_report(group)]).await,
+        [PushOutcome::Accepted]
+    );
+    let hour = later + 3_600_000;
+    let old = ward(db, ward_id, month, hour, false).await.unwrap();
+    assert_eq!(reports(&old), reports(&before) + 3);
+    assert_eq!(old.counted_at, hour);
+    // Many asking fresh at once (each a millisecond apart) share the first one's count, begun
+    // after they all came.
+    let at_once =
+        futures_util::future::join_all((1..=8).map(|i| ward(db, ward_id, month, hour + i, true)))
+            .await;
+    for got in at_once {
+        assert_eq!(got.unwrap().counted_at, hour + 1);
+    }
 }
 
 #[tokio::test]

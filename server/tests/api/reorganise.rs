@@ -67,6 +67,45 @@ async fn reorganise_ok(app: &TestApp, admin: &str, body: &Value) -> Reorganisati
 }
 
 #[tokio::test]
+async fn a_wards_indicators_counted_before_a_group_moves_in_are_not_answered_after_it() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let nhat_tan = app.ward_named(&admin, "Nhật Tân").await;
+    let quang_an = app.ward_named(&admin, "Quảng An").await;
+    let leader = app.login("totruong").await;
+    assert_eq!(
+        app.push_ok(&leader, vec![valid_report(nhat_tan.groups[0].id)])
+            .await,
+        [PushOutcome::Accepted]
+    );
+    let db = &app.state.db;
+    let now = server::now_ms();
+    let today = LocalTime::at(now).date;
+    let month = (today.year, today.month);
+    let reports = |w: &domain::indicators::WardIndicators| -> u32 {
+        w.reports.iter().map(|s| s.year_to_date).sum()
+    };
+    let before = server::indicators::ward(db, quang_an.id, month, now, false)
+        .await
+        .unwrap();
+    reorganise_ok(
+        &app,
+        &admin,
+        &json!({
+            "effective": days_ago(1),
+            "moves": [{"group_id": nhat_tan.groups[0].id, "ward_id": quang_an.id}],
+        }),
+    )
+    .await;
+    // Within the fifteen seconds the figures would be answered as counted; the move forgot them.
+    let after = server::indicators::ward(db, quang_an.id, month, now + 1, false)
+        .await
+        .unwrap();
+    assert_eq!(reports(&after), reports(&before) + 1);
+    assert_eq!(after.counted_at, now + 1);
+}
+
+#[tokio::test]
 async fn merging_wards_moves_their_groups_people_and_records_and_closes_them() {
     let app = spawn_app().await;
     let admin = app.login("admin").await;

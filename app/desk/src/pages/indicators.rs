@@ -213,7 +213,18 @@ fn Report(ind: WardIndicators) -> impl IntoView {
         <article class="report" data-testid="report">
             <header class="report-head">
                 <h2>{title}</h2>
-                <p class="muted">{format!("{} 01/{:02}/{} – {last_day}", DeskMsg::ReportFor.text(lang), ind.month, ind.year)}</p>
+                <p class="muted">
+                    {format!("{} 01/{:02}/{} – {last_day}", DeskMsg::ReportFor.text(lang), ind.month, ind.year)}
+                    {(ind.counted_at > 0).then(|| {
+                        let at = LocalTime::at(ind.counted_at);
+                        view! {
+                            " · "
+                            <span data-testid="counted-at">
+                                {format!("{} {:02}:{:02} {}", DeskMsg::CountedAt.text(lang), at.hour, at.minute, at.date.dmy())}
+                            </span>
+                        }
+                    })}
+                </p>
             </header>
 
             <section class="zero" data-testid="zero">
