@@ -134,16 +134,66 @@ impl Db {
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
-            .run(&self.pool)
-            .await
-            .context("database migration failed")?;
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS
+                .run(&self.pool)
+                .await
+                .context("database migration failed")?,
+            Backend::Postgres => self.migrate_postgres().await?,
+        }
         self.mark_forms_for_group_leaders().await?;
         self.fill_search_text().await?;
+        Ok(())
+    }
+
+    /// PostgreSQL's migrations, one instance at a time. sqlx's own lock (`pg_advisory_lock`)
+    /// makes a second instance wait inside a query, holding a snapshot, while `CREATE INDEX
+    /// CONCURRENTLY` (0025, 0026) waits for every older snapshot to end: the two wait on each
+    /// other until PostgreSQL cancels one, perhaps the build, which leaves an invalid index that
+    /// `IF NOT EXISTS` then keeps. Here the lock is tried between sleeps on the connection that
+    /// migrates, so an instance waiting its turn holds no snapshot.
+    async fn migrate_postgres(&self) -> anyhow::Result<()> {
+        /// "WARDBOOK" as a number: the advisory lock's key.
+        const LOCK: i64 = 0x5741_5244_424f_4f4b;
+        let mut conn = self.pool.acquire().await?;
+        let waiting = std::time::Instant::now();
+        while !sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+            .bind(LOCK)
+            .fetch_one(&mut *conn)
+            .await?
+        {
+            anyhow::ensure!(
+                waiting.elapsed() < std::time::Duration::from_secs(3600),
+                "another instance has been migrating the database for an hour"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        let mut migrator = sqlx::migrate::Migrator {
+            // (The macro's fields, public for it; the lock is the only change.)
+            migrations: POSTGRES_MIGRATIONS.migrations.clone(),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        migrator.set_locking(false);
+        let migrated = migrator.run(&mut *conn).await;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(LOCK)
+            .execute(&mut *conn)
+            .await?;
+        migrated.context("database migration failed")?;
+        // A build stopped halfway (the server killed during it) leaves its index invalid.
+        let invalid: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(c.relname AS TEXT) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE NOT i.indisvalid",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for name in invalid {
+            tracing::error!(
+                index = %name,
+                "an index build was stopped halfway and the index is not used: run `DROP INDEX {name};` \
+                 and start one instance, which builds it again"
+            );
+        }
         Ok(())
     }
 

@@ -260,9 +260,14 @@ async fn minutes_counted(
 /// The review queue's own counts are always live.
 pub const FRESH_MS: i64 = 15_000;
 
-/// ...or this many times as long as the last count took, if that is longer: a ward whose count
-/// takes 7 s (a million reports in one month, on SQLite) is counted at most once in 70 s.
+/// ...or this many times as long as the last count took, if that is longer, up to
+/// [`FRESH_MAX_MS`]: a ward whose count takes 7 s (a million reports in one month, on SQLite) is
+/// counted at most once a minute.
 pub const FRESH_PER_COUNT: i64 = 10;
+
+/// The longest figures are answered without counting again, however slow the last count was
+/// (its time includes waiting for a connection and the CPU).
+pub const FRESH_MAX_MS: i64 = 60_000;
 
 /// Figures past their freshness but younger than this many times it are answered at once and
 /// counted again behind the answer; older ones are counted while the request waits (a
@@ -273,8 +278,9 @@ pub const STALE_PER_FRESH: i64 = 4;
 /// keeps a core busy for as long as it takes).
 const COUNTS_AT_ONCE: usize = 2;
 
-/// A count that takes longer is given up: the request answers 503, "try again shortly".
-const COUNT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// A count that takes longer is given up: the request answers 503, "try again shortly" (within
+/// the default time limit of a request, 120 s).
+const COUNT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// At most this many wards' months are remembered (a few megabytes); beyond them, the least
 /// recently asked that is not being counted is forgotten.
@@ -282,7 +288,9 @@ const RECENT_MAX: usize = 200;
 
 /// How long figures that took `took_ms` to count may be answered without counting again.
 fn fresh_for(took_ms: i64) -> i64 {
-    FRESH_MS.max(took_ms.saturating_mul(FRESH_PER_COUNT))
+    FRESH_MS
+        .max(took_ms.saturating_mul(FRESH_PER_COUNT))
+        .min(FRESH_MAX_MS)
 }
 
 /// One ward's month as last counted.
@@ -454,7 +462,7 @@ pub async fn ward(
     // Counted while this request waited?
     if let Some(last) = slot.last() {
         let will_do = if fresh {
-            last.serial > seen
+            last.serial > seen && last.periods == periods
         } else {
             last.age(now, &periods) != Age::Old
         };
@@ -1026,11 +1034,13 @@ mod tests {
     }
 
     #[test]
-    fn figures_are_kept_fifteen_seconds_or_ten_times_as_long_as_counting_them_took() {
+    fn figures_are_kept_fifteen_seconds_or_ten_times_as_long_as_counting_them_took_up_to_a_minute()
+    {
         assert_eq!(fresh_for(0), FRESH_MS);
         assert_eq!(fresh_for(1_500), FRESH_MS);
-        assert_eq!(fresh_for(7_000), 70_000);
-        assert_eq!(fresh_for(i64::MAX), i64::MAX);
+        assert_eq!(fresh_for(4_000), 40_000);
+        assert_eq!(fresh_for(7_000), FRESH_MAX_MS);
+        assert_eq!(fresh_for(i64::MAX), FRESH_MAX_MS);
     }
 
     #[test]

@@ -88,8 +88,9 @@ pub async fn reorganise(
     write_first(&mut tx).await?;
     let done = reorganise_in(&mut tx, actor, input, now).await?;
     tx.commit().await?;
-    // Records moved between wards: no ward's remembered indicators hold. (Other instances
-    // count theirs again within a minute: see `indicators::STALE_PER_FRESH`.)
+    // Records moved between wards: no ward's remembered indicators hold. (Other instances, and
+    // a running server when this runs from the command line, count theirs again within four
+    // minutes: `indicators::FRESH_MAX_MS` and `STALE_PER_FRESH`.)
     db.indicators.forget_all();
     Ok(done)
 }

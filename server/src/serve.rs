@@ -98,10 +98,23 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let born = std::time::Instant::now();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
-            async move { Ok::<_, Infallible>(router.oneshot(req).await.into_response()) }
+            async move {
+                let mut res = router.oneshot(req).await.into_response();
+                if born.elapsed() >= limits.max_connection_life {
+                    // Past its longest life: this answer is its last and says so, and hyper
+                    // closes the connection after it. Closed between requests instead, it could
+                    // cross a request already on its way, which the client would see fail.
+                    res.headers_mut().insert(
+                        axum::http::header::CONNECTION,
+                        axum::http::HeaderValue::from_static("close"),
+                    );
+                }
+                Ok::<_, Infallible>(res)
+            }
         });
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let mut stop = stop.clone();
@@ -130,10 +143,12 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serves one connection until it ends, or until its longest life is over or the server stops:
-/// then the request in flight is answered in full, with `Connection: close`, and the connection
-/// closed (an idle one at once). A client that does not take its answer in `request_timeout`
-/// after that loses the connection.
+/// Serves one connection until it ends. Past its longest life, its next answer says
+/// `Connection: close` and ends it (see [`serve`]); a client that sends nothing more is closed
+/// by the idle timeout (`header_timeout`), or at the latest `request_timeout` later. When the
+/// server stops, the request in flight is answered in full, with `Connection: close`, and the
+/// connection closed (an idle one at once). A client that does not take its answer in
+/// `request_timeout` after that loses the connection.
 async fn close_in_time<C>(
     conn: C,
     limits: Limits,
@@ -143,11 +158,19 @@ where
     C: Future<Output = hyper::Result<()>> + GracefulConnection,
 {
     tokio::pin!(conn);
+    tokio::pin!(stopping);
     let why = tokio::select! {
         ended = conn.as_mut() => return ended.map_err(|e| e.to_string()),
         () = tokio::time::sleep(limits.max_connection_life) => "open too long",
-        () = stopping => "server stopping",
+        () = &mut stopping => "server stopping",
     };
+    if why == "open too long" {
+        tokio::select! {
+            ended = conn.as_mut() => return ended.map_err(|e| e.to_string()),
+            () = tokio::time::sleep(limits.header_timeout.max(limits.request_timeout)) => {}
+            () = &mut stopping => {}
+        }
+    }
     conn.as_mut().graceful_shutdown();
     match tokio::time::timeout(limits.request_timeout, conn).await {
         Ok(ended) => ended.map_err(|e| format!("{why}: {e}")),

@@ -67,7 +67,7 @@ async fn ward_of(state: &AppState, caller: &Caller, asked: Option<i64>) -> AppRe
 }
 
 #[utoipa::path(get, path = "/api/indicators", tag = "indicators", summary = "A ward's model-ward indicators for a month",
-    params(Query, ("Cache-Control" = Option<String>, Header, description = "`no-cache`: counted by a count begun after the request came; otherwise the last count may answer: up to 15 s old as it is (ten times the count's own time for a ward slow to count), up to four times that at once while it is counted again behind, older only after counting. `counted_at` in the answer says when.")),
+    params(Query, ("Cache-Control" = Option<String>, Header, description = "`no-cache`: counted by a count begun after the request came; otherwise the last count may answer: up to 15 s old as it is (ten times the count's own time for a ward slow to count, up to a minute), up to four times that at once while it is counted again behind, older only after counting. `counted_at` in the answer says when.")),
     responses(
         (status = 200, body = domain::indicators::WardIndicators), (status = 403, body = domain::api::ErrorBody), (status = 404, description = "A ward the caller may not read, or a month that has not begun", body = domain::api::ErrorBody), (status = 422, description = "A year before 2000, a month outside 1–12, or no ward from provincial staff", body = domain::api::ErrorBody),
     ))]

@@ -277,3 +277,61 @@ async fn a_request_in_flight_when_its_connection_reaches_its_longest_life_is_ans
     let json: serde_json::Value = serde_json::from_str(json).expect("the whole body");
     assert_eq!(json["code"], "bad_credentials", "{json}");
 }
+
+#[tokio::test]
+async fn a_kept_alive_connection_past_its_longest_life_ends_with_an_answer_that_says_so_not_under_a_request(
+) {
+    let app = spawn_app_with_config(|c| {
+        c.max_connection_secs = 1;
+        c.header_timeout_secs = 30;
+    })
+    .await;
+    let mut s = connect(&app).await;
+    let get = b"GET /api/health HTTP/1.1\r\nHost: wardbook\r\n\r\n";
+    s.write_all(get).await.unwrap();
+    // The first answer, whole (its length is in its head), on a connection that stays open.
+    let first = tokio::time::timeout(DEADLINE, async {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = s.read(&mut buf).await.expect("the first answer");
+            assert!(n > 0, "closed before the first answer: {got:?}");
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .expect("a content-length");
+                if body.len() >= length {
+                    return text;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the first answer before the deadline");
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    assert!(
+        !first.to_ascii_lowercase().contains("connection: close"),
+        "{first}"
+    );
+    // Idle past the connection's one-second life (the condition is the time itself), then a
+    // request as a client sends one on a kept-alive connection: it is answered, and the answer
+    // says it is the last. Closing the idle connection instead would lose a request sent at
+    // that moment.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.write_all(get)
+        .await
+        .expect("the connection is still open");
+    let last = read_until_closed(&mut s).await;
+    assert!(last.starts_with("HTTP/1.1 200"), "{last:?}");
+    assert!(
+        last.to_ascii_lowercase().contains("connection: close"),
+        "{last}"
+    );
+}

@@ -5,7 +5,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{fresh_postgres_url, spawn_app, PASSWORD};
 
 #[tokio::test]
 async fn health_answers_ok_with_the_server_version() {
@@ -109,4 +109,46 @@ fn every_route_in_the_source_is_in_the_openapi_description_with_its_method() {
         }
     }
     assert!(stale.is_empty(), "described but not routed: {stale:#?}");
+}
+
+#[tokio::test]
+async fn on_postgresql_instances_started_at_once_on_a_new_database_all_migrate_it_and_leave_every_index_valid(
+) {
+    let Some(url) = fresh_postgres_url().await else {
+        // On SQLite one server owns the database file.
+        return;
+    };
+    let mut dbs = Vec::new();
+    for _ in 0..3 {
+        dbs.push(server::db::Db::connect(&url).await.unwrap());
+    }
+    // Each builds its indexes without blocking writes (CREATE INDEX CONCURRENTLY), which waits
+    // for every older snapshot: one waiting for the others inside a query would hold one.
+    let migrated = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        futures_util::future::join_all(dbs.iter().map(|db| db.migrate())),
+    )
+    .await
+    .expect("all migrated within two minutes (with sqlx's own lock they waited on each other)");
+    for (i, m) in migrated.into_iter().enumerate() {
+        m.unwrap_or_else(|e| panic!("instance {i}: {e:#}"));
+    }
+    let invalid: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(c.relname AS TEXT) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE NOT i.indisvalid",
+    )
+    .fetch_all(&dbs[0].pool)
+    .await
+    .unwrap();
+    assert_eq!(invalid, Vec::<String>::new());
+    let breaking: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('records_search', 'records_breaking')",
+    )
+    .fetch_one(&dbs[0].pool)
+    .await
+    .unwrap();
+    assert_eq!(breaking, 2);
+    for db in dbs {
+        db.close().await;
+    }
 }

@@ -118,6 +118,14 @@ async fn start(
     }
 }
 
+/// A new, empty PostgreSQL database when the suite runs on PostgreSQL (`WARDBOOK_TEST_POSTGRES`).
+pub async fn fresh_postgres_url() -> Option<String> {
+    match std::env::var(POSTGRES_ENV) {
+        Ok(admin) if !admin.trim().is_empty() => Some(fresh_postgres_database(admin.trim()).await),
+        _ => None,
+    }
+}
+
 /// Drops the `wbt_%` databases of earlier runs, once per test process, before the first new one.
 static POSTGRES_CLEANUP: OnceCell<()> = OnceCell::const_new();
 
