@@ -451,7 +451,7 @@ pub async fn ward(
             match last.age(now, &periods) {
                 Age::Young => return Ok(last.figures.clone()),
                 Age::Stale => {
-                    count_behind(db, ward, (year, month), now, &slot);
+                    count_behind(db, ward, (year, month), (now, periods), &slot);
                     return Ok(last.figures.clone());
                 }
                 Age::Old => {}
@@ -481,7 +481,7 @@ pub async fn ward(
     let (db, slot) = (db.clone(), slot.clone());
     tokio::spawn(async move {
         let _held = (counting, permit);
-        count_into(&db, ward, (year, month), now, &slot).await
+        count_into(&db, ward, (year, month), (now, periods), &slot).await
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("counting indicators: {e}")))?
@@ -498,7 +498,13 @@ pub async fn settled(db: &Db, ward: i64, (year, month): (i32, u32)) {
 /// Counts `ward`'s month again after an answer, unless it is being counted already or the
 /// server is counting another ward's (see [`Recent::behind`]): then the stale figures stay a
 /// while longer.
-fn count_behind(db: &Db, ward: i64, month: (i32, u32), now: i64, slot: &Arc<Slot>) {
+fn count_behind(
+    db: &Db,
+    ward: i64,
+    month: (i32, u32),
+    (now, periods): (i64, Periods),
+    slot: &Arc<Slot>,
+) {
     let Ok(counting) = slot.counting.clone().try_lock_owned() else {
         return;
     };
@@ -518,19 +524,19 @@ fn count_behind(db: &Db, ward: i64, month: (i32, u32), now: i64, slot: &Arc<Slot
     let (db, slot) = (db.clone(), slot.clone());
     tokio::spawn(async move {
         let _held = (counting, behind, permit);
-        if let Err(e) = count_into(&db, ward, month, now, &slot).await {
+        if let Err(e) = count_into(&db, ward, month, (now, periods), &slot).await {
             tracing::warn!(ward, error = %e, "counting a ward's indicators behind an answer failed");
         }
     });
 }
 
-/// Counts and remembers ward `ward`'s month; the caller holds the slot's `counting` lock and a
-/// permit of [`Recent::counts`].
+/// Counts and remembers ward `ward`'s month at `now` (whose periods are `periods`); the caller
+/// holds the slot's `counting` lock and a permit of [`Recent::counts`].
 async fn count_into(
     db: &Db,
     ward: i64,
     (year, month): (i32, u32),
-    now: i64,
+    (now, periods): (i64, Periods),
     slot: &Slot,
 ) -> AppResult<WardIndicators> {
     let serial = slot
@@ -538,13 +544,14 @@ async fn count_into(
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         + 1;
     let started = std::time::Instant::now();
-    let figures = tokio::time::timeout(COUNT_TIMEOUT, count_ward(db, ward, year, month, now))
+    let counting = count_ward(db, ward, (year, month), (now, periods));
+    let figures = tokio::time::timeout(COUNT_TIMEOUT, counting)
         .await
         .map_err(|_| AppError::Busy)??;
     let counted = Counted {
         serial,
         at: now,
-        periods: Periods::of_report(year, month, now)?,
+        periods,
         took_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         figures: figures.clone(),
     };
@@ -555,15 +562,14 @@ async fn count_into(
     Ok(figures)
 }
 
-/// The indicators of ward `ward` (which must exist) for `year`/`month`, counted at `now`.
+/// The indicators of ward `ward` (which must exist) for `year`/`month`, counted at `now`, whose
+/// periods are `p` (`Periods::of_report`).
 async fn count_ward(
     db: &Db,
     ward: i64,
-    year: i32,
-    month: u32,
-    now: i64,
+    (year, month): (i32, u32),
+    (now, p): (i64, Periods),
 ) -> AppResult<WardIndicators> {
-    let p = Periods::of_report(year, month, now)?;
     let (name, kind): (String, String) =
         sqlx::query_as("SELECT name, kind FROM wards WHERE id = $1")
             .bind(ward)
