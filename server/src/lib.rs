@@ -26,6 +26,8 @@ pub mod openapi;
 pub mod people;
 /// Photos: content-addressed storage and resumable uploads.
 pub mod photos;
+/// New records of concurrent pushes written in one transaction (group commit).
+pub mod pushes;
 /// Moving residential groups between wards, merging and splitting wards, from a date.
 pub mod reorganise;
 /// Revisions and conflicting copies of records (sync rule 7).
@@ -57,6 +59,8 @@ pub struct AppState {
     pub photos: photos::PhotoStore,
     pub config: Arc<Config>,
     pub throttle: Arc<throttle::Throttle>,
+    /// The one writer of pushes' new records.
+    pub pushes: pushes::Pushes,
 }
 
 /// A built server bound to its listener, so tests can bind port 0 and read the port back.
@@ -92,6 +96,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let state = AppState {
             throttle: Arc::new(throttle::Throttle::for_db(&db)),
+            pushes: pushes::Pushes::start(db.clone()),
             db,
             photos,
             config: Arc::new(config),

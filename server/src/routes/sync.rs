@@ -4,7 +4,7 @@
 //! answers `duplicate`, different content under a stored id is recorded as a conflict and never
 //! applied. The answer is sent only after the transaction has committed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -24,6 +24,7 @@ use sqlx::{Connection, Row};
 use crate::auth::Caller;
 use crate::db::{next_seq, record_audit, Audit, Backend};
 use crate::error::{request_lang, AppError, AppJson, AppQuery, AppResult};
+use crate::pushes::{KeptConflict, NewRecord, Push, Written};
 use crate::revisions;
 use crate::{now_ms, AppState};
 
@@ -34,16 +35,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A stored record's identity, to tell a replay from a conflicting edit.
-struct Stored {
-    content_hash: String,
-    author_id: i64,
+pub(crate) struct Stored {
+    pub content_hash: String,
+    pub author_id: i64,
 }
 
 /// `n` bind parameters, the first numbered `start`; every statement that uses them must take
 /// all its parameters from here, in order. PostgreSQL gets `$start, …`; SQLite gets plain `?`
 /// (numbered in order of appearance), because it looks each numbered parameter up by a linear
 /// scan, which makes binding a 100-record insert (1,300 parameters) quadratic.
-fn placeholders(backend: Backend, start: usize, n: usize) -> String {
+pub(crate) fn placeholders(backend: Backend, start: usize, n: usize) -> String {
     let mut out = String::with_capacity(n * 6);
     for i in start..start + n {
         if i > start {
@@ -60,7 +61,7 @@ fn placeholders(backend: Backend, start: usize, n: usize) -> String {
     out
 }
 
-async fn stored(
+pub(crate) async fn stored(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
     ids: &[String],
@@ -432,190 +433,67 @@ pub(crate) async fn push(
         fresh.push(i);
     }
 
+    // The reads are done; what is written goes through the server's one writer of pushes
+    // (see `crate::pushes`), and a push that writes nothing does not wait for it.
+    drop(conn);
     let conflicts: Vec<usize> = (0..records.len())
         .filter(|&i| matches!(outcomes[i], Some(PushOutcome::Conflict { .. })))
         .collect();
-    // The reads are done; what is written goes through the database's writer (see
-    // `Db::writer`), and a push that writes nothing does not wait for it.
-    drop(conn);
-    let mut writer = None;
     if !fresh.is_empty() || !conflicts.is_empty() {
-        let now = now_ms();
-        let conn = writer.insert(state.db.writer.acquire().await?);
-        let mut tx = conn.begin().await?;
-        let mut inserted: HashSet<String> = HashSet::new();
-        if !fresh.is_empty() {
-            let base = next_seq(&mut tx, fresh.len() as i64).await?;
-            // The groups' wards as they are now that this transaction holds the write lock: a
-            // reorganisation that committed since the permissions were read has moved them.
-            let mut group_ids: Vec<i64> = fresh.iter().map(|&i| records[i].group_id).collect();
-            group_ids.sort_unstable();
-            group_ids.dedup();
-            let sql = format!(
-                "SELECT id, ward_id FROM residential_groups WHERE id IN ({})",
-                placeholders(backend, 1, group_ids.len())
-            );
-            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
-            for g in &group_ids {
-                q = q.bind(g);
-            }
-            let ward_now: HashMap<i64, i64> = q.fetch_all(&mut *tx).await?.into_iter().collect();
-            const COLS: usize = 20;
-            let rows: Vec<String> = (0..fresh.len())
-                .map(|k| format!("({})", placeholders(backend, k * COLS + 1, COLS)))
-                .collect();
-            let sql = format!(
-                "INSERT INTO records (id, form_key, form_version, ward_id, filed_ward_id, group_id, author_id, data, \
-                 content_hash, status, client_created_at, received_at, updated_at, seq, search_text, urgency, \
-                 category, serious, subject, filed_at) VALUES {} \
-                 ON CONFLICT (id) DO NOTHING RETURNING id",
-                rows.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for (k, &i) in fresh.iter().enumerate() {
-                let rec = &records[i];
-                let place = placed[i].expect("checked");
-                q = q
-                    .bind(&ids[i])
-                    .bind(&rec.form_key)
-                    .bind(i64::from(rec.form_version))
-                    .bind(ward_now.get(&rec.group_id).copied().unwrap_or(place.now))
-                    .bind(place.filed)
-                    .bind(rec.group_id)
-                    .bind(caller.user_id)
-                    .bind(serde_json::to_string(&rec.data).map_err(anyhow::Error::from)?)
-                    .bind(&hashes[i])
-                    .bind(RecordStatus::Received.as_str())
-                    .bind(rec.created_at.chars().take(40).collect::<String>())
-                    .bind(now)
-                    .bind(now)
-                    .bind(base + k as i64)
-                    .bind(domain::fold::search_text(&rec.data))
-                    .bind(domain::fold::urgency(&rec.data));
-                let facets = domain::indicators::facets(&rec.form_key, &rec.data);
-                q = q
-                    .bind(facets.category)
-                    .bind(i64::from(facets.serious))
-                    .bind(facets.subject)
-                    // Never before the account existed (a phone's clock can be years off).
-                    .bind(filed_at(rec, now).max(perms.created_at.min(now)));
-            }
-            inserted = q
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .map(|r| r.get::<String, _>(0))
-                .collect();
-            // Another push of the same id may have committed since we looked.
-            let raced: Vec<String> = fresh
-                .iter()
-                .filter(|&&i| !inserted.contains(&ids[i]))
-                .map(|&i| ids[i].clone())
-                .collect();
-            let now_stored = stored(&mut tx, backend, &raced).await?;
-            for &i in &fresh {
-                outcomes[i] = Some(if inserted.contains(&ids[i]) {
-                    PushOutcome::Accepted
-                } else {
-                    match now_stored.get(&ids[i]) {
-                        Some(s) if s.content_hash == hashes[i] && s.author_id == caller.user_id => {
-                            PushOutcome::Duplicate
-                        }
-                        _ => PushOutcome::Conflict {
-                            message: conflict_message(lang),
-                        },
-                    }
-                });
-            }
-            if !inserted.is_empty() {
-                let accepted: Vec<&String> = fresh
-                    .iter()
-                    .map(|&i| &ids[i])
-                    .filter(|id| inserted.contains(*id))
-                    .collect();
-                let rows: Vec<String> = (0..accepted.len())
-                    .map(|k| {
-                        format!(
-                            "({}, 'record.create', 'record')",
-                            placeholders(backend, k * 5 + 1, 5)
-                        )
-                    })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO audit_log (at, actor_id, entity_id, ward_id, after_state, action, entity) VALUES {}",
-                    rows.join(", ")
-                );
-                let mut q = sqlx::query(&sql);
-                for &i in fresh.iter().filter(|&&i| inserted.contains(&ids[i])) {
-                    let rec = &records[i];
-                    let after = serde_json::json!({
-                        "form": format!("{}@{}", rec.form_key, rec.form_version),
-                        "group_id": rec.group_id,
-                        "content_hash": hashes[i],
-                    });
-                    q = q
-                        .bind(now)
-                        .bind(caller.user_id)
-                        .bind(&ids[i])
-                        .bind(
-                            ward_now
-                                .get(&rec.group_id)
-                                .copied()
-                                .unwrap_or(placed[i].expect("checked").now),
-                        )
-                        .bind(after.to_string());
-                }
-                q.execute(&mut *tx).await?;
-                // The photos each new record names: it is complete once all of them arrived.
-                let ids = &ids;
-                let named: Vec<(&String, String)> = fresh
-                    .iter()
-                    .filter(|&&i| inserted.contains(&ids[i]))
-                    .flat_map(|&i| {
-                        domain::value::photo_shas(&records[i].data)
-                            .into_iter()
-                            .map(move |sha| (&ids[i], sha))
-                    })
-                    .collect();
-                for chunk in named.chunks(200) {
-                    let rows: Vec<String> = (0..chunk.len())
-                        .map(|k| format!("({})", placeholders(backend, k * 2 + 1, 2)))
-                        .collect();
-                    let sql = format!(
-                        "INSERT INTO record_photos (record_id, sha256) VALUES {} ON CONFLICT DO NOTHING",
-                        rows.join(", ")
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for (id, sha) in chunk {
-                        q = q.bind(*id).bind(sha);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-            }
+        let mut new = Vec::with_capacity(fresh.len());
+        for &i in &fresh {
+            let rec = &records[i];
+            let place = placed[i].expect("checked");
+            let facets = domain::indicators::facets(&rec.form_key, &rec.data);
+            new.push(NewRecord {
+                id: ids[i].clone(),
+                form_key: rec.form_key.clone(),
+                form_version: i64::from(rec.form_version),
+                ward_checked: place.now,
+                filed_ward: place.filed,
+                group_id: rec.group_id,
+                data: rec.data.clone(),
+                content_hash: hashes[i].clone(),
+                client_created_at: rec.created_at.chars().take(40).collect(),
+                search_text: domain::fold::search_text(&rec.data),
+                urgency: domain::fold::urgency(&rec.data).map(str::to_owned),
+                category: facets.category,
+                serious: facets.serious,
+                subject: facets.subject,
+                // Never before the account existed (a phone's clock can be years off).
+                filed_at: filed_at(rec, arrived).max(perms.created_at.min(arrived)),
+            });
         }
-        for i in (0..records.len()).filter(|i| {
-            matches!(outcomes[*i], Some(PushOutcome::Conflict { .. }))
-                && !inserted.contains(&ids[*i])
-        }) {
-            revisions::keep_conflict(
-                &mut tx,
-                revisions::Conflict {
-                    record_id: &ids[i],
-                    author_id: caller.user_id,
-                    group_id: records[i].group_id,
-                    form_version: i64::from(records[i].form_version),
-                    ward_id: placed[i].map(|p| p.now),
-                    data: &records[i].data,
-                    content_hash: &hashes[i],
-                    revision: None,
-                    now,
-                },
-            )
+        let kept = conflicts
+            .iter()
+            .map(|&i| KeptConflict {
+                record_id: ids[i].clone(),
+                group_id: records[i].group_id,
+                form_version: i64::from(records[i].form_version),
+                ward_id: placed[i].map(|p| p.now),
+                data: records[i].data.clone(),
+                content_hash: hashes[i].clone(),
+            })
+            .collect();
+        let written = state
+            .pushes
+            .write(Push {
+                author_id: caller.user_id,
+                fresh: new,
+                conflicts: kept,
+            })
             .await?;
+        for (&i, w) in fresh.iter().zip(written) {
+            outcomes[i] = Some(match w {
+                Written::Accepted => PushOutcome::Accepted,
+                Written::Duplicate => PushOutcome::Duplicate,
+                Written::Conflict => PushOutcome::Conflict {
+                    message: conflict_message(lang),
+                },
+            });
         }
-        // Sync rule 4: nothing is acknowledged before this returns.
-        tx.commit().await?;
     }
+    let mut writer = None;
     for i in resubmissions {
         let conn = match &mut writer {
             Some(conn) => conn,

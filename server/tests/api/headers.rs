@@ -17,6 +17,7 @@ fn router(app: &TestApp, dist: &std::path::Path, public_url: Option<&str>) -> ax
         photos: app.state.photos.clone(),
         config: std::sync::Arc::new(config),
         throttle: app.state.throttle.clone(),
+        pushes: app.state.pushes.clone(),
     })
 }
 

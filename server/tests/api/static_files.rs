@@ -51,6 +51,7 @@ async fn hashed_assets_are_immutable_both_apps_pages_are_revalidated_desk_routes
         photos: app.state.photos.clone(),
         config: std::sync::Arc::new(config),
         throttle: app.state.throttle.clone(),
+        pushes: app.state.pushes.clone(),
     };
     let router = server::routes::router(state);
 

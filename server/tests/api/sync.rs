@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use domain::form::{FormDef, NEIGHBORHOOD_REPORT};
-use domain::record::RecordStatus;
+use domain::record::{RecordEnvelope, RecordStatus};
 use domain::sync::{Change, PushOutcome, MAX_PUSH_BATCH};
 use domain::validate::Violation;
 use reqwest::StatusCode;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     expect_error, is_accepted, is_duplicate, own_group, push_outcomes, spawn_app, valid_report,
-    TestApp,
+    valid_visit, TestApp,
 };
 
 /// The ids of the caller's records in a pull, in order.
@@ -304,6 +304,93 @@ async fn eight_overlapping_pushes_of_one_phone_at_once_store_and_accept_each_rec
     .await
     .unwrap();
     assert_eq!(created, 40, "one creation in the audit trail per record");
+    app.assert_tallies_match().await;
+}
+
+#[tokio::test]
+async fn pushes_of_two_people_at_once_are_each_stored_once_as_their_own_and_a_contested_id_once() {
+    // Pushes that arrive together are written in one transaction (`server::pushes`): each
+    // record must still be stored once, under its own author, with its own change number, and
+    // one id sent with four contents at once must be accepted once and kept as conflicts for
+    // the rest, as if the pushes had come one by one.
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let officer = app.login("canbo").await;
+    let group = own_group(&app, &lan).await;
+    let mut sent = Vec::new();
+    for k in 0..24 {
+        let (token, make): (&String, fn(i64) -> RecordEnvelope) = if k % 3 == 0 {
+            (&officer, valid_visit)
+        } else {
+            (&lan, valid_report)
+        };
+        sent.push((
+            token.clone(),
+            (0..1 + k % 3).map(|_| make(group)).collect::<Vec<_>>(),
+        ));
+    }
+    let contested = valid_report(group);
+    for k in 0..4 {
+        let mut copy = contested.clone();
+        copy.data
+            .insert("description".into(), json!(format!("Bản thứ {k}")));
+        sent.push((lan.clone(), vec![copy]));
+    }
+    let answered = futures_util::future::join_all(sent.iter().map(|(token, batch)| {
+        let app = &app;
+        async move { app.push_ok(token, batch.clone()).await }
+    }))
+    .await;
+
+    let mut contested_outcomes = Vec::new();
+    for ((token, batch), outcomes) in sent.iter().zip(&answered) {
+        assert_eq!(outcomes.len(), batch.len());
+        for (record, outcome) in batch.iter().zip(outcomes) {
+            if record.id == contested.id {
+                contested_outcomes.push(outcome.clone());
+                continue;
+            }
+            assert!(is_accepted(outcome), "{outcome:?}");
+            assert_eq!(app.stored_count(record.id).await, 1);
+            let author: i64 = sqlx::query_scalar("SELECT author_id FROM records WHERE id = $1")
+                .bind(record.id.to_string())
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+            assert_eq!(
+                author,
+                app.me(token).await.user_id,
+                "stored as its sender's"
+            );
+        }
+    }
+    assert_eq!(
+        contested_outcomes.iter().filter(|o| is_accepted(o)).count(),
+        1,
+        "{contested_outcomes:?}"
+    );
+    assert_eq!(
+        contested_outcomes
+            .iter()
+            .filter(|o| matches!(o, PushOutcome::Conflict { .. }))
+            .count(),
+        3,
+        "{contested_outcomes:?}"
+    );
+    assert_eq!(app.stored_count(contested.id).await, 1);
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1")
+            .bind(contested.id.to_string())
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, 3, "each other content kept once for a reviewer");
+    let (records, numbers): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT seq) FROM records")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(records, numbers, "every record has its own change number");
     app.assert_tallies_match().await;
 }
 
