@@ -2,7 +2,7 @@
 
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
-/// Lowercases, decomposes (NFD), drops combining marks and maps đ to d.
+/// Lowercases, decomposes (NFD), drops combining marks and NUL, and maps đ to d.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     fold_into(s, &mut out);
@@ -22,6 +22,10 @@ fn fold_into(s: &str, out: &mut String) {
         }
     };
     for c in s.chars() {
+        if c == '\0' {
+            // PostgreSQL's text cannot hold it, and nobody searches for it.
+            continue;
+        }
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
         } else {
@@ -63,10 +67,11 @@ mod tests {
     use super::{fold, search_text};
     use proptest::prelude::*;
 
-    /// The definition, as it reads: NFD, marks dropped, lowercased, đ as d.
+    /// The definition, as it reads: NFD, marks dropped, lowercased, đ as d, NUL dropped.
     fn by_definition(s: &str) -> String {
         use unicode_normalization::UnicodeNormalization;
         s.nfd()
+            .filter(|c| *c != '\0')
             .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
             .flat_map(char::to_lowercase)
             .map(|c| if c == 'đ' { 'd' } else { c })

@@ -454,7 +454,13 @@ pub(crate) async fn push(
                 group_id: rec.group_id,
                 data: rec.data.clone(),
                 content_hash: hashes[i].clone(),
-                client_created_at: rec.created_at.chars().take(40).collect(),
+                // As the phone wrote it, but for NUL, which PostgreSQL's text cannot hold.
+                client_created_at: rec
+                    .created_at
+                    .chars()
+                    .filter(|&c| c != '\0')
+                    .take(40)
+                    .collect(),
                 search_text: domain::fold::search_text(&rec.data),
                 urgency: domain::fold::urgency(&rec.data).map(str::to_owned),
                 category: facets.category,

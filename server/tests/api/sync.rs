@@ -252,6 +252,50 @@ async fn the_same_id_twice_in_one_batch_is_stored_once() {
         "{outcomes:?}"
     );
     assert_eq!(app.stored_count(report.id).await, 1);
+    // The other content is kept for a reviewer on the first delivery, not only on a replay.
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1")
+            .bind(report.id.to_string())
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, 1);
+}
+
+#[tokio::test]
+async fn a_nul_character_in_a_record_is_stored_on_both_databases_and_fails_no_other_push() {
+    // PostgreSQL's text cannot hold NUL: folded into the search text, it failed the insert, and
+    // with it every push written in the same transaction.
+    let app = spawn_app().await;
+    let lan = app.login("totruong").await;
+    let boss = app.login("truongcong").await;
+    let group = own_group(&app, &lan).await;
+    let mut odd = valid_report(group);
+    odd.data
+        .insert("description".into(), json!("Mất xe\u{0} máy"));
+    odd.created_at = "2026-11-25T21:35:00+07:00\u{0}".into();
+    let plain = valid_report(group);
+    let (a, b) = futures_util::future::join(
+        app.push_ok(&lan, vec![odd.clone()]),
+        app.push_ok(&lan, vec![plain.clone()]),
+    )
+    .await;
+    assert_eq!(
+        (a, b),
+        (vec![PushOutcome::Accepted], vec![PushOutcome::Accepted])
+    );
+    let stored = app.record(&boss, odd.id).await;
+    assert_eq!(stored.data, odd.data, "the answers are kept as sent");
+    let found: Vec<serde_json::Value> = app
+        .get(&boss, "/api/records?q=mat%20xe%20may")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        found.iter().any(|r| r["id"] == json!(odd.id)),
+        "found by its words around the NUL: {found:?}"
+    );
 }
 
 #[tokio::test]
