@@ -13,9 +13,12 @@
 //! One push's records are never split across transactions, and two pushes that name the same
 //! record are never in the same one: the second waits for the next transaction, so that each
 //! learns whether its copy was stored as it would alone. If a transaction of several pushes
-//! fails, each push is written again alone, so that one push's failure is only its own.
+//! fails on the data of one (a value the database refuses) or panics, each push is written
+//! again alone, so that one push's failure is only its own; pushes whose client has gone are
+//! not written, and a transaction is given up after 30 s.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use sqlx::{Connection, Row};
@@ -70,6 +73,13 @@ pub(crate) struct Push {
     pub conflicts: Vec<KeptConflict>,
 }
 
+impl Push {
+    /// What it weighs in a transaction: its rows.
+    fn size(&self) -> usize {
+        self.fresh.len() + self.conflicts.len()
+    }
+}
+
 /// What became of a new record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Written {
@@ -81,7 +91,7 @@ pub(crate) enum Written {
 }
 
 struct Job {
-    push: Push,
+    push: Arc<Push>,
     reply: oneshot::Sender<anyhow::Result<Vec<Written>>>,
 }
 
@@ -101,10 +111,17 @@ pub struct Pushes {
     jobs: mpsc::Sender<Job>,
 }
 
+/// Pushes waiting for the writer. Each is a request being answered, so the connection limit
+/// bounds them too; pushes whose client gave up are dropped unwritten (below).
+const QUEUE: usize = 256;
+/// A transaction that takes longer is given up (rolled back) and its pushes answered with an
+/// error, so that a stuck write cannot hold every push behind it; the phones send them again.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Pushes {
     /// Starts the writer task on the current runtime; it ends when every `Pushes` is dropped.
     pub fn start(db: Db) -> Pushes {
-        let (jobs, waiting) = mpsc::channel(1024);
+        let (jobs, waiting) = mpsc::channel(QUEUE);
         tokio::spawn(write_all(db, waiting));
         Pushes { jobs }
     }
@@ -113,7 +130,10 @@ impl Pushes {
     pub(crate) async fn write(&self, push: Push) -> anyhow::Result<Vec<Written>> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { push, reply })
+            .send(Job {
+                push: Arc::new(push),
+                reply,
+            })
             .await
             .map_err(|_| anyhow::anyhow!("the push writer has stopped"))?;
         answer
@@ -132,47 +152,106 @@ async fn write_all(db: Db, mut waiting: mpsc::Receiver<Job>) {
                 None => return,
             },
         };
+        // A push whose client is gone (disconnected, or answered 408) is not written: nothing
+        // of it was acknowledged, and the phone sends it again.
+        if first.reply.is_closed() {
+            continue;
+        }
         let mut ids: HashSet<String> = first.ids().map(str::to_owned).collect();
-        let mut records = first.push.fresh.len();
+        let mut size = first.push.size();
         let mut group = vec![first];
-        while group.len() < MAX_PUSHES && records < MAX_RECORDS {
+        while group.len() < MAX_PUSHES && size < MAX_RECORDS {
             let Ok(job) = waiting.try_recv() else { break };
+            if job.reply.is_closed() {
+                continue;
+            }
             if job.ids().any(|id| ids.contains(id)) {
                 held = Some(job);
                 break;
             }
             ids.extend(job.ids().map(str::to_owned));
-            records += job.push.fresh.len();
+            size += job.push.size();
             group.push(job);
         }
-        // Its own task, so that a panic while writing answers its pushes with an error (their
-        // reply is dropped) and the writer goes on with the next.
-        let db = db.clone();
-        let _ = tokio::spawn(async move { write_group(&db, group).await }).await;
+        write_group(&db, group).await;
     }
 }
 
+/// Writes a group and answers each of its pushes. A write runs in its own task, so that a
+/// panic is an error for that write only, and the writer goes on.
 async fn write_group(db: &Db, group: Vec<Job>) {
-    let pushes: Vec<&Push> = group.iter().map(|j| &j.push).collect();
-    match write(db, &pushes).await {
+    let pushes: Vec<Arc<Push>> = group.iter().map(|j| j.push.clone()).collect();
+    let together = write_apart(db, pushes).await;
+    match together {
         Ok(results) => {
             for (job, result) in group.into_iter().zip(results) {
                 let _ = job.reply.send(Ok(result));
             }
         }
-        Err(e) if group.len() == 1 => {
-            let job = group.into_iter().next().expect("one job");
-            let _ = job.reply.send(Err(e));
-        }
-        Err(e) => {
+        // Something in the data of one push (a broken constraint): written alone, the others
+        // are stored and only that push fails. Any other error (the database unreachable, a
+        // timeout) would fail them alone too, so all are answered with it.
+        Err(e) if group.len() > 1 && is_about_the_data(&e) => {
             tracing::warn!(error = ?e, pushes = group.len(), "pushes written together failed; writing each alone");
             for job in group {
-                let result = write(db, &[&job.push]).await;
+                let alone = write_apart(db, vec![job.push.clone()]).await;
                 let _ = job
                     .reply
-                    .send(result.map(|mut r| r.pop().unwrap_or_default()));
+                    .send(alone.map(|mut r| r.pop().unwrap_or_default()));
             }
         }
+        Err(e) => {
+            let message = format!("{e:#}");
+            for job in group {
+                let _ = job.reply.send(Err(anyhow::anyhow!("{message}")));
+            }
+        }
+    }
+}
+
+/// [`write`] in its own task and within [`WRITE_TIMEOUT`]; a panic is an error.
+async fn write_apart(db: &Db, pushes: Vec<Arc<Push>>) -> anyhow::Result<Vec<Vec<Written>>> {
+    let db = db.clone();
+    let task = tokio::spawn(async move {
+        let pushes: Vec<&Push> = pushes.iter().map(|p| p.as_ref()).collect();
+        tokio::time::timeout(WRITE_TIMEOUT, write(&db, &pushes)).await
+    });
+    match task.await {
+        Ok(Ok(written)) => written,
+        Ok(Err(_)) => Err(anyhow::anyhow!(
+            "writing pushes took over {} s",
+            WRITE_TIMEOUT.as_secs()
+        )),
+        Err(e) => Err(anyhow::Error::new(Panicked(e.to_string()))),
+    }
+}
+
+/// A write that panicked (a bug): its pushes are written again alone, as after a refused value.
+#[derive(Debug)]
+struct Panicked(String);
+
+impl std::fmt::Display for Panicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "writing pushes panicked: {}", self.0)
+    }
+}
+
+impl std::error::Error for Panicked {}
+
+/// Whether `e` is the database refusing some value (a constraint, a value it cannot store),
+/// as opposed to the database failing; a panic counts as the data's too.
+fn is_about_the_data(e: &anyhow::Error) -> bool {
+    if e.is::<Panicked>() {
+        return true;
+    }
+    match e.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(db)) => {
+            db.kind() != sqlx::error::ErrorKind::Other
+                || db
+                    .code()
+                    .is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+        }
+        _ => false,
     }
 }
 
@@ -187,6 +266,26 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
         .iter()
         .flat_map(|p| p.fresh.iter().map(move |r| (*p, r)))
         .collect();
+    // The copies each push found conflicting before it was written. They need no change
+    // number, so they are kept before the counter is taken, which they would hold up.
+    for push in pushes {
+        for c in &push.conflicts {
+            keep(
+                &mut tx,
+                push.author_id,
+                now,
+                &KeptRef {
+                    record_id: &c.record_id,
+                    group_id: c.group_id,
+                    form_version: c.form_version,
+                    ward_id: c.ward_id,
+                    data: &c.data,
+                    content_hash: &c.content_hash,
+                },
+            )
+            .await?;
+        }
+    }
     let mut inserted: HashSet<String> = HashSet::new();
     let mut now_stored = HashMap::new();
     if !all.is_empty() {
@@ -346,22 +445,6 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
                 }
             });
         }
-        for c in &push.conflicts {
-            keep(
-                &mut tx,
-                push.author_id,
-                now,
-                &KeptRef {
-                    record_id: &c.record_id,
-                    group_id: c.group_id,
-                    form_version: c.form_version,
-                    ward_id: c.ward_id,
-                    data: &c.data,
-                    content_hash: &c.content_hash,
-                },
-            )
-            .await?;
-        }
         answers.push(written);
     }
     // Sync rule 4: nothing is acknowledged before this returns.
@@ -481,7 +564,10 @@ mod tests {
         for push in [good, bad, later] {
             let (reply, answer) = oneshot::channel();
             answers.push(answer);
-            group_of.push(Job { push, reply });
+            group_of.push(Job {
+                push: Arc::new(push),
+                reply,
+            });
         }
         write_group(&db, group_of).await;
         let mut got = Vec::new();

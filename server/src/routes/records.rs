@@ -213,6 +213,7 @@ enum ConflictFilter {
 }
 
 /// A value bound to a numbered parameter.
+#[derive(Clone)]
 pub(crate) enum Bind {
     Int(i64),
     Text(String),
@@ -486,39 +487,35 @@ pub(crate) async fn list(
     // (1.2 ms of planning and 0.85 ms of execution against 0.1 and 0.15 ms for the ids, EXPLAIN
     // ANALYZE in one session, a ward of 30,000 records).
     let (filter, binds) = filter.sql_planned(6, true, state.db.backend == Backend::Postgres);
-    let sql = format!(
-        "SELECT r.id FROM records r WHERE {cond} \
-         AND (r.received_at < $2 OR (r.received_at = $3 AND r.id < $4)){filter} \
-         ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
-    );
+    let page = |columns: &str, from: &str| {
+        format!(
+            "SELECT {columns} {from} WHERE {cond} \
+             AND (r.received_at < $2 OR (r.received_at = $3 AND r.id < $4)){filter} \
+             ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
+        )
+    };
     let before = q.before.unwrap_or(i64::MAX);
-    let query = sqlx::query(&sql)
-        // PostgreSQL plans a prepared statement once for any values after five runs, and that
-        // plan reads and sorts the whole ward (7.4 ms at 4,000 records, EXPLAIN ANALYZE); planned
-        // for the values at hand it walks the newest first and stops at the page (1.4 ms).
-        .persistent(state.db.backend == Backend::Sqlite)
-        .bind(place)
-        .bind(before)
-        .bind(before)
-        // No id: strictly before the time ("" is below every id).
-        .bind(q.before_id.map(|id| id.to_string()).unwrap_or_default())
-        .bind(limit);
-    let ids: Vec<String> = bind_all(query, binds)
-        .fetch_all(&state.db.pool)
-        .await?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    if ids.is_empty() {
+    let before_id = q.before_id.map(|id| id.to_string()).unwrap_or_default();
+    let cursor = (place, before, before_id.as_str(), limit);
+    let first: Vec<(String, i64)> = fetch_page(
+        &state,
+        &page("r.id, r.received_at", "FROM records r"),
+        cursor,
+        binds.clone(),
+    )
+    .await?
+    .iter()
+    .map(|row| (row.get(0), row.get(1)))
+    .collect();
+    if first.is_empty() {
         return Ok(Json(Vec::new()));
     }
-    // As many slots as the page may hold, the empty ones "" (no record's id), so that the
-    // statement is the same for every page of one size. The ids drive the join (CROSS JOIN
-    // keeps SQLite's order): given `r.id IN (…)` beside `r.ward_id = …`, SQLite walked the
-    // ward's index and tested every record against the list (EXPLAIN QUERY PLAN; 3.5 ms of
-    // server CPU a request in `cargo xtask bench load`, against 0.65). The scope is checked
-    // again: a record moved out of the caller's place since the first statement is not shown.
-    let slots = limit as usize;
+    // As many slots as the page may hold (rounded up to 50, so that a few statements serve
+    // every size), the empty ones "" (no record's id). The ids drive the join (CROSS JOIN keeps
+    // SQLite's order): given `r.id IN (…)` beside `r.ward_id = …`, SQLite walked the ward's
+    // index and tested every record against the list (EXPLAIN QUERY PLAN; 3.5 ms of server CPU
+    // a request in `cargo xtask bench load`, against 0.65). The scope is checked again.
+    let slots = (limit as usize).next_multiple_of(50);
     let sql = format!(
         "WITH page (id) AS (VALUES {}) SELECT {SUMMARY_COLUMNS} FROM page p \
          CROSS JOIN records r JOIN residential_groups g ON g.id = r.group_id \
@@ -531,15 +528,27 @@ pub(crate) async fn list(
     );
     let mut query = sqlx::query(&sql).bind(place);
     for k in 0..slots {
-        query = query.bind(ids.get(k).cloned().unwrap_or_default());
+        query = query.bind(first.get(k).map(|(id, _)| id.clone()).unwrap_or_default());
     }
     let mut rows = query.fetch_all(&state.db.pool).await?;
-    let order: HashMap<&str, usize> = ids
+    let order: HashMap<&str, usize> = first
         .iter()
         .enumerate()
-        .map(|(k, id)| (id.as_str(), k))
+        .map(|(k, (id, _))| (id.as_str(), k))
         .collect();
     rows.sort_by_key(|row| order.get(row.get::<&str, _>(0)).copied());
+    // A record that left the caller's place, or was resubmitted (a new time), between the two
+    // statements would leave the page short, which reads as the end of the list, or put a
+    // record out of order, which moves the next page's cursor. Then the page is read again in
+    // one statement, as it was before it took two.
+    let same = rows.len() == first.len()
+        && rows
+            .iter()
+            .zip(&first)
+            .all(|(row, (id, at))| row.get::<&str, _>(0) == id && row.get::<i64, _>(7) == *at);
+    if !same {
+        rows = fetch_page(&state, &page(SUMMARY_COLUMNS, SUMMARY_JOINS), cursor, binds).await?;
+    }
     let lang = request_lang();
     let mut forms = FormCache {
         state: &state,
@@ -550,6 +559,28 @@ pub(crate) async fn list(
         out.push(summary(row, &mut forms, lang).await?.0);
     }
     Ok(Json(out))
+}
+
+/// A page of the queue by `sql` (see [`list`]): `cursor` is the caller's place, the time and id
+/// to page back from and the page's size, bound as $1 to $5, then the filter's values.
+async fn fetch_page(
+    state: &AppState,
+    sql: &str,
+    (place, before, before_id, limit): (i64, i64, &str, i64),
+    binds: Vec<Bind>,
+) -> sqlx::Result<Vec<AnyRow>> {
+    let query = sqlx::query(sql)
+        // PostgreSQL plans a prepared statement once for any values after five runs, and that
+        // plan reads and sorts the whole ward (7.4 ms at 4,000 records, EXPLAIN ANALYZE); planned
+        // for the values at hand it walks the newest first and stops at the page (1.4 ms).
+        .persistent(state.db.backend == Backend::Sqlite)
+        .bind(place)
+        .bind(before)
+        .bind(before)
+        // No id: strictly before the time ("" is below every id).
+        .bind(before_id)
+        .bind(limit);
+    bind_all(query, binds).fetch_all(&state.db.pool).await
 }
 
 fn parse_map(text: &str) -> AppResult<serde_json::Map<String, serde_json::Value>> {
