@@ -177,8 +177,8 @@ async fn write_all(db: Db, mut waiting: mpsc::Receiver<Job>) {
     }
 }
 
-/// Writes a group and answers each of its pushes. A write runs in its own task, so that a
-/// panic is an error for that write only, and the writer goes on.
+/// Writes a group and answers each of its pushes. A panic is an error for that write only, and
+/// the writer goes on.
 async fn write_group(db: &Db, group: Vec<Job>) {
     let pushes: Vec<Arc<Push>> = group.iter().map(|j| j.push.clone()).collect();
     let together = write_apart(db, pushes).await;
@@ -209,20 +209,25 @@ async fn write_group(db: &Db, group: Vec<Job>) {
     }
 }
 
-/// [`write`] in its own task and within [`WRITE_TIMEOUT`]; a panic is an error.
+/// [`write`] within [`WRITE_TIMEOUT`]; a panic is caught and is an error. It runs in the
+/// writer's own task rather than one spawned per transaction.
 async fn write_apart(db: &Db, pushes: Vec<Arc<Push>>) -> anyhow::Result<Vec<Vec<Written>>> {
-    let db = db.clone();
-    let task = tokio::spawn(async move {
-        let pushes: Vec<&Push> = pushes.iter().map(|p| p.as_ref()).collect();
-        tokio::time::timeout(WRITE_TIMEOUT, write(&db, &pushes)).await
-    });
-    match task.await {
+    use futures_util::FutureExt;
+    let pushes: Vec<&Push> = pushes.iter().map(|p| p.as_ref()).collect();
+    let write = tokio::time::timeout(WRITE_TIMEOUT, write(db, &pushes));
+    match std::panic::AssertUnwindSafe(write).catch_unwind().await {
         Ok(Ok(written)) => written,
         Ok(Err(_)) => Err(anyhow::anyhow!(
             "writing pushes took over {} s",
             WRITE_TIMEOUT.as_secs()
         )),
-        Err(e) => Err(anyhow::Error::new(Panicked(e.to_string()))),
+        Err(panic) => Err(anyhow::Error::new(Panicked(
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default(),
+        ))),
     }
 }
 

@@ -322,7 +322,7 @@ pub(crate) async fn push(
     }
     let lang = request_lang();
     let backend = state.db.backend;
-    let records = req.records;
+    let mut records = req.records;
     let hashes: Vec<String> = records.iter().map(RecordEnvelope::content_hash).collect();
     let ids: Vec<String> = records.iter().map(|r| r.id.to_string()).collect();
     let mut outcomes: Vec<Option<PushOutcome>> = vec![None; records.len()];
@@ -442,9 +442,11 @@ pub(crate) async fn push(
     if !fresh.is_empty() || !conflicts.is_empty() {
         let mut new = Vec::with_capacity(fresh.len());
         for &i in &fresh {
+            // The answers move to the writer: the handler needs no more than the id.
+            let data = std::mem::take(&mut records[i].data);
             let rec = &records[i];
             let place = placed[i].expect("checked");
-            let facets = domain::indicators::facets(&rec.form_key, &rec.data);
+            let facets = domain::indicators::facets(&rec.form_key, &data);
             new.push(NewRecord {
                 id: ids[i].clone(),
                 form_key: rec.form_key.clone(),
@@ -452,7 +454,6 @@ pub(crate) async fn push(
                 ward_checked: place.now,
                 filed_ward: place.filed,
                 group_id: rec.group_id,
-                data: rec.data.clone(),
                 content_hash: hashes[i].clone(),
                 // As the phone wrote it, but for NUL, which PostgreSQL's text cannot hold.
                 client_created_at: rec
@@ -461,13 +462,14 @@ pub(crate) async fn push(
                     .filter(|&c| c != '\0')
                     .take(40)
                     .collect(),
-                search_text: domain::fold::search_text(&rec.data),
-                urgency: domain::fold::urgency(&rec.data).map(str::to_owned),
+                search_text: domain::fold::search_text(&data),
+                urgency: domain::fold::urgency(&data).map(str::to_owned),
                 category: facets.category,
                 serious: facets.serious,
                 subject: facets.subject,
                 // Never before the account existed (a phone's clock can be years off).
                 filed_at: filed_at(rec, arrived).max(perms.created_at.min(arrived)),
+                data,
             });
         }
         let kept = conflicts
@@ -477,7 +479,7 @@ pub(crate) async fn push(
                 group_id: records[i].group_id,
                 form_version: i64::from(records[i].form_version),
                 ward_id: placed[i].map(|p| p.now),
-                data: records[i].data.clone(),
+                data: std::mem::take(&mut records[i].data),
                 content_hash: hashes[i].clone(),
             })
             .collect();
