@@ -543,6 +543,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_push_whose_client_has_gone_is_not_written_and_the_others_are() {
+        let (_dir, db, author, group) = demo_db().await;
+        let ward: i64 = sqlx::query_scalar("SELECT ward_id FROM residential_groups WHERE id = $1")
+            .bind(group)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let (jobs, waiting) = mpsc::channel(QUEUE);
+        let mut answers = Vec::new();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let push = report(author, group, ward);
+            ids.push(push.fresh[0].id.clone());
+            let (reply, answer) = oneshot::channel();
+            answers.push(answer);
+            jobs.send(Job {
+                push: Arc::new(push),
+                reply,
+            })
+            .await
+            .unwrap();
+        }
+        // The second push's client disconnects before the writer gets to it.
+        let gone = answers.remove(1);
+        drop(gone);
+        drop(jobs);
+        write_all(db.clone(), waiting).await;
+        for answer in answers {
+            assert_eq!(answer.await.unwrap().unwrap(), [Written::Accepted]);
+        }
+        for (id, stored) in ids.iter().zip([1, 0, 1]) {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            assert_eq!(n, stored, "{id}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_push_that_fails_beside_others_fails_alone_and_the_others_are_written() {
         let (_dir, db, author, group) = demo_db().await;
         let ward: i64 = sqlx::query_scalar("SELECT ward_id FROM residential_groups WHERE id = $1")
