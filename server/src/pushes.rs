@@ -212,14 +212,22 @@ async fn write_group(db: &Db, group: Vec<Job>) {
 /// [`write`] within [`WRITE_TIMEOUT`]; a panic is caught and is an error. It runs in the
 /// writer's own task rather than one spawned per transaction.
 async fn write_apart(db: &Db, pushes: Vec<Arc<Push>>) -> anyhow::Result<Vec<Vec<Written>>> {
+    write_within(db, pushes, WRITE_TIMEOUT).await
+}
+
+async fn write_within(
+    db: &Db,
+    pushes: Vec<Arc<Push>>,
+    limit: std::time::Duration,
+) -> anyhow::Result<Vec<Vec<Written>>> {
     use futures_util::FutureExt;
     let pushes: Vec<&Push> = pushes.iter().map(|p| p.as_ref()).collect();
-    let write = tokio::time::timeout(WRITE_TIMEOUT, write(db, &pushes));
+    let write = tokio::time::timeout(limit, write(db, &pushes));
     match std::panic::AssertUnwindSafe(write).catch_unwind().await {
         Ok(Ok(written)) => written,
         Ok(Err(_)) => Err(anyhow::anyhow!(
-            "writing pushes took over {} s",
-            WRITE_TIMEOUT.as_secs()
+            "writing pushes took over {} ms",
+            limit.as_millis()
         )),
         Err(panic) => Err(anyhow::Error::new(Panicked(
             panic
@@ -540,6 +548,39 @@ mod tests {
             }],
             conflicts: Vec::new(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_write_that_cannot_finish_in_time_is_given_up_and_stores_nothing() {
+        let (_dir, db, author, group) = demo_db().await;
+        let ward: i64 = sqlx::query_scalar("SELECT ward_id FROM residential_groups WHERE id = $1")
+            .bind(group)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let push = Arc::new(report(author, group, ward));
+        let id = push.fresh[0].id.clone();
+        // SQLite's one writer connection, held elsewhere: the write cannot begin.
+        let held = db.writer.acquire().await.unwrap();
+        let limit = std::time::Duration::from_millis(300);
+        let late = write_within(&db, vec![push.clone()], limit).await;
+        assert!(
+            late.as_ref()
+                .is_err_and(|e| e.to_string().contains("took over 300 ms")),
+            "{late:?}"
+        );
+        let stored = |db: Db, id: String| async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM records WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        assert_eq!(stored(db.clone(), id.clone()).await, 0);
+        drop(held);
+        let written = write_within(&db, vec![push], limit).await.unwrap();
+        assert_eq!(written, [vec![Written::Accepted]]);
+        assert_eq!(stored(db.clone(), id).await, 1);
     }
 
     #[tokio::test]
