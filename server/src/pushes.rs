@@ -181,7 +181,7 @@ async fn write_all(db: Db, mut waiting: mpsc::Receiver<Job>) {
 /// the writer goes on.
 async fn write_group(db: &Db, group: Vec<Job>) {
     let pushes: Vec<Arc<Push>> = group.iter().map(|j| j.push.clone()).collect();
-    let together = write_apart(db, pushes).await;
+    let together = write_within(db, pushes, WRITE_TIMEOUT).await;
     match together {
         Ok(results) => {
             for (job, result) in group.into_iter().zip(results) {
@@ -194,7 +194,7 @@ async fn write_group(db: &Db, group: Vec<Job>) {
         Err(e) if group.len() > 1 && is_about_the_data(&e) => {
             tracing::warn!(error = ?e, pushes = group.len(), "pushes written together failed; writing each alone");
             for job in group {
-                let alone = write_apart(db, vec![job.push.clone()]).await;
+                let alone = write_within(db, vec![job.push.clone()], WRITE_TIMEOUT).await;
                 let _ = job
                     .reply
                     .send(alone.map(|mut r| r.pop().unwrap_or_default()));
@@ -209,12 +209,8 @@ async fn write_group(db: &Db, group: Vec<Job>) {
     }
 }
 
-/// [`write`] within [`WRITE_TIMEOUT`]; a panic is caught and is an error. It runs in the
-/// writer's own task rather than one spawned per transaction.
-async fn write_apart(db: &Db, pushes: Vec<Arc<Push>>) -> anyhow::Result<Vec<Vec<Written>>> {
-    write_within(db, pushes, WRITE_TIMEOUT).await
-}
-
+/// [`write`] within `limit` ([`WRITE_TIMEOUT`] but in tests); a panic is caught and is an
+/// error. It runs in the writer's own task rather than one spawned per transaction.
 async fn write_within(
     db: &Db,
     pushes: Vec<Arc<Push>>,
@@ -283,17 +279,18 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
     // number, so they are kept before the counter is taken, which they would hold up.
     for push in pushes {
         for c in &push.conflicts {
-            keep(
+            revisions::keep_conflict(
                 &mut tx,
-                push.author_id,
-                now,
-                &KeptRef {
+                revisions::Conflict {
                     record_id: &c.record_id,
+                    author_id: push.author_id,
                     group_id: c.group_id,
                     form_version: c.form_version,
                     ward_id: c.ward_id,
                     data: &c.data,
                     content_hash: &c.content_hash,
+                    revision: None,
+                    now,
                 },
             )
             .await?;
@@ -439,17 +436,18 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
                         Written::Duplicate
                     }
                     _ => {
-                        keep(
+                        revisions::keep_conflict(
                             &mut tx,
-                            push.author_id,
-                            now,
-                            &KeptRef {
+                            revisions::Conflict {
                                 record_id: &r.id,
+                                author_id: push.author_id,
                                 group_id: r.group_id,
                                 form_version: r.form_version,
                                 ward_id: Some(r.ward_checked),
                                 data: &r.data,
                                 content_hash: &r.content_hash,
+                                revision: None,
+                                now,
                             },
                         )
                         .await?;
@@ -465,56 +463,34 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
     Ok(answers)
 }
 
-struct KeptRef<'a> {
-    record_id: &'a str,
-    group_id: i64,
-    form_version: i64,
-    ward_id: Option<i64>,
-    data: &'a Map<String, Value>,
-    content_hash: &'a str,
-}
-
-async fn keep(
-    conn: &mut sqlx::AnyConnection,
-    author_id: i64,
-    now: i64,
-    c: &KeptRef<'_>,
-) -> anyhow::Result<()> {
-    revisions::keep_conflict(
-        conn,
-        revisions::Conflict {
-            record_id: c.record_id,
-            author_id,
-            group_id: c.group_id,
-            form_version: c.form_version,
-            ward_id: c.ward_id,
-            data: c.data,
-            content_hash: c.content_hash,
-            revision: None,
-            now,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    async fn demo_db() -> (tempfile::TempDir, Db, i64, i64) {
+    /// A demo database and its group leader: (directory, database, author, group, ward).
+    async fn demo_db() -> (tempfile::TempDir, Db, i64, i64, i64) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
         let db = Db::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
         db.publish_builtin_forms().await.unwrap();
         crate::demo::load(&db).await.unwrap();
-        let (author, group): (i64, i64) =
-            sqlx::query_as("SELECT id, group_id FROM users WHERE username = 'totruong'")
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
-        (dir, db, author, group)
+        let (author, group, ward): (i64, i64, i64) = sqlx::query_as(
+            "SELECT u.id, u.group_id, g.ward_id FROM users u \
+             JOIN residential_groups g ON g.id = u.group_id WHERE u.username = 'totruong'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        (dir, db, author, group, ward)
+    }
+
+    async fn stored(db: &Db, id: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
     }
 
     fn report(author_id: i64, group_id: i64, ward: i64) -> Push {
@@ -552,12 +528,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_that_cannot_finish_in_time_is_given_up_and_stores_nothing() {
-        let (_dir, db, author, group) = demo_db().await;
-        let ward: i64 = sqlx::query_scalar("SELECT ward_id FROM residential_groups WHERE id = $1")
-            .bind(group)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let (_dir, db, author, group, ward) = demo_db().await;
         let push = Arc::new(report(author, group, ward));
         let id = push.fresh[0].id.clone();
         // SQLite's one writer connection, held elsewhere: the write cannot begin.
@@ -569,28 +540,16 @@ mod tests {
                 .is_err_and(|e| e.to_string().contains("took over 300 ms")),
             "{late:?}"
         );
-        let stored = |db: Db, id: String| async move {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM records WHERE id = $1")
-                .bind(id)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap()
-        };
-        assert_eq!(stored(db.clone(), id.clone()).await, 0);
+        assert_eq!(stored(&db, &id).await, 0);
         drop(held);
         let written = write_within(&db, vec![push], limit).await.unwrap();
         assert_eq!(written, [vec![Written::Accepted]]);
-        assert_eq!(stored(db.clone(), id).await, 1);
+        assert_eq!(stored(&db, &id).await, 1);
     }
 
     #[tokio::test]
     async fn a_push_whose_client_has_gone_is_not_written_and_the_others_are() {
-        let (_dir, db, author, group) = demo_db().await;
-        let ward: i64 = sqlx::query_scalar("SELECT ward_id FROM residential_groups WHERE id = $1")
-            .bind(group)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let (_dir, db, author, group, ward) = demo_db().await;
         let (jobs, waiting) = mpsc::channel(QUEUE);
         let mut answers = Vec::new();
         let mut ids = Vec::new();
@@ -614,24 +573,14 @@ mod tests {
         for answer in answers {
             assert_eq!(answer.await.unwrap().unwrap(), [Written::Accepted]);
         }
-        for (id, stored) in ids.iter().zip([1, 0, 1]) {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id = $1")
-                .bind(id)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
-            assert_eq!(n, stored, "{id}");
+        for (id, expected) in ids.iter().zip([1, 0, 1]) {
+            assert_eq!(stored(&db, id).await, expected, "{id}");
         }
     }
 
     #[tokio::test]
     async fn a_push_that_fails_beside_others_fails_alone_and_the_others_are_written() {
-        let (_dir, db, author, group) = demo_db().await;
-        let ward: i64 = sqlx::query_scalar("SELECT ward_id FROM residential_groups WHERE id = $1")
-            .bind(group)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let (_dir, db, author, group, ward) = demo_db().await;
         // No such account: the insert breaks a foreign key, and with it the shared transaction.
         let (good, bad, later) = (
             report(author, group, ward),
@@ -664,13 +613,8 @@ mod tests {
         assert_eq!(got[0].as_ref().unwrap(), &[Written::Accepted]);
         assert!(got[1].is_err(), "the bad push fails: {:?}", got[1]);
         assert_eq!(got[2].as_ref().unwrap(), &[Written::Accepted]);
-        for (id, stored) in ids.iter().zip([1, 0, 1]) {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id = $1")
-                .bind(id)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
-            assert_eq!(n, stored, "{id}");
+        for (id, expected) in ids.iter().zip([1, 0, 1]) {
+            assert_eq!(stored(&db, id).await, expected, "{id}");
         }
     }
 }

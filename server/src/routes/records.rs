@@ -74,9 +74,14 @@ const SUMMARY_COLUMNS: &str =
       AND NOT EXISTS (SELECT 1 FROM photo_owners o \
                       WHERE o.sha256 = rp.sha256 AND o.user_id = r.author_id)), r.status_note, \
      COALESCE(r.revision_id, r.id)";
-pub(crate) const SUMMARY_JOINS: &str =
-    "FROM records r JOIN residential_groups g ON g.id = r.group_id \
-     JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id";
+/// What a summary joins to `records r`.
+macro_rules! summary_joined {
+    () => {
+        "JOIN residential_groups g ON g.id = r.group_id \
+         JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id"
+    };
+}
+pub(crate) const SUMMARY_JOINS: &str = concat!("FROM records r ", summary_joined!());
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -518,13 +523,12 @@ pub(crate) async fn list(
     let slots = (limit as usize).next_multiple_of(50);
     let sql = format!(
         "WITH page (id) AS (VALUES {}) SELECT {SUMMARY_COLUMNS} FROM page p \
-         CROSS JOIN records r JOIN residential_groups g ON g.id = r.group_id \
-         JOIN users u ON u.id = r.author_id JOIN wards w ON w.id = r.ward_id \
-         WHERE r.id = p.id AND {cond}",
+         CROSS JOIN records r {} WHERE r.id = p.id AND {cond}",
         (0..slots)
             .map(|k| format!("(${})", k + 2))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        summary_joined!()
     );
     let mut query = sqlx::query(&sql).bind(place);
     for k in 0..slots {
