@@ -548,6 +548,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn pushes_of_one_id_queued_together_are_written_apart_accepted_once_and_kept_as_conflicts(
+    ) {
+        let (_dir, db, author, group, ward) = demo_db().await;
+        let (jobs, waiting) = mpsc::channel(QUEUE);
+        let mut answers = Vec::new();
+        let mut id = String::new();
+        for k in 0..4 {
+            let mut push = report(author, group, ward);
+            if k == 0 {
+                id = push.fresh[0].id.clone();
+            }
+            push.fresh[0].id = id.clone();
+            push.fresh[0].content_hash = format!("h{k}");
+            push.fresh[0]
+                .data
+                .insert("description".into(), Value::from(format!("Bản thứ {k}")));
+            let (reply, answer) = oneshot::channel();
+            answers.push(answer);
+            jobs.send(Job {
+                push: Arc::new(push),
+                reply,
+            })
+            .await
+            .unwrap();
+        }
+        drop(jobs);
+        // All four wait before the writer starts: without the rule, one transaction took them.
+        write_all(db.clone(), waiting).await;
+        let mut written = Vec::new();
+        for answer in answers {
+            written.extend(answer.await.unwrap().unwrap());
+        }
+        assert_eq!(
+            written,
+            [
+                Written::Accepted,
+                Written::Conflict,
+                Written::Conflict,
+                Written::Conflict
+            ]
+        );
+        assert_eq!(stored(&db, &id).await, 1);
+        let kept: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1")
+                .bind(&id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(kept, 3);
+    }
+
+    #[tokio::test]
     async fn a_push_whose_client_has_gone_is_not_written_and_the_others_are() {
         let (_dir, db, author, group, ward) = demo_db().await;
         let (jobs, waiting) = mpsc::channel(QUEUE);
