@@ -464,11 +464,11 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A demo database and its group leader: (directory, database, author, group, ward).
-    async fn demo_db() -> (tempfile::TempDir, Db, i64, i64, i64) {
+    pub(crate) async fn demo_db() -> (tempfile::TempDir, Db, i64, i64, i64) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
         let db = Db::connect(&url).await.unwrap();
@@ -493,7 +493,7 @@ mod tests {
             .unwrap()
     }
 
-    fn report(author_id: i64, group_id: i64, ward: i64) -> Push {
+    pub(crate) fn report(author_id: i64, group_id: i64, ward: i64) -> Push {
         let data = serde_json::json!({
             "category": "theft",
             "urgency": "normal",

@@ -492,6 +492,42 @@ pub(crate) async fn list(
     // (1.2 ms of planning and 0.85 ms of execution against 0.1 and 0.15 ms for the ids, EXPLAIN
     // ANALYZE in one session, a ward of 30,000 records).
     let (filter, binds) = filter.sql_planned(6, true, state.db.backend == Backend::Postgres);
+    let before = q.before.unwrap_or(i64::MAX);
+    let before_id = q.before_id.map(|id| id.to_string()).unwrap_or_default();
+    let cursor = (place, before, before_id.as_str(), limit);
+    let rows = read_page(
+        &state.db,
+        cond,
+        &filter,
+        cursor,
+        binds,
+        std::future::ready(()),
+    )
+    .await?;
+    let lang = request_lang();
+    let mut forms = FormCache {
+        state: &state,
+        forms: HashMap::new(),
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(summary(row, &mut forms, lang).await?.0);
+    }
+    Ok(Json(out))
+}
+
+/// A page of the queue's rows, newest first: `cond` is the caller's scope (see [`scope`]),
+/// `filter` the filter's SQL over `binds`. `between` runs between the two statements (nothing,
+/// but for a test of a record that moves meanwhile).
+async fn read_page(
+    db: &crate::Db,
+    cond: &str,
+    filter: &str,
+    cursor: (i64, i64, &str, i64),
+    binds: Vec<Bind>,
+    between: impl std::future::Future<Output = ()>,
+) -> sqlx::Result<Vec<AnyRow>> {
+    let (place, _, _, limit) = cursor;
     let page = |columns: &str, from: &str| {
         format!(
             "SELECT {columns} {from} WHERE {cond} \
@@ -499,11 +535,8 @@ pub(crate) async fn list(
              ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
         )
     };
-    let before = q.before.unwrap_or(i64::MAX);
-    let before_id = q.before_id.map(|id| id.to_string()).unwrap_or_default();
-    let cursor = (place, before, before_id.as_str(), limit);
     let first: Vec<(String, i64)> = fetch_page(
-        &state,
+        db,
         &page("r.id, r.received_at", "FROM records r"),
         cursor,
         binds.clone(),
@@ -513,8 +546,9 @@ pub(crate) async fn list(
     .map(|row| (row.get(0), row.get(1)))
     .collect();
     if first.is_empty() {
-        return Ok(Json(Vec::new()));
+        return Ok(Vec::new());
     }
+    between.await;
     // As many slots as the page may hold (rounded up to 50, so that a few statements serve
     // every size), the empty ones "" (no record's id). The ids drive the join (CROSS JOIN keeps
     // SQLite's order): given `r.id IN (…)` beside `r.ward_id = …`, SQLite walked the ward's
@@ -534,7 +568,7 @@ pub(crate) async fn list(
     for k in 0..slots {
         query = query.bind(first.get(k).map(|(id, _)| id.clone()).unwrap_or_default());
     }
-    let mut rows = query.fetch_all(&state.db.pool).await?;
+    let mut rows = query.fetch_all(&db.pool).await?;
     let order: HashMap<&str, usize> = first
         .iter()
         .enumerate()
@@ -551,24 +585,15 @@ pub(crate) async fn list(
             .zip(&first)
             .all(|(row, (id, at))| row.get::<&str, _>(0) == id && row.get::<i64, _>(7) == *at);
     if !same {
-        rows = fetch_page(&state, &page(SUMMARY_COLUMNS, SUMMARY_JOINS), cursor, binds).await?;
+        rows = fetch_page(db, &page(SUMMARY_COLUMNS, SUMMARY_JOINS), cursor, binds).await?;
     }
-    let lang = request_lang();
-    let mut forms = FormCache {
-        state: &state,
-        forms: HashMap::new(),
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(summary(row, &mut forms, lang).await?.0);
-    }
-    Ok(Json(out))
+    Ok(rows)
 }
 
 /// A page of the queue by `sql` (see [`list`]): `cursor` is the caller's place, the time and id
 /// to page back from and the page's size, bound as $1 to $5, then the filter's values.
 async fn fetch_page(
-    state: &AppState,
+    db: &crate::Db,
     sql: &str,
     (place, before, before_id, limit): (i64, i64, &str, i64),
     binds: Vec<Bind>,
@@ -577,14 +602,14 @@ async fn fetch_page(
         // PostgreSQL plans a prepared statement once for any values after five runs, and that
         // plan reads and sorts the whole ward (7.4 ms at 4,000 records, EXPLAIN ANALYZE); planned
         // for the values at hand it walks the newest first and stops at the page (1.4 ms).
-        .persistent(state.db.backend == Backend::Sqlite)
+        .persistent(db.backend == Backend::Sqlite)
         .bind(place)
         .bind(before)
         .bind(before)
         // No id: strictly before the time ("" is below every id).
         .bind(before_id)
         .bind(limit);
-    bind_all(query, binds).fetch_all(&state.db.pool).await
+    bind_all(query, binds).fetch_all(&db.pool).await
 }
 
 fn parse_map(text: &str) -> AppResult<serde_json::Map<String, serde_json::Value>> {
@@ -1317,4 +1342,103 @@ pub(crate) async fn review_many(
         out.push(BulkReviewResult { id, outcome });
     }
     Ok(Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pushes::tests::{demo_db, report};
+    use crate::Db;
+
+    /// A demo database with five reports from its group leader, and the supervisor's scope of
+    /// their ward: (directory, database, the scope's condition, the ward).
+    async fn busy_ward() -> (tempfile::TempDir, Db, &'static str, i64) {
+        let (dir, db, author, group, ward) = demo_db().await;
+        let pushes = crate::pushes::Pushes::start(db.clone());
+        for _ in 0..5 {
+            pushes.write(report(author, group, ward)).await.unwrap();
+        }
+        let supervisor = Caller {
+            user_id: 0,
+            username: String::new(),
+            display_name: String::new(),
+            role: Role::Supervisor,
+            ward_id: Some(ward),
+            group_id: None,
+            province_id: None,
+            session: String::new(),
+        };
+        let (cond, place) = scope(&supervisor).unwrap();
+        assert_eq!(place, ward);
+        (dir, db, cond, ward)
+    }
+
+    /// The ids and times of the ward's first page of three, newest first; `between` runs
+    /// between the page's two statements.
+    async fn first_page(
+        db: &Db,
+        cond: &str,
+        ward: i64,
+        between: impl std::future::Future<Output = ()>,
+    ) -> Vec<(String, i64)> {
+        read_page(db, cond, "", (ward, i64::MAX, "", 3), Vec::new(), between)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(7)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_record_that_leaves_the_ward_between_the_queue_statements_leaves_the_page_full() {
+        let (_dir, db, cond, ward) = busy_ward().await;
+        let before = first_page(&db, cond, ward, std::future::ready(())).await;
+        assert_eq!(before.len(), 3);
+        let other: i64 = sqlx::query_scalar("SELECT id FROM wards WHERE id <> $1 LIMIT 1")
+            .bind(ward)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let moved = before[1].0.clone();
+        let writer = db.writer.clone();
+        let page = first_page(&db, cond, ward, async move {
+            sqlx::query("UPDATE records SET ward_id = $1 WHERE id = $2")
+                .bind(other)
+                .bind(&moved)
+                .execute(&writer)
+                .await
+                .unwrap();
+        })
+        .await;
+        let after = first_page(&db, cond, ward, std::future::ready(())).await;
+        assert!(!after.iter().any(|(id, _)| *id == before[1].0));
+        assert_eq!(
+            page, after,
+            "the page as one statement reads it after the move"
+        );
+        assert_eq!(page.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_record_resubmitted_between_the_queue_statements_comes_first_on_the_page() {
+        let (_dir, db, cond, ward) = busy_ward().await;
+        let before = first_page(&db, cond, ward, std::future::ready(())).await;
+        let resubmitted = before[2].0.clone();
+        let writer = db.writer.clone();
+        let id = resubmitted.clone();
+        let page = first_page(&db, cond, ward, async move {
+            sqlx::query("UPDATE records SET received_at = received_at + 86400000 WHERE id = $1")
+                .bind(&id)
+                .execute(&writer)
+                .await
+                .unwrap();
+        })
+        .await;
+        let after = first_page(&db, cond, ward, std::future::ready(())).await;
+        assert_eq!(after[0].0, resubmitted);
+        assert_eq!(
+            page, after,
+            "the page as one statement reads it after the resubmission"
+        );
+    }
 }
