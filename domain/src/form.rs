@@ -1132,6 +1132,27 @@ mod tests {
         json!({"vi": "Nhãn", "en": "Label"})
     }
 
+    /// Found by `cargo xtask fuzz` (form_definition): a bound of 17 significant digits was
+    /// read back one unit in the last place off, since serde_json's quick float parsing is not
+    /// exact; the phone and the server could then disagree on a value at the bound.
+    #[test]
+    fn a_decimal_bound_of_seventeen_digits_is_read_back_the_same() {
+        let text = minimal(json!([{
+            "key": "area",
+            "label": label(),
+            "type": "decimal",
+            "min": 1.0,
+            "max": 1.0000022222222221e71,
+        }]));
+        let form = FormDef::parse(&text).unwrap();
+        let FieldKind::Decimal { max, .. } = &form.fields[0].kind else {
+            panic!("{:?}", form.fields[0].kind)
+        };
+        assert_eq!(*max, Some(1.0000022222222221e71));
+        let again = FormDef::parse(&serde_json::to_string(&form).unwrap()).unwrap();
+        assert_eq!(again, form);
+    }
+
     #[test]
     fn builtin_forms_are_well_formed_and_bilingual() {
         let forms = FormDef::builtin();
