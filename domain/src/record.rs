@@ -74,6 +74,95 @@ impl RecordEnvelope {
         serde_json::to_writer(&mut w, &canonical).expect("writing to a hasher cannot fail");
         hex::encode(w.0.finalize())
     }
+
+    /// The content hash as servers computed it before they read numbers exactly (serde_json
+    /// without `float_roundtrip`, before 2026-12-07): every number that is not an integer as
+    /// that reader took it from its shortest text, often one unit in the last place off (one
+    /// GPS latitude in six). `None` when every number reads the same, so the hash is
+    /// [`content_hash`](Self::content_hash)'s. A record stored by such a server and sent again
+    /// (its answer lost) is the same record when its stored hash is this one.
+    pub fn legacy_content_hash(&self) -> Option<String> {
+        let mut changed = false;
+        let data = self
+            .data
+            .iter()
+            .map(|(k, v)| (k.clone(), quick_read(v, &mut changed)))
+            .collect();
+        changed.then(|| {
+            RecordEnvelope {
+                data,
+                ..self.clone()
+            }
+            .content_hash()
+        })
+    }
+}
+
+/// `value` with each number that is not an integer replaced by what serde_json's quick reader
+/// made of its shortest text; `changed` is set when one differs.
+fn quick_read(value: &Value, changed: &mut bool) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let exact = n.as_f64().unwrap_or_default();
+            match quick_f64(&n.to_string()).and_then(serde_json::Number::from_f64) {
+                Some(quick) if quick.as_f64() != Some(exact) => {
+                    *changed = true;
+                    Value::Number(quick)
+                }
+                _ => value.clone(),
+            }
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| quick_read(v, changed)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), quick_read(v, changed)))
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
+}
+
+/// A JSON number as serde_json read it without `float_roundtrip` (its `f64_from_parts`): the
+/// digits as one u64 made an f64, then multiplied or divided once by a power of ten. `None`
+/// for a text that reader took another way (more digits than a u64 holds) or refused.
+fn quick_f64(text: &str) -> Option<f64> {
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut significand: u64 = 0;
+    for c in int.bytes().chain(frac.bytes()) {
+        let digit = c.checked_sub(b'0').filter(|d| *d <= 9)?;
+        significand = significand.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    let mut exponent = exp.checked_sub(i32::try_from(frac.len()).ok()?)?;
+    let mut f = significand as f64;
+    loop {
+        if exponent.unsigned_abs() <= 308 {
+            // serde_json's table holds the literals 1e0 to 1e308, each rounded once.
+            let pow: f64 = format!("1e{}", exponent.unsigned_abs()).parse().ok()?;
+            if exponent >= 0 {
+                f *= pow;
+            } else {
+                f /= pow;
+            }
+            break;
+        }
+        if f == 0.0 {
+            break;
+        }
+        if exponent >= 0 {
+            return None;
+        }
+        f /= 1e308;
+        exponent += 308;
+    }
+    (f.is_finite()).then_some(if negative { -f } else { f })
 }
 
 /// Where a record is on its way through the ward.
@@ -146,6 +235,39 @@ mod tests {
             data: data.as_object().unwrap().clone(),
             revision: None,
         }
+    }
+
+    #[test]
+    fn the_quick_reader_is_one_unit_off_where_serde_json_was() {
+        // Both seen from serde_json without float_roundtrip: the fuzzer's bound, and a latitude.
+        assert_eq!(
+            quick_f64("1.0000022222222221e71"),
+            Some(1.000002222222222e71)
+        );
+        assert_eq!(quick_f64("21.067493816419294"), Some(21.067493816419297));
+        assert_eq!(quick_f64("-21.067493816419294"), Some(-21.067493816419297));
+        // Short numbers it read exactly.
+        for (text, exact) in [("21.0812", 21.0812), ("105.8241", 105.8241), ("1e-7", 1e-7)] {
+            assert_eq!(quick_f64(text), Some(exact), "{text}");
+        }
+        assert_eq!(quick_f64("123456789012345678901.5"), None);
+    }
+
+    #[test]
+    fn a_record_with_a_number_read_one_unit_off_has_the_old_servers_hash_as_its_legacy_hash() {
+        let exact = record(json!({"position": {"lat": 21.067493816419294, "lon": 105.8241}}));
+        let as_read_then =
+            record(json!({"position": {"lat": 21.067493816419297, "lon": 105.8241}}));
+        assert_ne!(exact.content_hash(), as_read_then.content_hash());
+        assert_eq!(
+            exact.legacy_content_hash(),
+            Some(as_read_then.content_hash())
+        );
+        // Nothing read differently: no second hash.
+        assert_eq!(
+            record(json!({"lat": 21.0812, "n": 3})).legacy_content_hash(),
+            None
+        );
     }
 
     #[test]

@@ -98,6 +98,13 @@ pub(crate) async fn stored(
         .collect())
 }
 
+/// Whether `stored` is the hash a server that read numbers one unit off (before exact float
+/// reading) gave this same record: sent again after the upgrade, it is a duplicate, not a
+/// conflicting copy for a supervisor. Only asked when the hashes differ.
+fn same_as_stored_before_exact_numbers(rec: &RecordEnvelope, stored: &str) -> bool {
+    rec.legacy_content_hash().is_some_and(|h| h == stored)
+}
+
 fn conflict_message(lang: Lang) -> String {
     match lang {
         Lang::Vi => "Máy chủ đã có hồ sơ này với nội dung khác. Cán bộ phụ trách sẽ xem xét.".into(),
@@ -368,7 +375,7 @@ pub(crate) async fn push(
                     Lang::Vi => "Không thể lưu hồ sơ này.".into(),
                     Lang::En => "This record cannot be stored.".into(),
                 })
-            } else if hash == hashes[i] {
+            } else if hash == hashes[i] || same_as_stored_before_exact_numbers(rec, hash) {
                 PushOutcome::Duplicate
             } else {
                 PushOutcome::Conflict {
@@ -601,7 +608,7 @@ async fn resubmit(
         && current == rev.base.to_string()
         && domain::review::resubmit(status, true).is_ok();
     if let Some(h) = &stored_hash {
-        if h == hash {
+        if h == hash || same_as_stored_before_exact_numbers(rec, h) {
             return Ok(PushOutcome::Duplicate);
         }
     }

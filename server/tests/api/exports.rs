@@ -125,7 +125,7 @@ fn choice_label(form: &FormDef, field: &str, value: &str) -> String {
 }
 
 /// A field visit log with a GPS point and `people` met (the repeat group).
-fn visit(group: i64, people: Value, lat: f64) -> RecordEnvelope {
+pub(crate) fn visit(group: i64, people: Value, lat: f64) -> RecordEnvelope {
     RecordEnvelope {
         id: Uuid::now_v7(),
         form_key: "field_visit".into(),

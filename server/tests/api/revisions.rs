@@ -736,3 +736,42 @@ async fn a_correction_comes_back_at_the_top_of_the_queue_and_its_first_time_stay
     assert!(h.revisions[1].received_at >= first_received);
     app.assert_tallies_match().await;
 }
+
+/// As `a_record_stored_before_exact_number_reading_and_sent_again_is_a_duplicate`, for a
+/// correction: one stored by a server that read its latitude one unit off, sent again after
+/// the upgrade, is a duplicate and changes nothing.
+#[tokio::test]
+async fn a_correction_stored_before_exact_number_reading_and_sent_again_is_a_duplicate() {
+    let app = spawn_app().await;
+    let officer = app.login("canbo").await;
+    let boss = app.login("truongcong").await;
+    let group = app.ward_groups(&officer).await[0];
+    let visit = crate::exports::visit(group, serde_json::json!([]), 21.0812);
+    app.push_ok(&officer, vec![visit.clone()]).await;
+    returned(&app, &boss, visit.id, "Ghi lại vị trí.").await;
+    let mut fixed = visit.clone();
+    fixed.data["position"]["lat"] = serde_json::json!(21.067493816419294);
+    fixed.revision = Some(Revision {
+        id: Uuid::now_v7(),
+        base: visit.id,
+    });
+    let old_hash = fixed
+        .legacy_content_hash()
+        .expect("this latitude was read one unit off");
+    assert_eq!(
+        app.push_ok(&officer, vec![fixed.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    sqlx::query("UPDATE records SET content_hash = $1 WHERE id = $2")
+        .bind(&old_hash)
+        .bind(visit.id.to_string())
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.push_ok(&officer, vec![fixed]).await,
+        [PushOutcome::Duplicate]
+    );
+    assert_eq!(audit_count(&app, visit.id, "record.resubmit").await, 1);
+    assert_eq!(app.stored_count(visit.id).await, 1);
+}

@@ -1208,3 +1208,42 @@ async fn a_connection_sqlite_rolled_back_by_itself_is_not_used_again() {
     assert_eq!(app.stored_count(after.id).await, 1);
     assert_eq!(times_listed(&app, &boss, after.id).await, 1);
 }
+
+/// Before exact number reading (serde_json without float_roundtrip) the server read one GPS
+/// latitude in six one unit in the last place off, and hashed that. A record stored then and
+/// sent again after the upgrade (its answer lost) is a duplicate, not a conflicting copy left
+/// for a supervisor; other content under its id is still a conflict.
+#[tokio::test]
+async fn a_record_stored_before_exact_number_reading_and_sent_again_is_a_duplicate() {
+    let app = spawn_app().await;
+    let officer = app.login("canbo").await;
+    let group = app.ward_groups(&officer).await[0];
+    let rec = crate::exports::visit(group, json!([]), 21.067493816419294);
+    let old_hash = rec
+        .legacy_content_hash()
+        .expect("this latitude was read one unit off");
+    assert_eq!(
+        app.push_ok(&officer, vec![rec.clone()]).await,
+        [PushOutcome::Accepted]
+    );
+    // The hash as the old server stored it.
+    sqlx::query("UPDATE records SET content_hash = $1 WHERE id = $2")
+        .bind(&old_hash)
+        .bind(rec.id.to_string())
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.push_ok(&officer, vec![rec.clone()]).await,
+        [PushOutcome::Duplicate]
+    );
+    let mut edited = rec.clone();
+    edited
+        .data
+        .insert("findings".into(), json!("Có xe lạ đỗ qua đêm."));
+    assert!(matches!(
+        app.push_ok(&officer, vec![edited]).await[..],
+        [PushOutcome::Conflict { .. }]
+    ));
+    assert_eq!(app.stored_count(rec.id).await, 1);
+}
