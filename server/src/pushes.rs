@@ -64,6 +64,8 @@ pub(crate) struct KeptConflict {
     pub ward_id: Option<i64>,
     pub data: Map<String, Value>,
     pub content_hash: String,
+    /// See `revisions::Conflict::legacy_hash`.
+    pub legacy_hash: Option<String>,
 }
 
 /// What one push writes.
@@ -289,6 +291,7 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
                     ward_id: c.ward_id,
                     data: &c.data,
                     content_hash: &c.content_hash,
+                    legacy_hash: c.legacy_hash.as_deref(),
                     revision: None,
                     now,
                 },
@@ -446,6 +449,8 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
                                 ward_id: Some(r.ward_checked),
                                 data: &r.data,
                                 content_hash: &r.content_hash,
+                                // Raced by a push of this moment, never by an older server.
+                                legacy_hash: None,
                                 revision: None,
                                 now,
                             },

@@ -131,6 +131,9 @@ pub struct Conflict<'a> {
     pub ward_id: Option<i64>,
     pub data: &'a Map<String, Value>,
     pub content_hash: &'a str,
+    /// The copy's hash as a server before exact number reading gave it, when that differs
+    /// (`RecordEnvelope::legacy_content_hash`): a copy kept then is not kept again.
+    pub legacy_hash: Option<&'a str>,
     /// For a resubmission: the revision the phone made and the one it was based on.
     pub revision: Option<(&'a str, &'a str)>,
     pub now: i64,
@@ -142,6 +145,18 @@ pub async fn keep_conflict(
     conn: &mut sqlx::AnyConnection,
     c: Conflict<'_>,
 ) -> anyhow::Result<bool> {
+    if let Some(legacy) = c.legacy_hash {
+        let kept: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1 AND content_hash = $2",
+        )
+        .bind(c.record_id)
+        .bind(legacy)
+        .fetch_one(&mut *conn)
+        .await?;
+        if kept > 0 {
+            return Ok(false);
+        }
+    }
     let (revision, base) = c.revision.unzip();
     let done = sqlx::query(
         "INSERT INTO record_conflicts (record_id, author_id, data, content_hash, received_at, revision_id, base_id, group_id, form_version) \

@@ -486,6 +486,7 @@ pub(crate) async fn push(
                 group_id: records[i].group_id,
                 form_version: i64::from(records[i].form_version),
                 ward_id: placed[i].map(|p| p.now),
+                legacy_hash: records[i].legacy_content_hash(),
                 data: std::mem::take(&mut records[i].data),
                 content_hash: hashes[i].clone(),
             })
@@ -614,6 +615,7 @@ async fn resubmit(
     }
     let base = rev.base.to_string();
     if !applies {
+        let legacy = rec.legacy_content_hash();
         let conflict = revisions::Conflict {
             record_id: &id,
             author_id: caller.user_id,
@@ -622,6 +624,7 @@ async fn resubmit(
             ward_id: Some(ward),
             data: &rec.data,
             content_hash: hash,
+            legacy_hash: legacy.as_deref(),
             revision: Some((&rev_id, &base)),
             now,
         };

@@ -1247,3 +1247,44 @@ async fn a_record_stored_before_exact_number_reading_and_sent_again_is_a_duplica
     ));
     assert_eq!(app.stored_count(rec.id).await, 1);
 }
+
+/// A conflicting copy kept by a server that read its latitude one unit off, sent again after
+/// the upgrade (its answer lost): still a conflict, and not kept, nor audited, a second time.
+#[tokio::test]
+async fn a_conflicting_copy_kept_before_exact_number_reading_is_not_kept_again() {
+    let app = spawn_app().await;
+    let officer = app.login("canbo").await;
+    let group = app.ward_groups(&officer).await[0];
+    let first = crate::exports::visit(group, json!([]), 21.0812);
+    let mut copy = first.clone();
+    copy.data["position"]["lat"] = json!(21.067493816419294);
+    let old_hash = copy
+        .legacy_content_hash()
+        .expect("this latitude was read one unit off");
+    app.push_ok(&officer, vec![first.clone()]).await;
+    let is_conflict = |o: Vec<PushOutcome>| matches!(o[..], [PushOutcome::Conflict { .. }]);
+    assert!(is_conflict(app.push_ok(&officer, vec![copy.clone()]).await));
+    // The copy's hash as the old server kept it.
+    sqlx::query("UPDATE record_conflicts SET content_hash = $1 WHERE record_id = $2")
+        .bind(&old_hash)
+        .bind(first.id.to_string())
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+    assert!(is_conflict(app.push_ok(&officer, vec![copy]).await));
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1")
+            .bind(first.id.to_string())
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, 1);
+    let admin = app.login("admin").await;
+    let audited = app
+        .audit(
+            &admin,
+            &format!("entity_id={}&action=record.conflict", first.id),
+        )
+        .await;
+    assert_eq!(audited.len(), 1);
+}
