@@ -535,15 +535,15 @@ async fn read_page(
              ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
         )
     };
-    let first: Vec<(String, i64)> = fetch_page(
+    let first: Vec<(String, i64, String)> = fetch_page(
         db,
-        &page("r.id, r.received_at", "FROM records r"),
+        &page("r.id, r.received_at, r.status", "FROM records r"),
         cursor,
         binds.clone(),
     )
     .await?
     .iter()
-    .map(|row| (row.get(0), row.get(1)))
+    .map(|row| (row.get(0), row.get(1), row.get(2)))
     .collect();
     if first.is_empty() {
         return Ok(Vec::new());
@@ -566,24 +566,26 @@ async fn read_page(
     );
     let mut query = sqlx::query(&sql).bind(place);
     for k in 0..slots {
-        query = query.bind(first.get(k).map(|(id, _)| id.clone()).unwrap_or_default());
+        query = query.bind(first.get(k).map(|(id, ..)| id.clone()).unwrap_or_default());
     }
     let mut rows = query.fetch_all(&db.pool).await?;
     let order: HashMap<&str, usize> = first
         .iter()
         .enumerate()
-        .map(|(k, (id, _))| (id.as_str(), k))
+        .map(|(k, (id, ..))| (id.as_str(), k))
         .collect();
     rows.sort_by_key(|row| order.get(row.get::<&str, _>(0)).copied());
     // A record that left the caller's place, or was resubmitted (a new time), between the two
     // statements would leave the page short, which reads as the end of the list, or put a
-    // record out of order, which moves the next page's cursor. Then the page is read again in
-    // one statement, as it was before it took two.
+    // record out of order, which moves the next page's cursor; one reviewed meanwhile may no
+    // longer match the filter (the second statement does not apply it). Then the page is read
+    // again in one statement, as it was before it took two.
     let same = rows.len() == first.len()
-        && rows
-            .iter()
-            .zip(&first)
-            .all(|(row, (id, at))| row.get::<&str, _>(0) == id && row.get::<i64, _>(7) == *at);
+        && rows.iter().zip(&first).all(|(row, (id, at, status))| {
+            row.get::<&str, _>(0) == id
+                && row.get::<i64, _>(7) == *at
+                && row.get::<&str, _>(6) == status
+        });
     if !same {
         rows = fetch_page(db, &page(SUMMARY_COLUMNS, SUMMARY_JOINS), cursor, binds).await?;
     }
@@ -1381,12 +1383,30 @@ mod tests {
         ward: i64,
         between: impl std::future::Future<Output = ()>,
     ) -> Vec<(String, i64)> {
-        read_page(db, cond, "", (ward, i64::MAX, "", 3), Vec::new(), between)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(7)))
-            .collect()
+        filtered_page(db, cond, "", ward, between).await
+    }
+
+    /// As [`first_page`], with `filter`'s SQL.
+    async fn filtered_page(
+        db: &Db,
+        cond: &str,
+        filter: &str,
+        ward: i64,
+        between: impl std::future::Future<Output = ()>,
+    ) -> Vec<(String, i64)> {
+        read_page(
+            db,
+            cond,
+            filter,
+            (ward, i64::MAX, "", 3),
+            Vec::new(),
+            between,
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(7)))
+        .collect()
     }
 
     #[tokio::test]
@@ -1440,5 +1460,31 @@ mod tests {
             page, after,
             "the page as one statement reads it after the resubmission"
         );
+    }
+
+    #[tokio::test]
+    async fn a_record_reviewed_between_the_queue_statements_leaves_a_page_filtered_by_its_old_state(
+    ) {
+        let (_dir, db, cond, ward) = busy_ward().await;
+        let received = " AND r.status = 'received'";
+        let before = filtered_page(&db, cond, received, ward, std::future::ready(())).await;
+        let reviewed = before[0].0.clone();
+        let writer = db.writer.clone();
+        let id = reviewed.clone();
+        let page = filtered_page(&db, cond, received, ward, async move {
+            sqlx::query("UPDATE records SET status = 'approved' WHERE id = $1")
+                .bind(&id)
+                .execute(&writer)
+                .await
+                .unwrap();
+        })
+        .await;
+        let after = filtered_page(&db, cond, received, ward, std::future::ready(())).await;
+        assert!(!after.iter().any(|(id, _)| *id == reviewed));
+        assert_eq!(
+            page, after,
+            "the page as one statement reads it after the review"
+        );
+        assert_eq!(page.len(), 3);
     }
 }
