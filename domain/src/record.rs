@@ -45,34 +45,7 @@ impl RecordEnvelope {
     /// SHA-256 over the parts of a record the user chose, in a canonical JSON encoding
     /// (object keys sorted), so "same id, same content" can be told from a conflicting edit.
     pub fn content_hash(&self) -> String {
-        /// The canonical form, fields in sorted order, borrowed and streamed into the hasher
-        /// (the server hashes every pushed record; copying `data` first doubled the cost).
-        #[derive(Serialize)]
-        struct Canonical<'a> {
-            data: &'a Map<String, Value>,
-            form_key: &'a str,
-            form_version: u32,
-            group_id: i64,
-        }
-        struct HashWriter(Sha256);
-        impl std::io::Write for HashWriter {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.update(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut w = HashWriter(Sha256::new());
-        let canonical = Canonical {
-            data: &self.data,
-            form_key: &self.form_key,
-            form_version: self.form_version,
-            group_id: self.group_id,
-        };
-        serde_json::to_writer(&mut w, &canonical).expect("writing to a hasher cannot fail");
-        hex::encode(w.0.finalize())
+        hash_of(&self.data, &self.form_key, self.form_version, self.group_id)
     }
 
     /// The content hash as servers computed it before they read numbers exactly (serde_json
@@ -88,14 +61,40 @@ impl RecordEnvelope {
             .iter()
             .map(|(k, v)| (k.clone(), quick_read(v, &mut changed)))
             .collect();
-        changed.then(|| {
-            RecordEnvelope {
-                data,
-                ..self.clone()
-            }
-            .content_hash()
-        })
+        changed.then(|| hash_of(&data, &self.form_key, self.form_version, self.group_id))
     }
+}
+
+/// [`RecordEnvelope::content_hash`] of these parts.
+fn hash_of(data: &Map<String, Value>, form_key: &str, form_version: u32, group_id: i64) -> String {
+    /// The canonical form, fields in sorted order, borrowed and streamed into the hasher
+    /// (the server hashes every pushed record; copying `data` first doubled the cost).
+    #[derive(Serialize)]
+    struct Canonical<'a> {
+        data: &'a Map<String, Value>,
+        form_key: &'a str,
+        form_version: u32,
+        group_id: i64,
+    }
+    struct HashWriter(Sha256);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = HashWriter(Sha256::new());
+    let canonical = Canonical {
+        data,
+        form_key,
+        form_version,
+        group_id,
+    };
+    serde_json::to_writer(&mut w, &canonical).expect("writing to a hasher cannot fail");
+    hex::encode(w.0.finalize())
 }
 
 /// `value` with each number that is not an integer replaced by what serde_json's quick reader

@@ -498,6 +498,21 @@ pub(crate) mod tests {
             .unwrap()
     }
 
+    /// Puts `push` on the writer's queue; gives where its answer will come.
+    async fn queued(
+        jobs: &mpsc::Sender<Job>,
+        push: Push,
+    ) -> oneshot::Receiver<anyhow::Result<Vec<Written>>> {
+        let (reply, answer) = oneshot::channel();
+        jobs.send(Job {
+            push: Arc::new(push),
+            reply,
+        })
+        .await
+        .unwrap();
+        answer
+    }
+
     pub(crate) fn report(author_id: i64, group_id: i64, ward: i64) -> Push {
         let data = serde_json::json!({
             "category": "theft",
@@ -569,14 +584,7 @@ pub(crate) mod tests {
             push.fresh[0]
                 .data
                 .insert("description".into(), Value::from(format!("Bản thứ {k}")));
-            let (reply, answer) = oneshot::channel();
-            answers.push(answer);
-            jobs.send(Job {
-                push: Arc::new(push),
-                reply,
-            })
-            .await
-            .unwrap();
+            answers.push(queued(&jobs, push).await);
         }
         drop(jobs);
         // All four wait before the writer starts: without the rule, one transaction took them.
@@ -613,14 +621,7 @@ pub(crate) mod tests {
         for _ in 0..3 {
             let push = report(author, group, ward);
             ids.push(push.fresh[0].id.clone());
-            let (reply, answer) = oneshot::channel();
-            answers.push(answer);
-            jobs.send(Job {
-                push: Arc::new(push),
-                reply,
-            })
-            .await
-            .unwrap();
+            answers.push(queued(&jobs, push).await);
         }
         // The second push's client disconnects before the writer gets to it.
         let gone = answers.remove(1);

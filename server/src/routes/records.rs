@@ -1386,6 +1386,15 @@ mod tests {
         filtered_page(db, cond, "", ward, between).await
     }
 
+    /// `sql` run on the writer for record `id` (its `$1`): a change to make between the
+    /// page's statements.
+    fn change(db: &Db, sql: String, id: &str) -> impl std::future::Future<Output = ()> {
+        let (writer, id) = (db.writer.clone(), id.to_owned());
+        async move {
+            sqlx::query(&sql).bind(id).execute(&writer).await.unwrap();
+        }
+    }
+
     /// As [`first_page`], with `filter`'s SQL.
     async fn filtered_page(
         db: &Db,
@@ -1419,17 +1428,8 @@ mod tests {
             .fetch_one(&db.pool)
             .await
             .unwrap();
-        let moved = before[1].0.clone();
-        let writer = db.writer.clone();
-        let page = first_page(&db, cond, ward, async move {
-            sqlx::query("UPDATE records SET ward_id = $1 WHERE id = $2")
-                .bind(other)
-                .bind(&moved)
-                .execute(&writer)
-                .await
-                .unwrap();
-        })
-        .await;
+        let moved = format!("UPDATE records SET ward_id = {other} WHERE id = $1");
+        let page = first_page(&db, cond, ward, change(&db, moved, &before[1].0)).await;
         let after = first_page(&db, cond, ward, std::future::ready(())).await;
         assert!(!after.iter().any(|(id, _)| *id == before[1].0));
         assert_eq!(
@@ -1444,16 +1444,8 @@ mod tests {
         let (_dir, db, cond, ward) = busy_ward().await;
         let before = first_page(&db, cond, ward, std::future::ready(())).await;
         let resubmitted = before[2].0.clone();
-        let writer = db.writer.clone();
-        let id = resubmitted.clone();
-        let page = first_page(&db, cond, ward, async move {
-            sqlx::query("UPDATE records SET received_at = received_at + 86400000 WHERE id = $1")
-                .bind(&id)
-                .execute(&writer)
-                .await
-                .unwrap();
-        })
-        .await;
+        let later = "UPDATE records SET received_at = received_at + 86400000 WHERE id = $1";
+        let page = first_page(&db, cond, ward, change(&db, later.into(), &resubmitted)).await;
         let after = first_page(&db, cond, ward, std::future::ready(())).await;
         assert_eq!(after[0].0, resubmitted);
         assert_eq!(
@@ -1469,16 +1461,9 @@ mod tests {
         let received = " AND r.status = 'received'";
         let before = filtered_page(&db, cond, received, ward, std::future::ready(())).await;
         let reviewed = before[0].0.clone();
-        let writer = db.writer.clone();
-        let id = reviewed.clone();
-        let page = filtered_page(&db, cond, received, ward, async move {
-            sqlx::query("UPDATE records SET status = 'approved' WHERE id = $1")
-                .bind(&id)
-                .execute(&writer)
-                .await
-                .unwrap();
-        })
-        .await;
+        let approve = "UPDATE records SET status = 'approved' WHERE id = $1";
+        let change = change(&db, approve.into(), &reviewed);
+        let page = filtered_page(&db, cond, received, ward, change).await;
         let after = filtered_page(&db, cond, received, ward, std::future::ready(())).await;
         assert!(!after.iter().any(|(id, _)| *id == reviewed));
         assert_eq!(

@@ -383,6 +383,33 @@ impl TestApp {
             .unwrap()
     }
 
+    /// How many conflicting copies of this record are kept for a reviewer.
+    pub async fn conflicts_kept(&self, id: Uuid) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1")
+            .bind(id.to_string())
+            .fetch_one(&self.state.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Sets the content hash stored for record `id` in `table` (`records` or
+    /// `record_conflicts`), as an older server would have stored it.
+    pub async fn set_stored_hash(&self, table: &str, id: Uuid, hash: &str) {
+        let key = if table == "records" {
+            "id"
+        } else {
+            "record_id"
+        };
+        sqlx::query(&format!(
+            "UPDATE {table} SET content_hash = $1 WHERE {key} = $2"
+        ))
+        .bind(hash)
+        .bind(id.to_string())
+        .execute(&self.state.db.writer)
+        .await
+        .unwrap();
+    }
+
     /// Fails unless the ward tallies the triggers keep (`record_tallies`, read by the province's
     /// indicators) are exactly the records counted afresh, row for row.
     pub async fn assert_tallies_match(&self) {

@@ -762,12 +762,7 @@ async fn a_correction_stored_before_exact_number_reading_and_sent_again_is_a_dup
         app.push_ok(&officer, vec![fixed.clone()]).await,
         [PushOutcome::Accepted]
     );
-    sqlx::query("UPDATE records SET content_hash = $1 WHERE id = $2")
-        .bind(&old_hash)
-        .bind(visit.id.to_string())
-        .execute(&app.state.db.writer)
-        .await
-        .unwrap();
+    app.set_stored_hash("records", visit.id, &old_hash).await;
     assert_eq!(
         app.push_ok(&officer, vec![fixed]).await,
         [PushOutcome::Duplicate]

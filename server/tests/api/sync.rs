@@ -253,12 +253,7 @@ async fn the_same_id_twice_in_one_batch_is_stored_once() {
     );
     assert_eq!(app.stored_count(report.id).await, 1);
     // The other content is kept for a reviewer on the first delivery, not only on a replay.
-    let kept: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1")
-            .bind(report.id.to_string())
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
+    let kept = app.conflicts_kept(report.id).await;
     assert_eq!(kept, 1);
 }
 
@@ -422,12 +417,7 @@ async fn pushes_of_two_people_at_once_are_each_stored_once_as_their_own_and_a_co
         "{contested_outcomes:?}"
     );
     assert_eq!(app.stored_count(contested.id).await, 1);
-    let kept: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1")
-            .bind(contested.id.to_string())
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
+    let kept = app.conflicts_kept(contested.id).await;
     assert_eq!(kept, 3, "each other content kept once for a reviewer");
     let (records, numbers): (i64, i64) =
         sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT seq) FROM records")
@@ -1227,12 +1217,7 @@ async fn a_record_stored_before_exact_number_reading_and_sent_again_is_a_duplica
         [PushOutcome::Accepted]
     );
     // The hash as the old server stored it.
-    sqlx::query("UPDATE records SET content_hash = $1 WHERE id = $2")
-        .bind(&old_hash)
-        .bind(rec.id.to_string())
-        .execute(&app.state.db.writer)
-        .await
-        .unwrap();
+    app.set_stored_hash("records", rec.id, &old_hash).await;
     assert_eq!(
         app.push_ok(&officer, vec![rec.clone()]).await,
         [PushOutcome::Duplicate]
@@ -1265,19 +1250,10 @@ async fn a_conflicting_copy_kept_before_exact_number_reading_is_not_kept_again()
     let is_conflict = |o: Vec<PushOutcome>| matches!(o[..], [PushOutcome::Conflict { .. }]);
     assert!(is_conflict(app.push_ok(&officer, vec![copy.clone()]).await));
     // The copy's hash as the old server kept it.
-    sqlx::query("UPDATE record_conflicts SET content_hash = $1 WHERE record_id = $2")
-        .bind(&old_hash)
-        .bind(first.id.to_string())
-        .execute(&app.state.db.writer)
-        .await
-        .unwrap();
+    app.set_stored_hash("record_conflicts", first.id, &old_hash)
+        .await;
     assert!(is_conflict(app.push_ok(&officer, vec![copy]).await));
-    let kept: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM record_conflicts WHERE record_id = $1")
-            .bind(first.id.to_string())
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
+    let kept = app.conflicts_kept(first.id).await;
     assert_eq!(kept, 1);
     let admin = app.login("admin").await;
     let audited = app
