@@ -3,7 +3,10 @@
 //! pulling, supervisors paging, searching and filtering the review queue, opening records,
 //! reading the queue's counts and the dashboard (the mix is in `tests/load/mix.lua`). The load
 //! comes from wrk (Debian's package), closed-loop: each connection sends its next request when
-//! the last one is answered. Afterwards every record a push acknowledged is pulled back by its
+//! the last one is answered. wrk corrects its percentiles for coordinated omission: a request
+//! that took longer than a connection's mean interval between requests also counts the
+//! latencies of the requests it held back, so one stall of all connections at once shows as
+//! many slow requests (with `--by-kind`, `max` tells a single stall from a slow tail). Afterwards every record a push acknowledged is pulled back by its
 //! author, each once. The server's memory is sampled every second; a run of 30 minutes or more
 //! is the soak, whose memory must stay flat.
 //!
@@ -400,10 +403,11 @@ pub(super) fn run(
         }
         let bad = m.errors();
         out.line(format!(
-            "  alone: {kind:<9} {:6.0}/s  p50 {:6.2} ms  p99 {:7.2} ms  CPU per request {}  errors {bad}",
+            "  alone: {kind:<9} {:6.0}/s  p50 {:6.2} ms  p99 {:7.2} ms  max {:7.2} ms  CPU per request {}  errors {bad}",
             m.n("requests") as f64 / (m.n("duration_us") as f64 / 1e6),
             m.n("p50_us") as f64 / 1e3,
             m.n("p99_us") as f64 / 1e3,
+            m.n("max_us") as f64 / 1e3,
             m.cpu_per_request(postgres),
         ));
         if bad > 0 {
