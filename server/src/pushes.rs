@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use sqlx::{Connection, Row};
+use sqlx::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{next_seq, Db};
@@ -327,7 +327,7 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
                 "INSERT INTO records (id, form_key, form_version, ward_id, filed_ward_id, group_id, author_id, data, \
                  content_hash, status, client_created_at, received_at, updated_at, seq, search_text, urgency, \
                  category, serious, subject, filed_at) VALUES {} \
-                 ON CONFLICT (id) DO NOTHING RETURNING id",
+                 ON CONFLICT (id) DO NOTHING",
                 rows.join(", ")
             );
             let mut q = sqlx::query(&sql);
@@ -354,12 +354,23 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
                     .bind(r.subject.as_deref())
                     .bind(r.filed_at);
             }
-            inserted.extend(
-                q.fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .map(|row| row.get::<String, _>(0)),
-            );
+            // Counted rather than returned: each row returned crosses from SQLite's thread to
+            // the request's, a wake-up each (ingest-profile.md). Nearly always every row goes in.
+            let went_in = q.execute(&mut *tx).await?.rows_affected();
+            if went_in == chunk.len() as u64 {
+                inserted.extend(chunk.iter().map(|(_, r)| r.id.clone()));
+            } else {
+                // An id was stored meanwhile: the rows that went in are those with this
+                // chunk's change numbers (this transaction's own, so written into the SQL).
+                let from = base + (c * ROWS_PER_INSERT) as i64;
+                let to = from + chunk.len() as i64;
+                let sql = format!("SELECT id FROM records WHERE seq >= {from} AND seq < {to}");
+                inserted.extend(
+                    sqlx::query_scalar::<_, String>(&sql)
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
+            }
         }
         // Another push of the same id may have committed since the handler looked.
         let raced: Vec<String> = all
@@ -544,6 +555,46 @@ pub(crate) mod tests {
             }],
             conflicts: Vec::new(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_record_stored_after_its_push_was_checked_is_a_duplicate_and_the_rest_are_accepted() {
+        let (_dir, db, author, group, ward) = demo_db().await;
+        let earlier = report(author, group, ward);
+        let again = earlier.fresh[0].id.clone();
+        assert_eq!(
+            write(&db, &[&earlier]).await.unwrap(),
+            [vec![Written::Accepted]]
+        );
+        // 150 records, written in two inserts; the one stored meanwhile is in the second.
+        let mut push = report(author, group, ward);
+        for _ in 1..150 {
+            push.fresh.extend(report(author, group, ward).fresh);
+        }
+        push.fresh[120].id = again.clone();
+        let ids: Vec<String> = push.fresh.iter().map(|r| r.id.clone()).collect();
+        let written = write(&db, &[&push]).await.unwrap();
+        let expected: Vec<Written> = (0..150)
+            .map(|k| {
+                if k == 120 {
+                    Written::Duplicate
+                } else {
+                    Written::Accepted
+                }
+            })
+            .collect();
+        assert_eq!(written, [expected]);
+        for id in &ids {
+            assert_eq!(stored(&db, id).await, 1, "{id}");
+        }
+        let created: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'record.create' AND entity_id = $1",
+        )
+        .bind(&again)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(created, 1, "the record stored before is not created again");
     }
 
     #[tokio::test]
