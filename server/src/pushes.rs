@@ -354,8 +354,8 @@ async fn write(db: &Db, pushes: &[&Push]) -> anyhow::Result<Vec<Vec<Written>>> {
                     .bind(r.subject.as_deref())
                     .bind(r.filed_at);
             }
-            // Counted rather than returned: each row returned crosses from SQLite's thread to
-            // the request's, a wake-up each (ingest-profile.md). Nearly always every row goes in.
+            // Counted rather than returned (no row per record to hand across from SQLite's
+            // thread): nearly always every row goes in.
             let went_in = q.execute(&mut *tx).await?.rows_affected();
             if went_in == chunk.len() as u64 {
                 inserted.extend(chunk.iter().map(|(_, r)| r.id.clone()));
