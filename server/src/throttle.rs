@@ -112,6 +112,9 @@ pub struct Throttle {
     store: Store,
     /// Added to the clock: lets tests step through the delays without sleeping.
     skew_ms: AtomicI64,
+    /// When not zero, the clock stands still at this time (plus the skew): a test's attempts
+    /// then fall inside their window however slowly a busy machine runs them.
+    frozen_at_ms: AtomicI64,
     last_prune: AtomicI64,
 }
 
@@ -131,13 +134,27 @@ impl Throttle {
         Throttle {
             store,
             skew_ms: AtomicI64::new(0),
+            frozen_at_ms: AtomicI64::new(0),
             last_prune: AtomicI64::new(0),
         }
     }
 
     /// The throttle's clock (ms).
     pub fn now(&self) -> i64 {
-        crate::now_ms() + self.skew_ms.load(Ordering::Relaxed)
+        let frozen = self.frozen_at_ms.load(Ordering::Relaxed);
+        let base = if frozen == 0 { crate::now_ms() } else { frozen };
+        base + self.skew_ms.load(Ordering::Relaxed)
+    }
+
+    /// Stops the throttle's clock where it stands; only [`Throttle::skip_ahead`] moves it
+    /// then (tests).
+    pub fn freeze(&self) {
+        let _ = self.frozen_at_ms.compare_exchange(
+            0,
+            crate::now_ms(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
     }
 
     /// Moves the throttle's clock forward (tests).
@@ -316,6 +333,7 @@ mod tests {
                 NonZeroUsize::new(MEMORY_KEYS).unwrap(),
             ))),
             skew_ms: AtomicI64::new(0),
+            frozen_at_ms: AtomicI64::new(0),
             last_prune: AtomicI64::new(0),
         }
     }

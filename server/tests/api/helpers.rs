@@ -105,6 +105,9 @@ async fn start(
         .expect("the application builds");
     let address = format!("http://{}", app.local_addr());
     let state = app.state.clone();
+    // Sign-in delays are stepped through with `skip_ahead`, never waited out: a wait of one
+    // second must not run out while a loaded machine is still answering the attempts before it.
+    state.throttle.freeze();
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -581,6 +584,9 @@ pub async fn spawn_app_with_config(configure: impl FnOnce(&mut server::Config)) 
         .expect("the application builds");
     let address = format!("http://{}", app.local_addr());
     let state = app.state.clone();
+    // Sign-in delays are stepped through with `skip_ahead`, never waited out: a wait of one
+    // second must not run out while a loaded machine is still answering the attempts before it.
+    state.throttle.freeze();
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
