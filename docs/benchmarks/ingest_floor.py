@@ -210,7 +210,7 @@ def main():
         "**lean indexes** keeps only the records' id and change-number indexes and the audit rows",
         "without their indexes; **bare** is lean indexes without audit rows or the tally trigger.",
         "",
-        "Run again: `python3 docs/benchmarks/ingest_floor.py [records]` .",
+        "Run again: `python3 docs/benchmarks/ingest_floor.py [records]`; two runs on one machine can differ by a fifth.",
     ]
     with open(os.path.join(ROOT, "docs/benchmarks/ingest-floor.md"), "w") as f:
         f.write("\n".join(report) + "\n")
