@@ -191,22 +191,12 @@ impl ServerCtl {
             .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
-    /// Waits for /api/health, at most [`RESTART_BUDGET`]; the time it took.
-    fn wait_healthy(&self) -> Result<Duration> {
-        let took = healthy_within(self.port, RESTART_BUDGET);
-        took.with_context(|| {
+    /// Waits for /api/health, at most `budget` ([`FIRST_START_BUDGET`] for a first start on a
+    /// new database, [`RESTART_BUDGET`] after a fault); the time it took.
+    fn wait_healthy(&self, budget: Duration) -> Result<Duration> {
+        healthy_within(self.port, budget).with_context(|| {
             format!(
-                "the server did not answer within {RESTART_BUDGET:?} of starting; see {}",
-                self.dir.join(&self.log).display()
-            )
-        })
-    }
-
-    /// Waits for /api/health after the first start, at most [`FIRST_START_BUDGET`].
-    fn wait_first_start(&self) -> Result<Duration> {
-        healthy_within(self.port, FIRST_START_BUDGET).with_context(|| {
-            format!(
-                "the server did not answer within {FIRST_START_BUDGET:?} of its first start; see {}",
+                "the server did not answer within {budget:?} of starting; see {}",
                 self.dir.join(&self.log).display()
             )
         })
@@ -216,7 +206,7 @@ impl ServerCtl {
     fn revive(&self) -> Result<()> {
         if !self.alive() {
             self.start()?;
-            let took = self.wait_healthy()?;
+            let took = self.wait_healthy(RESTART_BUDGET)?;
             self.restarts.lock().expect("restarts lock").push(took);
         }
         Ok(())
@@ -957,7 +947,7 @@ pub fn chaos(root: &Path, faults: usize, seed: u64, target: Target, release: boo
         // The first loads the demo accounts; the others start once it has.
         for s in &servers {
             s.start()?;
-            s.wait_first_start()?;
+            s.wait_healthy(FIRST_START_BUDGET)?;
         }
         let lb = crate::cluster::Balancer::start(
             root,
@@ -971,7 +961,7 @@ pub fn chaos(root: &Path, faults: usize, seed: u64, target: Target, release: boo
     } else {
         let one = server(0, data.join("photos").display().to_string(), vec![], vec![])?;
         one.start()?;
-        one.wait_first_start()?;
+        one.wait_healthy(FIRST_START_BUDGET)?;
         let entry = one.port;
         Fleet {
             servers: vec![one],
