@@ -65,6 +65,11 @@ pub struct Db {
     pub(crate) indicators: Arc<crate::indicators::Recent>,
 }
 
+/// How long a PostgreSQL connection may have sat idle and still be used untested. It was
+/// tested on its release (sqlx pings it then); HikariCP skips its own test within 500 ms of a
+/// connection's last use in the same way (`aliveBypassWindowMs`).
+pub const UNTESTED_IDLE: std::time::Duration = std::time::Duration::from_millis(500);
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -82,9 +87,21 @@ impl Db {
         let pool_of = |max: u32| {
             AnyPoolOptions::new()
                 .max_connections(max)
-                // A SQLite connection is a file handle that cannot drop out from under us, so
-                // the ping on every checkout (a round trip to its worker thread) buys nothing.
-                .test_before_acquire(backend != Backend::Sqlite)
+                // A connection is tested before use only if it has sat idle a while (a
+                // PostgreSQL connection, and only after `UNTESTED_IDLE`): sqlx's own test is a
+                // round trip on every checkout, besides the one it makes on every release.
+                // A SQLite connection is a file handle that cannot drop out from under us.
+                .test_before_acquire(false)
+                .before_acquire(move |conn, meta| {
+                    Box::pin(async move {
+                        if backend != Backend::Sqlite && meta.idle_for >= UNTESTED_IDLE {
+                            // A connection the database dropped (a restart, a firewall's idle
+                            // timeout) fails here, is closed, and the next one is tried.
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 // sqlx counts a connection's transactions itself. When a write fails for want of
                 // room, SQLite may roll the transaction back on its own; sqlx's ROLLBACK then
                 // fails and its count stays at one. On such a connection the next BEGIN would

@@ -152,3 +152,50 @@ async fn on_postgresql_instances_started_at_once_on_a_new_database_all_migrate_i
         db.close().await;
     }
 }
+
+#[tokio::test]
+async fn on_postgresql_connections_the_database_dropped_are_replaced_without_failing_a_request() {
+    let app = spawn_app().await;
+    if app.state.db.backend != server::db::Backend::Postgres {
+        // A SQLite connection is a file handle; nothing can drop it.
+        return;
+    }
+    let boss = app.login("truongcong").await;
+    let queue = || async {
+        let resp = app
+            .get(&boss, "/api/records?status=received&limit=50")
+            .await;
+        resp.status()
+    };
+    // Several connections open and in the pool.
+    let warm = futures_util::future::join_all((0..8).map(|_| queue())).await;
+    assert!(warm.iter().all(|s| *s == StatusCode::OK), "{warm:?}");
+
+    // The database ends every session of the app (as a restart or a failover would).
+    let admin = std::env::var(crate::helpers::POSTGRES_ENV).unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin.trim())
+        .await
+        .unwrap();
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(ended.len() >= 2 && ended.iter().all(|e| *e), "{ended:?}");
+
+    // A connection idle this long is tested before it is used (the rule's own time, not a
+    // stand-in for a condition): each dead one is found, closed and replaced.
+    tokio::time::sleep(server::db::UNTESTED_IDLE + std::time::Duration::from_millis(200)).await;
+    for round in 0..3 {
+        let answers = futures_util::future::join_all((0..8).map(|_| queue())).await;
+        assert!(
+            answers.iter().all(|s| *s == StatusCode::OK),
+            "round {round}: {answers:?}"
+        );
+    }
+    assert_eq!(app.me(&boss).await.username, "truongcong");
+}

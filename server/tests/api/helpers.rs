@@ -18,7 +18,7 @@ use uuid::Uuid;
 pub const PASSWORD: &str = server::demo::PASSWORD;
 
 /// Set to an admin URL of a PostgreSQL server to run the suite against PostgreSQL.
-const POSTGRES_ENV: &str = "WARDBOOK_TEST_POSTGRES";
+pub const POSTGRES_ENV: &str = "WARDBOOK_TEST_POSTGRES";
 /// Set to `s3://bucket` (in a build with the `s3` feature, `AWS_*` naming the store) to keep
 /// the photos and exports of [`spawn_app`] in S3-compatible storage, under a prefix of their
 /// own, instead of memory.
