@@ -261,6 +261,35 @@ impl Filter {
         Ok(())
     }
 
+    /// Whether PostgreSQL may plan the queue's ids statement once for any values: true when the
+    /// filter keeps to the review state, the form and the group, each of which an index of the
+    /// ward leads with (`records_ward_status`, `records_indicators`, `records_group`), so that the
+    /// one plan walks the newest first and stops at the page whatever the values. Generic plans
+    /// of the other parts read and sorted far more: by urgency every record of the ward (5.3 ms
+    /// against 0.1, EXPLAIN ANALYZE on the demo's two years), by author all of theirs, and a
+    /// search or a category needs its value to choose between an index and the newest first.
+    pub(crate) fn plannable_once(&self) -> bool {
+        let Filter {
+            status: _,
+            form: _,
+            group: _,
+            author,
+            from,
+            to,
+            q,
+            urgency,
+            conflict,
+            category,
+        } = self;
+        author.is_none()
+            && from.is_none()
+            && to.is_none()
+            && q.is_none()
+            && urgency.is_none()
+            && conflict.is_none()
+            && category.is_none()
+    }
+
     /// SQL conditions (joined with AND, each starting with " AND ") and their values, numbered
     /// from `$first`.
     pub(crate) fn sql(&self, first: usize, with_status: bool) -> (String, Vec<Bind>) {
@@ -485,12 +514,16 @@ pub(crate) async fn list(
     let (cond, place) = scope(&caller)?;
     filter.check()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    // Two statements. The first finds the page's ids in `records` alone; on PostgreSQL it is
-    // not prepared (below) but planned with its values, and planning a statement on one table
-    // is cheap. The second reads those records' summaries, joins and photo counts included,
-    // and is prepared once: planned with its values, it was most of the queue's database time
-    // (1.2 ms of planning and 0.85 ms of execution against 0.1 and 0.15 ms for the ids, EXPLAIN
-    // ANALYZE in one session, a ward of 30,000 records).
+    // Two statements. The first finds the page's ids in `records` alone. The second reads those
+    // records' summaries, joins and photo counts included, and is prepared once: planned with
+    // its values, it was most of the queue's database time (1.2 ms of planning and 0.85 ms of
+    // execution against 0.1 and 0.15 ms for the ids, EXPLAIN ANALYZE in one session, a ward of
+    // 30,000 records). On PostgreSQL the first is prepared only where one plan serves every
+    // value (see `Filter::plannable_once`), and planned with its values otherwise; planning was
+    // most of its time (0.165 ms of 0.27, PostgreSQL's statement log, the demo's two years). A
+    // province's scope is a list of wards, whose plan is left to the values.
+    let once = state.db.backend == Backend::Sqlite
+        || (filter.plannable_once() && caller.role != Role::Provincial);
     let (filter, binds) = filter.sql_planned(6, true, state.db.backend == Backend::Postgres);
     let before = q.before.unwrap_or(i64::MAX);
     let before_id = q.before_id.map(|id| id.to_string()).unwrap_or_default();
@@ -500,7 +533,7 @@ pub(crate) async fn list(
         cond,
         &filter,
         cursor,
-        binds,
+        (binds, once),
         std::future::ready(()),
     )
     .await?;
@@ -517,21 +550,22 @@ pub(crate) async fn list(
 }
 
 /// A page of the queue's rows, newest first: `cond` is the caller's scope (see [`scope`]),
-/// `filter` the filter's SQL over `binds`. `between` runs between the two statements (nothing,
-/// but for a test of a record that moves meanwhile).
+/// `filter` the filter's SQL over `binds`, prepared (planned once for any values) if `once`.
+/// `between` runs between the two statements (nothing, but for a test of a record that moves
+/// meanwhile).
 async fn read_page(
     db: &crate::Db,
     cond: &str,
     filter: &str,
     cursor: (i64, i64, &str, i64),
-    binds: Vec<Bind>,
+    (binds, once): (Vec<Bind>, bool),
     between: impl std::future::Future<Output = ()>,
 ) -> sqlx::Result<Vec<AnyRow>> {
     let (place, _, _, limit) = cursor;
     let page = |columns: &str, from: &str| {
         format!(
             "SELECT {columns} {from} WHERE {cond} \
-             AND (r.received_at < $2 OR (r.received_at = $3 AND r.id < $4)){filter} \
+             AND r.received_at <= $2 AND (r.received_at < $3 OR r.id < $4){filter} \
              ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
         )
     };
@@ -540,6 +574,7 @@ async fn read_page(
         &page("r.id, r.received_at, r.status", "FROM records r"),
         cursor,
         binds.clone(),
+        once,
     )
     .await?
     .iter()
@@ -587,24 +622,34 @@ async fn read_page(
                 && row.get::<&str, _>(6) == status
         });
     if !same {
-        rows = fetch_page(db, &page(SUMMARY_COLUMNS, SUMMARY_JOINS), cursor, binds).await?;
+        let sqlite = db.backend == Backend::Sqlite;
+        rows = fetch_page(
+            db,
+            &page(SUMMARY_COLUMNS, SUMMARY_JOINS),
+            cursor,
+            binds,
+            sqlite,
+        )
+        .await?;
     }
     Ok(rows)
 }
 
 /// A page of the queue by `sql` (see [`list`]): `cursor` is the caller's place, the time and id
-/// to page back from and the page's size, bound as $1 to $5, then the filter's values.
+/// to page back from and the page's size, bound as $1 to $5, then the filter's values. The
+/// statement is prepared only if `once`: PostgreSQL plans a prepared statement once for any
+/// values after five runs, and for some filters that plan reads and sorts the whole ward (7.4 ms
+/// at 4,000 records, EXPLAIN ANALYZE); planned for the values at hand it walks the newest first
+/// and stops at the page (1.4 ms).
 async fn fetch_page(
     db: &crate::Db,
     sql: &str,
     (place, before, before_id, limit): (i64, i64, &str, i64),
     binds: Vec<Bind>,
+    once: bool,
 ) -> sqlx::Result<Vec<AnyRow>> {
     let query = sqlx::query(sql)
-        // PostgreSQL plans a prepared statement once for any values after five runs, and that
-        // plan reads and sorts the whole ward (7.4 ms at 4,000 records, EXPLAIN ANALYZE); planned
-        // for the values at hand it walks the newest first and stops at the page (1.4 ms).
-        .persistent(db.backend == Backend::Sqlite)
+        .persistent(once)
         .bind(place)
         .bind(before)
         .bind(before)
@@ -1408,7 +1453,7 @@ mod tests {
             cond,
             filter,
             (ward, i64::MAX, "", 3),
-            Vec::new(),
+            (Vec::new(), true),
             between,
         )
         .await
