@@ -95,8 +95,11 @@ impl Db {
                 .before_acquire(move |conn, meta| {
                     Box::pin(async move {
                         if backend != Backend::Sqlite && meta.idle_for >= UNTESTED_IDLE {
-                            // A connection the database dropped (a restart, a firewall's idle
-                            // timeout) fails here, is closed, and the next one is tried.
+                            // A connection the database ended (a restart, a failover) fails
+                            // here and is closed, and the pool opens a new one. Within
+                            // `UNTESTED_IDLE` of such an end, each connection then in use
+                            // fails one request (at most the pool's size); the phones' outboxes
+                            // send again.
                             conn.ping().await?;
                         }
                         Ok(true)

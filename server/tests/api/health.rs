@@ -185,7 +185,7 @@ async fn on_postgresql_connections_the_database_dropped_are_replaced_without_fai
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    assert!(ended.len() >= 2 && ended.iter().all(|e| *e), "{ended:?}");
+    assert!(!ended.is_empty() && ended.iter().all(|e| *e), "{ended:?}");
 
     // A connection idle this long is tested before it is used (the rule's own time, not a
     // stand-in for a condition): each dead one is found, closed and replaced.
