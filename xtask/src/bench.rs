@@ -20,6 +20,10 @@
 //!   on SQLite or PostgreSQL: requests/second, latency, errors, memory (`bench_load.rs`).
 //! * `render`: opening the longest built-in form, a keystroke, and a yes/no that reveals a
 //!   repeat group, in Chromium with the CPU throttled x4 (`tests/bench_render.mjs`).
+//!
+//! `WARDBOOK_BENCH_SERVER=<path>` runs another build of the server instead of the one just
+//! built (to time the code before a change against the code after it, on one machine in one
+//! hour); the report then names that file instead of claiming the checkout's commit.
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -239,7 +243,7 @@ impl Server {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = dir.join("wardbook.log");
         let out = File::create(&log)?;
-        let binary = crate::target_dir(root).join(profile).join("wardbook");
+        let binary = server_binary(root, profile);
         let child = Command::new(&binary)
             .arg("--demo")
             .args(extra)
@@ -733,3 +737,15 @@ fn render(root: &Path) -> Result<()> {
     )
     .map(drop)
 }
+
+/// The server binary a benchmark runs: `WARDBOOK_BENCH_SERVER` if set, else the build of
+/// `profile`.
+pub(crate) fn server_binary(root: &Path, profile: &str) -> PathBuf {
+    match std::env::var_os(SERVER_OVERRIDE) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => crate::target_dir(root).join(profile).join("wardbook"),
+    }
+}
+
+/// See the module's documentation.
+pub(crate) const SERVER_OVERRIDE: &str = "WARDBOOK_BENCH_SERVER";

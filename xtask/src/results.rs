@@ -115,9 +115,15 @@ fn commit(root: &Path) -> String {
         "--untracked-files=no",
     ]))
     .is_some_and(|s| !s.trim().is_empty());
-    if dirty {
+    let measured = if dirty {
         format!("{head} (with uncommitted changes)")
     } else {
         head
+    };
+    match std::env::var(crate::bench::SERVER_OVERRIDE) {
+        Ok(path) if !path.is_empty() => {
+            format!("{measured}, but the server run was {path} (not built from it)")
+        }
+        _ => measured,
     }
 }
