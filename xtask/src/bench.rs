@@ -364,9 +364,10 @@ fn output_of(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// User + system CPU time of every PostgreSQL process on this machine, by process id.
-pub(crate) fn postgres_cpu() -> std::collections::HashMap<u32, Duration> {
-    let mut by_pid = std::collections::HashMap::new();
+/// User + system CPU time of every PostgreSQL process on this machine, each with the CPU of
+/// its children that ended (the postmaster's reaped backends).
+pub(crate) fn postgres_cpu() -> Duration {
+    let mut total = Duration::ZERO;
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Some(pid) = entry
             .file_name()
@@ -377,36 +378,39 @@ pub(crate) fn postgres_cpu() -> std::collections::HashMap<u32, Duration> {
         };
         let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
         if comm.trim() == "postgres" {
-            if let Ok(t) = cpu_time(&format!("/proc/{pid}/stat")) {
-                by_pid.insert(pid, t);
-            }
+            total += cpu_times(&format!("/proc/{pid}/stat"), 4).unwrap_or_default();
         }
     }
-    by_pid
+    total
 }
 
-/// The CPU PostgreSQL's processes used between two [`postgres_cpu`] readings (a process that
-/// ended in between is not counted: the server's pool keeps its connections).
-pub(crate) fn postgres_cpu_since(before: &std::collections::HashMap<u32, Duration>) -> Duration {
-    postgres_cpu()
-        .into_iter()
-        .map(|(pid, t)| t.saturating_sub(before.get(&pid).copied().unwrap_or_default()))
-        .sum()
+/// The CPU PostgreSQL's processes used between two [`postgres_cpu`] readings. A backend that
+/// ended in between (sqlx closes a connection after 30 minutes) is in its postmaster's
+/// children's time by then: the totals' difference counts it from the first reading on, and a
+/// backend that began in between, whole.
+pub(crate) fn postgres_cpu_since(before: Duration) -> Duration {
+    postgres_cpu().saturating_sub(before)
 }
 
 /// User + system CPU time from a `/proc/<pid>/stat` file (Linux; 100 ticks per second).
 fn cpu_time(stat: &str) -> Result<Duration> {
+    cpu_times(stat, 2)
+}
+
+/// The first `fields` of utime, stime, cutime and cstime from a `/proc/<pid>/stat` file,
+/// summed (2: the process's own CPU; 4: with its children that ended and were waited for).
+fn cpu_times(stat: &str, fields: usize) -> Result<Duration> {
     let stat = std::fs::read_to_string(stat).with_context(|| format!("cannot read {stat}"))?;
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    // Fields after the parenthesised command name; utime to cstime are the 14th to 17th.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let ticks: Vec<u64> = rest
         .split_whitespace()
         .skip(11)
-        .take(2)
+        .take(fields)
         .filter_map(|t| t.parse().ok())
         .collect();
-    ensure!(ticks.len() == 2, "cannot parse {stat}");
-    Ok(Duration::from_millis((ticks[0] + ticks[1]) * 10))
+    ensure!(ticks.len() == fields, "cannot parse {stat}");
+    Ok(Duration::from_millis(ticks.iter().sum::<u64>() * 10))
 }
 
 impl Drop for Server {

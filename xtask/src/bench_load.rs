@@ -170,7 +170,7 @@ fn wrk(
     }
     let wrk = command.output().context("cannot run wrk")?;
     let cpu = super::cpu_time(&format!("/proc/{}/stat", server.child.id()))? - cpu0;
-    let db_cpu = super::postgres_cpu_since(&db_cpu0);
+    let db_cpu = super::postgres_cpu_since(db_cpu0);
     let text = String::from_utf8_lossy(&wrk.stdout);
     ensure!(
         wrk.status.success(),
