@@ -96,10 +96,10 @@ impl Db {
                     Box::pin(async move {
                         if backend != Backend::Sqlite && meta.idle_for >= UNTESTED_IDLE {
                             // A connection the database ended (a restart, a failover) fails
-                            // here and is closed, and the pool opens a new one. Within
-                            // `UNTESTED_IDLE` of such an end, each connection then in use
-                            // fails one request (at most the pool's size); the phones' outboxes
-                            // send again.
+                            // here and is closed, and the pool opens a new one. One used again
+                            // sooner than `UNTESTED_IDLE` after such an end fails its request
+                            // instead (at most one a connection, the pool's size in all); the
+                            // phones' outboxes send again.
                             conn.ping().await?;
                         }
                         Ok(true)
