@@ -1264,3 +1264,108 @@ async fn a_conflicting_copy_kept_before_exact_number_reading_is_not_kept_again()
         .await;
     assert_eq!(audited.len(), 1);
 }
+
+#[tokio::test]
+async fn on_postgresql_pushes_cut_off_by_the_database_ending_its_sessions_are_stored_once_when_sent_again(
+) {
+    let app = spawn_app().await;
+    if app.state.db.backend != server::db::Backend::Postgres {
+        // A SQLite connection is a file handle; nothing ends it from outside.
+        return;
+    }
+    let lan = app.login("totruong").await;
+    let group = own_group(&app, &lan).await;
+    let reports: Vec<RecordEnvelope> = (0..40).map(|_| valid_report(group)).collect();
+    let before = app.total_records().await;
+
+    // While the pushes go in, the database ends every session of the app again and again, as a
+    // restart or a failover would at any moment: mid-transaction, at the commit, mid-answer.
+    let admin = std::env::var(crate::helpers::POSTGRES_ENV).unwrap();
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killer = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin.trim())
+                .await
+                .unwrap();
+            let mut ended = 0i64;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                ended += sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = $1 AND pid <> pg_backend_pid()) t",
+                )
+                .bind(&name)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+                // The pace of the faults, not a wait for a condition.
+                tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+            }
+            ended
+        })
+    };
+    let first: Vec<(StatusCode, Option<PushOutcome>)> = {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(reports.iter().cloned())
+            .map(|r| {
+                let (app, lan) = (&app, &lan);
+                async move {
+                    let resp = app.push(lan, vec![r.clone()]).await;
+                    let status = resp.status();
+                    if status == StatusCode::OK {
+                        (status, push_outcomes(&[r], resp).await.pop())
+                    } else {
+                        (status, None)
+                    }
+                }
+            })
+            .buffered(8)
+            .collect()
+            .await
+    };
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let ended = killer.await.unwrap();
+    assert!(
+        ended > 0,
+        "no session of the app was ended during the pushes"
+    );
+    for (status, outcome) in &first {
+        assert!(
+            status.is_server_error() || *outcome == Some(PushOutcome::Accepted),
+            "a push cut off answers a server error or is accepted whole: {status} {outcome:?}"
+        );
+    }
+
+    // The phone sends again what was not acknowledged, and, to be sure, what was: each record
+    // is stored once. A connection the database ended fails at most one request before the
+    // pool drops it, so a few attempts are enough.
+    for (report, (_, outcome)) in reports.iter().zip(&first) {
+        let mut answer = None;
+        for _ in 0..20 {
+            let resp = app.push(&lan, vec![report.clone()]).await;
+            if resp.status() == StatusCode::OK {
+                answer = push_outcomes(std::slice::from_ref(report), resp)
+                    .await
+                    .pop();
+                break;
+            }
+            assert!(resp.status().is_server_error(), "{}", resp.status());
+        }
+        let answer = answer.expect("the push went through within 20 attempts");
+        if outcome.is_some() {
+            assert_eq!(
+                answer,
+                PushOutcome::Duplicate,
+                "acknowledged, then sent again"
+            );
+        } else {
+            assert!(
+                answer == PushOutcome::Accepted || answer == PushOutcome::Duplicate,
+                "{answer:?}"
+            );
+        }
+        assert_eq!(app.stored_count(report.id).await, 1, "stored once");
+    }
+    assert_eq!(app.total_records().await, before + reports.len() as i64);
+}
