@@ -172,19 +172,8 @@ async fn on_postgresql_connections_the_database_dropped_are_replaced_without_fai
     assert!(warm.iter().all(|s| *s == StatusCode::OK), "{warm:?}");
 
     // The database ends every session of the app (as a restart or a failover would).
-    let admin = std::env::var(crate::helpers::POSTGRES_ENV).unwrap();
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin.trim())
-        .await
-        .unwrap();
-    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
-    let ended: Vec<bool> = sqlx::query_scalar(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = $1 AND pid <> pg_backend_pid()",
-    )
-    .bind(&name)
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    let (mut admin, name) = app.postgres_admin().await;
+    let ended = crate::helpers::end_sessions(&mut admin, &name).await;
     assert!(!ended.is_empty() && ended.iter().all(|e| *e), "{ended:?}");
 
     // A connection idle this long is tested before it is used (the rule's own time, not a

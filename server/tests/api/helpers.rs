@@ -18,7 +18,7 @@ use uuid::Uuid;
 pub const PASSWORD: &str = server::demo::PASSWORD;
 
 /// Set to an admin URL of a PostgreSQL server to run the suite against PostgreSQL.
-pub const POSTGRES_ENV: &str = "WARDBOOK_TEST_POSTGRES";
+const POSTGRES_ENV: &str = "WARDBOOK_TEST_POSTGRES";
 /// Set to `s3://bucket` (in a build with the `s3` feature, `AWS_*` naming the store) to keep
 /// the photos and exports of [`spawn_app`] in S3-compatible storage, under a prefix of their
 /// own, instead of memory.
@@ -164,6 +164,19 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
     with_database(admin_url, &name)
 }
 
+/// The database ends every session of `database` but `admin`'s own, as a restart or a failover
+/// would; one answer per session, true if it was ended.
+pub async fn end_sessions(admin: &mut sqlx::PgConnection, database: &str) -> Vec<bool> {
+    sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(database)
+    .fetch_all(admin)
+    .await
+    .expect("end the app's sessions")
+}
+
 /// `postgres://u@h:5432/postgres?x=y` with its database replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
@@ -194,6 +207,17 @@ impl TestApp {
         let url = std::mem::take(&mut self.database_url);
         drop(self);
         start(url, dir, photo_dir, photo_store).await
+    }
+
+    /// On PostgreSQL, a connection as the suite's administrator and the name of this app's
+    /// database, for [`end_sessions`].
+    pub async fn postgres_admin(&self) -> (sqlx::PgConnection, String) {
+        let admin = std::env::var(POSTGRES_ENV).expect("the suite runs on PostgreSQL");
+        let conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin.trim())
+            .await
+            .expect("connect as the administrator");
+        let path = self.database_url.split('?').next().unwrap_or_default();
+        (conn, path.rsplit('/').next().unwrap_or_default().to_owned())
     }
 
     /// A second server instance on the same database (PostgreSQL: several stateless servers),

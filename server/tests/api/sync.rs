@@ -1280,25 +1280,15 @@ async fn on_postgresql_pushes_cut_off_by_the_database_ending_its_sessions_are_st
 
     // While the pushes go in, the database ends every session of the app again and again, as a
     // restart or a failover would at any moment: mid-transaction, at the commit, mid-answer.
-    let admin = std::env::var(crate::helpers::POSTGRES_ENV).unwrap();
-    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let (mut admin, name) = app.postgres_admin().await;
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let killer = {
         let done = done.clone();
         tokio::spawn(async move {
-            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin.trim())
-                .await
-                .unwrap();
-            let mut ended = 0i64;
+            let mut ended = 0;
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                ended += sqlx::query_scalar::<_, i64>(
-                    "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                     WHERE datname = $1 AND pid <> pg_backend_pid()) t",
-                )
-                .bind(&name)
-                .fetch_one(&mut conn)
-                .await
-                .unwrap();
+                let answers = crate::helpers::end_sessions(&mut admin, &name).await;
+                ended += answers.iter().filter(|e| **e).count();
                 // The pace of the faults, not a wait for a condition.
                 tokio::time::sleep(std::time::Duration::from_millis(40)).await;
             }
