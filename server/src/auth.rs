@@ -12,7 +12,8 @@ use base64::Engine;
 use domain::api::{Me, Place, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Row};
 
 use crate::error::AppError;
 use crate::AppState;
@@ -78,28 +79,31 @@ pub struct Caller {
     pub session: String,
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = AppError;
+/// The session token a request carries (`Authorization: Bearer …`).
+fn bearer(parts: &Parts) -> Result<&str, AppError> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AppError::Unauthenticated)
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(AppError::Unauthenticated)?;
+impl Caller {
+    /// The signed-in user whose session `token` is, read on `conn`.
+    async fn of_session(conn: &mut AnyConnection, token: &str) -> Result<Caller, AppError> {
+        let session = token_hash(token);
         let row = sqlx::query(
             "SELECT u.id, u.username, u.display_name, u.role, u.ward_id, u.group_id, \
                     s.expires_at, s.revoked_at, u.active, u.province_id \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
-        .bind(token_hash(token))
-        .fetch_optional(&state.db.pool)
+        .bind(&session)
+        .fetch_optional(conn)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-        let session = token_hash(token);
         let expires_at: i64 = row.get(6);
         let revoked_at: Option<i64> = row.get(7);
         let active: i64 = row.get(8);
@@ -120,12 +124,49 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(parts)?;
+        Caller::of_session(&mut *state.db.pool.acquire().await?, token).await
+    }
+}
+
+/// The caller with the connection their session was read on, for a handler that reads on it.
+///
+/// sqlx tests a connection with a round trip to the database every time it goes back to the
+/// pool (`PoolConnection`'s return), so a request whose statements each take their own
+/// connection pays one round trip more per statement; on PostgreSQL those round trips were a
+/// large part of the server's and the database's CPU (`perf record` of `cargo xtask bench
+/// load --postgres`: a quarter of the work in the kernel, spread over sockets and task
+/// switches). A handler that takes `Signed` reads through `conn` and must drop it before it
+/// takes any other connection (a write through `Db::writer`, `Db::form`): on PostgreSQL the
+/// writer is the same pool, and requests each holding one connection while waiting for a
+/// second could take the whole pool and wait for ever. Only for a request without a body: the
+/// connection would be held while a slow phone sends it.
+pub struct Signed {
+    pub caller: Caller,
+    pub conn: PoolConnection<Any>,
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(parts)?;
+        let mut conn = state.db.pool.acquire().await?;
+        let caller = Caller::of_session(&mut conn, token).await?;
+        Ok(Signed { caller, conn })
+    }
+}
+
 /// The caller's identity with the names of their places, as the app shows it.
-pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
+pub async fn me(conn: &mut AnyConnection, caller: &Caller) -> sqlx::Result<Me> {
     let (ward, ward_kind) = match caller.ward_id {
         Some(id) => sqlx::query("SELECT id, name, kind FROM wards WHERE id = $1")
             .bind(id)
-            .fetch_optional(&db.pool)
+            .fetch_optional(&mut *conn)
             .await?
             .map(|r| {
                 (
@@ -143,7 +184,7 @@ pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
         (Role::GroupLeader, _, Some(group)) => {
             sqlx::query("SELECT id, name FROM residential_groups WHERE id = $1")
                 .bind(group)
-                .fetch_all(&db.pool)
+                .fetch_all(&mut *conn)
                 .await?
         }
         // An officer's own groups come first, so a new record starts in one of them.
@@ -155,7 +196,7 @@ pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
             )
             .bind(ward)
             .bind(caller.user_id)
-            .fetch_all(&db.pool)
+            .fetch_all(&mut *conn)
             .await?
         }
         _ => Vec::new(),
@@ -169,7 +210,7 @@ pub async fn me(db: &crate::Db, caller: &Caller) -> sqlx::Result<Me> {
     let province = match caller.province_id {
         Some(id) => sqlx::query("SELECT id, name FROM provinces WHERE id = $1")
             .bind(id)
-            .fetch_optional(&db.pool)
+            .fetch_optional(&mut *conn)
             .await?
             .map(|r| Place {
                 id: r.get(0),

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use domain::api::{LoginRequest, LoginResponse, Me};
 use sqlx::Row;
 
-use crate::auth::{hash_password, new_token, token_hash, verify_password, Caller};
+use crate::auth::{hash_password, new_token, token_hash, verify_password, Caller, Signed};
 use crate::db::{record_audit, Audit};
 use crate::error::{AppError, AppJson, AppResult};
 use crate::throttle::{Begin, Keys};
@@ -166,7 +166,7 @@ pub(crate) async fn login(
         tracing::warn!(error = ?e, "cannot clear the sign-in count");
     }
     let caller = caller_by_id(&state, user_id, token_hash(&token)).await?;
-    let me = crate::auth::me(&state.db, &caller).await?;
+    let me = crate::auth::me(&mut *state.db.pool.acquire().await?, &caller).await?;
     Ok(Json(LoginResponse {
         token,
         expires_at,
@@ -236,6 +236,6 @@ pub(crate) async fn logout(
 }
 
 #[utoipa::path(get, path = "/api/me", tag = "auth", summary = "Who is signed in, their role and place", responses((status = 200, body = domain::api::Me)))]
-pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Me>> {
-    Ok(Json(crate::auth::me(&state.db, &caller).await?))
+pub(crate) async fn me(Signed { caller, mut conn }: Signed) -> AppResult<Json<Me>> {
+    Ok(Json(crate::auth::me(&mut conn, &caller).await?))
 }

@@ -19,10 +19,11 @@ use domain::review::{
 use domain::{Lang, Text};
 use serde::Deserialize;
 use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Signed};
 use crate::db::{next_seq, record_audit, Audit, Backend};
 use crate::error::{request_lang, AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::revisions;
@@ -513,7 +514,7 @@ async fn summary(
 ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed { caller, mut conn }: Signed,
     AppQuery(q): AppQuery<ListQuery>,
     // The same query string, read a second time for the filter (serde's flatten cannot read
     // numbers from a query string).
@@ -537,7 +538,8 @@ pub(crate) async fn list(
     let before_id = q.before_id.map(|id| id.to_string()).unwrap_or_default();
     let cursor = (place, before, before_id.as_str(), limit);
     let rows = read_page(
-        &state.db,
+        &mut conn,
+        state.db.backend,
         cond,
         &filter,
         cursor,
@@ -545,6 +547,8 @@ pub(crate) async fn list(
         std::future::ready(()),
     )
     .await?;
+    // Forms not yet cached are read through the pool.
+    drop(conn);
     let lang = request_lang();
     let mut forms = FormCache {
         state: &state,
@@ -562,7 +566,8 @@ pub(crate) async fn list(
 /// `between` runs between the two statements (nothing, but for a test of a record that moves
 /// meanwhile).
 async fn read_page(
-    db: &crate::Db,
+    conn: &mut AnyConnection,
+    backend: Backend,
     cond: &str,
     filter: &str,
     cursor: (i64, i64, &str, i64),
@@ -578,7 +583,7 @@ async fn read_page(
         )
     };
     let first: Vec<(String, i64, String)> = fetch_page(
-        db,
+        &mut *conn,
         &page("r.id, r.received_at, r.status", "FROM records r"),
         cursor,
         binds.clone(),
@@ -611,7 +616,7 @@ async fn read_page(
     for k in 0..slots {
         query = query.bind(first.get(k).map(|(id, ..)| id.clone()).unwrap_or_default());
     }
-    let mut rows = query.fetch_all(&db.pool).await?;
+    let mut rows = query.fetch_all(&mut *conn).await?;
     let order: HashMap<&str, usize> = first
         .iter()
         .enumerate()
@@ -630,9 +635,9 @@ async fn read_page(
                 && row.get::<&str, _>(6) == status
         });
     if !same {
-        let sqlite = db.backend == Backend::Sqlite;
+        let sqlite = backend == Backend::Sqlite;
         rows = fetch_page(
-            db,
+            conn,
             &page(SUMMARY_COLUMNS, SUMMARY_JOINS),
             cursor,
             binds,
@@ -651,7 +656,7 @@ async fn read_page(
 /// EXPLAIN ANALYZE); planned for the values at hand it walks the newest first and stops at the
 /// page (1.4 ms).
 async fn fetch_page(
-    db: &crate::Db,
+    conn: &mut AnyConnection,
     sql: &str,
     (place, before, before_id, limit): (i64, i64, &str, i64),
     binds: Vec<Bind>,
@@ -665,7 +670,7 @@ async fn fetch_page(
         // No id: strictly before the time ("" is below every id).
         .bind(before_id)
         .bind(limit);
-    bind_all(query, binds).fetch_all(&db.pool).await
+    bind_all(query, binds).fetch_all(conn).await
 }
 
 fn parse_map(text: &str) -> AppResult<serde_json::Map<String, serde_json::Value>> {
@@ -1012,8 +1017,7 @@ responses(
     (status = 422, description = "Search text or a category too long", body = domain::api::ErrorBody),
 ))]
 pub(crate) async fn counts(
-    State(state): State<AppState>,
-    caller: Caller,
+    Signed { caller, mut conn }: Signed,
     AppQuery(filter): AppQuery<Filter>,
 ) -> AppResult<Json<Vec<StateCount>>> {
     let (cond, place) = scope(&caller)?;
@@ -1041,7 +1045,7 @@ pub(crate) async fn counts(
         ),
     };
     let rows = bind_all(sqlx::query(&sql).bind(place), binds)
-        .fetch_all(&state.db.pool)
+        .fetch_all(&mut *conn)
         .await?;
     let mut out: Vec<StateCount> = RecordStatus::ALL
         .into_iter()
@@ -1101,12 +1105,17 @@ pub(crate) async fn authors(
 }
 
 async fn fetch_scoped(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<AnyRow> {
+    fetch_scoped_on(&mut *state.db.pool.acquire().await?, caller, id).await
+}
+
+/// Record `id` with its summary's columns, if the caller may see it, read on `conn`.
+async fn fetch_scoped_on(conn: &mut AnyConnection, caller: &Caller, id: Uuid) -> AppResult<AnyRow> {
     let (cond, place) = scope(caller)?;
     let sql = format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_JOINS} WHERE {cond} AND r.id = $2");
     sqlx::query(&sql)
         .bind(place)
         .bind(id.to_string())
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -1117,16 +1126,10 @@ async fn fetch_scoped(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<
 ))]
 pub(crate) async fn detail(
     State(state): State<AppState>,
-    caller: Caller,
+    Signed { caller, mut conn }: Signed,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<RecordDetail>> {
-    let row = fetch_scoped(&state, &caller, id).await?;
-    let mut forms = FormCache {
-        state: &state,
-        forms: HashMap::new(),
-    };
-    let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
-    let mut conn = state.db.pool.acquire().await?;
+    let row = fetch_scoped_on(&mut conn, &caller, id).await?;
     let facts = ReviewFacts::read(&mut conn, id).await?;
     let filed_ward = sqlx::query(
         "SELECT w.id, w.name FROM records r JOIN wards w ON w.id = r.filed_ward_id \
@@ -1139,7 +1142,13 @@ pub(crate) async fn detail(
         id: r.get(0),
         name: r.get(1),
     });
+    // Forms not yet cached, and the audit row, take connections of their own.
     drop(conn);
+    let mut forms = FormCache {
+        state: &state,
+        forms: HashMap::new(),
+    };
+    let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
     if matches!(
         caller.role,
         Role::Supervisor | Role::Admin | Role::Provincial
@@ -1458,7 +1467,8 @@ mod tests {
         between: impl std::future::Future<Output = ()>,
     ) -> Vec<(String, i64)> {
         read_page(
-            db,
+            &mut db.pool.acquire().await.unwrap(),
+            db.backend,
             cond,
             filter,
             (ward, i64::MAX, "", 3),
