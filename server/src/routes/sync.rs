@@ -756,6 +756,8 @@ pub(crate) async fn pull(
     .fetch_all(&mut *conn)
     .await?;
 
+    // Parsing the answers needs no connection; on SQLite there are four for every reader.
+    drop(conn);
     let mut changes: Vec<(i64, Change)> = Vec::with_capacity(forms.len() + records.len());
     for r in forms {
         let form: FormDef =

@@ -186,6 +186,63 @@ async fn after_logout_the_token_has_expired_but_other_sign_ins_continue() {
     assert_eq!(app.me(&tablet).await.username, "totruong");
 }
 
+#[tokio::test]
+async fn after_logout_a_supervisors_token_reads_nothing_from_the_queue_its_counts_or_a_record() {
+    let app = spawn_app().await;
+    let desk = app.login("truongcong").await;
+    // Signed in, each answers; a record that does not exist is not found.
+    let paths = [
+        ("/api/records?limit=50".to_owned(), StatusCode::OK),
+        ("/api/records?status=received".to_owned(), StatusCode::OK),
+        ("/api/records/counts".to_owned(), StatusCode::OK),
+        (
+            format!("/api/records/{}", uuid::Uuid::now_v7()),
+            StatusCode::NOT_FOUND,
+        ),
+        ("/api/me".to_owned(), StatusCode::OK),
+        ("/api/sync/pull?cursor=0".to_owned(), StatusCode::OK),
+    ];
+    for (path, status) in &paths {
+        assert_eq!(app.get(&desk, path).await.status(), *status, "{path}");
+    }
+    let resp = app
+        .request(Method::POST, "/api/auth/logout", Some(&desk))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    for (path, _) in &paths {
+        expect_error(
+            app.get(&desk, path).await,
+            StatusCode::UNAUTHORIZED,
+            "session_expired",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_with_spaces_around_it_is_the_same_token_and_a_blank_one_must_sign_in() {
+    let app = spawn_app().await;
+    let token = app.login("truongcong").await;
+    for path in ["/api/me", "/api/records", "/api/records/counts"] {
+        let resp = app
+            .request(Method::GET, path, None)
+            .header("authorization", format!("Bearer   {token}  "))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let resp = app
+            .request(Method::GET, path, None)
+            .header("authorization", "Bearer    ")
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+}
+
 /// A sign-in as `username` from `forwarded` (the address a trusted proxy saw).
 async fn login_from(app: &TestApp, username: &str, password: &str, forwarded: &str) -> Response {
     app.request(Method::POST, "/api/auth/login", None)
