@@ -1,5 +1,6 @@
 //! Passwords (Argon2id), sessions (random tokens, stored only as SHA-256) and the [`Caller`]
-//! extractor that every route but sign-in uses.
+//! extractor that every route but sign-in uses ([`Signed`] where the handler reads on the
+//! session's connection).
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
