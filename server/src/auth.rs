@@ -129,8 +129,8 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = bearer(parts)?;
-        Caller::of_session(&mut *state.db.pool.acquire().await?, token).await
+        // The connection goes back to the pool here.
+        Ok(Signed::from_request_parts(parts, state).await?.caller)
     }
 }
 

@@ -201,20 +201,11 @@ async fn caller_by_id(state: &AppState, user_id: i64, session: String) -> AppRes
 }
 
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", summary = "Sign this device out", responses((status = 204, description = "The session is revoked")))]
-pub(crate) async fn logout(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-) -> AppResult<StatusCode> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(AppError::Unauthenticated)?;
+pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> AppResult<StatusCode> {
     let mut tx = state.db.writer.begin().await?;
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(now_ms())
-        .bind(token_hash(token.trim()))
+        .bind(&caller.session)
         .execute(&mut *tx)
         .await?;
     record_audit(
