@@ -473,38 +473,74 @@ fn headline(
     parts.join(" — ")
 }
 
+/// What a summary is made of, however it was read.
+struct SummaryParts {
+    id: String,
+    form_key: String,
+    form_version: i64,
+    group: Place,
+    author: String,
+    status: String,
+    received_at: i64,
+    data: String,
+    photos_missing: i64,
+    revision: String,
+}
+
+impl SummaryParts {
+    /// From a row of [`SUMMARY_COLUMNS`].
+    fn of_summary_row(row: &AnyRow) -> SummaryParts {
+        SummaryParts {
+            id: row.get(0),
+            form_key: row.get(1),
+            form_version: row.get(2),
+            group: Place {
+                id: row.get(3),
+                name: row.get(4),
+            },
+            author: row.get(5),
+            status: row.get(6),
+            received_at: row.get(7),
+            data: row.get(8),
+            photos_missing: row.get(12),
+            revision: row.get(14),
+        }
+    }
+
+    async fn summary(
+        self,
+        forms: &mut FormCache<'_>,
+        lang: Lang,
+    ) -> AppResult<(RecordSummary, serde_json::Map<String, serde_json::Value>)> {
+        let form_version = u32::try_from(self.form_version).map_err(anyhow::Error::from)?;
+        let data: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&self.data).map_err(anyhow::Error::from)?;
+        let form = forms.get(&self.form_key, form_version).await?;
+        let status = self.status;
+        let summary = RecordSummary {
+            id: self.id.parse().map_err(anyhow::Error::from)?,
+            headline: headline(form, &data, lang),
+            form_key: self.form_key,
+            form_version,
+            group: self.group,
+            author: self.author,
+            status: RecordStatus::parse(&status)
+                .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
+            received_at: self.received_at,
+            photos_missing: u32::try_from(self.photos_missing).unwrap_or(u32::MAX),
+            revision: self.revision.parse().map_err(anyhow::Error::from)?,
+        };
+        Ok((summary, data))
+    }
+}
+
+/// The summary of a row of [`SUMMARY_COLUMNS`], and the record's answers.
 async fn summary(
     row: &AnyRow,
     forms: &mut FormCache<'_>,
     lang: Lang,
 ) -> AppResult<(RecordSummary, serde_json::Map<String, serde_json::Value>)> {
-    let id: String = row.get(0);
-    let form_key: String = row.get(1);
-    let form_version = u32::try_from(row.get::<i64, _>(2)).map_err(anyhow::Error::from)?;
-    let status: String = row.get(6);
-    let data: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&row.get::<String, _>(8)).map_err(anyhow::Error::from)?;
-    let form = forms.get(&form_key, form_version).await?;
-    let summary = RecordSummary {
-        id: id.parse().map_err(anyhow::Error::from)?,
-        headline: headline(form, &data, lang),
-        form_key,
-        form_version,
-        group: Place {
-            id: row.get(3),
-            name: row.get(4),
-        },
-        author: row.get(5),
-        status: RecordStatus::parse(&status)
-            .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
-        received_at: row.get(7),
-        photos_missing: u32::try_from(row.get::<i64, _>(12)).unwrap_or(u32::MAX),
-        revision: row
-            .get::<String, _>(14)
-            .parse()
-            .map_err(anyhow::Error::from)?,
-    };
-    Ok((summary, data))
+    SummaryParts::of_summary_row(row).summary(forms, lang).await
 }
 
 #[utoipa::path(get, path = "/api/records", tag = "records", summary = "The review queue: records of the caller's place, filtered, a page at a time", params(ListQuery, Filter), responses(
@@ -523,30 +559,21 @@ pub(crate) async fn list(
     let (cond, place) = scope(&caller)?;
     filter.check()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    // Two statements. The first finds the page's ids in `records` alone. The second reads those
-    // records' summaries, joins and photo counts included, and is prepared once: planned with
-    // its values, it was most of the queue's database time (1.2 ms of planning and 0.85 ms of
-    // execution against 0.1 and 0.15 ms for the ids, EXPLAIN ANALYZE in one session, a ward of
-    // 30,000 records). On PostgreSQL the first is prepared only where one plan serves every
-    // value (see `Filter::plannable_once`), and planned with its values otherwise; planning was
-    // most of its time (0.165 ms of 0.27, PostgreSQL's statement log, the demo's two years). A
-    // province's scope is a list of wards, whose plan is left to the values.
+    // Two statements. The first reads the page from `records` alone, without joins: planned
+    // with its values (see below), a join made its planning most of the queue's database time
+    // (1.2 ms of planning against 0.1 ms of execution, EXPLAIN ANALYZE, a ward of 30,000
+    // records). The second reads the page's group and author names and photo counts by the
+    // page's ids, and is prepared once. On PostgreSQL the first is prepared only where one plan
+    // serves every value (see `Filter::plannable_once`), and planned with its values otherwise;
+    // planning was most of its time (0.165 ms of 0.27, PostgreSQL's statement log, the demo's
+    // two years). A province's scope is a list of wards, whose plan is left to the values.
     let once = state.db.backend == Backend::Sqlite
         || (filter.plannable_once() && caller.role != Role::Provincial);
     let (filter, binds) = filter.sql_planned(6, true, state.db.backend == Backend::Postgres);
     let before = q.before.unwrap_or(i64::MAX);
     let before_id = q.before_id.map(|id| id.to_string()).unwrap_or_default();
     let cursor = (place, before, before_id.as_str(), limit);
-    let rows = read_page(
-        &mut conn,
-        state.db.backend,
-        cond,
-        &filter,
-        cursor,
-        (binds, once),
-        std::future::ready(()),
-    )
-    .await?;
+    let page = read_page(&mut conn, cond, &filter, cursor, (binds, once)).await?;
     // Forms not yet cached are read through the pool.
     drop(conn);
     let lang = request_lang();
@@ -554,98 +581,114 @@ pub(crate) async fn list(
         state: &state,
         forms: HashMap::new(),
     };
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(summary(row, &mut forms, lang).await?.0);
+    let mut out = Vec::with_capacity(page.len());
+    for parts in page {
+        out.push(parts.summary(&mut forms, lang).await?.0);
     }
     Ok(Json(out))
 }
 
-/// A page of the queue's rows, newest first: `cond` is the caller's scope (see [`scope`]),
-/// `filter` the filter's SQL over `binds`, prepared (planned once for any values) if `once`.
-/// `between` runs between the two statements (nothing, but for a test of a record that moves
-/// meanwhile).
+/// The queue's own columns of a record, read by the statement that finds the page.
+const PAGE_COLUMNS: &str = "r.id, r.form_key, r.form_version, r.group_id, r.author_id, \
+     r.status, r.received_at, r.data, COALESCE(r.revision_id, r.id)";
+
+/// A page of the queue, newest first: `cond` is the caller's scope (see [`scope`]), `filter`
+/// the filter's SQL over `binds`, prepared (planned once for any values) if `once`.
+///
+/// The page's records are read in one statement, so that the page is the one a single
+/// snapshot holds (a record moved, resubmitted or reviewed meanwhile is where it was then).
+/// Their group and author names and photo counts follow in a second statement, by the
+/// records' ids: read in the first, the joins cost about 500 buffer reads for a page of 50
+/// (every record looked up again by id, then its group, its author and its photos, EXPLAIN
+/// ANALYZE), the queue's dearest statement under `cargo xtask bench load --postgres`.
 async fn read_page(
     conn: &mut AnyConnection,
-    backend: Backend,
     cond: &str,
     filter: &str,
     cursor: (i64, i64, &str, i64),
     (binds, once): (Vec<Bind>, bool),
-    between: impl std::future::Future<Output = ()>,
-) -> sqlx::Result<Vec<AnyRow>> {
-    let (place, _, _, limit) = cursor;
-    let page = |columns: &str, from: &str| {
-        format!(
-            "SELECT {columns} {from} WHERE {cond} \
-             AND r.received_at <= $2 AND (r.received_at < $3 OR r.id < $4){filter} \
-             ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
-        )
-    };
-    let first: Vec<(String, i64, String)> = fetch_page(
-        &mut *conn,
-        &page("r.id, r.received_at, r.status", "FROM records r"),
-        cursor,
-        binds.clone(),
-        once,
-    )
-    .await?
-    .iter()
-    .map(|row| (row.get(0), row.get(1), row.get(2)))
-    .collect();
-    if first.is_empty() {
+) -> sqlx::Result<Vec<SummaryParts>> {
+    let limit = cursor.3;
+    let sql = format!(
+        "SELECT {PAGE_COLUMNS} FROM records r WHERE {cond} \
+         AND r.received_at <= $2 AND (r.received_at < $3 OR r.id < $4){filter} \
+         ORDER BY r.received_at DESC, r.id DESC LIMIT $5"
+    );
+    let rows = fetch_page(&mut *conn, &sql, cursor, binds, once).await?;
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
-    between.await;
     // As many slots as the page may hold (rounded up to 50, so that a few statements serve
-    // every size), the empty ones "" (no record's id). The ids drive the join (CROSS JOIN keeps
-    // SQLite's order): given `r.id IN (…)` beside `r.ward_id = …`, SQLite walked the ward's
-    // index and tested every record against the list (EXPLAIN QUERY PLAN; 3.5 ms of server CPU
-    // a request in `cargo xtask bench load`, against 0.65). The scope is checked again.
+    // every size), the empty ones "" (no record's id) by nobody (0) of no group (0).
     let slots = (limit as usize).next_multiple_of(50);
+    let values = (0..slots)
+        .map(|k| match k {
+            0 => "(CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT))".to_owned(),
+            k => format!("(${}, ${}, ${})", 3 * k + 1, 3 * k + 2, 3 * k + 3),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Kind 0: a record's photos not uploaded yet (those whose bytes its author has not sent);
+    // 1: a group's name; 2: an author's.
     let sql = format!(
-        "WITH page (id) AS (VALUES {}) SELECT {SUMMARY_COLUMNS} FROM page p \
-         CROSS JOIN records r {} WHERE r.id = p.id AND {cond}",
-        (0..slots)
-            .map(|k| format!("(${})", k + 2))
-            .collect::<Vec<_>>()
-            .join(", "),
-        summary_joined!()
+        "WITH page (id, author, grp) AS (VALUES {values}) \
+         SELECT CAST(0 AS BIGINT), rp.record_id, COUNT(*) FROM page p \
+         JOIN record_photos rp ON rp.record_id = p.id \
+         WHERE rp.current = 1 AND NOT EXISTS (SELECT 1 FROM photo_owners o \
+                                             WHERE o.sha256 = rp.sha256 AND o.user_id = p.author) \
+         GROUP BY rp.record_id \
+         UNION ALL SELECT CAST(1 AS BIGINT), g.name, g.id FROM residential_groups g \
+         WHERE g.id IN (SELECT grp FROM page) \
+         UNION ALL SELECT CAST(2 AS BIGINT), u.display_name, u.id FROM users u \
+         WHERE u.id IN (SELECT author FROM page)"
     );
-    let mut query = sqlx::query(&sql).bind(place);
+    let mut query = sqlx::query(&sql);
     for k in 0..slots {
-        query = query.bind(first.get(k).map(|(id, ..)| id.clone()).unwrap_or_default());
+        query = match rows.get(k) {
+            Some(row) => query
+                .bind(row.get::<String, _>(0))
+                .bind(row.get::<i64, _>(4))
+                .bind(row.get::<i64, _>(3)),
+            None => query.bind("").bind(0_i64).bind(0_i64),
+        };
     }
-    let mut rows = query.fetch_all(&mut *conn).await?;
-    let order: HashMap<&str, usize> = first
+    let (mut missing, mut groups, mut authors) = (HashMap::new(), HashMap::new(), HashMap::new());
+    for row in query.fetch_all(&mut *conn).await? {
+        let (text, number) = (row.get::<String, _>(1), row.get::<i64, _>(2));
+        match row.get::<i64, _>(0) {
+            0 => {
+                missing.insert(text, number);
+            }
+            1 => {
+                groups.insert(number, text);
+            }
+            _ => {
+                authors.insert(number, text);
+            }
+        }
+    }
+    Ok(rows
         .iter()
-        .enumerate()
-        .map(|(k, (id, ..))| (id.as_str(), k))
-        .collect();
-    rows.sort_by_key(|row| order.get(row.get::<&str, _>(0)).copied());
-    // A record that left the caller's place, or was resubmitted (a new time), between the two
-    // statements would leave the page short, which reads as the end of the list, or put a
-    // record out of order, which moves the next page's cursor; one reviewed meanwhile may no
-    // longer match the filter (the second statement does not apply it). Then the page is read
-    // again in one statement, as it was before it took two.
-    let same = rows.len() == first.len()
-        && rows.iter().zip(&first).all(|(row, (id, at, status))| {
-            row.get::<&str, _>(0) == id
-                && row.get::<i64, _>(7) == *at
-                && row.get::<&str, _>(6) == status
-        });
-    if !same {
-        let sqlite = backend == Backend::Sqlite;
-        rows = fetch_page(
-            conn,
-            &page(SUMMARY_COLUMNS, SUMMARY_JOINS),
-            cursor,
-            binds,
-            sqlite,
-        )
-        .await?;
-    }
-    Ok(rows)
+        .map(|row| {
+            let (id, group_id, author_id): (String, i64, i64) =
+                (row.get(0), row.get(3), row.get(4));
+            SummaryParts {
+                photos_missing: missing.get(&id).copied().unwrap_or(0),
+                id,
+                form_key: row.get(1),
+                form_version: row.get(2),
+                group: Place {
+                    id: group_id,
+                    name: groups.get(&group_id).cloned().unwrap_or_default(),
+                },
+                author: authors.get(&author_id).cloned().unwrap_or_default(),
+                status: row.get(5),
+                received_at: row.get(6),
+                data: row.get(7),
+                revision: row.get(8),
+            }
+        })
+        .collect())
 }
 
 /// A page of the queue by `sql` (see [`list`]): `cursor` is the caller's place, the time and id
@@ -1415,14 +1458,15 @@ mod tests {
     use crate::pushes::tests::{demo_db, report};
     use crate::Db;
 
-    /// A demo database with five reports from its group leader, and the supervisor's scope of
-    /// their ward: (directory, database, the scope's condition, the ward).
-    async fn busy_ward() -> (tempfile::TempDir, Db, &'static str, i64) {
-        let (dir, db, author, group, ward) = demo_db().await;
-        let pushes = crate::pushes::Pushes::start(db.clone());
-        for _ in 0..5 {
-            pushes.write(report(author, group, ward)).await.unwrap();
-        }
+    /// Each record of the ward's first page, as the queue reads it and as one joined statement
+    /// does: (id, group id, group name, author, photos not uploaded), newest first.
+    async fn first_page_both_ways(
+        db: &Db,
+        ward: i64,
+    ) -> (
+        Vec<(String, i64, String, String, i64)>,
+        Vec<(String, i64, String, String, i64)>,
+    ) {
         let supervisor = Caller {
             user_id: 0,
             username: String::new(),
@@ -1434,52 +1478,81 @@ mod tests {
             session: String::new(),
         };
         let (cond, place) = scope(&supervisor).unwrap();
-        assert_eq!(place, ward);
-        (dir, db, cond, ward)
-    }
-
-    /// The ids and times of the ward's first page of three, newest first; `between` runs
-    /// between the page's two statements.
-    async fn first_page(
-        db: &Db,
-        cond: &str,
-        ward: i64,
-        between: impl std::future::Future<Output = ()>,
-    ) -> Vec<(String, i64)> {
-        filtered_page(db, cond, "", ward, between).await
-    }
-
-    /// `sql` run on the writer for record `id` (its `$1`): a change to make between the
-    /// page's statements.
-    fn change(db: &Db, sql: String, id: &str) -> impl std::future::Future<Output = ()> {
-        let (writer, id) = (db.writer.clone(), id.to_owned());
-        async move {
-            sqlx::query(&sql).bind(id).execute(&writer).await.unwrap();
-        }
-    }
-
-    /// As [`first_page`], with `filter`'s SQL.
-    async fn filtered_page(
-        db: &Db,
-        cond: &str,
-        filter: &str,
-        ward: i64,
-        between: impl std::future::Future<Output = ()>,
-    ) -> Vec<(String, i64)> {
-        read_page(
+        let page = read_page(
             &mut db.pool.acquire().await.unwrap(),
-            db.backend,
             cond,
-            filter,
-            (ward, i64::MAX, "", 3),
+            "",
+            (place, i64::MAX, "", 50),
             (Vec::new(), true),
-            between,
         )
         .await
         .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.group.id, p.group.name, p.author, p.photos_missing))
+        .collect();
+        let joined = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS} {SUMMARY_JOINS} WHERE {cond} \
+             ORDER BY r.received_at DESC, r.id DESC LIMIT 50"
+        ))
+        .bind(place)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
         .iter()
-        .map(|r| (r.get(0), r.get(7)))
-        .collect()
+        .map(|r| (r.get(0), r.get(3), r.get(4), r.get(5), r.get(12)))
+        .collect();
+        (page, joined)
+    }
+
+    #[tokio::test]
+    async fn a_queue_page_gives_each_record_its_own_group_author_and_missing_photos() {
+        let (_dir, db, leader, group, ward) = demo_db().await;
+        let pushes = crate::pushes::Pushes::start(db.clone());
+        // The ward's officer files in another group of the ward.
+        let (officer, other_group): (i64, i64) = sqlx::query_as(
+            "SELECT u.id, g.id FROM users u JOIN residential_groups g ON g.ward_id = u.ward_id \
+             WHERE u.username = 'canbo' AND g.id <> $1 ORDER BY g.id LIMIT 1",
+        )
+        .bind(group)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        let mut ids = Vec::new();
+        for k in 0..6 {
+            let push = if k % 2 == 0 {
+                report(leader, group, ward)
+            } else {
+                report(officer, other_group, ward)
+            };
+            ids.push(push.fresh[0].id.clone());
+            pushes.write(push).await.unwrap();
+        }
+        // Two photos named by the first record, the bytes of one sent by its author.
+        for (sha, owned) in [("a".repeat(64), true), ("b".repeat(64), false)] {
+            sqlx::query(
+                "INSERT INTO record_photos (record_id, sha256, current) VALUES ($1, $2, 1)",
+            )
+            .bind(&ids[0])
+            .bind(&sha)
+            .execute(&db.writer)
+            .await
+            .unwrap();
+            if owned {
+                sqlx::query("INSERT INTO photo_owners (sha256, user_id) VALUES ($1, $2)")
+                    .bind(&sha)
+                    .bind(leader)
+                    .execute(&db.writer)
+                    .await
+                    .unwrap();
+            }
+        }
+        let (page, joined) = first_page_both_ways(&db, ward).await;
+        assert_eq!(page, joined);
+        let groups: std::collections::HashSet<i64> = page.iter().map(|r| r.1).collect();
+        assert!(groups.contains(&group) && groups.contains(&other_group));
+        let first = page.iter().find(|r| r.0 == ids[0]).unwrap();
+        assert_eq!(first.4, 1, "one of its two photos is not uploaded");
+        assert!(page.iter().filter(|r| r.0 != ids[0]).all(|r| r.4 == 0));
     }
 
     #[test]
@@ -1514,60 +1587,5 @@ mod tests {
         ] {
             assert!(!once(query), "{query:?} is planned with its values");
         }
-    }
-
-    #[tokio::test]
-    async fn a_record_that_leaves_the_ward_between_the_queue_statements_leaves_the_page_full() {
-        let (_dir, db, cond, ward) = busy_ward().await;
-        let before = first_page(&db, cond, ward, std::future::ready(())).await;
-        assert_eq!(before.len(), 3);
-        let other: i64 = sqlx::query_scalar("SELECT id FROM wards WHERE id <> $1 LIMIT 1")
-            .bind(ward)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-        let moved = format!("UPDATE records SET ward_id = {other} WHERE id = $1");
-        let page = first_page(&db, cond, ward, change(&db, moved, &before[1].0)).await;
-        let after = first_page(&db, cond, ward, std::future::ready(())).await;
-        assert!(!after.iter().any(|(id, _)| *id == before[1].0));
-        assert_eq!(
-            page, after,
-            "the page as one statement reads it after the move"
-        );
-        assert_eq!(page.len(), 3);
-    }
-
-    #[tokio::test]
-    async fn a_record_resubmitted_between_the_queue_statements_comes_first_on_the_page() {
-        let (_dir, db, cond, ward) = busy_ward().await;
-        let before = first_page(&db, cond, ward, std::future::ready(())).await;
-        let resubmitted = before[2].0.clone();
-        let later = "UPDATE records SET received_at = received_at + 86400000 WHERE id = $1";
-        let page = first_page(&db, cond, ward, change(&db, later.into(), &resubmitted)).await;
-        let after = first_page(&db, cond, ward, std::future::ready(())).await;
-        assert_eq!(after[0].0, resubmitted);
-        assert_eq!(
-            page, after,
-            "the page as one statement reads it after the resubmission"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_record_reviewed_between_the_queue_statements_leaves_a_page_filtered_by_its_old_state(
-    ) {
-        let (_dir, db, cond, ward) = busy_ward().await;
-        let received = " AND r.status = 'received'";
-        let before = filtered_page(&db, cond, received, ward, std::future::ready(())).await;
-        let reviewed = before[0].0.clone();
-        let approve = "UPDATE records SET status = 'approved' WHERE id = $1";
-        let change = change(&db, approve.into(), &reviewed);
-        let page = filtered_page(&db, cond, received, ward, change).await;
-        let after = filtered_page(&db, cond, received, ward, std::future::ready(())).await;
-        assert!(!after.iter().any(|(id, _)| *id == reviewed));
-        assert_eq!(
-            page, after,
-            "the page as one statement reads it after the review"
-        );
-        assert_eq!(page.len(), 3);
     }
 }
