@@ -532,6 +532,22 @@ pub async fn record_audit(conn: &mut sqlx::AnyConnection, entry: Audit<'_>) -> s
     Ok(())
 }
 
+impl Db {
+    /// Writes `entry` beside a read on `conn` of [`Db::pool`]: on PostgreSQL on `conn` itself
+    /// (the writer is the same pool, and a second connection would cost a checkout and sqlx's
+    /// test of it on its return), on SQLite through [`Db::writer`].
+    pub async fn audit_beside(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        entry: Audit<'_>,
+    ) -> sqlx::Result<()> {
+        match self.backend {
+            Backend::Postgres => record_audit(conn, entry).await,
+            Backend::Sqlite => record_audit(&mut *self.writer.acquire().await?, entry).await,
+        }
+    }
+}
+
 /// Makes sure the SQLite file's directory exists and the file is created on first start.
 fn sqlite_url(url: &str) -> anyhow::Result<String> {
     let path = url

@@ -1148,13 +1148,21 @@ pub(crate) async fn authors(
 }
 
 async fn fetch_scoped(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<AnyRow> {
-    fetch_scoped_on(&mut *state.db.pool.acquire().await?, caller, id).await
+    fetch_scoped_on(&mut *state.db.pool.acquire().await?, caller, id, "", "").await
 }
 
-/// Record `id` with its summary's columns, if the caller may see it, read on `conn`.
-async fn fetch_scoped_on(conn: &mut AnyConnection, caller: &Caller, id: Uuid) -> AppResult<AnyRow> {
+/// Record `id` with its summary's columns and `more` (over `joins`), if the caller may see it,
+/// read on `conn`.
+async fn fetch_scoped_on(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: Uuid,
+    more: &str,
+    joins: &str,
+) -> AppResult<AnyRow> {
     let (cond, place) = scope(caller)?;
-    let sql = format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_JOINS} WHERE {cond} AND r.id = $2");
+    let sql =
+        format!("SELECT {SUMMARY_COLUMNS}{more} {SUMMARY_JOINS}{joins} WHERE {cond} AND r.id = $2");
     sqlx::query(&sql)
         .bind(place)
         .bind(id.to_string())
@@ -1162,6 +1170,13 @@ async fn fetch_scoped_on(conn: &mut AnyConnection, caller: &Caller, id: Uuid) ->
         .await?
         .ok_or(AppError::NotFound)
 }
+
+/// What a record's detail reads beside its summary's columns (from column 15 on): what
+/// [`ReviewFacts`] holds, and the ward it was filed in when that is not its ward now.
+const DETAIL_COLUMNS: &str = ", r.author_id, COALESCE(f.for_group_leaders, 0), fw.id, fw.name";
+const DETAIL_JOINS: &str =
+    " LEFT JOIN forms f ON f.form_key = r.form_key AND f.version = r.form_version \
+     LEFT JOIN wards fw ON fw.id = r.filed_ward_id AND r.filed_ward_id <> r.ward_id";
 
 #[utoipa::path(get, path = "/api/records/{id}", tag = "records", summary = "One record with its answers and photos", params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = domain::api::RecordDetail), (status = 403, description = "Administrators read no records", body = domain::api::ErrorBody),
@@ -1172,45 +1187,42 @@ pub(crate) async fn detail(
     Signed { caller, mut conn }: Signed,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<RecordDetail>> {
-    let row = fetch_scoped_on(&mut conn, &caller, id).await?;
-    let facts = ReviewFacts::read(&mut conn, id).await?;
-    let filed_ward = sqlx::query(
-        "SELECT w.id, w.name FROM records r JOIN wards w ON w.id = r.filed_ward_id \
-         WHERE r.id = $1 AND r.filed_ward_id <> r.ward_id",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|r| Place {
-        id: r.get(0),
-        name: r.get(1),
+    // One statement for all the detail reads; the view's audit row is written beside it (on
+    // PostgreSQL on the same connection), before the connection goes back: forms not yet
+    // cached take connections of their own.
+    let row = fetch_scoped_on(&mut conn, &caller, id, DETAIL_COLUMNS, DETAIL_JOINS).await?;
+    let facts = ReviewFacts::of_detail(&row)?;
+    let filed_ward = row.get::<Option<i64>, _>(17).map(|id| Place {
+        id,
+        name: row.get(18),
     });
-    // Forms not yet cached, and the audit row, take connections of their own.
+    if matches!(
+        caller.role,
+        Role::Supervisor | Role::Admin | Role::Provincial
+    ) {
+        state
+            .db
+            .audit_beside(
+                &mut conn,
+                Audit {
+                    actor: Some(caller.user_id),
+                    action: "record.view",
+                    entity: "record",
+                    entity_id: &id.to_string(),
+                    ward_id: row.get(9),
+                    before: None,
+                    after: None,
+                    detail: "",
+                },
+            )
+            .await?;
+    }
     drop(conn);
     let mut forms = FormCache {
         state: &state,
         forms: HashMap::new(),
     };
     let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
-    if matches!(
-        caller.role,
-        Role::Supervisor | Role::Admin | Role::Provincial
-    ) {
-        record_audit(
-            &mut *state.db.writer.acquire().await?,
-            Audit {
-                actor: Some(caller.user_id),
-                action: "record.view",
-                entity: "record",
-                entity_id: &id.to_string(),
-                ward_id: row.get(9),
-                before: None,
-                after: None,
-                detail: "",
-            },
-        )
-        .await?;
-    }
     Ok(Json(RecordDetail {
         summary,
         ward: Place {
@@ -1235,6 +1247,19 @@ struct ReviewFacts {
 }
 
 impl ReviewFacts {
+    /// From a row of [`SUMMARY_COLUMNS`] and [`DETAIL_COLUMNS`].
+    fn of_detail(row: &AnyRow) -> AppResult<ReviewFacts> {
+        let status: String = row.get(6);
+        Ok(ReviewFacts {
+            status: RecordStatus::parse(&status)
+                .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
+            note: row.get(13),
+            author: row.get(15),
+            is_report: row.get::<i64, _>(16) != 0,
+            revision: row.get(14),
+        })
+    }
+
     async fn read(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<ReviewFacts> {
         let row = sqlx::query(
             "SELECT r.status, r.status_note, r.author_id, COALESCE(f.for_group_leaders, 0), \
