@@ -1066,11 +1066,12 @@ pub(crate) async fn counts(
     let (cond, place) = scope(&caller)?;
     filter.check()?;
     let (filter_sql, binds) = filter.sql(2, false);
-    // Without a filter a ward's counts are its tallies' (0023_record_tallies.sql), a few rows a
-    // month, instead of every record of the ward: 12 ms for 20,000 records on PostgreSQL
-    // against 1.5 ms (`cargo xtask bench load --by-kind` found counts the dearest request
-    // after the filtered queue). A group leader's scope is narrower than a ward's.
-    let tallied = match caller.role {
+    // Without a filter a ward's counts are kept by the database's triggers, a row a state
+    // (0027_record_status_counts.sql), instead of counting every record of the ward: 12 ms
+    // for 20,000 records on PostgreSQL, and the tallies by form and month (0023) 1.3 ms for
+    // the demo's two years and more each month. A group leader's scope is narrower than a
+    // ward's.
+    let kept = match caller.role {
         Role::Supervisor | Role::Officer => Some("t.ward_id = $1"),
         Role::Provincial => {
             Some("t.ward_id IN (SELECT pw.id FROM wards pw WHERE pw.province_id = $1)")
@@ -1078,9 +1079,9 @@ pub(crate) async fn counts(
         Role::GroupLeader | Role::Admin => None,
     }
     .filter(|_| filter_sql.is_empty());
-    let sql = match tallied {
+    let sql = match kept {
         Some(cond) => format!(
-            "SELECT t.status, CAST(SUM(t.n) AS BIGINT) FROM record_tallies t WHERE {cond} \
+            "SELECT t.status, CAST(SUM(t.n) AS BIGINT) FROM record_status_counts t WHERE {cond} \
              GROUP BY t.status"
         ),
         None => format!(

@@ -438,7 +438,8 @@ impl TestApp {
     }
 
     /// Fails unless the ward tallies the triggers keep (`record_tallies`, read by the province's
-    /// indicators) are exactly the records counted afresh, row for row.
+    /// indicators, and `record_status_counts`, by the queue's counts) are exactly the records
+    /// counted afresh, row for row.
     pub async fn assert_tallies_match(&self) {
         let month = match self.state.db.backend {
             server::db::Backend::Sqlite => {
@@ -464,6 +465,21 @@ impl TestApp {
         assert_eq!(
             kept, counted,
             "the ward tallies are the records counted afresh"
+        );
+        let by_state = |sql: &'static str| async move {
+            sqlx::query_as::<_, (i64, String, i64)>(sql)
+                .fetch_all(&self.state.db.pool)
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            by_state(
+                "SELECT ward_id, status, n FROM record_status_counts WHERE n <> 0 ORDER BY 1, 2"
+            )
+            .await,
+            by_state("SELECT ward_id, status, COUNT(*) FROM records GROUP BY 1, 2 ORDER BY 1, 2")
+                .await,
+            "the wards' state counts are the records counted afresh"
         );
     }
 

@@ -43,7 +43,8 @@ fn enc(s: &str) -> String {
 }
 
 #[tokio::test]
-async fn counts_without_a_filter_are_read_from_the_ward_tallies_and_with_one_from_the_records() {
+async fn counts_without_a_filter_are_read_from_the_wards_state_counts_and_with_one_from_the_records(
+) {
     // Which of the two answers is proven by a tally that disagrees with the records on purpose:
     // the unfiltered counts show it, the filtered ones do not.
     let app = spawn_app().await;
@@ -61,7 +62,7 @@ async fn counts_without_a_filter_are_read_from_the_ward_tallies_and_with_one_fro
     assert_eq!(received(&counts(&app, &boss, "").await), 2);
     assert_eq!(received(&counts(&app, &boss, "from=0").await), 2);
 
-    sqlx::query("UPDATE record_tallies SET n = n + 40 WHERE status = 'received'")
+    sqlx::query("UPDATE record_status_counts SET n = n + 40 WHERE status = 'received'")
         .execute(&app.state.db.pool)
         .await
         .unwrap();
