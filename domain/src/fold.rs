@@ -38,22 +38,61 @@ fn fold_into(s: &str, out: &mut String) {
     }
 }
 
-/// What a record's free-text search looks in: every text of its data (repeat rows included),
-/// folded, one per line. A query folded the same way is a substring of it.
-pub fn search_text(data: &serde_json::Map<String, serde_json::Value>) -> String {
-    fn walk(v: &serde_json::Value, out: &mut String) {
+/// What a record's free-text search looks in: the answers a person wrote, folded, one per
+/// line; a query folded the same way is a substring of it. Those are the text, long text, phone
+/// and citizen-id answers of `form`, repeat rows included. The values behind choices, dates,
+/// times, GPS points and photos (English keys, ISO dates, SHA-256 digests) are left out: nobody
+/// reads them on a record, so a search must not find a record by them ("a1f" matched photo
+/// digests), and each adds trigrams to the PostgreSQL index that every push maintains
+/// (migrations/postgres/0025). Without its form (a record of a version this server does not
+/// hold) every text of the data is taken.
+pub fn search_text(
+    form: Option<&crate::form::FormDef>,
+    data: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    use crate::form::{FieldDef, FieldKind};
+    fn every_text(v: &serde_json::Value, out: &mut String) {
         match v {
             serde_json::Value::String(s) => {
                 fold_into(s, out);
                 out.push('\n');
             }
-            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
-            serde_json::Value::Object(map) => map.values().for_each(|i| walk(i, out)),
+            serde_json::Value::Array(items) => items.iter().for_each(|i| every_text(i, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|i| every_text(i, out)),
             _ => {}
         }
     }
+    fn written(
+        fields: &[FieldDef],
+        data: &serde_json::Map<String, serde_json::Value>,
+        out: &mut String,
+    ) {
+        for field in fields {
+            match (&field.kind, data.get(&field.key)) {
+                (
+                    FieldKind::Text { .. }
+                    | FieldKind::LongText { .. }
+                    | FieldKind::Phone
+                    | FieldKind::CitizenId,
+                    Some(serde_json::Value::String(s)),
+                ) => {
+                    fold_into(s, out);
+                    out.push('\n');
+                }
+                (FieldKind::Repeat { fields, .. }, Some(serde_json::Value::Array(rows))) => {
+                    for row in rows.iter().filter_map(serde_json::Value::as_object) {
+                        written(fields, row, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
     let mut out = String::new();
-    data.values().for_each(|v| walk(v, &mut out));
+    match form {
+        Some(form) => written(&form.fields, data, &mut out),
+        None => data.values().for_each(|v| every_text(v, &mut out)),
+    }
     out
 }
 
@@ -97,18 +136,65 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_records_search_text_holds_every_text_folded_repeat_rows_included() {
-        let data = serde_json::json!({
+    /// A form of every kind of answer the search text takes or leaves out.
+    fn form() -> crate::form::FormDef {
+        crate::form::FormDef::parse(
+            r#"{"key": "t", "title": {"vi": "T", "en": "T"}, "filed_by": ["officer"], "fields": [
+                {"key": "location", "label": {"vi": "a", "en": "a"}, "type": "text"},
+                {"key": "note", "label": {"vi": "b", "en": "b"}, "type": "long_text"},
+                {"key": "phone", "label": {"vi": "c", "en": "c"}, "type": "phone"},
+                {"key": "count", "label": {"vi": "d", "en": "d"}, "type": "integer"},
+                {"key": "kind", "label": {"vi": "e", "en": "e"}, "type": "single_choice",
+                 "choices": [{"value": "theft", "label": {"vi": "Trộm", "en": "Theft"}}]},
+                {"key": "when", "label": {"vi": "f", "en": "f"}, "type": "date_time"},
+                {"key": "photos", "label": {"vi": "g", "en": "g"}, "type": "photo"},
+                {"key": "people", "label": {"vi": "h", "en": "h"}, "type": "repeat",
+                 "fields": [{"key": "name", "label": {"vi": "i", "en": "i"}, "type": "text"},
+                            {"key": "role", "label": {"vi": "j", "en": "j"}, "type": "single_choice",
+                             "choices": [{"value": "witness", "label": {"vi": "k", "en": "k"}}]}]}
+            ]}"#,
+        )
+        .unwrap()
+    }
+
+    fn data() -> serde_json::Value {
+        serde_json::json!({
             "location": "Ngõ 5 Nhật Tân",
-            "count": 3,
-            "people": [{"name": "Trần Thị HOA"}],
-        });
-        let text = search_text(data.as_object().unwrap());
-        for q in ["nhat tan", "NHẬT TÂN", "Nha\u{323}t Tân", "tran thi hoa"] {
+            "note": "Mất xe máy",
+            "phone": "0912345680",
+            "count": 7,
+            "kind": "theft",
+            "when": "2026-11-25T21:00",
+            "photos": [{"sha256": "a1f".repeat(21), "type": "image/jpeg", "bytes": 1}],
+            "people": [{"name": "Trần Thị HOA", "role": "witness"}],
+        })
+    }
+
+    #[test]
+    fn a_records_search_text_holds_what_people_wrote_folded_repeat_rows_included() {
+        let text = search_text(Some(&form()), data().as_object().unwrap());
+        for q in [
+            "nhat tan",
+            "NHẬT TÂN",
+            "Nha\u{323}t Tân",
+            "mat xe may",
+            "0912345680",
+            "tran thi hoa",
+        ] {
             assert!(text.contains(&fold(q)), "{q:?} in {text:?}");
         }
-        assert!(!text.contains('3'), "numbers are not text");
+        for hidden in ["theft", "2026-11-25", "a1f", "witness", "image/jpeg", "7"] {
+            assert!(!text.contains(hidden), "{hidden:?} is not in {text:?}");
+        }
+    }
+
+    #[test]
+    fn without_its_form_a_records_search_text_holds_every_text() {
+        let text = search_text(None, data().as_object().unwrap());
+        for q in ["nhat tan", "tran thi hoa", "theft", "witness"] {
+            assert!(text.contains(&fold(q)), "{q:?} in {text:?}");
+        }
+        assert!(!text.contains('7'), "numbers are not text");
     }
 
     #[test]

@@ -224,13 +224,24 @@ impl Db {
     async fn fill_search_text(&self) -> anyhow::Result<()> {
         loop {
             let rows = sqlx::query(
-                "SELECT id, data, form_key, client_created_at, received_at FROM records \
+                "SELECT id, data, form_key, client_created_at, received_at, form_version FROM records \
                  WHERE search_text IS NULL OR category IS NULL OR filed_at IS NULL LIMIT 500",
             )
             .fetch_all(&self.pool)
             .await?;
             if rows.is_empty() {
                 return Ok(());
+            }
+            let mut forms = HashMap::new();
+            for r in &rows {
+                let (key, version) = (r.get::<String, _>(2), r.get::<i64, _>(5));
+                if !forms.contains_key(&(key.clone(), version)) {
+                    let form = match u32::try_from(version) {
+                        Ok(v) => self.form(&key, v).await?,
+                        Err(_) => None,
+                    };
+                    forms.insert((key, version), form);
+                }
             }
             let mut tx = self.writer.begin().await?;
             // The counter row first, as every writer of records takes it: the facets it sets
@@ -244,7 +255,10 @@ impl Db {
                     "UPDATE records SET search_text = $1, category = $2, serious = $3, subject = $4, \
                      filed_at = $6 WHERE id = $5",
                 )
-                .bind(domain::fold::search_text(&data))
+                .bind(domain::fold::search_text(
+                    forms[&(r.get::<String, _>(2), r.get::<i64, _>(5))].as_ref(),
+                    &data,
+                ))
                 .bind(facets.category)
                 .bind(i64::from(facets.serious))
                 .bind(facets.subject)

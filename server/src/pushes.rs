@@ -545,7 +545,7 @@ pub(crate) mod tests {
                 group_id,
                 content_hash: "h".into(),
                 client_created_at: "2026-11-25T21:35:00+07:00".into(),
-                search_text: domain::fold::search_text(&data),
+                search_text: domain::fold::search_text(None, &data),
                 urgency: None,
                 category: "theft".into(),
                 serious: false,

@@ -29,6 +29,8 @@ pub struct NewRevision<'a> {
     pub base: &'a str,
     pub author_id: i64,
     pub form_version: i64,
+    /// The definition of that version, for the search text (see `domain::fold::search_text`).
+    pub form: Option<&'a domain::form::FormDef>,
     pub group_id: i64,
     pub ward_id: i64,
     pub data: &'a Map<String, Value>,
@@ -91,7 +93,7 @@ pub async fn make_current(
     .bind(r.id)
     .bind(r.now)
     .bind(r.seq)
-    .bind(domain::fold::search_text(r.data))
+    .bind(domain::fold::search_text(r.form, r.data))
     .bind(domain::fold::urgency(r.data))
     // Back in the queue as newly received (newest first); the first revision's time stays in
     // the history.

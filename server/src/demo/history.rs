@@ -1326,6 +1326,10 @@ pub async fn load(db: &Db, photos: &PhotoStore, now: i64) -> anyhow::Result<Opti
     }))
 }
 
+/// The built-in forms, which the demo's records are filed in.
+static BUILTIN: std::sync::LazyLock<Vec<domain::form::FormDef>> =
+    std::sync::LazyLock::new(domain::form::FormDef::builtin);
+
 async fn insert(
     tx: &mut sqlx::AnyConnection,
     r: &Generated,
@@ -1362,7 +1366,10 @@ async fn insert(
     .bind(r.received_at)
     .bind(updated)
     .bind(seq)
-    .bind(domain::fold::search_text(&r.data))
+    .bind(domain::fold::search_text(
+        BUILTIN.iter().find(|f| f.key == r.form),
+        &r.data,
+    ))
     .bind(domain::fold::urgency(&r.data))
     .bind(&facets.category)
     .bind(i64::from(facets.serious))

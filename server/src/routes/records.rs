@@ -939,6 +939,8 @@ pub(crate) async fn resolve_conflict(
     let parsed = parse_map(&c.get::<String, _>(0))?;
     let (group_id, form_version, ward_id): (i64, i64, i64) = (c.get(5), c.get(6), c.get(7));
     let form_key: String = c.get(8);
+    // The copy's form, when the copy is the one kept.
+    let mut kept_form = None;
     if req.keep == Keep::Theirs {
         // The copy's group must still be one of the record's ward (a group moved away since
         // would carry the record out of the place its reviewers see).
@@ -967,6 +969,7 @@ pub(crate) async fn resolve_conflict(
                 fields: errors,
             });
         }
+        kept_form = Some(form);
     }
     sqlx::query(
         "UPDATE record_conflicts SET resolution = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4",
@@ -998,6 +1001,7 @@ pub(crate) async fn resolve_conflict(
                 base: &current,
                 author_id: c.get::<i64, _>(4),
                 form_version,
+                form: kept_form.as_deref(),
                 group_id,
                 ward_id,
                 data: &parsed,

@@ -469,7 +469,10 @@ pub(crate) async fn push(
                     .filter(|&c| c != '\0')
                     .take(40)
                     .collect(),
-                search_text: domain::fold::search_text(&data),
+                search_text: domain::fold::search_text(
+                    forms[&(rec.form_key.clone(), rec.form_version)].as_deref(),
+                    &data,
+                ),
                 urgency: domain::fold::urgency(&data).map(str::to_owned),
                 category: facets.category,
                 serious: facets.serious,
@@ -516,7 +519,9 @@ pub(crate) async fn push(
             None => writer.insert(state.db.writer.acquire().await?),
         };
         let ward = placed[i].expect("checked").now;
-        outcomes[i] = Some(resubmit(conn, &caller, ward, &records[i], &hashes[i], lang).await?);
+        let rec = &records[i];
+        let form = forms[&(rec.form_key.clone(), rec.form_version)].as_deref();
+        outcomes[i] = Some(resubmit(conn, &caller, (ward, form), rec, &hashes[i], lang).await?);
     }
 
     let results = records
@@ -544,7 +549,7 @@ fn stale_message(lang: Lang) -> String {
 async fn resubmit(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
-    ward: i64,
+    (ward, form): (i64, Option<&FormDef>),
     rec: &RecordEnvelope,
     hash: &str,
     lang: Lang,
@@ -643,6 +648,7 @@ async fn resubmit(
             base: &base,
             author_id: caller.user_id,
             form_version: i64::from(rec.form_version),
+            form,
             group_id: rec.group_id,
             ward_id: ward,
             data: &rec.data,

@@ -71,7 +71,7 @@ async fn counts_without_a_filter_are_read_from_the_wards_state_counts_and_with_o
 }
 
 #[tokio::test]
-async fn search_ignores_diacritics_case_and_unicode_form() {
+async fn search_finds_what_people_wrote_ignoring_diacritics_case_and_unicode_form() {
     let app = spawn_app().await;
     let lan = app.login("totruong").await;
     let boss = app.login("truongcong").await;
@@ -91,6 +91,20 @@ async fn search_ignores_diacritics_case_and_unicode_form() {
             "{q:?}"
         );
     }
+    // What nobody wrote is not searched: the choice's value, the ISO time of the incident.
+    for q in ["theft", "urgent", "2026-11-25"] {
+        assert!(
+            list(&app, &boss, &format!("q={}", enc(q))).await.is_empty(),
+            "{q:?} is no one's words"
+        );
+    }
+    // The description is.
+    assert_eq!(
+        list(&app, &boss, &format!("q={}", enc("mất xe máy")))
+            .await
+            .len(),
+        2
+    );
     // LIKE's wildcards are plain characters in a query.
     assert!(list(&app, &boss, &format!("q={}", enc("%")))
         .await
