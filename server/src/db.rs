@@ -547,17 +547,22 @@ pub async fn record_audit(conn: &mut sqlx::AnyConnection, entry: Audit<'_>) -> s
 }
 
 impl Db {
-    /// Writes `entry` beside a read on `conn` of [`Db::pool`]: on PostgreSQL on `conn` itself
-    /// (the writer is the same pool, and a second connection would cost a checkout and sqlx's
-    /// test of it on its return), on SQLite through [`Db::writer`].
+    /// Writes `entry` after a read on `conn`, a connection of [`Db::pool`], and gives `conn`
+    /// back: on PostgreSQL the row goes through `conn` itself (the writer is the same pool, and
+    /// a second connection would cost a checkout and sqlx's test of it on its return); on
+    /// SQLite through [`Db::writer`], once `conn` is back in the pool, so that requests
+    /// waiting for the writer never hold the few readers.
     pub async fn audit_beside(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        mut conn: sqlx::pool::PoolConnection<sqlx::Any>,
         entry: Audit<'_>,
     ) -> sqlx::Result<()> {
         match self.backend {
-            Backend::Postgres => record_audit(conn, entry).await,
-            Backend::Sqlite => record_audit(&mut *self.writer.acquire().await?, entry).await,
+            Backend::Postgres => record_audit(&mut conn, entry).await,
+            Backend::Sqlite => {
+                drop(conn);
+                record_audit(&mut *self.writer.acquire().await?, entry).await
+            }
         }
     }
 }

@@ -1071,7 +1071,7 @@ pub(crate) async fn counts(
     filter.check()?;
     let (filter_sql, binds) = filter.sql(2, false);
     // Without a filter a ward's counts are kept by the database's triggers, a row a state
-    // (0027_record_status_counts.sql), instead of counting every record of the ward: 12 ms
+    // (record_status_counts: postgres/0027, sqlite/0025), instead of counting every record of the ward: 12 ms
     // for 20,000 records on PostgreSQL, and the tallies by form and month (0023) 1.3 ms for
     // the demo's two years and more each month. A group leader's scope is narrower than a
     // ward's.
@@ -1192,15 +1192,23 @@ pub(crate) async fn detail(
     Signed { caller, mut conn }: Signed,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<RecordDetail>> {
-    // One statement for all the detail reads; the view's audit row is written beside it (on
-    // PostgreSQL on the same connection), before the connection goes back: forms not yet
-    // cached take connections of their own.
+    // One statement for all the detail reads, and the record's form read on the same
+    // connection (another taken while this one is held could wait for it); the view's audit
+    // row is written once the answer is made (see `Db::audit_beside`).
     let row = fetch_scoped_on(&mut conn, &caller, id, DETAIL_COLUMNS, DETAIL_JOINS).await?;
     let facts = ReviewFacts::of_detail(&row)?;
     let filed_ward = row.get::<Option<i64>, _>(17).map(|id| Place {
         id,
         name: row.get(18),
     });
+    let (key, version): (String, i64) = (row.get(1), row.get(2));
+    let version = u32::try_from(version).map_err(anyhow::Error::from)?;
+    let form = state.db.form_on(&mut conn, &key, version).await?;
+    let mut forms = FormCache {
+        state: &state,
+        forms: HashMap::from([((key, version), form.map(|f| FormDef::clone(&f)))]),
+    };
+    let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
     if matches!(
         caller.role,
         Role::Supervisor | Role::Admin | Role::Provincial
@@ -1208,7 +1216,7 @@ pub(crate) async fn detail(
         state
             .db
             .audit_beside(
-                &mut conn,
+                conn,
                 Audit {
                     actor: Some(caller.user_id),
                     action: "record.view",
@@ -1222,12 +1230,6 @@ pub(crate) async fn detail(
             )
             .await?;
     }
-    drop(conn);
-    let mut forms = FormCache {
-        state: &state,
-        forms: HashMap::new(),
-    };
-    let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
     Ok(Json(RecordDetail {
         summary,
         ward: Place {
