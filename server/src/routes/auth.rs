@@ -181,7 +181,8 @@ fn dummy_hash() -> &'static str {
 
 async fn caller_by_id(state: &AppState, user_id: i64, session: String) -> AppResult<Caller> {
     let r = sqlx::query(
-        "SELECT username, display_name, role, ward_id, group_id, province_id FROM users WHERE id = $1",
+        "SELECT username, display_name, role, ward_id, group_id, province_id, created_at FROM users \
+         WHERE id = $1",
     )
     .bind(user_id)
     .fetch_one(&state.db.pool)
@@ -197,6 +198,7 @@ async fn caller_by_id(state: &AppState, user_id: i64, session: String) -> AppRes
         group_id: r.get(4),
         province_id: r.get(5),
         session,
+        created_at: r.get(6),
     })
 }
 

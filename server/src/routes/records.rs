@@ -1508,6 +1508,7 @@ mod tests {
             group_id: None,
             province_id: None,
             session: String::new(),
+            created_at: 0,
         };
         let (cond, place) = scope(&supervisor).unwrap();
         let page = read_page(

@@ -248,11 +248,6 @@ const PLACES: &str = "SELECT g.id, g.ward_id, COALESCE(p.ward_id, g.ward_id), CO
      COALESCE(p.applied_at, 0) FROM residential_groups g LEFT JOIN group_places p ON p.group_id = g.id";
 
 async fn permissions(conn: &mut sqlx::AnyConnection, caller: &Caller) -> sqlx::Result<Permissions> {
-    let created_at: i64 = sqlx::query_scalar("SELECT created_at FROM users WHERE id = $1")
-        .bind(caller.user_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .unwrap_or(i64::MAX);
     let (own, rows) = match (caller.role, caller.ward_id, caller.group_id) {
         (Role::GroupLeader, _, Some(g)) => {
             let rows = sqlx::query(&format!("{PLACES} WHERE g.id = $1 ORDER BY 1, 4"))
@@ -307,7 +302,7 @@ async fn permissions(conn: &mut sqlx::AnyConnection, caller: &Caller) -> sqlx::R
         groups,
         own,
         ward: caller.ward_id,
-        created_at,
+        created_at: caller.created_at,
         group: caller.group_id,
         role: caller.role,
     })
