@@ -256,7 +256,7 @@ impl Db {
                      filed_at = $6 WHERE id = $5",
                 )
                 .bind(domain::fold::search_text(
-                    forms[&(r.get::<String, _>(2), r.get::<i64, _>(5))].as_ref(),
+                    forms[&(r.get::<String, _>(2), r.get::<i64, _>(5))].as_deref(),
                     &data,
                 ))
                 .bind(facets.category)
@@ -405,13 +405,13 @@ impl Db {
         })
     }
 
-    pub async fn form(&self, key: &str, version: u32) -> sqlx::Result<Option<FormDef>> {
+    /// A published form version (shared: the cache's own copy).
+    pub async fn form(&self, key: &str, version: u32) -> sqlx::Result<Option<Arc<FormDef>>> {
         if let Some(form) = self.cached_form(key, version) {
-            return Ok(Some(FormDef::clone(&form)));
+            return Ok(Some(form));
         }
-        let mut conn = self.pool.acquire().await?;
-        let form = self.form_on(&mut conn, key, version).await?;
-        Ok(form.map(|f| FormDef::clone(&f)))
+        self.form_on(&mut *self.pool.acquire().await?, key, version)
+            .await
     }
 
     /// A published form version, read on a connection the caller already holds.

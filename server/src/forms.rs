@@ -71,7 +71,7 @@ pub async fn list(db: &Db) -> anyhow::Result<Vec<FormVersions>> {
             .ok_or_else(|| anyhow::anyhow!("stored form {key}@{latest} does not read"))?;
         out.push(FormVersions {
             key,
-            title: form.title,
+            title: form.title.clone(),
             versions,
         });
     }

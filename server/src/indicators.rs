@@ -110,7 +110,8 @@ async fn choices(db: &Db, form: &str, field: &str) -> AppResult<Vec<(String, Tex
         .form(form, u32::try_from(version).map_err(anyhow::Error::from)?)
         .await?;
     Ok(def
-        .and_then(|d| d.fields.into_iter().find(|f| f.key == field))
+        .as_deref()
+        .and_then(|d| d.fields.iter().find(|f| f.key == field))
         .and_then(|f| f.kind.choices().map(<[_]>::to_vec))
         .unwrap_or_default()
         .into_iter()

@@ -4,6 +4,7 @@
 //! denial reveals nothing.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -425,7 +426,7 @@ pub(crate) fn bind_all<'q>(
 /// Forms by (key, version), loaded once per request.
 struct FormCache<'a> {
     state: &'a AppState,
-    forms: HashMap<(String, u32), Option<FormDef>>,
+    forms: HashMap<(String, u32), Option<Arc<FormDef>>>,
 }
 
 impl FormCache<'_> {
@@ -435,7 +436,7 @@ impl FormCache<'_> {
             let form = self.state.db.form(key, version).await?;
             self.forms.insert(k.clone(), form);
         }
-        Ok(self.forms[&k].as_ref())
+        Ok(self.forms[&k].as_deref())
     }
 }
 
@@ -1206,7 +1207,7 @@ pub(crate) async fn detail(
     let form = state.db.form_on(&mut conn, &key, version).await?;
     let mut forms = FormCache {
         state: &state,
-        forms: HashMap::from([((key, version), form.map(|f| FormDef::clone(&f)))]),
+        forms: HashMap::from([((key, version), form)]),
     };
     let (summary, data) = summary(&row, &mut forms, request_lang()).await?;
     if matches!(
@@ -1254,17 +1255,26 @@ struct ReviewFacts {
 }
 
 impl ReviewFacts {
-    /// From a row of [`SUMMARY_COLUMNS`] and [`DETAIL_COLUMNS`].
-    fn of_detail(row: &AnyRow) -> AppResult<ReviewFacts> {
-        let status: String = row.get(6);
+    /// From `row`, whose columns `at` are the status, its note, the author, whether the form
+    /// is a report (non-zero) and the current revision.
+    fn at(
+        row: &AnyRow,
+        [status, note, author, report, revision]: [usize; 5],
+    ) -> AppResult<ReviewFacts> {
+        let status: String = row.get(status);
         Ok(ReviewFacts {
             status: RecordStatus::parse(&status)
                 .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
-            note: row.get(13),
-            author: row.get(15),
-            is_report: row.get::<i64, _>(16) != 0,
-            revision: row.get(14),
+            note: row.get(note),
+            author: row.get(author),
+            is_report: row.get::<i64, _>(report) != 0,
+            revision: row.get(revision),
         })
+    }
+
+    /// From a row of [`SUMMARY_COLUMNS`] and [`DETAIL_COLUMNS`].
+    fn of_detail(row: &AnyRow) -> AppResult<ReviewFacts> {
+        Self::at(row, [6, 13, 15, 16, 14])
     }
 
     async fn read(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<ReviewFacts> {
@@ -1277,15 +1287,7 @@ impl ReviewFacts {
         .bind(id.to_string())
         .fetch_one(conn)
         .await?;
-        let status: String = row.get(0);
-        Ok(ReviewFacts {
-            status: RecordStatus::parse(&status)
-                .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
-            note: row.get(1),
-            author: row.get(2),
-            is_report: row.get::<i64, _>(3) != 0,
-            revision: row.get(4),
-        })
+        Self::at(&row, [0, 1, 2, 3, 4])
     }
 
     fn reviewed(&self) -> review::Reviewed<'_> {
