@@ -96,9 +96,12 @@ fn bearer(parts: &Parts) -> Result<&str, AppError> {
 }
 
 impl Caller {
-    /// The signed-in user whose session `token` is, read on `conn`.
-    async fn of_session(conn: &mut AnyConnection, token: &str) -> Result<Caller, AppError> {
-        let session = token_hash(token);
+    /// The signed-in user whose session's token hash is `session`, read on `conn`, and when
+    /// the session ends.
+    async fn of_session(
+        conn: &mut AnyConnection,
+        session: String,
+    ) -> Result<(Caller, i64), AppError> {
         let row = sqlx::query(
             "SELECT u.id, u.username, u.display_name, u.role, u.ward_id, u.group_id, \
                     s.expires_at, s.revoked_at, u.active, u.province_id, u.created_at \
@@ -115,7 +118,7 @@ impl Caller {
             return Err(AppError::SessionExpired);
         }
         let role: String = row.get(3);
-        Ok(Caller {
+        let caller = Caller {
             user_id: row.get(0),
             username: row.get(1),
             display_name: row.get(2),
@@ -125,7 +128,8 @@ impl Caller {
             province_id: row.get(9),
             session,
             created_at: row.get(10),
-        })
+        };
+        Ok((caller, expires_at))
     }
 }
 
@@ -159,9 +163,18 @@ impl FromRequestParts<AppState> for Signed {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = bearer(parts)?;
+        let session = token_hash(bearer(parts)?);
         let mut conn = state.db.pool.acquire().await?;
-        let caller = Caller::of_session(&mut conn, token).await?;
+        let sessions = &state.db.sessions;
+        if let Some(caller) = sessions.get(&session, crate::now_ms()) {
+            return Ok(Signed { caller, conn });
+        }
+        // Taken before the read: a change committed meanwhile keeps this caller out.
+        let generation = sessions.generation();
+        let (caller, expires_at) = Caller::of_session(&mut conn, session).await?;
+        if let Some(generation) = generation {
+            sessions.put(generation, &caller.session, expires_at, &caller);
+        }
         Ok(Signed { caller, conn })
     }
 }

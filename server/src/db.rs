@@ -63,6 +63,9 @@ pub struct Db {
     forms: Arc<FormCache>,
     /// Wards' indicators computed lately (see `indicators::ward`).
     pub(crate) indicators: Arc<crate::indicators::Recent>,
+    /// Signed-in callers read lately (PostgreSQL; see [`crate::sessions`]). Whatever changes a
+    /// session or a user calls `sessions.forget_all()` after its commit.
+    pub sessions: Arc<crate::sessions::Sessions>,
 }
 
 /// How long a PostgreSQL connection may have sat idle and still be used untested. It was
@@ -150,6 +153,7 @@ impl Db {
             backend,
             forms: Arc::default(),
             indicators: Arc::default(),
+            sessions: Arc::default(),
         })
     }
 

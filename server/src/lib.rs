@@ -36,6 +36,8 @@ pub mod revisions;
 pub mod routes;
 /// The HTTP listener: connection limit and timeouts.
 pub mod serve;
+/// Signed-in callers kept for a few seconds on PostgreSQL, forgotten when a session changes.
+pub mod sessions;
 /// Logging.
 pub mod telemetry;
 /// Slowing down password guessing per (account, address) and per address.
@@ -126,6 +128,12 @@ impl Application {
         let limits = self.state.config.limits();
         let sweeper = tokio::spawn(sweep_photos_hourly(self.state.clone()));
         let marker = tokio::spawn(record_high_water_often(self.state.clone()));
+        let follower = (self.state.db.backend == db::Backend::Postgres).then(|| {
+            tokio::spawn(sessions::follow_changes(
+                self.state.db.sessions.clone(),
+                self.state.config.database_url.clone(),
+            ))
+        });
         // On SIGTERM every request in flight is answered: none takes longer than the request
         // timeout (it is answered 408 then).
         serve::serve(
@@ -138,6 +146,9 @@ impl Application {
         .await?;
         sweeper.abort();
         marker.abort();
+        if let Some(follower) = follower {
+            follower.abort();
+        }
         if let Err(e) = epoch::record_high_water(&self.state.db, &self.state.photos).await {
             tracing::warn!(error = ?e, "cannot record the high-water mark");
         }

@@ -487,6 +487,7 @@ pub async fn update_user(
         }
     }
     tx.commit().await?;
+    db.sessions.forget_all();
     Ok(after)
 }
 
@@ -531,6 +532,7 @@ pub async fn reset_password(
     )
     .await?;
     tx.commit().await?;
+    db.sessions.forget_all();
     Ok(())
 }
 
@@ -555,6 +557,7 @@ pub async fn sign_out_everywhere(db: &Db, actor: Option<i64>, id: i64) -> AppRes
     )
     .await?;
     tx.commit().await?;
+    db.sessions.forget_all();
     Ok(n)
 }
 

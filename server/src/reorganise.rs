@@ -88,6 +88,8 @@ pub async fn reorganise(
     write_first(&mut tx).await?;
     let done = reorganise_in(&mut tx, actor, input, now).await?;
     tx.commit().await?;
+    // People moved with their groups: their sessions are read again.
+    db.sessions.forget_all();
     // Records moved between wards: no ward's remembered indicators hold. (Other instances, and
     // a running server when this runs from the command line, count theirs again within four
     // minutes: `indicators::FRESH_MAX_MS` and `STALE_PER_FRESH`.)

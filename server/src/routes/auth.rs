@@ -225,6 +225,7 @@ pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> App
     )
     .await?;
     tx.commit().await?;
+    state.db.sessions.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -93,5 +93,6 @@ pub(crate) async fn revoke(
     )
     .await?;
     tx.commit().await?;
+    state.db.sessions.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -109,6 +109,11 @@ async fn start(
     // second must not run out while a loaded machine is still answering the attempts before it.
     state.throttle.freeze();
     let server = tokio::spawn(app.run_until_stopped());
+    if state.db.backend == server::db::Backend::Postgres {
+        // Callers are kept only once the server follows session changes: every test on
+        // PostgreSQL runs with them kept.
+        wait_for_session_following(&state).await;
+    }
     TestApp {
         address,
         client: Client::new(),
@@ -118,6 +123,18 @@ async fn start(
         dir,
         photo_dir,
         photo_store,
+    }
+}
+
+/// Waits (10 s at most) until the server follows session changes on PostgreSQL.
+async fn wait_for_session_following(state: &server::AppState) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while state.db.sessions.generation().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not start following session changes within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
 
@@ -628,6 +645,9 @@ pub async fn spawn_app_with_config(configure: impl FnOnce(&mut server::Config)) 
     // second must not run out while a loaded machine is still answering the attempts before it.
     state.throttle.freeze();
     let server = tokio::spawn(app.run_until_stopped());
+    if state.db.backend == server::db::Backend::Postgres {
+        wait_for_session_following(&state).await;
+    }
     TestApp {
         address,
         client: Client::new(),

@@ -259,6 +259,10 @@ async fn a_session_past_its_time_is_refused_as_expired_and_the_outbox_goes_throu
         .await
         .unwrap();
 
+    // Changed by a statement of its own rather than by the server, which the server learns
+    // within milliseconds on PostgreSQL (`server::sessions`).
+    expect_expired_within(&app, &old, std::time::Duration::from_secs(1)).await;
+
     let report = valid_report(group);
     let resp = app.push(&old, vec![report.clone()]).await;
     expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
@@ -299,4 +303,77 @@ async fn an_unknown_token_is_unauthenticated_not_expired() {
         .await
         .unwrap();
     expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+/// Waits up to `within` for `token` to be refused as an expired session on `app`.
+async fn expect_expired_within(app: &TestApp, token: &str, within: std::time::Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let resp = app.get(token, "/api/me").await;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            expect_error(resp, StatusCode::UNAUTHORIZED, "session_expired").await;
+            return;
+        }
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session still worked {within:?} after it was ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Servers on PostgreSQL keep the callers they read for a few seconds
+/// (`server::sessions::TTL`); a session ended on one server, or by a statement typed into the
+/// database, must end on every server long before that.
+#[tokio::test]
+async fn on_postgresql_a_session_ended_anywhere_is_refused_by_every_server_within_a_second() {
+    let first = spawn_app().await;
+    if first.state.db.backend != server::db::Backend::Postgres {
+        // On SQLite one server owns the database and keeps no callers.
+        return;
+    }
+    let second = first.another_instance().await;
+    let within = std::time::Duration::from_secs(1);
+    assert!(within < server::sessions::TTL);
+
+    // Signed out through the first server: both had read (and kept) the session.
+    let phone = first.login("canbo").await;
+    expect_working(&first, &phone, "the phone on the first server").await;
+    expect_working(&second, &phone, "the phone on the second server").await;
+    let resp = first
+        .send(Method::POST, Some(&phone), "/api/auth/logout", None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_expired(&first, &phone, "signed out on this server").await;
+    expect_expired_within(&second, &phone, within).await;
+
+    // Deactivated by a statement outside any server (a `wardbook` command, an operator).
+    let leader = first.login("totruong").await;
+    expect_working(&first, &leader, "the leader on the first server").await;
+    expect_working(&second, &leader, "the leader on the second server").await;
+    sqlx::query("UPDATE users SET active = 0 WHERE username = 'totruong'")
+        .execute(&first.state.db.pool)
+        .await
+        .unwrap();
+    expect_expired_within(&first, &leader, within).await;
+    expect_expired_within(&second, &leader, within).await;
+
+    // An administrator on the second server signs an officer out everywhere. (Every sign-in
+    // goes through the first server: the two test servers' sign-in clocks stand still at
+    // different times.)
+    let admin = first.login("admin").await;
+    let officer = first.login("canbo").await;
+    expect_working(&first, &officer, "the officer on the first server").await;
+    let hoa = user(&second, &admin, "canbo").await;
+    let resp = second
+        .send(
+            Method::POST,
+            Some(&admin),
+            &format!("/api/admin/users/{}/signout", hoa.id),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_expired_within(&first, &officer, within).await;
 }
