@@ -97,7 +97,9 @@ fn bearer(parts: &Parts) -> Result<&str, AppError> {
 
 impl Caller {
     /// The signed-in user whose session's token hash is `session`, read on `conn`, and when
-    /// the session ends.
+    /// the session ends. Read from the primary database, never a replica: a caller kept after
+    /// this read is forgotten when the primary notifies a change (`crate::sessions`), which a
+    /// replica may not have applied yet.
     async fn of_session(
         conn: &mut AnyConnection,
         session: String,

@@ -132,23 +132,26 @@ impl Application {
             tokio::spawn(sessions::follow_changes(
                 self.state.db.sessions.clone(),
                 self.state.config.database_url.clone(),
+                self.state.db.pool.clone(),
             ))
         });
         // On SIGTERM every request in flight is answered: none takes longer than the request
         // timeout (it is answered 408 then).
-        serve::serve(
+        let served = serve::serve(
             self.listener,
             self.router,
             limits,
             shutdown_signal(),
             limits.request_timeout + std::time::Duration::from_secs(1),
         )
-        .await?;
+        .await;
         sweeper.abort();
         marker.abort();
         if let Some(follower) = follower {
+            // Its end turns the caching of callers off.
             follower.abort();
         }
+        served?;
         if let Err(e) = epoch::record_high_water(&self.state.db, &self.state.photos).await {
             tracing::warn!(error = ?e, "cannot record the high-water mark");
         }

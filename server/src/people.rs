@@ -486,8 +486,9 @@ pub async fn update_user(
             .await?;
         }
     }
-    tx.commit().await?;
+    let committed = tx.commit().await;
     db.sessions.forget_all();
+    committed?;
     Ok(after)
 }
 
@@ -531,8 +532,9 @@ pub async fn reset_password(
         },
     )
     .await?;
-    tx.commit().await?;
+    let committed = tx.commit().await;
     db.sessions.forget_all();
+    committed?;
     Ok(())
 }
 
@@ -556,8 +558,9 @@ pub async fn sign_out_everywhere(db: &Db, actor: Option<i64>, id: i64) -> AppRes
         },
     )
     .await?;
-    tx.commit().await?;
+    let committed = tx.commit().await;
     db.sessions.forget_all();
+    committed?;
     Ok(n)
 }
 

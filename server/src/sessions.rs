@@ -8,26 +8,32 @@
 //! builds). A session must still end everywhere the moment it is revoked, so the cache is
 //! emptied:
 //!
-//! - on this server, right after it commits any change of a session or a user
-//!   ([`Sessions::forget_all`], called by those writers);
+//! - on this server, right after it commits any change of a session or a user, or tries to (a
+//!   commit whose answer was lost may have happened): [`Sessions::forget_all`], called by those
+//!   writers;
 //! - on every server, when PostgreSQL notifies [`CHANNEL`]: a trigger on `sessions` and `users`
 //!   (migration 0028) notifies it at the commit of any change, a `wardbook` command's or a
 //!   hand-typed statement's too;
-//! - and entries live [`TTL`] at most, in case a notification is lost without the connection
-//!   that listens for them noticing.
+//! - and entries live [`TTL`] at most, whatever else fails.
 //!
-//! While that connection is down, nothing is cached. On SQLite nothing is cached: there the
-//! session's statement runs in the server's own process and costs little.
+//! Callers are kept only while the connection that listens is known to hear: each server
+//! notifies the channel itself every second, and a listener that hears nothing for 3 s is taken
+//! for broken (a half-open connection after a failover) and opened again; a new one must hear
+//! this server's own notification before anything is kept, which never happens behind a pooler
+//! in transaction mode, where LISTEN cannot work. That listening connection is each server's
+//! one connection beyond its pool. On SQLite nothing is cached: there the session's statement
+//! runs in the server's own process and costs little.
 //!
 //! A map behind a mutex rather than a cache crate: the entries are few (a ward's signed-in
 //! people), and what matters here is the generation check in [`Sessions::put`], which no
 //! general cache offers.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgListener;
+use sqlx::AnyPool;
 
 use crate::auth::Caller;
 
@@ -54,6 +60,8 @@ struct Inner {
     generation: u64,
     /// By session token hash.
     entries: HashMap<String, Entry>,
+    /// When a full map was last swept of expired entries.
+    swept_at: Option<Instant>,
 }
 
 struct Entry {
@@ -102,6 +110,15 @@ impl Sessions {
             return;
         }
         if inner.entries.len() >= MAX_ENTRIES {
+            // Swept at most once a second: a full map of live sessions is not scanned by every
+            // request that misses.
+            if inner
+                .swept_at
+                .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
+            {
+                return;
+            }
+            inner.swept_at = Some(Instant::now());
             inner.entries.retain(|_, e| e.read_at.elapsed() < TTL);
             if inner.entries.len() >= MAX_ENTRIES {
                 return;
@@ -124,7 +141,10 @@ impl Sessions {
         inner.entries.clear();
     }
 
-    fn set_live(&self, live: bool) {
+    /// Turns caching on or off, forgetting every caller either way. Only [`follow_changes`]
+    /// turns it on in a server; tests on SQLite, where nothing follows changes, turn it on to
+    /// check that a server forgets callers after its own changes.
+    pub fn set_live(&self, live: bool) {
         let mut inner = self.lock();
         inner.live = live;
         inner.generation += 1;
@@ -138,47 +158,118 @@ impl Sessions {
     }
 }
 
+/// How often each server notifies [`CHANNEL`] itself ("ping"), so that a listening connection
+/// that hears nothing is known to be broken.
+const PING_EVERY: Duration = Duration::from_secs(1);
+
+/// A listening connection that hears nothing (not even the servers' pings) this long is taken
+/// for broken: a connection half-open after a failover, which would wait for ever.
+const SILENT_AT_MOST: Duration = Duration::from_secs(3);
+
 /// Listens on [`CHANNEL`] at `url` (PostgreSQL) and empties `sessions` on every notification;
-/// caching is on only while the listening connection is up. Runs until aborted.
-pub async fn follow_changes(sessions: std::sync::Arc<Sessions>, url: String) {
-    let mut failures = 0u32;
+/// caching is on only while the listening connection is known to hear notifications: after
+/// LISTEN, this server's own ping, sent through `pool`, must come back on it first. That fails
+/// where LISTEN cannot work, behind a pooler in transaction mode (PgBouncer's default), and then
+/// nothing is cached. Runs until aborted; caching stops when it does.
+pub async fn follow_changes(sessions: Arc<Sessions>, url: String, pool: AnyPool) {
+    // Dropped on every way out, an abort included.
+    struct Off(Arc<Sessions>);
+    impl Drop for Off {
+        fn drop(&mut self) {
+            self.0.set_live(false);
+        }
+    }
+    let _off = Off(sessions.clone());
+    let pinger = tokio::spawn(ping_often(pool.clone()));
+    struct Abort(tokio::task::JoinHandle<()>);
+    impl Drop for Abort {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let _pinger = Abort(pinger);
+    let mut said = false;
     loop {
-        match listen(&url).await {
+        match listen(&url, &pool).await {
             Ok(mut listener) => {
-                failures = 0;
                 sessions.set_live(true);
-                loop {
-                    match listener.try_recv().await {
-                        Ok(Some(_)) => sessions.forget_all(),
-                        // The connection was lost: notifications may have been missed.
-                        Ok(None) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "lost the session change listener");
-                            break;
+                tracing::info!("following session changes: signed-in callers are kept");
+                said = false;
+                let why = loop {
+                    match tokio::time::timeout(SILENT_AT_MOST, listener.try_recv()).await {
+                        Ok(Ok(Some(note))) => {
+                            if !note.payload().starts_with("ping") {
+                                sessions.forget_all();
+                            }
                         }
+                        Ok(Ok(None)) => break "the connection was lost".to_owned(),
+                        Ok(Err(e)) => break e.to_string(),
+                        Err(_) => break format!("nothing heard for {SILENT_AT_MOST:?}"),
                     }
-                }
+                };
                 sessions.set_live(false);
+                tracing::warn!(reason = %why, "stopped following session changes; sessions are read every request until it resumes");
             }
             Err(e) => {
-                failures += 1;
-                // Said once, not every second while the database is away.
-                if failures == 1 {
-                    tracing::warn!(error = %e, "cannot listen for session changes; sessions are read every request");
+                // Said once, not every second while it cannot work.
+                if !said {
+                    tracing::warn!(error = %e, "cannot follow session changes; sessions are read every request");
+                    said = true;
                 }
             }
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(PING_EVERY).await;
     }
 }
 
-async fn listen(url: &str) -> sqlx::Result<PgListener> {
+/// A listening connection that has heard its own ping.
+async fn listen(url: &str, pool: &AnyPool) -> anyhow::Result<PgListener> {
     let mut listener = PgListener::connect(url).await?;
     // A lost connection is not reconnected by the listener itself: `follow_changes` connects
     // again, through `set_live`, which empties the cache of what the gap may have missed.
     listener.eager_reconnect(false);
     listener.listen(CHANNEL).await?;
-    Ok(listener)
+    let mine = format!("ping {}", uuid::Uuid::now_v7());
+    ping(pool, &mine).await?;
+    let heard = tokio::time::timeout(SILENT_AT_MOST, async {
+        loop {
+            match listener.try_recv().await? {
+                Some(note) if note.payload() == mine => return Ok(()),
+                Some(_) => {}
+                None => anyhow::bail!("the connection was lost"),
+            }
+        }
+    })
+    .await;
+    match heard {
+        Ok(Ok(())) => Ok(listener),
+        Ok(Err(e)) => Err(e),
+        Err(_) => anyhow::bail!(
+            "this server's own notification did not come back within {SILENT_AT_MOST:?} \
+             (behind a pooler in transaction mode LISTEN cannot work)"
+        ),
+    }
+}
+
+async fn ping(pool: &AnyPool, payload: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Notifies [`CHANNEL`] every [`PING_EVERY`], so that every server's listening connection
+/// hears something while it works.
+async fn ping_often(pool: AnyPool) {
+    let mut every = tokio::time::interval(PING_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        // A failure (the database away) shows as silence on the listening connections.
+        let _ = ping(&pool, "ping").await;
+    }
 }
 
 #[cfg(test)]

@@ -224,8 +224,9 @@ pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> App
         },
     )
     .await?;
-    tx.commit().await?;
+    let committed = tx.commit().await;
     state.db.sessions.forget_all();
+    committed?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -92,7 +92,8 @@ pub(crate) async fn revoke(
         },
     )
     .await?;
-    tx.commit().await?;
+    let committed = tx.commit().await;
     state.db.sessions.forget_all();
+    committed?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -305,6 +305,15 @@ async fn an_unknown_token_is_unauthenticated_not_expired() {
     expect_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
 
+/// Whether `app` keeps the caller of `token` (see `server::sessions`).
+fn kept(app: &TestApp, token: &str) -> bool {
+    app.state
+        .db
+        .sessions
+        .get(&server::auth::token_hash(token), server::now_ms())
+        .is_some()
+}
+
 /// Waits up to `within` for `token` to be refused as an expired session on `app`.
 async fn expect_expired_within(app: &TestApp, token: &str, within: std::time::Duration) {
     let deadline = std::time::Instant::now() + within;
@@ -341,6 +350,7 @@ async fn on_postgresql_a_session_ended_anywhere_is_refused_by_every_server_withi
     let phone = first.login("canbo").await;
     expect_working(&first, &phone, "the phone on the first server").await;
     expect_working(&second, &phone, "the phone on the second server").await;
+    assert!(kept(&first, &phone) && kept(&second, &phone));
     let resp = first
         .send(Method::POST, Some(&phone), "/api/auth/logout", None)
         .await;
@@ -352,6 +362,7 @@ async fn on_postgresql_a_session_ended_anywhere_is_refused_by_every_server_withi
     let leader = first.login("totruong").await;
     expect_working(&first, &leader, "the leader on the first server").await;
     expect_working(&second, &leader, "the leader on the second server").await;
+    assert!(kept(&first, &leader) && kept(&second, &leader));
     sqlx::query("UPDATE users SET active = 0 WHERE username = 'totruong'")
         .execute(&first.state.db.pool)
         .await
@@ -365,6 +376,7 @@ async fn on_postgresql_a_session_ended_anywhere_is_refused_by_every_server_withi
     let admin = first.login("admin").await;
     let officer = first.login("canbo").await;
     expect_working(&first, &officer, "the officer on the first server").await;
+    assert!(kept(&first, &officer));
     let hoa = user(&second, &admin, "canbo").await;
     let resp = second
         .send(
@@ -376,4 +388,157 @@ async fn on_postgresql_a_session_ended_anywhere_is_refused_by_every_server_withi
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     expect_expired_within(&first, &officer, within).await;
+}
+
+/// A server forgets the callers it keeps as soon as it has itself changed a session or a user,
+/// without waiting for PostgreSQL's notification. Checked on SQLite, where no notification
+/// comes (and nothing is kept unless a test turns keeping on), so that nothing else could have
+/// emptied the cache.
+#[tokio::test]
+async fn a_server_forgets_kept_callers_at_once_after_its_own_changes() {
+    let app = spawn_app().await;
+    if app.state.db.backend != server::db::Backend::Sqlite {
+        // On PostgreSQL the notification may come first; the test above covers it.
+        return;
+    }
+    let admin = app.login("admin").await;
+    let keep_from_now_on = || app.state.db.sessions.set_live(true);
+    let read_and_kept = |token: String, what: &'static str| {
+        let app = &app;
+        async move {
+            expect_working(app, &token, what).await;
+            assert!(kept(app, &token), "{what}: kept");
+            token
+        }
+    };
+    let canbo = user(&app, &admin, "canbo").await;
+
+    // Signing out.
+    let phone = app.login("canbo").await;
+    keep_from_now_on();
+    let phone = read_and_kept(phone, "before signing out").await;
+    let resp = app
+        .send(Method::POST, Some(&phone), "/api/auth/logout", None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_expired(&app, &phone, "signed out").await;
+
+    // Signing one device out from another.
+    let laptop = sign_in_from(&app, "canbo", "Laptop").await;
+    let tablet = sign_in_from(&app, "canbo", "Tablet").await;
+    let tablet = read_and_kept(tablet, "the tablet").await;
+    let laptop = read_and_kept(laptop, "the laptop").await;
+    let id = sessions(&app, &laptop)
+        .await
+        .into_iter()
+        .find(|s| !s.current)
+        .expect("the tablet's session")
+        .id;
+    assert_eq!(
+        sign_out_device(&app, &laptop, &id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    expect_expired(&app, &tablet, "signed out from the laptop").await;
+
+    // An administrator signs every device out.
+    let laptop = read_and_kept(laptop, "the laptop again").await;
+    let resp = app
+        .send(
+            Method::POST,
+            Some(&admin),
+            &format!("/api/admin/users/{}/signout", canbo.id),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_expired(&app, &laptop, "signed out everywhere").await;
+
+    // An administrator sets a new password.
+    let phone = read_and_kept(app.login("canbo").await, "a new sign-in").await;
+    let resp = app
+        .send(
+            Method::POST,
+            Some(&admin),
+            &format!("/api/admin/users/{}/password", canbo.id),
+            Some(&serde_json::json!({ "password": "mật khẩu mới của cán bộ Hoa" })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_expired(&app, &phone, "after a new password").await;
+
+    // An administrator deactivates the account.
+    let leader = read_and_kept(app.login("totruong").await, "the leader").await;
+    let totruong = user(&app, &admin, "totruong").await;
+    let resp = app
+        .send(
+            Method::PUT,
+            Some(&admin),
+            &format!("/api/admin/users/{}", totruong.id),
+            Some(&serde_json::json!({
+                "username": totruong.username,
+                "display_name": totruong.display_name,
+                "role": totruong.role,
+                "ward_id": totruong.ward.as_ref().map(|w| w.id),
+                "group_id": totruong.group.as_ref().map(|g| g.id),
+                "groups": totruong.groups.iter().map(|g| g.id).collect::<Vec<_>>(),
+                "active": false,
+            })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    expect_expired(&app, &leader, "deactivated").await;
+}
+
+/// A server whose listening connection is cut keeps nothing until it listens again, and then
+/// hears changes as before.
+#[tokio::test]
+async fn on_postgresql_a_cut_listening_connection_keeps_nothing_until_it_is_back() {
+    let first = spawn_app().await;
+    if first.state.db.backend != server::db::Backend::Postgres {
+        return;
+    }
+    let second = first.another_instance().await;
+    let within = std::time::Duration::from_secs(1);
+    let phone = first.login("canbo").await;
+    expect_working(&second, &phone, "the phone").await;
+    assert!(kept(&second, &phone));
+
+    // Every listening connection of this database is ended (both servers').
+    let (mut admin, database) = first.postgres_admin().await;
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND query LIKE 'LISTEN %'",
+    )
+    .bind(&database)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(ended, [true, true], "each server's listening connection");
+    // The cut is noticed within a second or two (nothing heard for 3 s at the latest), and
+    // nothing is kept meanwhile: a hand-typed revocation is seen at the next request.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while second.state.db.sessions.generation().is_some() && kept(&second, &phone) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cut was not noticed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Back within seconds, and changes reach both servers again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while first.state.db.sessions.generation().is_none()
+        || second.state.db.sessions.generation().is_none()
+    {
+        assert!(std::time::Instant::now() < deadline, "not listening again");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    expect_working(&second, &phone, "the phone again").await;
+    assert!(kept(&second, &phone), "kept again");
+    sqlx::query("UPDATE sessions SET revoked_at = 1 WHERE token_hash = $1")
+        .bind(server::auth::token_hash(&phone))
+        .execute(&first.state.db.pool)
+        .await
+        .unwrap();
+    expect_expired_within(&second, &phone, within).await;
+    expect_expired_within(&first, &phone, within).await;
 }
