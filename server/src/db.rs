@@ -64,7 +64,7 @@ pub struct Db {
     /// Wards' indicators computed lately (see `indicators::ward`).
     pub(crate) indicators: Arc<crate::indicators::Recent>,
     /// Signed-in callers read lately (PostgreSQL; see [`crate::sessions`]). Whatever changes a
-    /// session or a user calls `sessions.forget_all()` after its commit.
+    /// session or a user commits through `sessions.commit`.
     pub sessions: Arc<crate::sessions::Sessions>,
 }
 

@@ -486,9 +486,7 @@ pub async fn update_user(
             .await?;
         }
     }
-    let committed = tx.commit().await;
-    db.sessions.forget_all();
-    committed?;
+    db.sessions.commit(tx).await?;
     Ok(after)
 }
 
@@ -532,9 +530,7 @@ pub async fn reset_password(
         },
     )
     .await?;
-    let committed = tx.commit().await;
-    db.sessions.forget_all();
-    committed?;
+    db.sessions.commit(tx).await?;
     Ok(())
 }
 
@@ -558,9 +554,7 @@ pub async fn sign_out_everywhere(db: &Db, actor: Option<i64>, id: i64) -> AppRes
         },
     )
     .await?;
-    let committed = tx.commit().await;
-    db.sessions.forget_all();
-    committed?;
+    db.sessions.commit(tx).await?;
     Ok(n)
 }
 

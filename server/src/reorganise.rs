@@ -87,11 +87,8 @@ pub async fn reorganise(
     let mut tx = db.writer.begin().await?;
     write_first(&mut tx).await?;
     let done = reorganise_in(&mut tx, actor, input, now).await?;
-    let committed = tx.commit().await;
-    // People moved with their groups: their sessions are read again (even if the commit's
-    // answer was lost: it may have committed).
-    db.sessions.forget_all();
-    committed?;
+    // People moved with their groups: their sessions are read again.
+    db.sessions.commit(tx).await?;
     // Records moved between wards: no ward's remembered indicators hold. (Other instances, and
     // a running server when this runs from the command line, count theirs again within four
     // minutes: `indicators::FRESH_MAX_MS` and `STALE_PER_FRESH`.)

@@ -9,8 +9,8 @@
 //! emptied:
 //!
 //! - on this server, right after it commits any change of a session or a user, or tries to (a
-//!   commit whose answer was lost may have happened): [`Sessions::forget_all`], called by those
-//!   writers;
+//!   commit whose answer was lost may have happened): those writers commit through
+//!   [`Sessions::commit`];
 //! - on every server, when PostgreSQL notifies [`CHANNEL`]: a trigger on `sessions` and `users`
 //!   (migration 0028) notifies it at the commit of any change, a `wardbook` command's or a
 //!   hand-typed statement's too;
@@ -64,6 +64,13 @@ struct Inner {
     swept_at: Option<Instant>,
 }
 
+impl Inner {
+    fn forget(&mut self) {
+        self.generation += 1;
+        self.entries.clear();
+    }
+}
+
 struct Entry {
     read_at: Instant,
     /// The session's end (ms since the epoch).
@@ -76,8 +83,7 @@ impl Sessions {
         // A panic while the lock was held left at worst a map to be emptied.
         self.inner.lock().unwrap_or_else(|poisoned| {
             let mut inner = poisoned.into_inner();
-            inner.entries.clear();
-            inner.generation += 1;
+            inner.forget();
             inner
         })
     }
@@ -136,9 +142,15 @@ impl Sessions {
 
     /// Forgets every caller: a session or a user has changed.
     pub fn forget_all(&self) {
-        let mut inner = self.lock();
-        inner.generation += 1;
-        inner.entries.clear();
+        self.lock().forget();
+    }
+
+    /// Commits `tx`, which changed a session or a user, then forgets every caller, whether or
+    /// not the commit answered: a commit whose answer was lost may have happened.
+    pub async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::Any>) -> sqlx::Result<()> {
+        let committed = tx.commit().await;
+        self.forget_all();
+        committed
     }
 
     /// Turns caching on or off, forgetting every caller either way. Only [`follow_changes`]
@@ -147,8 +159,7 @@ impl Sessions {
     pub fn set_live(&self, live: bool) {
         let mut inner = self.lock();
         inner.live = live;
-        inner.generation += 1;
-        inner.entries.clear();
+        inner.forget();
     }
 
     /// Number of callers kept (for tests).

@@ -224,9 +224,7 @@ pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> App
         },
     )
     .await?;
-    let committed = tx.commit().await;
-    state.db.sessions.forget_all();
-    committed?;
+    state.db.sessions.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

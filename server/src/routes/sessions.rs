@@ -92,8 +92,6 @@ pub(crate) async fn revoke(
         },
     )
     .await?;
-    let committed = tx.commit().await;
-    state.db.sessions.forget_all();
-    committed?;
+    state.db.sessions.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

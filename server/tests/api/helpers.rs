@@ -617,6 +617,19 @@ pub fn is_duplicate(o: &PushOutcome) -> bool {
 
 // ---- people, places, sessions and the audit trail --------------------------------------------
 
+/// The input that edits `user` to what it is now (change what the test is about).
+pub fn edit_of(user: &domain::admin::UserView) -> Value {
+    json!({
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "ward_id": user.ward.as_ref().map(|w| w.id),
+        "group_id": user.group.as_ref().map(|g| g.id),
+        "groups": user.groups.iter().map(|g| g.id).collect::<Vec<_>>(),
+        "active": user.active
+    })
+}
+
 /// Like [`spawn_app`], with the test configuration changed by `configure` first (e.g. a session
 /// length of 0 hours). [`TestApp::restart`] goes back to the plain test configuration.
 pub async fn spawn_app_with_config(configure: impl FnOnce(&mut server::Config)) -> TestApp {

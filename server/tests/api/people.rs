@@ -10,7 +10,7 @@ use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_error, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{edit_of, expect_error, spawn_app, TestApp, PASSWORD};
 
 /// A password every rule accepts.
 const GOOD_PASSWORD: &str = "một câu dài dễ nhớ";
@@ -35,19 +35,6 @@ fn officer(username: &str, ward: i64) -> Value {
         "role": "officer",
         "ward_id": ward,
         "password": GOOD_PASSWORD
-    })
-}
-
-/// The input that edits `user` to what it is now (change what the test is about).
-fn edit_of(user: &UserView) -> Value {
-    json!({
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "ward_id": user.ward.as_ref().map(|w| w.id),
-        "group_id": user.group.as_ref().map(|g| g.id),
-        "groups": user.groups.iter().map(|g| g.id).collect::<Vec<_>>(),
-        "active": user.active
     })
 }
 

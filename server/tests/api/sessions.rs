@@ -9,7 +9,8 @@ use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{
-    expect_error, own_group, spawn_app, spawn_app_with_config, valid_report, TestApp, PASSWORD,
+    edit_of, expect_error, own_group, spawn_app, spawn_app_with_config, valid_report, TestApp,
+    PASSWORD,
 };
 
 /// Signs `username` in from a device that calls itself `device`; returns the token.
@@ -56,6 +57,17 @@ async fn expect_expired(app: &TestApp, token: &str, what: &str) {
 async fn expect_working(app: &TestApp, token: &str, what: &str) {
     let resp = app.get(token, "/api/me").await;
     assert_eq!(resp.status(), StatusCode::OK, "{what}");
+}
+
+/// An administrator signs every device of user `id` out.
+async fn sign_out_everywhere(app: &TestApp, admin: &str, id: i64) {
+    let path = format!("/api/admin/users/{id}/signout");
+    let resp = app.send(Method::POST, Some(admin), &path, None).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NO_CONTENT,
+        "sign-out of user {id}"
+    );
 }
 
 async fn user(app: &TestApp, admin: &str, username: &str) -> UserView {
@@ -157,15 +169,7 @@ async fn an_administrator_signs_out_every_device_of_a_user_with_a_lost_phone() {
     let hoa = user(&app, &admin, "canbo").await;
     assert_eq!(hoa.sessions, 2);
 
-    let resp = app
-        .send(
-            Method::POST,
-            Some(&admin),
-            &format!("/api/admin/users/{}/signout", hoa.id),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    sign_out_everywhere(&app, &admin, hoa.id).await;
     expect_expired(&app, &phone, "phone").await;
     expect_expired(&app, &tablet, "tablet").await;
     expect_working(&app, &colleague, "somebody else").await;
@@ -193,15 +197,7 @@ async fn records_sent_before_a_revocation_stay_and_sending_them_again_after_sign
     );
 
     let lan = user(&app, &admin, "totruong").await;
-    let resp = app
-        .send(
-            Method::POST,
-            Some(&admin),
-            &format!("/api/admin/users/{}/signout", lan.id),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    sign_out_everywhere(&app, &admin, lan.id).await;
 
     // The phone's next push is refused as an expired session: it keeps its outbox.
     let resp = app.push(&phone, vec![sent.clone(), waiting.clone()]).await;
@@ -378,15 +374,7 @@ async fn on_postgresql_a_session_ended_anywhere_is_refused_by_every_server_withi
     expect_working(&first, &officer, "the officer on the first server").await;
     assert!(kept(&first, &officer));
     let hoa = user(&second, &admin, "canbo").await;
-    let resp = second
-        .send(
-            Method::POST,
-            Some(&admin),
-            &format!("/api/admin/users/{}/signout", hoa.id),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    sign_out_everywhere(&second, &admin, hoa.id).await;
     expect_expired_within(&first, &officer, within).await;
 }
 
@@ -442,15 +430,7 @@ async fn a_server_forgets_kept_callers_at_once_after_its_own_changes() {
 
     // An administrator signs every device out.
     let laptop = read_and_kept(laptop, "the laptop again").await;
-    let resp = app
-        .send(
-            Method::POST,
-            Some(&admin),
-            &format!("/api/admin/users/{}/signout", canbo.id),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    sign_out_everywhere(&app, &admin, canbo.id).await;
     expect_expired(&app, &laptop, "signed out everywhere").await;
 
     // An administrator sets a new password.
@@ -474,15 +454,11 @@ async fn a_server_forgets_kept_callers_at_once_after_its_own_changes() {
             Method::PUT,
             Some(&admin),
             &format!("/api/admin/users/{}", totruong.id),
-            Some(&serde_json::json!({
-                "username": totruong.username,
-                "display_name": totruong.display_name,
-                "role": totruong.role,
-                "ward_id": totruong.ward.as_ref().map(|w| w.id),
-                "group_id": totruong.group.as_ref().map(|g| g.id),
-                "groups": totruong.groups.iter().map(|g| g.id).collect::<Vec<_>>(),
-                "active": false,
-            })),
+            Some(&{
+                let mut edit = edit_of(&totruong);
+                edit["active"] = serde_json::json!(false);
+                edit
+            }),
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
