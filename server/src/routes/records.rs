@@ -466,41 +466,49 @@ fn headline<'d>(
         return String::new();
     };
     let (choice, text) = headline_fields(form);
+    let chosen = choice.and_then(|(key, _)| answer(key));
+    headline_of(choice, chosen, text.and_then(&answer), lang)
+}
+
+/// The headline of the first choice field, `choice`, answered `chosen`, and the first text
+/// field answered `written`.
+fn headline_of(
+    choice: Option<(&str, &[Choice])>,
+    chosen: Option<&str>,
+    written: Option<&str>,
+    lang: Lang,
+) -> String {
     let mut parts = Vec::new();
     if let Some(c) = choice
-        .and_then(|(key, choices)| answer(key).and_then(|v| choices.iter().find(|c| c.value == v)))
+        .zip(chosen)
+        .and_then(|((_, choices), v)| choices.iter().find(|c| c.value == v))
     {
         parts.push(c.label.get(lang).to_owned());
     }
-    if let Some(text) = text.and_then(&answer) {
+    if let Some(text) = written {
         parts.push(text.chars().take(80).collect());
     }
     parts.join(" — ")
 }
 
 /// The headline of a record whose answers are the JSON object `data`, read without building
-/// the object: a queue page makes 50 headlines, and building each record's answers (every key
-/// and value allocated) to read two of them was a large part of the page's CPU.
+/// the object (every key and value allocated) to read two of its answers.
 fn headline_of_json(form: Option<&FormDef>, data: &str, lang: Lang) -> AppResult<String> {
     let Some(form) = form else {
         return Ok(String::new());
     };
     let (choice, text) = headline_fields(form);
-    let keys = [choice.map(|(k, _)| k), text];
     let mut de = serde_json::Deserializer::from_str(data);
-    let [chosen, written] = serde::de::DeserializeSeed::deserialize(Pick(keys), &mut de)
-        .and_then(|answers| de.end().map(|()| answers))
-        .map_err(anyhow::Error::from)?;
-    let answer = |key: &str| {
-        if Some(key) == keys[0] {
-            chosen.as_deref()
-        } else if Some(key) == keys[1] {
-            written.as_deref()
-        } else {
-            None
-        }
-    };
-    Ok(headline(Some(form), answer, lang))
+    let [chosen, written] =
+        serde::de::DeserializeSeed::deserialize(Pick([choice.map(|(k, _)| k), text]), &mut de)
+            .and_then(|answers| de.end().map(|()| answers))
+            .map_err(anyhow::Error::from)?;
+    Ok(headline_of(
+        choice,
+        chosen.as_deref(),
+        written.as_deref(),
+        lang,
+    ))
 }
 
 /// Reads the string answers of two keys from a JSON object, skipping everything else.
